@@ -1,0 +1,34 @@
+# Entry points for people and CI. Every target installs what it is missing, so a fresh clone needs only `make <target>`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+REPO_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+NODE_STAMP := node_modules/.package-lock.stamp
+
+include mk/python.mk
+
+.PHONY: help synth test node-test typecheck jest clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# npm ci only when the lock file changed since the last install.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+synth: $(NODE_STAMP) ## Synthesize every environment's stack into cdktf.out/ (no credentials needed)
+	node --require ts-node/register/transpile-only main.ts
+	@ls cdktf.out/stacks | sed 's/^/  synthesized /'
+
+typecheck: $(NODE_STAMP) ## tsc --noEmit over the app and the tests
+	npx tsc --noEmit -p .
+
+jest: $(NODE_STAMP) ## Jest suites (synth tests, config validation)
+	npx jest --ci
+
+node-test: typecheck jest
+
+test: node-test py-test ## Everything CI runs: type-check, jest, pytest (Spark + Delta + MariaDB)
+
+clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
+	rm -rf cdktf.out dist coverage

@@ -1,0 +1,318 @@
+import { config as shipped } from "../stacks/config/environments";
+import platform from "../stacks/config/platform.json";
+import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
+import { ConfigError, type ConfigProblem, validateConfig } from "../stacks/config/validate";
+
+/** A complete, valid AWS environment that each case breaks in one place. */
+function awsEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
+  return {
+    name: "dev",
+    cloud: "aws",
+    region: "eu-west-1",
+    prefix: "acme-members",
+    mode: "development",
+    databricks: { host: "https://dbc-example.cloud.databricks.com" },
+    catalog: { name: "members_dev" },
+    notifications: { failureEmails: ["alerts@example.com"] },
+    schedules: { extract: { cron: "0 0 2 * * ?" }, load: { type: "file_arrival" } },
+    cluster: { nodeType: "m6gd.large", minWorkers: 0, maxWorkers: 2 },
+    storage: { retentionDays: 30 },
+    ...overrides,
+  } as EnvironmentInput;
+}
+
+function azureEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
+  return awsEnv({
+    name: "azdev",
+    cloud: "azure",
+    region: "westeurope",
+    prefix: "acme",
+    cluster: { nodeType: "Standard_D4ads_v5", minWorkers: 1, maxWorkers: 2 },
+    azure: { resourceGroupName: "rg-members" },
+    ...overrides,
+  });
+}
+
+function problemsOf(config: unknown): ConfigProblem[] {
+  try {
+    validateConfig(config);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+/** Asserts exactly one problem, at `path`, whose message quotes the offending value. */
+function expectSingleProblem(config: unknown, path: string, got: string, expected?: RegExp): ConfigProblem {
+  const problems = problemsOf(config);
+  expect(problems).toHaveLength(1);
+  const [problem] = problems;
+  expect(problem.path).toBe(path);
+  expect(problem.got).toBe(got);
+  if (expected) expect(problem.expected).toMatch(expected);
+  return problem;
+}
+
+const one = (env: EnvironmentInput): AppConfigInput => ({ environments: [env] });
+
+describe("shipped configuration", () => {
+  const environments = validateConfig(shipped);
+
+  test("declares dev, staging and prod on AWS and at least one Azure environment", () => {
+    const byName = Object.fromEntries(environments.map((e) => [e.name, e.cloud]));
+    expect(byName).toMatchObject({ dev: "aws", staging: "aws", prod: "aws" });
+    expect(environments.some((e) => e.cloud === "azure")).toBe(true);
+  });
+
+  test("dev defaults to paused schedules and prod to running ones (Asset Bundles convention)", () => {
+    const dev = environments.find((e) => e.name === "dev")!;
+    const prod = environments.find((e) => e.name === "prod")!;
+    expect([dev.extractPaused, dev.loadPaused]).toEqual([true, true]);
+    expect([prod.extractPaused, prod.loadPaused]).toEqual([false, false]);
+  });
+
+  test("every environment pins a runtime whose Spark line the notebooks are tested on", () => {
+    for (const env of environments) {
+      expect(platform.supportedRuntimes).toHaveProperty([env.cluster.runtimeVersion]);
+    }
+  });
+
+  test("an explicit paused flag overrides the mode default", () => {
+    const [env] = validateConfig(one(awsEnv({ schedules: { extract: { cron: "0 0 2 * * ?", paused: false }, load: { type: "file_arrival" } } })));
+    expect(env.extractPaused).toBe(false);
+    expect(env.loadPaused).toBe(true);
+  });
+});
+
+describe("invalid configuration is rejected with path and value", () => {
+  test("wrong type: retentionDays as a string", () => {
+    expectSingleProblem(one(awsEnv({ storage: { retentionDays: "30" } })), "environments.dev.storage.retentionDays", '"30"', /number/);
+  });
+
+  test("unknown cloud", () => {
+    expectSingleProblem(one(awsEnv({ cloud: "gcp" })), "environments.dev.cloud", '"gcp"', /"aws" or "azure"/);
+  });
+
+  test("quartz cron with five fields (unix cron)", () => {
+    expectSingleProblem(
+      one(awsEnv({ schedules: { extract: { cron: "0 0 2 * *" }, load: { type: "file_arrival" } } })),
+      "environments.dev.schedules.extract.cron",
+      '"0 0 2 * *"',
+      /6- or 7-field quartz expression/,
+    );
+  });
+
+  test("quartz cron with characters cron does not know", () => {
+    expectSingleProblem(
+      one(awsEnv({ schedules: { extract: { cron: "0 0 2 * * ? !" }, load: { type: "file_arrival" } } })),
+      "environments.dev.schedules.extract.cron",
+      '"0 0 2 * * ? !"',
+    );
+  });
+
+  test("load schedule with an invalid cron", () => {
+    expectSingleProblem(
+      one(awsEnv({ schedules: { extract: { cron: "0 0 2 * * ?" }, load: { type: "schedule", cron: "daily" } } })),
+      "environments.dev.schedules.load.cron",
+      '"daily"',
+    );
+  });
+
+  test("unknown load trigger type", () => {
+    expectSingleProblem(
+      one(awsEnv({ schedules: { extract: { cron: "0 0 2 * * ?" }, load: { type: "continuous" } } })),
+      "environments.dev.schedules.load.type",
+      '"continuous"',
+      /file_arrival/,
+    );
+  });
+
+  test("unknown time zone", () => {
+    expectSingleProblem(
+      one(awsEnv({ schedules: { extract: { cron: "0 0 2 * * ?", timezone: "Mars/Olympus" }, load: { type: "file_arrival" } } })),
+      "environments.dev.schedules.extract.timezone",
+      '"Mars/Olympus"',
+      /IANA/,
+    );
+  });
+
+  test("unknown AWS region", () => {
+    expectSingleProblem(one(awsEnv({ region: "eu-west-9" })), "environments.dev.region", '"eu-west-9"', /AWS region/);
+  });
+
+  test("an Azure location on an AWS environment", () => {
+    expectSingleProblem(one(awsEnv({ region: "westeurope" })), "environments.dev.region", '"westeurope"');
+  });
+
+  test("unknown Azure location", () => {
+    expectSingleProblem(one(azureEnv({ region: "eu-west-1" })), "environments.azdev.region", '"eu-west-1"', /Azure location/);
+  });
+
+  test("prefix that breaks S3 bucket naming (reserved xn-- prefix)", () => {
+    expectSingleProblem(one(awsEnv({ prefix: "xn--members" })), "environments.dev.prefix", '"xn--members"', /S3 bucket name/);
+  });
+
+  test("prefix with upper-case letters", () => {
+    expectSingleProblem(one(awsEnv({ prefix: "Acme" })), "environments.dev.prefix", '"Acme"', /lower-case/);
+  });
+
+  test("prefix that makes the storage account name longer than 24 characters", () => {
+    const problem = expectSingleProblem(
+      one(azureEnv({ prefix: "acme-data-platform-x" })),
+      "environments.azdev.prefix",
+      '"acme-data-platform-x"',
+      /storage account name/,
+    );
+    expect(problem.expected).toContain("acmedataplatformxazdevlake");
+  });
+
+  test("duplicate environment names", () => {
+    const problems = problemsOf({ environments: [awsEnv(), awsEnv({ prefix: "other" })] });
+    expect(problems).toEqual([
+      expect.objectContaining({ path: "environments[1].name", got: '"dev"', expected: expect.stringMatching(/unique/) }),
+    ]);
+  });
+
+  test("duplicate environment names differing only in case are still duplicates", () => {
+    const problems = problemsOf({ environments: [awsEnv(), awsEnv({ name: "DEV" })] });
+    expect(problems.map((p) => `${p.path} ${p.got}`)).toContain('environments[1].name "DEV"');
+  });
+
+  test("missing required field (databricks host)", () => {
+    expectSingleProblem(
+      one(awsEnv({ databricks: {} })),
+      "environments.dev.databricks.host",
+      "nothing (the field is required)",
+      /https:\/\/ workspace URL/,
+    );
+  });
+
+  test("missing environments list", () => {
+    expectSingleProblem({}, "environments", "nothing (the field is required)", /array/);
+  });
+
+  test("invalid failure e-mail", () => {
+    expectSingleProblem(
+      one(awsEnv({ notifications: { failureEmails: ["alerts@example.com", "not-an-email"] } })),
+      "environments.dev.notifications.failureEmails[1]",
+      '"not-an-email"',
+      /e-mail/,
+    );
+  });
+
+  test("no failure e-mail at all", () => {
+    expectSingleProblem(one(awsEnv({ notifications: { failureEmails: [] } })), "environments.dev.notifications.failureEmails", "[]", /at least one/);
+  });
+
+  test("min workers above max workers", () => {
+    expectSingleProblem(
+      one(awsEnv({ cluster: { nodeType: "m6gd.large", minWorkers: 4, maxWorkers: 2 } })),
+      "environments.dev.cluster.minWorkers",
+      "4",
+      /<= maxWorkers \(2\)/,
+    );
+  });
+
+  test("negative retention", () => {
+    expectSingleProblem(one(awsEnv({ storage: { retentionDays: -1 } })), "environments.dev.storage.retentionDays", "-1", />= 1/);
+  });
+
+  test("tiering after the data has already expired", () => {
+    expectSingleProblem(
+      one(awsEnv({ storage: { retentionDays: 10, coolAfterDays: 30 } })),
+      "environments.dev.storage.coolAfterDays",
+      "30",
+      /retentionDays \(10\)/,
+    );
+  });
+
+  test("node type outside the allow-list", () => {
+    expectSingleProblem(
+      one(awsEnv({ cluster: { nodeType: "p4d.24xlarge", allowedNodeTypes: ["m6gd.large"], minWorkers: 0, maxWorkers: 1 } })),
+      "environments.dev.cluster.nodeType",
+      '"p4d.24xlarge"',
+      /allowedNodeTypes/,
+    );
+  });
+
+  test("runtime the notebooks are not tested on", () => {
+    expectSingleProblem(
+      one(awsEnv({ cluster: { nodeType: "m6gd.large", minWorkers: 0, maxWorkers: 1, runtimeVersion: "13.3.x-scala2.12" } })),
+      "environments.dev.cluster.runtimeVersion",
+      '"13.3.x-scala2.12"',
+      /17\.3\.x-scala2\.13/,
+    );
+  });
+
+  test("workspace host that is not https", () => {
+    expectSingleProblem(
+      one(awsEnv({ databricks: { host: "http://dbc-example.cloud.databricks.com" } })),
+      "environments.dev.databricks.host",
+      '"http://dbc-example.cloud.databricks.com"',
+      /https/,
+    );
+  });
+
+  test("run-as principal that is not an application id", () => {
+    expectSingleProblem(
+      one(awsEnv({ databricks: { host: "https://dbc-example.cloud.databricks.com", runAsServicePrincipal: "etl-bot" } })),
+      "environments.dev.databricks.runAsServicePrincipal",
+      '"etl-bot"',
+      /UUID/,
+    );
+  });
+
+  test("catalog name Unity Catalog would need quoting for", () => {
+    expectSingleProblem(one(awsEnv({ catalog: { name: "Members-Dev" } })), "environments.dev.catalog.name", '"Members-Dev"', /identifier/);
+  });
+
+  test("misspelt key is reported, not ignored", () => {
+    expectSingleProblem(one(awsEnv({ retention: 30 })), "environments.dev", '"retention"', /known keys/);
+  });
+
+  test("Azure environment without its azure block", () => {
+    expectSingleProblem(one(azureEnv({ azure: undefined })), "environments.azdev.azure", "undefined", /resourceGroupName/);
+  });
+
+  test("state backend of the other cloud", () => {
+    expectSingleProblem(
+      one(azureEnv({ stateBackend: { type: "s3", bucket: "state-bucket", region: "eu-west-1" } })),
+      "environments.azdev.stateBackend.type",
+      '"s3"',
+      /azurerm/,
+    );
+  });
+
+  test("environment name that cannot be a stack name", () => {
+    expectSingleProblem(one(awsEnv({ name: "Dev Env" })), "environments[0].name", '"Dev Env"', /lower-case/);
+  });
+
+  test("several problems are reported together in one error", () => {
+    const env = awsEnv({
+      cloud: "aws",
+      region: "mars-1",
+      schedules: { extract: { cron: "0 0 2 * *" }, load: { type: "file_arrival" } },
+      cluster: { nodeType: "m6gd.large", minWorkers: 3, maxWorkers: 1 },
+      notifications: { failureEmails: ["nope"] },
+    });
+    let error: ConfigError | undefined;
+    try {
+      validateConfig({ environments: [env, azureEnv({ storage: { retentionDays: 0 } })] });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining([
+        "environments.dev.region",
+        "environments.dev.schedules.extract.cron",
+        "environments.dev.cluster.minWorkers",
+        "environments.dev.notifications.failureEmails[0]",
+        "environments.azdev.storage.retentionDays",
+      ]),
+    );
+    expect(error!.message).toContain('environments.dev.schedules.extract.cron: got "0 0 2 * *", expected a 6- or 7-field quartz expression');
+    expect(error!.message).toMatch(/^Invalid configuration \(5 problems\)/);
+  });
+});

@@ -1,0 +1,41 @@
+import { type App, Testing } from "cdktf";
+import { config as shipped } from "../stacks/config/environments";
+import type { AppConfigInput } from "../stacks/config/schema";
+import { buildApp } from "../stacks/app";
+import type { MembersStack } from "../stacks/members-stack";
+
+/** Synthesized Terraform JSON of one stack, parsed. */
+export type TerraformJson = {
+  resource?: Record<string, Record<string, Record<string, any>>>;
+  data?: Record<string, Record<string, Record<string, any>>>;
+  provider?: Record<string, Record<string, any>[]>;
+  terraform?: Record<string, any>;
+  variable?: Record<string, Record<string, any>>;
+  output?: Record<string, Record<string, any>>;
+};
+
+/** Builds the app (shipped config by default) and synthesizes every stack once; tests share the result. */
+export function synthAll(config: AppConfigInput = shipped): { app: App; stacks: Record<string, TerraformJson> } {
+  const app = buildApp(config, Testing.app());
+  const stacks: Record<string, TerraformJson> = {};
+  for (const child of app.node.children) {
+    const stack = child as MembersStack;
+    stacks[stack.node.id] = JSON.parse(Testing.synth(stack));
+  }
+  return { app, stacks };
+}
+
+/** All resources of one type in a synthesized stack, keyed by their logical id. */
+export function resourcesOf(json: TerraformJson, type: string): Record<string, any> {
+  return json.resource?.[type] ?? {};
+}
+
+/** The single resource of a type; fails the test when there is not exactly one. */
+export function onlyResource(json: TerraformJson, type: string): { id: string; props: Record<string, any> } {
+  const entries = Object.entries(resourcesOf(json, type));
+  if (entries.length !== 1) {
+    throw new Error(`expected exactly one ${type}, found ${entries.length}: ${entries.map(([id]) => id).join(", ")}`);
+  }
+  const [[id, props]] = entries;
+  return { id, props };
+}

@@ -1,0 +1,352 @@
+/**
+ * The typed, validated shape of every environment. One zod schema is the single source of truth for both the
+ * TypeScript types (z.input for what authors write, z.output for what constructs receive) and the checks.
+ */
+import { z } from "zod";
+import platform from "./platform.json";
+import { AWS_REGIONS, AZURE_LOCATIONS } from "./regions";
+
+/** Quartz cron: 6 or 7 space-separated fields (seconds first), as Databricks job schedules expect. */
+const QUARTZ_FIELD = /^[0-9A-Za-z*?\/,\-#LW]+$/;
+export function isQuartzCron(expression: string): boolean {
+  const fields = expression.trim().split(/\s+/);
+  return (fields.length === 6 || fields.length === 7) && fields.every((field) => QUARTZ_FIELD.test(field));
+}
+
+/**
+ * A cross-field check that runs as soon as the fields it reads are valid, even when siblings are not, so a single
+ * parse reports every problem (zod skips plain refinements of an object with any invalid field).
+ */
+function crossCheck<T>(fields: readonly string[], check: (value: T, ctx: z.RefinementCtx) => void) {
+  return z.superRefine<T>(check, {
+    when: (payload) => !payload.issues.some((issue) => fields.includes(String(issue.path?.[0]))),
+  });
+}
+
+/** S3 bucket naming rules (general purpose buckets). */
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "a valid S3 bucket name (3-63 characters)" })
+  .refine((n) => !/^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|--x-s3|--table-s3)$|\.\./.test(n), {
+    error: "a valid S3 bucket name (no reserved prefix or suffix)",
+  });
+
+/** Azure storage account naming rules: 3-24 lower-case letters and digits, globally unique. */
+const storageAccountName = z
+  .string()
+  .regex(/^[a-z0-9]{3,24}$/, { error: "a valid storage account name (3-24 lower-case letters and digits)" });
+
+/** Names derived from prefix and environment; global names (bucket, account) must be unique per cloud. */
+export function resourceNames(prefix: string, environment: string): ResourceNames {
+  const base = `${prefix}-${environment}`;
+  return {
+    base,
+    bucket: `${base}-landing`,
+    storageAccount: `${prefix}${environment}lake`.replace(/-/g, ""),
+    container: "landing",
+  };
+}
+
+const TIME_ZONES = new Set(Intl.supportedValuesOf("timeZone").concat(["UTC", "Etc/UTC"]));
+
+/** Environment names become stack names, state keys and parts of resource names: keep them short and DNS-safe. */
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{1,14}[a-z0-9]$/;
+const environmentName = z
+  .string()
+  .regex(ENVIRONMENT_NAME, {
+    error: "expected 3-16 characters: lower-case letters, digits and hyphens, starting with a letter",
+  });
+
+const namePrefix = z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
+  error: "expected 3-20 characters: lower-case letters, digits and hyphens, starting with a letter",
+});
+
+/** Unity Catalog identifiers we create or reference; kept to plain names so no quoting is ever needed. */
+const ucName = z.string().regex(/^[a-z_][a-z0-9_]{0,254}$/, {
+  error: "expected a lower-case identifier (letters, digits, underscores)",
+});
+
+const schedule = z.strictObject({
+  /** Quartz cron expression, e.g. "0 0 2 * * ?" (02:00 every day). */
+  cron: z.string().refine(isQuartzCron, { error: "expected a 6- or 7-field quartz expression" }),
+  /** IANA time zone the cron is evaluated in. */
+  timezone: z
+    .string()
+    .refine((tz) => TIME_ZONES.has(tz), { error: "expected an IANA time zone such as UTC or Europe/Berlin" })
+    .default("UTC"),
+  /** Paused schedules deploy but never fire. Default: paused in development mode, running otherwise. */
+  paused: z.boolean().optional(),
+});
+
+const loadTrigger = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({
+      type: z.literal("file_arrival"),
+      /** Minimum seconds between triggered runs. */
+      minTimeBetweenTriggersSeconds: z.number().int().min(60).max(86_400).default(300),
+      /** Seconds without new files before a run starts, so one batch's files arrive together. */
+      waitAfterLastChangeSeconds: z.number().int().min(60).max(3_600).default(120),
+      paused: z.boolean().optional(),
+    }),
+    schedule.extend({ type: z.literal("schedule") }),
+  ],
+  { error: 'expected a trigger with type "file_arrival" or "schedule"' },
+);
+
+const cluster = z
+  .strictObject({
+    /** Node type of driver and workers. Must be in allowedNodeTypes. */
+    nodeType: z.string().min(1),
+    /** Node types the cluster policy allows. Default: just nodeType. */
+    allowedNodeTypes: z.array(z.string().min(1)).min(1).optional(),
+    /** Autoscale bounds; minWorkers 0 and maxWorkers 0 means a single-node cluster. */
+    minWorkers: z.number().int().min(0).max(100),
+    maxWorkers: z.number().int().min(0).max(100),
+    /** Databricks runtime (spark_version); only LTS lines whose Spark version the notebooks are tested on. */
+    runtimeVersion: z
+      .string()
+      .refine((v) => v in platform.supportedRuntimes, {
+        error: `expected one of the tested runtimes: ${Object.keys(platform.supportedRuntimes).join(", ")}`,
+      })
+      .default(platform.databricksRuntime.sparkVersion),
+    /** Use spot instances with on-demand fallback (the first node, the driver, is always on demand). */
+    spot: z.boolean().default(true),
+    /** Minutes of idle before autotermination is irrelevant for job clusters; this caps each task instead. */
+    taskTimeoutMinutes: z.number().int().min(5).max(24 * 60).default(120),
+  })
+  .check(
+    crossCheck(["minWorkers", "maxWorkers", "nodeType", "allowedNodeTypes"], (c, ctx) => {
+    if (c.minWorkers > c.maxWorkers) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["minWorkers"],
+        input: c.minWorkers,
+        message: `expected minWorkers <= maxWorkers (${c.maxWorkers})`,
+      });
+    }
+    if (c.allowedNodeTypes && !c.allowedNodeTypes.includes(c.nodeType)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["nodeType"],
+        input: c.nodeType,
+        message: `expected one of allowedNodeTypes (${c.allowedNodeTypes.join(", ")})`,
+      });
+    }
+    }),
+  );
+
+const s3Backend = z.strictObject({
+  type: z.literal("s3"),
+  bucket: z.string().min(3),
+  /** State key; default "members/<environment>.tfstate". */
+  key: z.string().min(1).optional(),
+  region: z.enum(AWS_REGIONS, { error: "expected an AWS region code such as eu-west-1" }),
+});
+
+const azurermBackend = z.strictObject({
+  type: z.literal("azurerm"),
+  resourceGroupName: z.string().min(1),
+  storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { error: "expected 3-24 lower-case letters and digits" }),
+  containerName: z.string().min(3),
+  /** State key; default "members/<environment>.tfstate". */
+  key: z.string().min(1).optional(),
+});
+
+const stateBackend = z.discriminatedUnion("type", [s3Backend, azurermBackend], {
+  error: 'expected a state backend with type "s3" or "azurerm" (omit it for local state)',
+});
+
+const storage = z
+  .strictObject({
+    /** Folder under the bucket/container that the external location grants; the landing zone. */
+    landingPrefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: "expected one folder name (letters, digits, _ and -)" })
+      .default("landing"),
+    /** Days landing objects are kept before they expire. */
+    retentionDays: z.number().int().min(1).max(3650),
+    /**
+     * Days before landing objects move to a cheaper tier; must be below retentionDays.
+     * Default: 30 when data lives longer than that, otherwise no tiering (transition fees and minimum storage
+     * durations of the cheaper tiers would cost more than they save on short-lived files).
+     */
+    coolAfterDays: z.number().int().min(1).max(3650).optional(),
+    /** Deny public network access to the storage (Azure default-deny network rules; AWS VPC endpoint policies). */
+    privateNetworkOnly: z.boolean().default(false),
+    /** CIDR ranges allowed through the storage firewall when privateNetworkOnly is on. */
+    allowedIpRanges: z
+      .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, { error: "expected an IPv4 CIDR range" }))
+      .default([]),
+  })
+  .check(
+    crossCheck(["coolAfterDays", "retentionDays"], (s, ctx) => {
+    if (s.coolAfterDays !== undefined && s.coolAfterDays >= s.retentionDays) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["coolAfterDays"],
+        input: s.coolAfterDays,
+        message: `expected fewer days than retentionDays (${s.retentionDays})`,
+      });
+    }
+    }),
+  );
+
+const catalog = z.strictObject({
+  /** Catalog holding the member tables. */
+  name: ucName,
+  /** Create the catalog (true) or reference an existing one (false). */
+  create: z.boolean().default(true),
+  schema: ucName.default("members"),
+  /** Create the schema (true) or reference an existing one (false). */
+  createSchema: z.boolean().default(true),
+});
+
+const azure = z.strictObject({
+  /** Resource group holding the storage and access connector. */
+  resourceGroupName: z.string().regex(/^[A-Za-z0-9._()-]{1,89}[A-Za-z0-9_()-]$/, {
+    error: "expected 1-90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.'",
+  }),
+  /** Create the resource group (true) or use an existing one (false). */
+  createResourceGroup: z.boolean().default(true),
+  /** Back the secret scope with an Azure Key Vault instead of Databricks-managed secrets. */
+  keyVaultSecretScope: z.boolean().default(false),
+});
+
+const tagKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,126}$/, { error: "expected a tag key" });
+
+export const environmentSchema = z
+  .strictObject({
+    name: environmentName,
+    cloud: z.enum(["aws", "azure"], { error: 'expected "aws" or "azure"' }),
+    /** AWS region code or Azure location name, checked against the chosen cloud. */
+    region: z.string().min(1),
+    /** Prefix of every resource name; keep it short, bucket and storage account names derive from it. */
+    prefix: namePrefix,
+    /** "development" pauses schedules and triggers unless they say otherwise (the Asset Bundles convention). */
+    mode: z.enum(["development", "production"], { error: 'expected "development" or "production"' }),
+    databricks: z.strictObject({
+      /** Workspace URL, e.g. https://dbc-example.cloud.databricks.com */
+      host: z.url({ protocol: /^https$/, error: "expected an https:// workspace URL" }),
+      /** Application id of the service principal the jobs run as; the deployer when omitted. */
+      runAsServicePrincipal: z.uuid({ error: "expected a service principal application id (UUID)" }).optional(),
+      /** Group that may manage and run the jobs. */
+      platformGroup: z.string().min(1).default("members-platform"),
+      /** Group that may view the jobs and their runs. */
+      viewerGroup: z.string().min(1).default("users"),
+      /** Workspace folder the notebooks are uploaded to; default /Shared/members-pipeline/<environment>. */
+      deployRoot: z.string().startsWith("/", { error: "expected an absolute workspace path" }).optional(),
+    }),
+    catalog,
+    notifications: z.strictObject({
+      /** Addresses told about every failed run. */
+      failureEmails: z
+        .array(z.email({ error: "expected an e-mail address" }))
+        .min(1, { error: "expected at least one e-mail address" }),
+    }),
+    schedules: z.strictObject({
+      extract: schedule,
+      load: loadTrigger,
+    }),
+    cluster,
+    storage,
+    azure: azure.optional(),
+    tags: z.record(tagKey, z.string().max(256)).default({}),
+    stateBackend: stateBackend.optional(),
+  })
+  .check(
+    crossCheck(["cloud", "region"], (env, ctx) => {
+    const regions: readonly string[] = env.cloud === "aws" ? AWS_REGIONS : AZURE_LOCATIONS;
+    if (!regions.includes(env.region)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["region"],
+        input: env.region,
+        message:
+          env.cloud === "aws"
+            ? "expected an AWS region code such as eu-west-1"
+            : "expected an Azure location name such as westeurope",
+      });
+    }
+    }),
+    crossCheck(["cloud", "azure", "stateBackend"], (env, ctx) => {
+    if (env.cloud === "azure" && !env.azure) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["azure"],
+        input: env.azure,
+        message: "expected an azure block (resourceGroupName, ...) for an Azure environment",
+      });
+    }
+    if (env.cloud === "aws" && env.azure) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["azure"],
+        input: env.azure,
+        message: "expected no azure block in an AWS environment",
+      });
+    }
+    const backend = env.stateBackend?.type;
+    if ((backend === "s3" && env.cloud !== "aws") || (backend === "azurerm" && env.cloud !== "azure")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stateBackend", "type"],
+        input: backend,
+        message: `expected the ${env.cloud === "aws" ? "s3 backend for an AWS" : "azurerm backend for an Azure"} environment`,
+      });
+    }
+    }),
+    crossCheck(["name", "prefix"], (env, ctx) => {
+      const names = resourceNames(env.prefix, env.name);
+      for (const [rule, name] of [
+        [bucketName, names.bucket],
+        [storageAccountName, names.storageAccount],
+      ] as const) {
+        const result = rule.safeParse(name);
+        if (!result.success) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["prefix"],
+            input: env.prefix,
+            message: `expected a prefix that, with environment "${env.name}", gives ${result.error.issues[0].message} (it gives "${name}")`,
+          });
+        }
+      }
+    }),
+  );
+
+export const appConfigSchema = z.strictObject({
+  environments: z.array(environmentSchema).min(1, { error: "expected at least one environment" }),
+});
+
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+export type AppConfigInput = z.input<typeof appConfigSchema>;
+type ParsedEnvironment = z.output<typeof environmentSchema>;
+
+/** An environment after validation, with every default filled in and derived names computed. */
+export interface EnvironmentConfig extends ParsedEnvironment {
+  readonly stackName: string;
+  readonly names: ResourceNames;
+  readonly deployRoot: string;
+  readonly extractPaused: boolean;
+  readonly loadPaused: boolean;
+  readonly allowedNodeTypes: string[];
+  /**
+   * Who the jobs run as and who gets data grants: the run-as service principal's application id when configured,
+   * otherwise the platform group.
+   */
+  readonly jobPrincipal: string;
+  /** Days before landing objects move to a cheaper tier; undefined means no tiering. */
+  readonly coolAfterDays: number | undefined;
+}
+
+export interface ResourceNames {
+  /** S3 bucket (AWS) holding the landing zone. */
+  readonly bucket: string;
+  /** ADLS Gen2 storage account (Azure). */
+  readonly storageAccount: string;
+  /** Container (Azure) holding the landing zone. */
+  readonly container: string;
+  /** Base of names of everything else: IAM role, storage credential, secret scope, jobs, policies. */
+  readonly base: string;
+}

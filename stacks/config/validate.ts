@@ -1,0 +1,147 @@
+/**
+ * Turns hand-written environment declarations into validated EnvironmentConfig objects, or one ConfigError that lists
+ * every problem with its path and offending value. Runs before any construct is built.
+ */
+import { z } from "zod";
+import {
+  appConfigSchema,
+  ENVIRONMENT_NAME,
+  type AppConfigInput,
+  type EnvironmentConfig,
+  resourceNames,
+} from "./schema";
+
+export interface ConfigProblem {
+  /** Dotted path, environments addressed by name: `environments.prod.schedules.extract.cron`. */
+  readonly path: string;
+  /** The offending value, as JSON (or `undefined` when missing). */
+  readonly got: string;
+  /** What would have been accepted. */
+  readonly expected: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${formatProblem(p)}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  return `${problem.path}: got ${problem.got}, expected ${problem.expected}`;
+}
+
+/** Validates the whole configuration; throws ConfigError listing every problem at once. */
+export function validateConfig(raw: unknown): EnvironmentConfig[] {
+  const parsed = appConfigSchema.safeParse(raw, { reportInput: true });
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => toProblem(issue, raw));
+  problems.push(...duplicateNameProblems(raw));
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(problems);
+  }
+  return parsed.data.environments.map((env) => {
+    const names = resourceNames(env.prefix, env.name);
+    const development = env.mode === "development";
+    return {
+      ...env,
+      stackName: `members-${env.name}`,
+      names,
+      deployRoot: env.databricks.deployRoot ?? `/Shared/members-pipeline/${env.name}`,
+      // Asset Bundles convention: development deploys paused unless the environment says otherwise.
+      extractPaused: env.schedules.extract.paused ?? development,
+      loadPaused: env.schedules.load.paused ?? development,
+      allowedNodeTypes: env.cluster.allowedNodeTypes ?? [env.cluster.nodeType],
+      jobPrincipal: env.databricks.runAsServicePrincipal ?? env.databricks.platformGroup,
+      coolAfterDays: env.storage.coolAfterDays ?? (env.storage.retentionDays > 30 ? 30 : undefined),
+    };
+  });
+}
+
+/** Stack names, state keys and global resource names derive from the name, so it must be unique. */
+function duplicateNameProblems(raw: unknown): ConfigProblem[] {
+  const environments = (raw as AppConfigInput | undefined)?.environments;
+  if (!Array.isArray(environments)) return [];
+  const firstIndex = new Map<string, number>();
+  const problems: ConfigProblem[] = [];
+  environments.forEach((env, index) => {
+    const name = (env as { name?: unknown } | undefined)?.name;
+    if (typeof name !== "string") return;
+    const first = firstIndex.get(name.toLowerCase());
+    if (first === undefined) {
+      firstIndex.set(name.toLowerCase(), index);
+    } else {
+      problems.push({
+        path: `environments[${index}].name`,
+        got: JSON.stringify(name),
+        expected: `a unique environment name (environments[${first}] is already named ${JSON.stringify(name)})`,
+      });
+    }
+  });
+  return problems;
+}
+
+function toProblem(issue: z.core.$ZodIssue, raw: unknown): ConfigProblem {
+  const missing = issue.code === "invalid_type" && issue.input === undefined;
+  // A discriminated union reports the whole object; the offending value is its discriminator.
+  const discriminator = issue.code === "invalid_union" ? issue.path[issue.path.length - 1] : undefined;
+  const input =
+    discriminator !== undefined && issue.input !== null && typeof issue.input === "object"
+      ? (issue.input as Record<PropertyKey, unknown>)[discriminator]
+      : issue.input;
+  return {
+    path: formatPath(issue.path, raw),
+    got: issue.code === "unrecognized_keys" ? issue.keys.map((k) => JSON.stringify(k)).join(", ") : describe(input, missing),
+    expected: expectation(issue),
+  };
+}
+
+function describe(value: unknown, missing: boolean): string {
+  if (missing) return "nothing (the field is required)";
+  if (value === undefined) return "undefined";
+  const json = JSON.stringify(value);
+  return json.length > 120 ? `${json.slice(0, 117)}...` : json;
+}
+
+function expectation(issue: z.core.$ZodIssue): string {
+  // Our own messages are phrased as the expectation ("expected ..."); zod's built-in ones are rephrased below.
+  if (issue.message.startsWith("expected ")) return issue.message.slice("expected ".length);
+  switch (issue.code) {
+    case "invalid_type":
+      return `a value of type ${issue.expected}`;
+    case "invalid_value":
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "unrecognized_keys":
+      return "only known keys (check the spelling)";
+    case "too_small":
+    case "too_big": {
+      const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      const op = issue.code === "too_small" ? (issue.inclusive ? ">=" : ">") : issue.inclusive ? "<=" : "<";
+      if (issue.origin === "array") return `${op} ${bound} item(s)`;
+      if (issue.origin === "string") return `a length ${op} ${bound}`;
+      return `a number ${op} ${bound}`;
+    }
+    default:
+      return issue.message;
+  }
+}
+
+/** Renders a zod path with environments named rather than numbered, where the name is a string. */
+function formatPath(path: readonly PropertyKey[], raw: unknown): string {
+  if (path.length === 0) return "(root)";
+  let node: unknown = raw;
+  let out = "";
+  path.forEach((key, depth) => {
+    const envName =
+      depth === 1 && path[0] === "environments" && typeof key === "number"
+        ? (node as { name?: unknown }[] | undefined)?.[key]?.name
+        : undefined;
+    if (typeof envName === "string" && ENVIRONMENT_NAME.test(envName)) out += `.${envName}`;
+    else if (typeof key === "number") out += `[${key}]`;
+    else out += `${out ? "." : ""}${String(key)}`;
+    node = (node as Record<PropertyKey, unknown> | undefined)?.[key];
+  });
+  return out;
+}
