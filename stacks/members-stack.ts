@@ -38,6 +38,9 @@ export class MembersStack extends TerraformStack {
       new AzurermProvider(this, "azurerm", { features: [{}], storageUseAzuread: true });
       Aspects.of(this).add(new AzureDefaultTags(tags));
     }
+
+    // --- landing zone (cloud-specific: storage + Unity Catalog storage credential and external location) ---
+    // --- pipeline (cloud-agnostic Databricks side) ---
   }
 
   private configureBackend(env: EnvironmentConfig): void {
