@@ -1,0 +1,70 @@
+# Python side: notebooks venv, local MariaDB, pytest, demo.
+# Included by the top-level Makefile; also works standalone: `make -f mk/python.mk py-test|demo`.
+#
+# Use an existing MySQL server instead of the local MariaDB by exporting MEMBERS_MYSQL_HOST (and
+# MEMBERS_MYSQL_PORT/USER/PASSWORD/DATABASE); mariadb-up/-down then do nothing.
+
+PY_MK_FILE := $(abspath $(lastword $(MAKEFILE_LIST)))
+PY_ROOT ?= $(abspath $(dir $(PY_MK_FILE))..)
+PY_PYTHON ?= python3.11
+PY_VENV ?= $(PY_ROOT)/.venv
+PY_BIN := $(PY_VENV)/bin/python
+PY_REQUIREMENTS := $(PY_ROOT)/notebooks/requirements.txt
+PY_VENV_STAMP := $(PY_VENV)/.requirements.installed
+PY_PYTEST_ARGS ?= -q
+PY_DEMO_ROWS ?= $(or $(ROWS),1000)
+
+MARIADB_DIR ?= $(PY_ROOT)/.local/mariadb
+MARIADB_PORT ?= 33306
+MARIADB_DATABASE ?= members
+MARIADB_USER ?= members_app
+# Local, loopback-only test server; not a real credential.
+MARIADB_PASSWORD ?= local-test-only
+MARIADB_SH := $(PY_ROOT)/notebooks/scripts/mariadb.sh
+
+ifeq ($(strip $(MEMBERS_MYSQL_HOST)),)
+MARIADB_MANAGED := 1
+PY_DB_ENV := MEMBERS_MYSQL_HOST=127.0.0.1 MEMBERS_MYSQL_PORT=$(MARIADB_PORT) MEMBERS_MYSQL_USER=$(MARIADB_USER) \
+	MEMBERS_MYSQL_PASSWORD='$(MARIADB_PASSWORD)' MEMBERS_MYSQL_DATABASE=$(MARIADB_DATABASE)
+else
+MARIADB_MANAGED :=
+PY_DB_ENV :=
+endif
+PY_MARIADB_ENV := MARIADB_DIR='$(MARIADB_DIR)' MARIADB_PORT=$(MARIADB_PORT) MARIADB_DATABASE=$(MARIADB_DATABASE) \
+	MARIADB_USER=$(MARIADB_USER) MARIADB_PASSWORD='$(MARIADB_PASSWORD)'
+PY_MARIADB_DOWN := $(if $(MARIADB_MANAGED),$(PY_MARIADB_ENV) $(MARIADB_SH) down,true)
+
+.PHONY: venv mariadb-up mariadb-down py-test demo py-clean
+
+venv: $(PY_VENV_STAMP)
+
+# Re-installs whenever requirements.txt changes.
+$(PY_VENV_STAMP): $(PY_REQUIREMENTS)
+	@command -v $(PY_PYTHON) >/dev/null || { echo "$(PY_PYTHON) not found on PATH" >&2; exit 1; }
+	@test -x $(PY_BIN) || $(PY_PYTHON) -m venv $(PY_VENV)
+	$(PY_BIN) -m pip install -q -r $(PY_REQUIREMENTS)
+	@touch $@
+
+mariadb-up:
+ifeq ($(MARIADB_MANAGED),1)
+	@$(PY_MARIADB_ENV) $(MARIADB_SH) up
+else
+	@echo "using existing MySQL server $(MEMBERS_MYSQL_HOST):$(or $(MEMBERS_MYSQL_PORT),3306) (MEMBERS_MYSQL_HOST set)"
+endif
+
+mariadb-down:
+	@$(PY_MARIADB_DOWN)
+
+# Stops MariaDB afterwards even when pytest fails, and keeps pytest's exit code.
+py-test: venv mariadb-up
+	@cd $(PY_ROOT)/notebooks && $(PY_DB_ENV) $(PY_BIN) -m pytest $(PY_PYTEST_ARGS) tests; rc=$$?; \
+	$(PY_MARIADB_DOWN); exit $$rc
+
+# make demo [ROWS=100000]: generate -> extract -> load, then extract + load again (expects zero changes).
+demo: venv mariadb-up
+	@cd $(PY_ROOT) && $(PY_DB_ENV) $(PY_BIN) notebooks/run_demo.py --rows $(PY_DEMO_ROWS); rc=$$?; \
+	$(if $(MARIADB_KEEP),true,$(PY_MARIADB_DOWN)); exit $$rc
+
+py-clean: mariadb-down
+	rm -rf $(PY_ROOT)/.local $(PY_VENV) $(PY_ROOT)/notebooks/.pytest_cache
+	find $(PY_ROOT)/notebooks -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,84 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Generate member data
+# MAGIC Fills a **test** MySQL database with fake members (Faker, seeded: the same seed gives the same members),
+# MAGIC like the original generator script. Creates the `members` table with its primary key and inserts in batches.
+# MAGIC Never point it at production: with `if_exists=REPLACE` it drops the table first.
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Libraries
+# MAGIC Faker and PyMySQL are not on the Databricks runtime; the versions match `notebooks/requirements.txt`.
+
+# COMMAND ----------
+
+# MAGIC %pip install faker==40.63.0 PyMySQL==1.2.4
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Parameters
+# MAGIC Widgets: secret scope with the MySQL connection (keys host, port, database, user, password), number of rows,
+# MAGIC seed, insert batch size, target table, what to do if the table exists (FAIL, REPLACE, APPEND) and how many of
+# MAGIC the rows are deliberately invalid (to exercise the load's quarantine). Bad values stop here with a clear error.
+
+# COMMAND ----------
+
+import os
+import sys
+
+
+def _notebook_dir() -> str:
+    if "__file__" in globals():  # local runner (run_local.py)
+        return os.path.dirname(os.path.abspath(__file__))
+    try:  # Databricks: the notebook's workspace folder, where the stack uploads members_pipeline/
+        ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()  # noqa: F821
+        return "/Workspace" + os.path.dirname(ctx.notebookPath().get())
+    except Exception:
+        return os.getcwd()  # recent runtimes start notebooks in their workspace folder
+
+
+for _p in (_notebook_dir(), os.getcwd()):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+from members_pipeline.config import parse_generate_widgets  # noqa: E402
+from members_pipeline.mysql import connection_from_secrets  # noqa: E402
+
+dbutils.widgets.text("secret_scope", "members-mysql", "Secret scope")  # noqa: F821
+dbutils.widgets.text("rows", "1000", "Rows")  # noqa: F821
+dbutils.widgets.text("seed", "42", "Faker seed")  # noqa: F821
+dbutils.widgets.text("batch_size", "5000", "Insert batch size")  # noqa: F821
+dbutils.widgets.text("table", "members", "MySQL table")  # noqa: F821
+dbutils.widgets.text("if_exists", "FAIL", "If the table exists: FAIL, REPLACE, APPEND")  # noqa: F821
+dbutils.widgets.text("invalid_rows", "0", "Invalid rows to include")  # noqa: F821
+
+cfg = parse_generate_widgets(dbutils.widgets.get)  # noqa: F821
+conn = connection_from_secrets(dbutils.secrets.get, cfg.secret_scope)  # noqa: F821
+print(cfg, conn)
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Generate and insert
+# MAGIC Rows are generated lazily and sent as multi-row INSERTs of `batch_size` rows, one commit per batch.
+
+# COMMAND ----------
+
+import json  # noqa: E402
+
+from members_pipeline.generate import generate_members  # noqa: E402
+
+summary = generate_members(conn, cfg)
+print(json.dumps(summary))
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Result
+# MAGIC The JSON summary (rows inserted, rows now in the table, seconds) is the notebook's exit value.
+
+# COMMAND ----------
+
+dbutils.notebook.exit(json.dumps(summary))  # noqa: F821

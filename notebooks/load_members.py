@@ -1,0 +1,107 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Load members: Parquet landing zone → Delta
+# MAGIC Merges every complete, not yet loaded batch from `<landing>/members/` into the Delta members table, quarantines
+# MAGIC invalid rows with a reason, and records each batch in a load log. Running it again on the same batch changes
+# MAGIC nothing. All logic lives in `members_pipeline` (tested with pytest on local Spark + Delta).
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Parameters
+# MAGIC Widgets: landing path, catalog, schema, table, optional ingest date (empty = every pending batch), and the account
+# MAGIC group that may read PII in clear (used by the column masks on Databricks). Locally the catalog is `spark_catalog`.
+
+# COMMAND ----------
+
+import os
+import sys
+
+
+def _notebook_dir() -> str:
+    if "__file__" in globals():  # local runner (run_local.py)
+        return os.path.dirname(os.path.abspath(__file__))
+    try:  # Databricks: the notebook's workspace folder, where the stack uploads members_pipeline/
+        ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()  # noqa: F821
+        return "/Workspace" + os.path.dirname(ctx.notebookPath().get())
+    except Exception:
+        return os.getcwd()  # recent runtimes start notebooks in their workspace folder
+
+
+for _p in (_notebook_dir(), os.getcwd()):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+from members_pipeline.config import parse_load_widgets  # noqa: E402
+
+dbutils.widgets.text("landing_path", "", "Landing path (s3://... or abfss://...)")  # noqa: F821
+dbutils.widgets.text("catalog", "", "Catalog")  # noqa: F821
+dbutils.widgets.text("schema", "", "Schema")  # noqa: F821
+dbutils.widgets.text("table", "members", "Table")  # noqa: F821
+dbutils.widgets.text("ingest_date", "", "Only this ingest date (YYYY-MM-DD, optional)")  # noqa: F821
+dbutils.widgets.text("pii_reader_group", "members-pii-readers", "Group that sees PII unmasked")  # noqa: F821
+
+cfg = parse_load_widgets(dbutils.widgets.get)  # noqa: F821
+print(cfg)
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Tables
+# MAGIC Creates, if missing, the members table (Delta, liquid clustering on `member_id`, table and column comments, PII
+# MAGIC columns listed as a table property), the quarantine table and the load log. On Databricks a new members table
+# MAGIC also gets Unity Catalog tags on its PII columns and masks on email, phone and address.
+
+# COMMAND ----------
+
+from members_pipeline.load import ensure_tables  # noqa: E402
+
+ensure_tables(spark, cfg)  # noqa: F821
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## 1. Find complete batches
+# MAGIC A batch is complete when its `_manifest.json` exists (the extract writes it last). Batches already in the load
+# MAGIC log are skipped; a batch older than the newest loaded one is reported as superseded instead of being loaded.
+
+# COMMAND ----------
+
+from members_pipeline.files import Files  # noqa: E402
+from members_pipeline.load import find_batches  # noqa: E402
+
+files = Files(dbutils)  # noqa: F821
+pending, superseded = find_batches(spark, files, cfg)  # noqa: F821
+print("pending:", [b.batch_id for b in pending])
+print("superseded:", [b.batch_id for b in superseded])
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## 2–4. Validate, quarantine, deduplicate, merge, reconcile
+# MAGIC Per batch, oldest first: read with the explicit schema and check row count and checksum against the manifest;
+# MAGIC rows with a missing/blank member_id, a malformed e-mail, or a missing, zero or future registration date go to
+# MAGIC the quarantine table with the reason; duplicates of a member_id collapse to one row (deterministic choice);
+# MAGIC `MERGE` inserts new members, updates changed ones (row hash), skips unchanged ones and flags members missing
+# MAGIC from the full snapshot as deleted. `manifest rows = merged + quarantined + duplicates` must hold, otherwise
+# MAGIC the batch fails loudly and is not logged. The load-log row is written last.
+
+# COMMAND ----------
+
+import json  # noqa: E402
+
+from members_pipeline.load import load_members  # noqa: E402
+
+summary = load_members(spark, files, cfg)  # noqa: F821
+print(json.dumps(summary, indent=2))
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## 5. Result
+# MAGIC The JSON summary (batches, merged, inserted, updated, unchanged, quarantined, duplicates, flagged deleted) is the
+# MAGIC task's exit value.
+
+# COMMAND ----------
+
+dbutils.notebook.exit(json.dumps(summary))  # noqa: F821

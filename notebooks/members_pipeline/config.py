@@ -1,0 +1,183 @@
+"""Typed, validated notebook parameters.
+
+Widgets arrive as strings. Every parser collects *all* problems and raises one WidgetError whose message names
+each widget, the value it got and what was expected, e.g.
+``widget "partition_count": got "zero", expected an integer between 1 and 256``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+Getter = Callable[[str], str]
+
+SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_SCHEME = re.compile(r"^(s3|s3a|abfss|gs|dbfs|file):/+|^/")
+
+
+class WidgetError(ValueError):
+    """One or more notebook widgets hold an invalid value."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid notebook parameters:\n  " + "\n  ".join(problems))
+
+
+class _Collector:
+    def __init__(self, get: Getter):
+        self._get = get
+        self.problems: list[str] = []
+
+    def raw(self, name: str) -> str:
+        return (self._get(name) or "").strip()
+
+    def fail(self, name: str, value: str, expected: str) -> None:
+        self.problems.append(f'widget "{name}": got "{value}", expected {expected}')
+
+    def text(self, name: str, expected: str = "a non-empty value") -> str:
+        value = self.raw(name)
+        if not value:
+            self.fail(name, value, expected)
+        return value
+
+    def integer(self, name: str, low: int, high: int) -> int:
+        value = self.raw(name)
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            self.fail(name, value, f"an integer between {low} and {high}")
+            return low
+        return number
+
+    def date(self, name: str, optional: bool = False) -> Optional[dt.date]:
+        value = self.raw(name)
+        if not value and optional:
+            return None
+        # Databricks passes {{job.start_time.iso_date}} as YYYY-MM-DD; accept a full ISO timestamp too.
+        try:
+            return dt.date.fromisoformat(value[:10]) if len(value) >= 10 else dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(name, value, "a date YYYY-MM-DD" + (" or empty" if optional else ""))
+            return None
+
+    def identifier(self, name: str) -> str:
+        value = self.raw(name)
+        if not _IDENTIFIER.match(value):
+            self.fail(name, value, "a name of letters, digits and underscores")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        value = self.raw(name)
+        upper = value.upper()
+        if upper not in choices:
+            self.fail(name, value, "one of " + ", ".join(choices))
+        return upper
+
+    def path(self, name: str) -> str:
+        value = self.raw(name)
+        if not _SCHEME.match(value):
+            self.fail(name, value, "an absolute path or a URL such as s3://bucket/prefix or abfss://c@a.dfs.core.windows.net/p")
+        return value.rstrip("/")
+
+    def done(self) -> None:
+        if self.problems:
+            raise WidgetError(self.problems)
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    secret_scope: str
+    landing_path: str
+    run_date: dt.date
+    partition_count: int
+    fetch_size: int
+    ssl_mode: str
+    source_table: str
+    run_id: str
+
+
+def parse_extract_widgets(get: Getter) -> ExtractConfig:
+    c = _Collector(get)
+    scope = c.text("secret_scope", "the name of the secret scope holding the MySQL connection")
+    landing = c.path("landing_path")
+    run_date = c.date("run_date")
+    partitions = c.integer("partition_count", 1, 256)
+    fetch = c.integer("fetch_size", 100, 1_000_000)
+    ssl_mode = c.choice("ssl_mode", SSL_MODES)
+    table = c.identifier("source_table")
+    run_id = c.raw("run_id") or uuid.uuid4().hex
+    if not _RUN_ID.match(run_id):
+        c.fail("run_id", run_id, "up to 64 letters, digits or ._:- (or empty for a generated id)")
+    c.done()
+    return ExtractConfig(scope, landing, run_date, partitions, fetch, ssl_mode, table, run_id)
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    landing_path: str
+    catalog: str
+    schema: str
+    table: str
+    ingest_date: Optional[dt.date]
+    pii_reader_group: str
+
+    @property
+    def members_table(self) -> str:
+        return f"`{self.catalog}`.`{self.schema}`.`{self.table}`"
+
+    @property
+    def quarantine_table(self) -> str:
+        return f"`{self.catalog}`.`{self.schema}`.`{self.table}_quarantine`"
+
+    @property
+    def load_log_table(self) -> str:
+        return f"`{self.catalog}`.`{self.schema}`.`{self.table}_load_log`"
+
+
+def parse_load_widgets(get: Getter) -> LoadConfig:
+    c = _Collector(get)
+    landing = c.path("landing_path")
+    catalog = c.identifier("catalog")
+    schema = c.identifier("schema")
+    table = c.identifier("table")
+    ingest_date = c.date("ingest_date", optional=True)
+    group = c.text("pii_reader_group", "the account group allowed to read PII in clear")
+    c.done()
+    return LoadConfig(landing, catalog, schema, table, ingest_date, group)
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    secret_scope: str
+    rows: int
+    seed: int
+    batch_size: int
+    table: str
+    if_exists: str
+    invalid_rows: int
+
+
+IF_EXISTS = ("FAIL", "REPLACE", "APPEND")
+
+
+def parse_generate_widgets(get: Getter) -> GenerateConfig:
+    c = _Collector(get)
+    scope = c.text("secret_scope", "the name of the secret scope holding the MySQL connection")
+    rows = c.integer("rows", 0, 50_000_000)
+    seed = c.integer("seed", 0, 2**31 - 1)
+    batch = c.integer("batch_size", 1, 100_000)
+    table = c.identifier("table")
+    if_exists = c.choice("if_exists", IF_EXISTS)
+    invalid = c.integer("invalid_rows", 0, 50_000_000)
+    if not c.problems and invalid > rows:
+        c.fail("invalid_rows", str(invalid), f"at most rows ({rows})")
+    c.done()
+    return GenerateConfig(scope, rows, seed, batch, table, if_exists, invalid)

@@ -1,0 +1,109 @@
+"""Fake members for a MySQL test database (Faker, seeded, batched multi-row inserts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Iterator
+
+from .config import GenerateConfig
+from .mysql import MySqlConnection
+
+CREATE_TABLE = """
+CREATE TABLE `{table}` (
+  member_id VARCHAR(36) NOT NULL,
+  first_name VARCHAR(100),
+  last_name VARCHAR(100),
+  email VARCHAR(255),
+  phone_number VARCHAR(32),
+  address VARCHAR(255),
+  city VARCHAR(100),
+  country VARCHAR(100),
+  registration_date DATE,
+  PRIMARY KEY (member_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+"""
+COLUMNS = ("member_id", "first_name", "last_name", "email", "phone_number", "address", "city", "country",
+           "registration_date")
+# Kinds of deliberately invalid rows (used to exercise quarantine); a blank key can exist once (primary key).
+INVALID_KINDS = ("malformed email", "future registration_date", "zero registration_date", "blank member_id")
+
+
+def fake_members(rows: int, seed: int, invalid_rows: int = 0, today: dt.date | None = None) -> Iterator[tuple]:
+    """Yield ``rows`` member tuples; the same seed yields the same members. The last ``invalid_rows`` are bad."""
+    from faker import Faker
+
+    Faker.seed(seed)
+    fake = Faker()
+    today = today or dt.date.today()
+    for i in range(rows):
+        row = [
+            fake.uuid4(),
+            fake.first_name(),
+            fake.last_name(),
+            fake.email(),
+            fake.phone_number(),
+            fake.street_address(),
+            fake.city(),
+            fake.country(),
+            fake.date_between(start_date="-10y", end_date=today),
+        ]
+        bad = i - (rows - invalid_rows)
+        if bad >= 0:
+            kind = INVALID_KINDS[bad % 3] if bad > 0 else INVALID_KINDS[3]
+            if kind == "malformed email":
+                row[3] = row[3].replace("@", " at ")
+            elif kind == "future registration_date":
+                row[8] = today + dt.timedelta(days=30 + bad % 300)
+            elif kind == "zero registration_date":
+                row[8] = "0000-00-00"
+            else:
+                row[0] = ""
+        yield tuple(row)
+
+
+def connect(conn: MySqlConnection, **kwargs):
+    import pymysql
+
+    return pymysql.connect(host=conn.host, port=conn.port, user=conn.user, password=conn.password,
+                           database=conn.database, charset="utf8mb4", connect_timeout=10, **kwargs)
+
+
+def generate_members(conn: MySqlConnection, cfg: GenerateConfig) -> dict:
+    started = time.monotonic()
+    try:
+        db = connect(conn)
+    except Exception as exc:
+        raise ConnectionError(f"cannot connect to MySQL at {conn.host}:{conn.port} (database {conn.database!r}): "
+                              f"{exc.args[-1] if exc.args else exc}") from None
+    try:
+        with db.cursor() as cur:
+            # Zero dates are only insertable when the session allows them; keep everything else strict.
+            cur.execute("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION'")
+            cur.execute("SHOW TABLES LIKE %s", (cfg.table,))
+            exists = cur.fetchone() is not None
+            if exists and cfg.if_exists == "FAIL":
+                raise RuntimeError(f"table `{cfg.table}` already exists in {conn.location}; "
+                                   f'set widget "if_exists" to REPLACE or APPEND')
+            if exists and cfg.if_exists == "REPLACE":
+                cur.execute(f"DROP TABLE `{cfg.table}`")
+            if not exists or cfg.if_exists == "REPLACE":
+                cur.execute(CREATE_TABLE.format(table=cfg.table))
+            sql = f"INSERT INTO `{cfg.table}` ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+            batch: list[tuple] = []
+            inserted = 0
+            for row in fake_members(cfg.rows, cfg.seed, cfg.invalid_rows):
+                batch.append(row)
+                if len(batch) >= cfg.batch_size:
+                    inserted += cur.executemany(sql, batch)  # PyMySQL sends one multi-row INSERT per batch
+                    db.commit()
+                    batch.clear()
+            if batch:
+                inserted += cur.executemany(sql, batch)
+                db.commit()
+            cur.execute(f"SELECT COUNT(*) FROM `{cfg.table}`")
+            total = cur.fetchone()[0]
+    finally:
+        db.close()
+    return {"status": "ok", "table": cfg.table, "inserted": inserted, "table_rows": total,
+            "invalid_rows": cfg.invalid_rows, "seed": cfg.seed, "seconds": round(time.monotonic() - started, 2)}

@@ -1,0 +1,73 @@
+"""Pure DataFrame transformations used by extract and load."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from .schema import BUSINESS_COLUMNS, LANDING_FILE_SCHEMA, SOURCE_COLUMNS, STRING_COLUMNS
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def clean_members(df: DataFrame, run_id: str, extracted_at: dt.datetime) -> DataFrame:
+    """Trim strings (blank -> NULL), lower-case email, keep phone as text, enforce types, add audit columns.
+
+    ``extracted_at`` is a literal from the driver, not current_timestamp(), so a recomputed partition carries
+    the same value as the rest of the batch.
+    """
+    missing = [c for c in SOURCE_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"source query is missing column(s): {', '.join(missing)}")
+    cols = []
+    for name in STRING_COLUMNS:
+        value = F.trim(F.col(name).cast("string"))
+        if name == "email":
+            value = F.lower(value)
+        cols.append(F.when(value == "", F.lit(None)).otherwise(value).alias(name))
+    cols.append(F.col("registration_date").cast("date").alias("registration_date"))
+    cols.append(F.lit(run_id).alias("run_id"))
+    cols.append(F.lit(extracted_at).cast("timestamp").alias("extracted_at"))
+    out = df.select(*cols)
+    assert [f.name for f in out.schema.fields] == LANDING_FILE_SCHEMA.fieldNames()
+    return out
+
+
+def row_checksum(df: DataFrame) -> Column:
+    """Order-independent checksum of the source columns: sum of per-row xxhash64 (decimal, no overflow)."""
+    return F.coalesce(F.sum(F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS]).cast("decimal(38,0)")), F.lit(0))
+
+
+def row_hash(prefix: str = "") -> Column:
+    """Hash of everything but the key, used by MERGE to skip unchanged members; NULL and '' stay distinct."""
+    parts = [F.coalesce(F.col(prefix + c).cast("string"), F.lit("\u0000")) for c in BUSINESS_COLUMNS]
+    return F.sha2(F.concat_ws("\u001f", *parts), 256)
+
+
+def with_rejection_reason(df: DataFrame, ingest_date_col: str = "ingest_date") -> DataFrame:
+    """Add ``reject_reason`` (NULL for valid rows). First failing rule wins, in the order below.
+
+    A NULL e-mail is accepted (members may have none); a present but malformed one is not.
+    registration_date is missing when MySQL held NULL or the zero date (CONVERT_TO_NULL) and is in the
+    future when it lies after the batch's ingest date (deterministic on reruns, unlike today's date).
+    """
+    reason = (
+        F.when(F.col("member_id").isNull() | (F.trim(F.col("member_id")) == ""), F.lit("missing member_id"))
+        .when(F.col("email").isNotNull() & ~F.col("email").rlike(EMAIL_PATTERN), F.lit("malformed email"))
+        .when(F.col("registration_date").isNull(), F.lit("missing or zero registration_date"))
+        .when(F.col("registration_date") > F.col(ingest_date_col), F.lit("future registration_date"))
+    )
+    return df.withColumn("reject_reason", reason)
+
+
+def deduplicate(valid: DataFrame) -> DataFrame:
+    """One row per member_id. Deterministic choice: latest extracted_at, then the greatest row hash.
+
+    Within one batch extracted_at is equal, so the hash breaks the tie; any rerun picks the same row.
+    """
+    from pyspark.sql.window import Window
+
+    w = Window.partitionBy("member_id").orderBy(F.col("extracted_at").desc(), F.col("row_hash").desc())
+    return valid.withColumn("_rn", F.row_number().over(w)).where("_rn = 1").drop("_rn")

@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Run a Databricks notebook source (.py) unchanged on local Spark.
+
+    .venv/bin/python notebooks/run_local.py notebooks/extract_members.py \
+        --widget secret_scope=members --widget landing_path=$PWD/.local/landing --widget run_date=2026-01-31
+
+The notebook gets what Databricks would give it:
+  spark     local Spark with Delta (DeltaCatalog as spark_catalog, Hive/Derby metastore under --local-dir) and the
+            MySQL JDBC driver; both Maven coordinates come from stacks/config/platform.json; JVM and session in UTC.
+            Created on first use, so notebooks that never touch Spark start instantly.
+  dbutils   widgets from --widget key=value (unknown keys are an error), secrets from environment variables
+            MEMBERS_SECRET_<SCOPE>_<KEY> (upper-case, non-alphanumerics as _), falling back to MEMBERS_MYSQL_<KEY>;
+            fs.ls/put/head/rm/mkdirs on local paths; notebook.exit(value) ends the run and becomes its result.
+  display   prints a DataFrame.
+The catalog for three-level names is `spark_catalog` (the local Delta catalog); pass --widget catalog=spark_catalog.
+The exit value is printed as the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = NOTEBOOKS_DIR.parent
+PLATFORM_JSON = REPO_ROOT / "stacks" / "config" / "platform.json"
+DEFAULT_LOCAL_DIR = REPO_ROOT / ".local" / "runner"
+
+
+def platform_pins(path: Path = PLATFORM_JSON) -> dict:
+    pins = json.loads(path.read_text())
+    return {
+        "spark_line": pins["databricksRuntime"]["sparkLine"],
+        "spark_version": pins["databricksRuntime"]["sparkVersion"],
+        "jdbc_maven": pins["jdbcDriver"]["maven"],
+        "delta_maven": pins["delta"]["maven"],
+    }
+
+
+def build_spark(local_dir: Path = DEFAULT_LOCAL_DIR, app_name: str = "members-local", cores: str = "*"):
+    """A local SparkSession shaped like a Databricks job cluster (Delta, JDBC driver, UTC, persistent catalog)."""
+    from pyspark.sql import SparkSession
+
+    local_dir = Path(local_dir).resolve()
+    local_dir.mkdir(parents=True, exist_ok=True)
+    pins = platform_pins()
+    # Driver JVM options only take effect when they are known before the JVM starts: the builder passes them
+    # to spark-submit on first creation (tests assert the JVM default time zone really is UTC).
+    java_opts = f"-Duser.timezone=UTC -Dderby.system.home={local_dir}"
+    builder = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app_name)
+        .config("spark.jars.packages", f"{pins['delta_maven']},{pins['jdbc_maven']}")
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.catalogImplementation", "hive")
+        .config("spark.sql.warehouse.dir", str(local_dir / "spark-warehouse"))
+        .config("spark.hadoop.javax.jdo.option.ConnectionURL",
+                f"jdbc:derby:;databaseName={local_dir / 'metastore_db'};create=true")
+        .config("spark.driver.extraJavaOptions", java_opts)
+        .config("spark.executor.extraJavaOptions", java_opts)
+        .config("spark.driver.memory", os.environ.get("MEMBERS_SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "4")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    )
+    spark = builder.enableHiveSupport().getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+class _LazySpark:
+    """Builds the session on first attribute access (the generator notebook never needs a JVM)."""
+
+    def __init__(self, factory):
+        self._factory = factory
+        self._spark = None
+
+    def get(self):
+        if self._spark is None:
+            self._spark = self._factory()
+        return self._spark
+
+    @property
+    def started(self) -> bool:
+        return self._spark is not None
+
+    def __getattr__(self, name):
+        return getattr(self.get(), name)
+
+
+class NotebookExit(Exception):
+    def __init__(self, value: str):
+        super().__init__(value)
+        self.value = value
+
+
+@dataclass
+class FileInfo:
+    path: str
+    name: str
+    size: int
+    modificationTime: int
+
+
+def _local(path: str) -> Path:
+    return Path(re.sub(r"^(file|dbfs):", "", path))
+
+
+class _Fs:
+    def ls(self, path: str) -> list[FileInfo]:
+        p = _local(path)
+        if not p.exists():
+            raise FileNotFoundError(f"No such file or directory: {path}")
+        entries = sorted(p.iterdir()) if p.is_dir() else [p]
+        return [
+            FileInfo(str(e) + ("/" if e.is_dir() else ""), e.name + ("/" if e.is_dir() else ""),
+                     0 if e.is_dir() else e.stat().st_size, int(e.stat().st_mtime * 1000))
+            for e in entries
+        ]
+
+    def put(self, path: str, contents: str, overwrite: bool = False) -> bool:
+        p = _local(path)
+        if p.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists and overwrite is false")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name("." + p.name + ".tmp")
+        tmp.write_text(contents)
+        os.replace(tmp, p)  # atomic, like an object-store PUT
+        return True
+
+    def head(self, path: str, maxBytes: int = 65536) -> str:
+        with open(_local(path), "rb") as f:
+            return f.read(maxBytes).decode("utf-8")
+
+    def rm(self, path: str, recurse: bool = False) -> bool:
+        p = _local(path)
+        if not p.exists():
+            return False
+        if p.is_dir():
+            if not recurse:
+                raise IsADirectoryError(f"{path} is a directory; pass recurse=True")
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+        return True
+
+    def mkdirs(self, path: str) -> bool:
+        _local(path).mkdir(parents=True, exist_ok=True)
+        return True
+
+
+class _Widgets:
+    def __init__(self, values: dict[str, str]):
+        self._values = dict(values)
+        self._defaults: dict[str, str] = {}
+
+    def text(self, name: str, defaultValue: str = "", label: Optional[str] = None) -> None:
+        self._defaults[name] = defaultValue
+
+    def dropdown(self, name: str, defaultValue: str, choices: list, label: Optional[str] = None) -> None:
+        self._defaults[name] = defaultValue
+
+    combobox = dropdown
+
+    def get(self, name: str) -> str:
+        if name in self._values:
+            return self._values[name]
+        if name in self._defaults:
+            return self._defaults[name]
+        raise ValueError(f"No input widget named {name} is defined")
+
+    getArgument = get
+
+    def removeAll(self) -> None:
+        self._defaults.clear()
+
+    def undeclared(self) -> list[str]:
+        return sorted(set(self._values) - set(self._defaults))
+
+
+def secret_env_name(scope: str, key: str) -> str:
+    clean = lambda s: re.sub(r"[^A-Za-z0-9]", "_", s).upper()  # noqa: E731
+    return f"MEMBERS_SECRET_{clean(scope)}_{clean(key)}"
+
+
+class _Secrets:
+    def __init__(self, env: Optional[dict] = None):
+        self._env = os.environ if env is None else env
+
+    def get(self, scope: str, key: str) -> str:
+        for name in (secret_env_name(scope, key), "MEMBERS_MYSQL_" + re.sub(r"[^A-Za-z0-9]", "_", key).upper()):
+            if self._env.get(name):
+                return self._env[name]
+        raise KeyError(f"Secret does not exist with scope: {scope} and key: {key} (set {secret_env_name(scope, key)})")
+
+
+class _Notebook:
+    def exit(self, value: str) -> None:
+        raise NotebookExit(value)
+
+
+class LocalDbutils:
+    def __init__(self, widgets: dict[str, str], env: Optional[dict] = None):
+        self.widgets = _Widgets(widgets)
+        self.secrets = _Secrets(env)
+        self.fs = _Fs()
+        self.notebook = _Notebook()
+
+
+def _display(obj: Any, *args, **kwargs) -> None:
+    if hasattr(obj, "show"):
+        obj.show(20, truncate=False)
+    else:
+        print(obj)
+
+
+@dataclass
+class RunResult:
+    exit_value: Optional[str]
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.exit_value) if self.exit_value else None
+
+
+def run_notebook(notebook: str | Path, widgets: Optional[dict[str, str]] = None, *, spark=None,
+                 local_dir: Path = DEFAULT_LOCAL_DIR, env: Optional[dict] = None) -> RunResult:
+    """Execute a notebook source file as Databricks would run it as a job task; returns its exit value."""
+    path = Path(notebook).resolve()
+    source = path.read_text()
+    if not source.startswith("# Databricks notebook source"):
+        raise ValueError(f"{path} is not a Databricks notebook source (missing '# Databricks notebook source')")
+    dbutils = LocalDbutils(widgets or {}, env)
+    session = spark if spark is not None else _LazySpark(lambda: build_spark(local_dir))
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    scope = {"__name__": "__main__", "__file__": str(path), "spark": session, "dbutils": dbutils, "display": _display}
+    started = time.monotonic()
+    exit_value = None
+    try:
+        exec(compile(source, str(path), "exec"), scope)
+    except NotebookExit as done:
+        exit_value = done.value
+    unknown = dbutils.widgets.undeclared()
+    if unknown:
+        raise ValueError(f"{path.name}: unknown widget(s) {', '.join(unknown)}; the notebook declares "
+                         f"{', '.join(sorted(dbutils.widgets._defaults))}")
+    return RunResult(exit_value, round(time.monotonic() - started, 2))
+
+
+def _parse_widget(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f'--widget: got "{text}", expected key=value')
+    key, value = text.split("=", 1)
+    return key.strip(), value
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebook")
+    parser.add_argument("--widget", "-w", action="append", type=_parse_widget, default=[], metavar="KEY=VALUE")
+    parser.add_argument("--local-dir", type=Path, default=DEFAULT_LOCAL_DIR,
+                        help="metastore, warehouse and ivy-free local state (default: .local/runner)")
+    parser.add_argument("--traceback", action="store_true", help="print the full traceback on failure")
+    args = parser.parse_args(argv)
+    try:
+        result = run_notebook(args.notebook, dict(args.widget), local_dir=args.local_dir)
+    except Exception as exc:  # noqa: BLE001 - the CLI reports any notebook failure
+        if args.traceback:
+            import traceback
+            traceback.print_exc()
+        print(f"run_local: {Path(args.notebook).name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"run_local: {Path(args.notebook).name} finished in {result.seconds}s", file=sys.stderr)
+    print(result.exit_value if result.exit_value is not None else "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Local MariaDB for tests and the demo: `mariadb.sh up|down|status`.
+# Installs Debian's mariadb-server when missing, keeps its data under $MARIADB_DIR (ignored .local/),
+# listens on 127.0.0.1:$MARIADB_PORT only, runs in UTC. Idempotent.
+set -euo pipefail
+
+: "${MARIADB_DIR:?}" "${MARIADB_PORT:?}" "${MARIADB_DATABASE:?}" "${MARIADB_USER:?}" "${MARIADB_PASSWORD:?}"
+DATA="$MARIADB_DIR/data"
+SOCK="$MARIADB_DIR/mariadb.sock"
+PID="$MARIADB_DIR/mariadb.pid"
+LOG="$MARIADB_DIR/mariadb.log"
+export PATH="$PATH:/usr/sbin:/usr/bin"
+
+find_bin() { for b in "$@"; do command -v "$b" 2>/dev/null && return 0; done; return 1; }
+
+install_server() {
+  find_bin mariadbd mysqld >/dev/null && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "mariadb.sh: mariadb-server is not installed and we are not root; install it or set MEMBERS_MYSQL_HOST" >&2
+    exit 1
+  fi
+  echo "mariadb.sh: installing mariadb-server (Debian)" >&2
+  # Keep the package's postinst from starting a system-wide server on 3306 (standard container practice).
+  local policy=/usr/sbin/policy-rc.d created=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created=1; fi
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mariadb-server mariadb-client)
+  if ! "${apt[@]}" >"${TMPDIR:-/tmp}/mariadb-apt.log" 2>&1; then
+    apt-get update -q >>"${TMPDIR:-/tmp}/mariadb-apt.log" 2>&1
+    "${apt[@]}" >>"${TMPDIR:-/tmp}/mariadb-apt.log" 2>&1 || { cat "${TMPDIR:-/tmp}/mariadb-apt.log" >&2; [ $created = 1 ] && rm -f "$policy"; exit 1; }
+  fi
+  [ $created = 1 ] && rm -f "$policy"
+  return 0
+}
+
+client() { "$(find_bin mariadb mysql)" --no-defaults --protocol=socket --socket="$SOCK" -uroot "$@"; }
+ping_ok() { "$(find_bin mariadb-admin mysqladmin)" --no-defaults --protocol=socket --socket="$SOCK" -uroot ping >/dev/null 2>&1; }
+running() { [ -f "$PID" ] && kill -0 "$(cat "$PID")" 2>/dev/null; }
+
+up() {
+  install_server
+  mkdir -p "$MARIADB_DIR"
+  if running && ping_ok; then echo "mariadb.sh: already running on 127.0.0.1:$MARIADB_PORT" >&2; else
+    if [ ! -d "$DATA/mysql" ]; then
+      rm -rf "$DATA"
+      "$(find_bin mariadb-install-db mysql_install_db)" --no-defaults --datadir="$DATA" --user="$(id -un)" \
+        --auth-root-authentication-method=normal --skip-test-db >"$MARIADB_DIR/install.log" 2>&1 \
+        || { cat "$MARIADB_DIR/install.log" >&2; exit 1; }
+    fi
+    local user_opt=(); [ "$(id -u)" = 0 ] && user_opt=(--user=root)
+    setsid "$(find_bin mariadbd mysqld)" --no-defaults --datadir="$DATA" --socket="$SOCK" --pid-file="$PID" \
+      --port="$MARIADB_PORT" --bind-address=127.0.0.1 --default-time-zone=+00:00 --skip-name-resolve \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci --max-allowed-packet=64M \
+      --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --log-error="$LOG" "${user_opt[@]}" \
+      </dev/null >/dev/null 2>&1 &
+    for _ in $(seq 1 120); do ping_ok && break; sleep 0.5; done
+    ping_ok || { echo "mariadb.sh: server did not start; log follows" >&2; tail -n 40 "$LOG" >&2; exit 1; }
+  fi
+  client <<SQL
+CREATE DATABASE IF NOT EXISTS \`$MARIADB_DATABASE\` CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS '$MARIADB_USER'@'127.0.0.1' IDENTIFIED BY '$MARIADB_PASSWORD';
+CREATE USER IF NOT EXISTS '$MARIADB_USER'@'localhost' IDENTIFIED BY '$MARIADB_PASSWORD';
+GRANT ALL PRIVILEGES ON \`$MARIADB_DATABASE\`.* TO '$MARIADB_USER'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`$MARIADB_DATABASE\`.* TO '$MARIADB_USER'@'localhost';
+SQL
+  echo "mariadb.sh: MariaDB $(client -N -e 'SELECT VERSION()') ready on 127.0.0.1:$MARIADB_PORT, database $MARIADB_DATABASE" >&2
+}
+
+down() {
+  if running; then
+    local pid; pid="$(cat "$PID")"
+    "$(find_bin mariadb-admin mysqladmin)" --no-defaults --protocol=socket --socket="$SOCK" -uroot shutdown >/dev/null 2>&1 || kill "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    echo "mariadb.sh: stopped" >&2
+  fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) if running && ping_ok; then echo running; else echo stopped; exit 1; fi ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
