@@ -1,10 +1,12 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { DatabricksProvider } from "@cdktf/provider-databricks/lib/provider";
-import { Aspects, AzurermBackend, LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import { TimeProvider } from "@cdktf/provider-time/lib/provider";
+import { Aspects, AzurermBackend, type ITerraformDependable, LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "./config/schema";
 import { AzureDefaultTags, standardTags } from "./common/tags";
+import { AwsLandingZone } from "./aws/landing-zone";
 
 export interface MembersStackProps {
   /** The validated environment this stack deploys. */
@@ -17,6 +19,10 @@ export interface MembersStackProps {
  */
 export class MembersStack extends TerraformStack {
   readonly environment: EnvironmentConfig;
+  /** Where the extract job writes and the load job reads; ends with `/`. */
+  readonly landingUrl: string;
+  /** Resources that must exist before anything uses the landing URL (external location and its grants). */
+  readonly landingDependables: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: MembersStackProps) {
     super(scope, id);
@@ -28,6 +34,8 @@ export class MembersStack extends TerraformStack {
 
     // Auth: DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET (OAuth M2M), or ARM_* on Azure.
     new DatabricksProvider(this, "databricks", { host: env.databricks.host });
+    // time_sleep waits out eventual consistency (IAM propagation) between dependent resources.
+    new TimeProvider(this, "time");
 
     if (env.cloud === "aws") {
       // Auth: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or OIDC in CI.
@@ -40,6 +48,15 @@ export class MembersStack extends TerraformStack {
     }
 
     // --- landing zone (cloud-specific: storage + Unity Catalog storage credential and external location) ---
+    if (env.cloud === "aws") {
+      const landing = new AwsLandingZone(this, "landing", { environment: env });
+      this.landingUrl = landing.landingUrl;
+      this.landingDependables = landing.dependables;
+    } else {
+      // Azure storage and access connector arrive with the Azure landing zone; the URL is already fixed by naming.
+      this.landingUrl = `abfss://${env.names.container}@${env.names.storageAccount}.dfs.core.windows.net/${env.storage.landingPrefix}/`;
+      this.landingDependables = [];
+    }
     // --- pipeline (cloud-agnostic Databricks side) ---
   }
 

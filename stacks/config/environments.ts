@@ -32,7 +32,7 @@ const dev: EnvironmentInput = {
     load: { type: "file_arrival" },
   },
   cluster: { nodeType: "m6gd.large", minWorkers: 0, maxWorkers: 0, spot: true },
-  storage: { retentionDays: 14, coolAfterDays: 7 },
+  storage: { retentionDays: 14 },
   tags: { ...awsBase.tags, environment: "dev" },
 };
 
@@ -47,7 +47,7 @@ const staging: EnvironmentInput = {
     load: { type: "file_arrival" },
   },
   cluster: { nodeType: "m6gd.large", allowedNodeTypes: ["m6gd.large", "m6gd.xlarge"], minWorkers: 1, maxWorkers: 2 },
-  storage: { retentionDays: 30, coolAfterDays: 14 },
+  storage: { retentionDays: 30 },
   tags: { ...awsBase.tags, environment: "staging" },
 };
 
@@ -90,7 +90,7 @@ const azureDev: EnvironmentInput = {
     load: { type: "schedule", cron: "0 30 3 * * ?", timezone: "Europe/Amsterdam" },
   },
   cluster: { nodeType: "Standard_D4ads_v5", minWorkers: 1, maxWorkers: 2 },
-  storage: { retentionDays: 14, coolAfterDays: 7, privateNetworkOnly: true },
+  storage: { retentionDays: 14, privateNetworkOnly: true },
   azure: { resourceGroupName: "rg-members-azure-dev" },
   tags: { project: "members-lakehouse", "cost-center": "data-platform", environment: "azure-dev" },
 };

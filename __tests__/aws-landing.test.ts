@@ -1,0 +1,232 @@
+import { Testing } from "cdktf";
+import { LandingBucket } from "../stacks/aws/landing-bucket";
+import { UnityCatalogS3Access } from "../stacks/aws/unity-catalog-access";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
+
+/** `${type.id.attr}` reference to a resource or data source found in the synthesized JSON. */
+const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
+const dataRef = (type: string, id: string, attr: string) => `\${data.${type}.${id}.${attr}}`;
+
+function onlyData(json: TerraformJson, type: string, idPart: string): { id: string; props: Record<string, any> } {
+  const matches = Object.entries(json.data?.[type] ?? {}).filter(([id]) => id.includes(idPart));
+  if (matches.length !== 1) throw new Error(`expected one data.${type} matching ${idPart}, found ${matches.length}`);
+  return { id: matches[0][0], props: matches[0][1] };
+}
+
+let prod: TerraformJson;
+let dev: TerraformJson;
+let azure: TerraformJson;
+let bucket: { id: string; props: Record<string, any> };
+let key: { id: string; props: Record<string, any> };
+
+beforeAll(() => {
+  const { stacks } = synthAll();
+  prod = stacks["members-prod"];
+  dev = stacks["members-dev"];
+  azure = stacks["members-azure-dev"];
+  bucket = onlyResource(prod, "aws_s3_bucket");
+  key = onlyResource(prod, "aws_kms_key");
+});
+
+describe("landing bucket", () => {
+  test("is named from the configuration", () => {
+    expect(bucket.props.bucket).toBe("acme-members-prod-landing");
+  });
+
+  test("is encrypted with SSE-KMS by its own rotating key, with bucket keys on", () => {
+    expect(key.props.enable_key_rotation).toBe(true);
+    const sse = onlyResource(prod, "aws_s3_bucket_server_side_encryption_configuration").props;
+    expect(sse.bucket).toBe(ref("aws_s3_bucket", bucket.id, "id"));
+    expect(sse.rule).toEqual([
+      {
+        apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: ref("aws_kms_key", key.id, "arn") },
+        bucket_key_enabled: true,
+      },
+    ]);
+  });
+
+  test("is versioned", () => {
+    const versioning = onlyResource(prod, "aws_s3_bucket_versioning").props;
+    expect(versioning.bucket).toBe(ref("aws_s3_bucket", bucket.id, "id"));
+    expect(versioning.versioning_configuration).toEqual({ status: "Enabled" });
+  });
+
+  test("blocks all four kinds of public access", () => {
+    const block = onlyResource(prod, "aws_s3_bucket_public_access_block").props;
+    expect(block).toMatchObject({
+      bucket: ref("aws_s3_bucket", bucket.id, "id"),
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+  });
+
+  test("enforces bucket-owner ownership (ACLs disabled)", () => {
+    const ownership = onlyResource(prod, "aws_s3_bucket_ownership_controls").props;
+    expect(ownership.bucket).toBe(ref("aws_s3_bucket", bucket.id, "id"));
+    expect(ownership.rule).toEqual({ object_ownership: "BucketOwnerEnforced" });
+  });
+
+  test("has a policy that denies every request without TLS, on the bucket and its objects", () => {
+    const policy = onlyResource(prod, "aws_s3_bucket_policy").props;
+    const document = onlyData(prod, "aws_iam_policy_document", "tls-only");
+    expect(policy.bucket).toBe(ref("aws_s3_bucket", bucket.id, "id"));
+    expect(policy.policy).toBe(dataRef("aws_iam_policy_document", document.id, "json"));
+    expect(document.props.statement).toEqual([
+      expect.objectContaining({
+        effect: "Deny",
+        principals: [{ type: "*", identifiers: ["*"] }],
+        actions: ["s3:*"],
+        resources: [ref("aws_s3_bucket", bucket.id, "arn"), `${ref("aws_s3_bucket", bucket.id, "arn")}/*`],
+        condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+      }),
+    ]);
+  });
+
+  test("lifecycle tiers landing objects, expires them after the retention, prunes old versions and uploads", () => {
+    const lifecycle = onlyResource(prod, "aws_s3_bucket_lifecycle_configuration").props;
+    expect(lifecycle.bucket).toBe(ref("aws_s3_bucket", bucket.id, "id"));
+    const rules = Object.fromEntries(lifecycle.rule.map((r: any) => [r.id, r]));
+    expect(rules["landing-expiry"]).toMatchObject({
+      status: "Enabled",
+      filter: [{ prefix: "landing/" }],
+      expiration: [{ days: 90 }],
+      transition: [{ days: 30, storage_class: "STANDARD_IA" }],
+    });
+    expect(rules["noncurrent-versions"]).toMatchObject({
+      status: "Enabled",
+      noncurrent_version_expiration: [{ noncurrent_days: 7 }],
+    });
+    expect(rules["abort-incomplete-multipart-uploads"]).toMatchObject({
+      status: "Enabled",
+      abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }],
+    });
+  });
+
+  test("short-lived data is not tiered (dev keeps 14 days)", () => {
+    const rules = onlyResource(dev, "aws_s3_bucket_lifecycle_configuration").props.rule;
+    const expiry = rules.find((r: any) => r.id === "landing-expiry");
+    expect(expiry.expiration).toEqual([{ days: 14 }]);
+    expect(expiry.transition).toBeUndefined();
+  });
+
+  test("tiering below 30 days uses INTELLIGENT_TIERING, which has no minimum age", () => {
+    const stack = Testing.synthScope((scope) => {
+      new LandingBucket(scope, "landing", { bucketName: "b", landingPrefix: "landing", retentionDays: 20, coolAfterDays: 10 });
+    });
+    const rules = JSON.parse(stack).resource.aws_s3_bucket_lifecycle_configuration;
+    const expiry = (Object.values(rules)[0] as any).rule.find((r: any) => r.id === "landing-expiry");
+    expect(expiry.transition).toEqual([{ days: 10, storage_class: "INTELLIGENT_TIERING" }]);
+  });
+
+  test("rejects tiering after expiry", () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        new LandingBucket(scope, "landing", { bucketName: "b", landingPrefix: "landing", retentionDays: 10, coolAfterDays: 10 });
+      }),
+    ).toThrow('coolAfterDays got 10, expected fewer than retentionDays (10)');
+  });
+});
+
+describe("Unity Catalog IAM role", () => {
+  let role: { id: string; props: Record<string, any> };
+  let credential: { id: string; props: Record<string, any> };
+  let trust: { id: string; props: Record<string, any> };
+  let caller: string;
+
+  beforeAll(() => {
+    role = onlyResource(prod, "aws_iam_role");
+    credential = onlyResource(prod, "databricks_storage_credential");
+    trust = onlyData(prod, "databricks_aws_unity_catalog_assume_role_policy", "trust-policy");
+    caller = Object.keys(prod.data!.aws_caller_identity)[0];
+  });
+
+  test("trust policy comes from the Databricks data source, not hand-written JSON", () => {
+    expect(role.props.assume_role_policy).toBe(dataRef("databricks_aws_unity_catalog_assume_role_policy", trust.id, "json"));
+  });
+
+  test("trust carries the UC master role and the storage credential's external ID, by reference", () => {
+    expect(trust.props.unity_catalog_iam_arn).toBe(ref("databricks_storage_credential", credential.id, "aws_iam_role[0].unity_catalog_iam_arn"));
+    expect(trust.props.external_id).toBe(ref("databricks_storage_credential", credential.id, "aws_iam_role[0].external_id"));
+  });
+
+  test("trust carries the self-assume statement: the data source is given this role's name and account", () => {
+    expect(trust.props.role_name).toBe(role.props.name);
+    expect(trust.props.aws_account_id).toBe(dataRef("aws_caller_identity", caller, "account_id"));
+    expect(trust.props.aws_partition).toBe(dataRef("aws_partition", Object.keys(prod.data!.aws_partition)[0], "partition"));
+  });
+
+  test("the credential names the role by its deterministic ARN, breaking the create-order cycle", () => {
+    expect(credential.props.aws_iam_role.role_arn).toBe(
+      `arn:\${data.aws_partition.${Object.keys(prod.data!.aws_partition)[0]}.partition}:iam::${dataRef("aws_caller_identity", caller, "account_id")}:role/${role.props.name}`,
+    );
+  });
+
+  test("role policy names only this bucket, its landing prefix and its key", () => {
+    const rolePolicy = onlyResource(prod, "aws_iam_role_policy").props;
+    const document = onlyData(prod, "aws_iam_policy_document", "access-policy");
+    expect(rolePolicy.role).toBe(ref("aws_iam_role", role.id, "id"));
+    expect(rolePolicy.policy).toBe(dataRef("aws_iam_policy_document", document.id, "json"));
+    const bucketArn = ref("aws_s3_bucket", bucket.id, "arn");
+    const resources = document.props.statement.flatMap((s: any) => s.resources);
+    expect(new Set(resources)).toEqual(
+      new Set([bucketArn, `${bucketArn}/landing/*`, ref("aws_kms_key", key.id, "arn"), credential.props.aws_iam_role.role_arn]),
+    );
+    const list = document.props.statement.find((s: any) => s.actions.includes("s3:ListBucket"));
+    expect(list.condition).toEqual([{ test: "StringLike", variable: "s3:prefix", values: ["landing", "landing/*"] }]);
+    const objectStatement = document.props.statement.find((s: any) => s.actions.includes("s3:PutObject"));
+    expect(objectStatement.resources).toEqual([`${bucketArn}/landing/*`]);
+    expect(resources.some((r: string) => r === "*" || r.endsWith(":*"))).toBe(false);
+  });
+
+  test("the external location waits for IAM propagation after the role and its policy", () => {
+    const sleep = onlyResource(prod, "time_sleep");
+    expect(sleep.props.depends_on).toEqual(
+      expect.arrayContaining([`aws_iam_role.${role.id}`, `aws_iam_role_policy.${Object.keys(resourcesOf(prod, "aws_iam_role_policy"))[0]}`]),
+    );
+    expect(onlyResource(prod, "databricks_external_location").props.depends_on).toEqual([`time_sleep.${sleep.id}`]);
+  });
+});
+
+describe("storage credential, external location and grants", () => {
+  test("the external location URL is built from the bucket reference and ends with /", () => {
+    const location = onlyResource(prod, "databricks_external_location").props;
+    expect(location.url).toBe(`s3://${ref("aws_s3_bucket", bucket.id, "bucket")}/landing/`);
+    expect(location.url.endsWith("/")).toBe(true);
+  });
+
+  test("the external location uses the storage credential above", () => {
+    const credential = onlyResource(prod, "databricks_storage_credential");
+    expect(onlyResource(prod, "databricks_external_location").props.credential_name).toBe(
+      ref("databricks_storage_credential", credential.id, "name"),
+    );
+  });
+
+  test("grants hold exactly READ FILES and WRITE FILES for the job principal, on this location only", () => {
+    const location = onlyResource(prod, "databricks_external_location");
+    const grants = Object.values(resourcesOf(prod, "databricks_grants")).filter((g: any) => g.external_location);
+    expect(grants).toHaveLength(1);
+    expect(grants[0].external_location).toBe(ref("databricks_external_location", location.id, "id"));
+    // prod runs as its service principal (application id), dev as the platform group.
+    expect(grants[0].grant).toEqual([{ principal: "00000000-0000-0000-0000-000000000000", privileges: ["READ_FILES", "WRITE_FILES"] }]);
+    const devGrants = Object.values(resourcesOf(dev, "databricks_grants")).filter((g: any) => g.external_location);
+    expect(devGrants.map((g: any) => g.grant)).toEqual([[{ principal: "members-platform", privileges: ["READ_FILES", "WRITE_FILES"] }]]);
+  });
+
+  test("no AWS resource is created in an Azure stack", () => {
+    expect(Object.keys(azure.resource ?? {}).filter((t) => t.startsWith("aws_"))).toEqual([]);
+  });
+
+  test("a landing prefix that is only slashes is rejected", () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        const b = new S3Bucket(scope, "b", { bucket: "b" });
+        const k = new KmsKey(scope, "k", {});
+        new UnityCatalogS3Access(scope, "uc", { bucket: b, key: k, landingPrefix: "//", roleName: "r", name: "n", grantee: "g" });
+      }),
+    ).toThrow('landingPrefix got "//", expected a folder name');
+  });
+});

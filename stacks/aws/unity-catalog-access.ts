@@ -1,0 +1,142 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { DataDatabricksAwsUnityCatalogAssumeRolePolicy } from "@cdktf/provider-databricks/lib/data-databricks-aws-unity-catalog-assume-role-policy";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
+import { Construct } from "constructs";
+import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
+import { LandingLocation } from "../unity-catalog/landing-location";
+
+export interface UnityCatalogS3AccessProps {
+  /** Bucket holding the landing zone. */
+  readonly bucket: S3Bucket;
+  /** Key that encrypts the bucket; Unity Catalog needs it to read and write objects. */
+  readonly key: KmsKey;
+  /** Folder the external location covers; the role can touch nothing else in the bucket. */
+  readonly landingPrefix: string;
+  /** IAM role name; also part of the role's self-assume statement, so it is fixed up front. */
+  readonly roleName: string;
+  /** Name of the storage credential and external location in Unity Catalog. */
+  readonly name: string;
+  /** Principal (group name or service principal application id) that gets READ FILES and WRITE FILES. */
+  readonly grantee: string;
+  /**
+   * How long to wait after the role and its policy exist before Unity Catalog validates the external location:
+   * IAM is eventually consistent and a fresh role is often not yet assumable.
+   * @default "30s"
+   */
+  readonly iamPropagationDelay?: string;
+}
+
+/**
+ * Unity Catalog's access to the landing prefix: an IAM role Databricks assumes, a storage credential that names it,
+ * and an external location at `s3://<bucket>/<prefix>/` with READ FILES and WRITE FILES for the job principal.
+ *
+ * Create-order cycle: the credential needs the role ARN and the role's trust policy needs the credential's external
+ * ID. The role ARN is deterministic (account + name), so the credential is created first with the ARN built as a
+ * string; the role's trust policy then references the credential's external ID. Nothing assumes the role until the
+ * external location validates it, which waits for IAM propagation.
+ */
+export class UnityCatalogS3Access extends Construct {
+  readonly role: IamRole;
+  readonly storageCredential: StorageCredential;
+  readonly location: LandingLocation;
+  /** `s3://<bucket>/<prefix>/`, the URL the jobs read and write; ends with `/`. */
+  readonly landingUrl: string;
+
+  constructor(scope: Construct, id: string, props: UnityCatalogS3AccessProps) {
+    super(scope, id);
+    const prefix = props.landingPrefix.replace(/^\/+|\/+$/g, "");
+    if (prefix.length === 0) {
+      throw new Error(`UnityCatalogS3Access ${id}: landingPrefix got "${props.landingPrefix}", expected a folder name`);
+    }
+
+    const caller = new DataAwsCallerIdentity(this, "caller");
+    const partition = new DataAwsPartition(this, "partition");
+    const roleArn = `arn:${partition.partition}:iam::${caller.accountId}:role/${props.roleName}`;
+
+    this.storageCredential = new StorageCredential(this, "credential", {
+      name: props.name,
+      comment: `Unity Catalog access to s3://${props.bucket.bucket}/${prefix}/ (managed by cdktf)`,
+      awsIamRole: { roleArn },
+    });
+
+    // Trust: the Unity Catalog master role with this credential's external ID, plus the role assuming itself
+    // (required by Databricks since 2025); both statements come from the provider's data source.
+    const trust = new DataDatabricksAwsUnityCatalogAssumeRolePolicy(this, "trust-policy", {
+      awsAccountId: caller.accountId,
+      awsPartition: partition.partition,
+      roleName: props.roleName,
+      externalId: this.storageCredential.awsIamRole.externalId,
+      unityCatalogIamArn: this.storageCredential.awsIamRole.unityCatalogIamArn,
+    });
+    this.role = new IamRole(this, "role", {
+      name: props.roleName,
+      description: "Assumed by Unity Catalog to read and write the members landing zone",
+      assumeRolePolicy: trust.json,
+    });
+
+    const objects = `${props.bucket.arn}/${prefix}/*`;
+    const access = new DataAwsIamPolicyDocument(this, "access-policy", {
+      statement: [
+        {
+          sid: "ListLandingPrefix",
+          actions: ["s3:ListBucket"],
+          resources: [props.bucket.arn],
+          condition: [{ test: "StringLike", variable: "s3:prefix", values: [prefix, `${prefix}/*`] }],
+        },
+        {
+          sid: "LocateBucket",
+          actions: ["s3:GetBucketLocation"],
+          resources: [props.bucket.arn],
+        },
+        {
+          sid: "ReadWriteLandingObjects",
+          actions: [
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "s3:AbortMultipartUpload",
+            "s3:ListMultipartUploadParts",
+          ],
+          resources: [objects],
+        },
+        {
+          sid: "UseLandingKey",
+          actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+          resources: [props.key.arn],
+        },
+        {
+          sid: "AssumeSelf",
+          actions: ["sts:AssumeRole"],
+          resources: [roleArn],
+        },
+      ],
+    });
+    const rolePolicy = new IamRolePolicy(this, "role-policy", {
+      name: "landing-zone-access",
+      role: this.role.id,
+      policy: access.json,
+    });
+
+    const iamPropagation = new Sleep(this, "iam-propagation", {
+      createDuration: props.iamPropagationDelay ?? "30s",
+      dependsOn: [this.role, rolePolicy],
+      triggers: { role: this.role.arn, policy: rolePolicy.policy },
+    });
+
+    this.landingUrl = `s3://${props.bucket.bucket}/${prefix}/`;
+    this.location = new LandingLocation(this, "landing", {
+      name: props.name,
+      url: this.landingUrl,
+      credentialName: this.storageCredential.name,
+      grantee: props.grantee,
+      dependsOn: [iamPropagation],
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { ExternalLocation } from "@cdktf/provider-databricks/lib/external-location";
+import { Grants } from "@cdktf/provider-databricks/lib/grants";
+import { type ITerraformDependable, Token } from "cdktf";
+import { Construct } from "constructs";
+
+/** The only privileges the jobs need on the landing zone: list/read batches and write them. */
+export const LANDING_PRIVILEGES = ["READ_FILES", "WRITE_FILES"] as const;
+
+export interface LandingLocationProps {
+  /** Name of the external location in Unity Catalog. */
+  readonly name: string;
+  /** Landing URL (`s3://bucket/prefix/` or `abfss://container@account.dfs.core.windows.net/prefix/`). */
+  readonly url: string;
+  /** Storage credential the location uses. */
+  readonly credentialName: string;
+  /** Principal (group name or service principal application id) granted READ FILES and WRITE FILES. */
+  readonly grantee: string;
+  /**
+   * Resources that must exist before Unity Catalog validates the location (the cloud identity's permissions).
+   * @default none
+   */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * The external location over the landing prefix and its grants, shared by both clouds. The grants resource is
+ * authoritative: it replaces any privilege granted on this location outside Terraform, so the job principal holds
+ * exactly READ FILES and WRITE FILES and nobody else holds anything.
+ */
+export class LandingLocation extends Construct {
+  readonly externalLocation: ExternalLocation;
+  readonly grants: Grants;
+
+  constructor(scope: Construct, id: string, props: LandingLocationProps) {
+    super(scope, id);
+    // A file-arrival trigger and a UC location must both end with "/"; tokens are checked at the call site.
+    if (!Token.isUnresolved(props.url) && !props.url.endsWith("/")) {
+      throw new Error(`LandingLocation ${id}: url got "${props.url}", expected a URL ending with "/"`);
+    }
+    this.externalLocation = new ExternalLocation(this, "location", {
+      name: props.name,
+      url: props.url,
+      credentialName: props.credentialName,
+      comment: "Landing zone of the members pipeline (Parquet batches written by the extract job)",
+      dependsOn: props.dependsOn,
+    });
+    this.grants = new Grants(this, "grants", {
+      externalLocation: this.externalLocation.id,
+      grant: [{ principal: props.grantee, privileges: [...LANDING_PRIVILEGES] }],
+    });
+  }
+}
