@@ -7,6 +7,8 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "./config/schema";
 import { AzureDefaultTags, standardTags } from "./common/tags";
 import { AwsLandingZone } from "./aws/landing-zone";
+import { AzureLandingZone } from "./azure/landing-zone";
+import { MembersPipeline } from "./databricks/pipeline";
 
 export interface MembersStackProps {
   /** The validated environment this stack deploys. */
@@ -53,11 +55,17 @@ export class MembersStack extends TerraformStack {
       this.landingUrl = landing.landingUrl;
       this.landingDependables = landing.dependables;
     } else {
-      // Azure storage and access connector arrive with the Azure landing zone; the URL is already fixed by naming.
-      this.landingUrl = `abfss://${env.names.container}@${env.names.storageAccount}.dfs.core.windows.net/${env.storage.landingPrefix}/`;
-      this.landingDependables = [];
+      const landing = new AzureLandingZone(this, "landing", { environment: env });
+      this.landingUrl = landing.landingUrl;
+      this.landingDependables = landing.dependables;
     }
     // --- pipeline (cloud-agnostic Databricks side) ---
+    new MembersPipeline(this, "pipeline", {
+      environment: env,
+      cloud: env.cloud,
+      landingUrl: this.landingUrl,
+      dependsOn: this.landingDependables,
+    });
   }
 
   private configureBackend(env: EnvironmentConfig): void {

@@ -1,0 +1,56 @@
+import { SecretAcl } from "@cdktf/provider-databricks/lib/secret-acl";
+import { Secret } from "@cdktf/provider-databricks/lib/secret";
+import { SecretScope } from "@cdktf/provider-databricks/lib/secret-scope";
+import { TerraformVariable } from "cdktf";
+import { Construct } from "constructs";
+import { type Principal, principalName, requireLiteral } from "./principal";
+
+/** The keys the notebooks read (notebooks/members_pipeline/mysql.py SECRET_KEYS); each comes from TF_VAR_mysql_<key>. */
+export const MYSQL_SECRET_KEYS = ["host", "port", "database", "user", "password"] as const;
+
+export interface MysqlSecretScopeProps {
+  /** Secret scope name, e.g. `<prefix>-<env>-mysql`. */
+  readonly scopeName: string;
+  /** Granted READ on the scope: the identity the jobs run as. */
+  readonly reader: Principal;
+  // Seam for the Azure Key Vault-backed scope (later issue): an optional `keyVault` prop switches the backend to
+  // AZURE_KEYVAULT and skips the databricks_secret resources, since Key Vault then holds the values.
+}
+
+/**
+ * A Databricks-managed secret scope holding the MySQL connection details. The values are sensitive Terraform
+ * variables (`TF_VAR_mysql_host`, ...), so they live only in the deployer's environment and in the state, never in
+ * code or in the synthesized JSON.
+ */
+export class MysqlSecretScope extends Construct {
+  readonly scope: SecretScope;
+  /** The scope's name as a reference, so consumers are created after it. */
+  readonly scopeName: string;
+  readonly variables: Record<(typeof MYSQL_SECRET_KEYS)[number], TerraformVariable>;
+
+  constructor(scope: Construct, id: string, props: MysqlSecretScopeProps) {
+    super(scope, id);
+    requireLiteral("MysqlSecretScope", "scopeName", props.scopeName, (n) => /^[A-Za-z0-9._-]{1,128}$/.test(n),
+      "1-128 letters, digits, '.', '_' or '-'");
+
+    this.scope = new SecretScope(this, "scope", { name: props.scopeName });
+    this.scopeName = this.scope.name;
+
+    const variables = {} as Record<(typeof MYSQL_SECRET_KEYS)[number], TerraformVariable>;
+    for (const key of MYSQL_SECRET_KEYS) {
+      const variable = new TerraformVariable(this, `mysql-${key}`, {
+        type: "string",
+        sensitive: true,
+        nullable: false,
+        description: `MySQL ${key} for the extract job; set TF_VAR_mysql_${key}.`,
+      });
+      // The variable name is the TF_VAR_ contract the README documents: no construct-path hash.
+      variable.overrideLogicalId(`mysql_${key}`);
+      variables[key] = variable;
+      new Secret(this, `secret-${key}`, { scope: this.scope.name, key, stringValue: variable.stringValue });
+    }
+    this.variables = variables;
+
+    new SecretAcl(this, "reader-acl", { scope: this.scope.name, principal: principalName(props.reader), permission: "READ" });
+  }
+}
