@@ -209,6 +209,12 @@ const azure = z.strictObject({
   }),
   /** Create the resource group (true) or use an existing one (false). */
   createResourceGroup: z.boolean().default(true),
+  /** Subnet ids of the workspace's classic compute, allowed through the storage firewall when private. */
+  allowedSubnetIds: z
+    .array(z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i, {
+      error: "expected a subnet resource id (/subscriptions/.../virtualNetworks/.../subnets/...)",
+    }))
+    .default([]),
   /** Back the secret scope with an Azure Key Vault instead of Databricks-managed secrets. */
   keyVaultSecretScope: z.boolean().default(false),
 });

@@ -1,0 +1,201 @@
+import { Testing } from "cdktf";
+import { AdlsLandingStorage } from "../stacks/azure/landing-storage";
+import { config as shipped } from "../stacks/config/environments";
+import type { EnvironmentInput } from "../stacks/config/schema";
+import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
+
+const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
+const shippedAzure = shipped.environments.find((e) => e.cloud === "azure")!;
+
+let azure: TerraformJson;
+let account: { id: string; props: Record<string, any> };
+let container: { id: string; props: Record<string, any> };
+let connector: { id: string; props: Record<string, any> };
+
+beforeAll(() => {
+  azure = synthAll().stacks[`members-${shippedAzure.name}`];
+  account = onlyResource(azure, "azurerm_storage_account");
+  container = onlyResource(azure, "azurerm_storage_container");
+  connector = onlyResource(azure, "azurerm_databricks_access_connector");
+});
+
+describe("ADLS Gen2 landing storage", () => {
+  test("is a StorageV2 account with hierarchical namespace in the environment's resource group", () => {
+    const group = onlyResource(azure, "azurerm_resource_group");
+    expect(group.props).toMatchObject({ name: "rg-members-azure-dev", location: "westeurope" });
+    expect(account.props).toMatchObject({
+      name: "acmembrazuredevlake",
+      resource_group_name: ref("azurerm_resource_group", group.id, "name"),
+      location: "westeurope",
+      account_kind: "StorageV2",
+      is_hns_enabled: true,
+    });
+  });
+
+  test("enforces TLS 1.2, HTTPS only, no public nested items, no shared keys, infrastructure encryption", () => {
+    expect(account.props).toMatchObject({
+      min_tls_version: "TLS1_2",
+      https_traffic_only_enabled: true,
+      allow_nested_items_to_be_public: false,
+      shared_access_key_enabled: false,
+      default_to_oauth_authentication: true,
+      infrastructure_encryption_enabled: true,
+    });
+  });
+
+  test("the azurerm provider uses Azure AD for storage, since shared keys are off", () => {
+    expect(azure.provider!.azurerm[0].storage_use_azuread).toBe(true);
+  });
+
+  test("carries the standard tags (azurerm has no provider default tags; an aspect adds them)", () => {
+    expect(account.props.tags).toMatchObject({ environment: "azure-dev", "managed-by": "cdktf", project: "members-lakehouse" });
+    expect(connector.props.tags).toMatchObject({ environment: "azure-dev" });
+  });
+
+  test("a private environment denies network access by default, letting the access connector through", () => {
+    const rules = onlyResource(azure, "azurerm_storage_account_network_rules").props;
+    expect(rules).toMatchObject({
+      storage_account_id: ref("azurerm_storage_account", account.id, "id"),
+      default_action: "Deny",
+      bypass: ["AzureServices"],
+      private_link_access: [{ endpoint_resource_id: ref("azurerm_databricks_access_connector", connector.id, "id") }],
+    });
+  });
+
+  test("the landing container is private and managed through the account id", () => {
+    expect(container.props).toEqual(
+      expect.objectContaining({ name: "landing", storage_account_id: ref("azurerm_storage_account", account.id, "id"), container_access_type: "private" }),
+    );
+  });
+
+  test("a management policy expires landing blobs after the retention", () => {
+    const policy = onlyResource(azure, "azurerm_storage_management_policy").props;
+    expect(policy.storage_account_id).toBe(ref("azurerm_storage_account", account.id, "id"));
+    expect(policy.rule).toEqual([
+      expect.objectContaining({
+        enabled: true,
+        filters: { blob_types: ["blockBlob"], prefix_match: ["landing/landing/"] },
+        actions: { base_blob: { delete_after_days_since_modification_greater_than: 14 } },
+      }),
+    ]);
+  });
+
+  test("tiering to cool happens before expiry when configured", () => {
+    const json = JSON.parse(
+      Testing.synthScope((scope) => {
+        new AdlsLandingStorage(scope, "s", {
+          accountName: "acct", resourceGroupName: "rg", location: "westeurope", containerName: "landing",
+          landingPrefix: "landing", retentionDays: 90, coolAfterDays: 30,
+        });
+      }),
+    );
+    const policy = Object.values(json.resource.azurerm_storage_management_policy)[0] as any;
+    expect(policy.rule[0].actions.base_blob).toEqual({
+      tier_to_cool_after_days_since_modification_greater_than: 30,
+      delete_after_days_since_modification_greater_than: 90,
+    });
+  });
+
+  test("rejects an account name Azure would refuse", () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        new AdlsLandingStorage(scope, "s", {
+          accountName: "Not-Valid", resourceGroupName: "rg", location: "westeurope", containerName: "landing",
+          landingPrefix: "landing", retentionDays: 10,
+        });
+      }),
+    ).toThrow('accountName got "Not-Valid", expected 3-24 lower-case letters and digits');
+  });
+});
+
+describe("access connector and Unity Catalog access", () => {
+  test("the connector has a system-assigned identity", () => {
+    expect(connector.props.identity).toEqual({ type: "SystemAssigned" });
+  });
+
+  test("the connector identity is Blob Data Contributor on the account, by reference", () => {
+    const assignments = Object.values(resourcesOf(azure, "azurerm_role_assignment"));
+    expect(assignments).toEqual([
+      expect.objectContaining({
+        role_definition_name: "Storage Blob Data Contributor",
+        scope: ref("azurerm_storage_account", account.id, "id"),
+        principal_id: ref("azurerm_databricks_access_connector", connector.id, "identity[0].principal_id"),
+      }),
+    ]);
+  });
+
+  test("with a file-arrival load, the identity also gets Queue Data Contributor and EventGrid EventSubscription Contributor", () => {
+    const env: EnvironmentInput = { ...shippedAzure, schedules: { ...shippedAzure.schedules, load: { type: "file_arrival" } } };
+    const stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
+    const group = onlyResource(stack, "azurerm_resource_group");
+    const storage = onlyResource(stack, "azurerm_storage_account");
+    const identity = onlyResource(stack, "azurerm_databricks_access_connector");
+    const byRole = Object.fromEntries(
+      Object.values(resourcesOf(stack, "azurerm_role_assignment")).map((a: any) => [a.role_definition_name, a]),
+    );
+    expect(Object.keys(byRole).sort()).toEqual(
+      ["EventGrid EventSubscription Contributor", "Storage Blob Data Contributor", "Storage Queue Data Contributor"],
+    );
+    expect(byRole["Storage Queue Data Contributor"].scope).toBe(ref("azurerm_storage_account", storage.id, "id"));
+    expect(byRole["EventGrid EventSubscription Contributor"].scope).toBe(ref("azurerm_resource_group", group.id, "id"));
+    for (const assignment of Object.values(byRole) as any[]) {
+      expect(assignment.principal_id).toBe(ref("azurerm_databricks_access_connector", identity.id, "identity[0].principal_id"));
+    }
+  });
+
+  test("the storage credential uses the connector as managed identity", () => {
+    const credential = onlyResource(azure, "databricks_storage_credential").props;
+    expect(credential.azure_managed_identity).toEqual({
+      access_connector_id: ref("azurerm_databricks_access_connector", connector.id, "id"),
+    });
+  });
+
+  test("the external location URL is built from the container and account references and ends with /", () => {
+    const location = onlyResource(azure, "databricks_external_location").props;
+    const credential = onlyResource(azure, "databricks_storage_credential");
+    expect(location.url).toBe(
+      `abfss://${ref("azurerm_storage_container", container.id, "name")}@${ref("azurerm_storage_account", account.id, "name")}.dfs.core.windows.net/landing/`,
+    );
+    expect(location.url.endsWith("/")).toBe(true);
+    expect(location.credential_name).toBe(ref("databricks_storage_credential", credential.id, "name"));
+  });
+
+  test("the external location waits for the role assignments and firewall rules to propagate", () => {
+    const sleep = onlyResource(azure, "time_sleep");
+    expect(sleep.props.depends_on).toEqual(
+      expect.arrayContaining([
+        ...Object.keys(resourcesOf(azure, "azurerm_role_assignment")).map((id) => `azurerm_role_assignment.${id}`),
+        ...Object.keys(resourcesOf(azure, "azurerm_storage_account_network_rules")).map((id) => `azurerm_storage_account_network_rules.${id}`),
+      ]),
+    );
+    expect(onlyResource(azure, "databricks_external_location").props.depends_on).toEqual([`time_sleep.${sleep.id}`]);
+  });
+
+  test("grants are the same as on AWS: exactly READ FILES and WRITE FILES for the job principal", () => {
+    const location = onlyResource(azure, "databricks_external_location");
+    const grants = Object.values(resourcesOf(azure, "databricks_grants")).filter((g: any) => g.external_location);
+    expect(grants).toEqual([
+      expect.objectContaining({
+        external_location: ref("databricks_external_location", location.id, "id"),
+        grant: [{ principal: "members-platform", privileges: ["READ_FILES", "WRITE_FILES"] }],
+      }),
+    ]);
+  });
+
+  test("an existing resource group is looked up, not created", () => {
+    const env: EnvironmentInput = { ...shippedAzure, azure: { resourceGroupName: "rg-shared", createResourceGroup: false } };
+    const stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
+    expect(resourcesOf(stack, "azurerm_resource_group")).toEqual({});
+    const [[groupId, group]] = Object.entries(stack.data!.azurerm_resource_group);
+    expect(group).toMatchObject({ name: "rg-shared" });
+    expect(onlyResource(stack, "azurerm_storage_account").props.resource_group_name).toBe(
+      `\${data.azurerm_resource_group.${groupId}.name}`,
+    );
+  });
+
+  test("a public environment gets no default-deny network rules", () => {
+    const env: EnvironmentInput = { ...shippedAzure, storage: { retentionDays: 14, privateNetworkOnly: false } };
+    const stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
+    expect(resourcesOf(stack, "azurerm_storage_account_network_rules")).toEqual({});
+  });
+});
