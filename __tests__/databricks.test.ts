@@ -1,0 +1,533 @@
+import { createHash } from "node:crypto";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { App, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { buildApp } from "../stacks/app";
+import { config as shipped } from "../stacks/config/environments";
+import platform from "../stacks/config/platform.json";
+import type { AppConfigInput, EnvironmentConfig } from "../stacks/config/schema";
+import { validateConfig } from "../stacks/config/validate";
+import { MembersPipeline } from "../stacks/databricks/pipeline";
+import { DEFAULT_NOTEBOOKS_DIR } from "../stacks/databricks/workspace-code";
+import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
+
+const environments = validateConfig(shipped);
+const envOf = (name: string): EnvironmentConfig => environments.find((e) => e.name === name)!;
+
+let stacks: Record<string, TerraformJson>;
+let dev: TerraformJson;
+let prod: TerraformJson;
+let azure: TerraformJson;
+beforeAll(() => {
+  ({ stacks } = synthAll());
+  dev = stacks["members-dev"];
+  prod = stacks["members-prod"];
+  azure = stacks["members-azure-dev"];
+});
+
+/** The one resource of `type` whose logical id starts with `prefix` (cdktf appends a hash). */
+function resource(json: TerraformJson, type: string, prefix: string): { id: string; props: Record<string, any> } {
+  const matches = Object.entries(resourcesOf(json, type)).filter(([id]) => id.startsWith(prefix));
+  if (matches.length !== 1) throw new Error(`expected one ${type} ${prefix}*, found ${matches.map(([id]) => id).join(", ") || "none"}`);
+  return { id: matches[0][0], props: matches[0][1] };
+}
+const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
+const extractJob = (json: TerraformJson) => resource(json, "databricks_job", "pipeline_extract-job_");
+const loadJob = (json: TerraformJson) => resource(json, "databricks_job", "pipeline_load-job_");
+const policyOf = (json: TerraformJson) => onlyResource(json, "databricks_cluster_policy");
+const definitionOf = (json: TerraformJson): Record<string, any> => JSON.parse(policyOf(json).props.definition);
+const paramsOf = (job: Record<string, any>): Record<string, string> =>
+  Object.fromEntries(job.parameter.map((p: { name: string; default: string }) => [p.name, p.default]));
+
+/** A cluster attribute addressed by a policy path (`spark_conf.<key>` and `custom_tags.<key>` keep dots in keys). */
+function clusterValue(cluster: Record<string, any>, policyPath: string): unknown {
+  const map = /^(spark_conf|custom_tags)\.(.+)$/.exec(policyPath);
+  if (map) return cluster[map[1]]?.[map[2]];
+  return policyPath.split(".").reduce<any>((node, key) => node?.[key], cluster);
+}
+
+describe("MySQL secret scope", () => {
+  const KEYS = ["host", "port", "database", "user", "password"];
+
+  test("five sensitive variables named for TF_VAR_mysql_<key>, no defaults", () => {
+    for (const json of [dev, azure]) {
+      expect(Object.keys(json.variable!).filter((v) => v.startsWith("mysql_")).sort()).toEqual(KEYS.map((k) => `mysql_${k}`).sort());
+      for (const key of KEYS) {
+        expect(json.variable![`mysql_${key}`]).toEqual(expect.objectContaining({ type: "string", sensitive: true }));
+        expect(json.variable![`mysql_${key}`]).not.toHaveProperty("default");
+      }
+    }
+  });
+
+  test("each secret's value is a reference to its sensitive variable, in the pipeline's scope", () => {
+    const scope = onlyResource(dev, "databricks_secret_scope");
+    expect(scope.props.name).toBe("acme-members-dev-mysql");
+    const secrets = Object.values(resourcesOf(dev, "databricks_secret"));
+    expect(secrets.map((s) => s.key).sort()).toEqual([...KEYS].sort());
+    for (const secret of secrets) {
+      expect(secret.string_value).toBe(`\${var.mysql_${secret.key}}`);
+      expect(secret.scope).toBe(ref("databricks_secret_scope", scope.id, "name"));
+    }
+  });
+
+  test("READ on the scope for the job principal: the run-as service principal, else the platform group", () => {
+    expect(onlyResource(prod, "databricks_secret_acl").props).toEqual(
+      expect.objectContaining({ permission: "READ", principal: envOf("prod").databricks.runAsServicePrincipal }),
+    );
+    expect(onlyResource(dev, "databricks_secret_acl").props).toEqual(
+      expect.objectContaining({ permission: "READ", principal: "members-platform" }),
+    );
+  });
+
+  test("canary values in TF_VAR_* never reach cdktf.out", () => {
+    const canaries: Record<string, string> = {
+      TF_VAR_mysql_host: "canary-host-5f3a.invalid",
+      TF_VAR_mysql_port: "canary-port-48213",
+      TF_VAR_mysql_database: "canary-db-91c7",
+      TF_VAR_mysql_user: "canary-user-0b2e",
+      TF_VAR_mysql_password: "canary-pw-Zq8!x",
+    };
+    const saved = Object.fromEntries(Object.keys(canaries).map((k) => [k, process.env[k]]));
+    const outdir = mkdtempSync(path.join(tmpdir(), "members-canary-"));
+    try {
+      Object.assign(process.env, canaries);
+      buildApp(shipped, new App({ outdir })).synth();
+      const files = walk(outdir);
+      const stackFiles = files.filter((f) => f.endsWith("cdk.tf.json"));
+      expect(stackFiles).toHaveLength(shipped.environments.length);
+      for (const file of files) {
+        const text = readFileSync(file, "utf8");
+        for (const value of Object.values(canaries)) expect(text.includes(value) ? `${file} contains ${value}` : "").toBe("");
+      }
+      // The synthesized stacks still wire the secrets to the variables the canaries were meant for.
+      expect(readFileSync(stackFiles[0], "utf8")).toContain("${var.mysql_password}");
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("job cluster policy", () => {
+  test("fixes cluster type, runtime, UC access mode, UTC and cost tags", () => {
+    const def = definitionOf(prod);
+    expect(def.cluster_type).toEqual({ type: "fixed", value: "job" });
+    expect(def.spark_version).toEqual({ type: "fixed", value: platform.databricksRuntime.sparkVersion });
+    expect(def.data_security_mode).toEqual({ type: "fixed", value: "SINGLE_USER" });
+    expect(def["spark_conf.spark.sql.session.timeZone"]).toEqual({ type: "fixed", value: "UTC" });
+    for (const [tag, value] of Object.entries({ project: "members-lakehouse", environment: "prod", "cost-center": "data-platform" })) {
+      expect(def[`custom_tags.${tag}`]).toEqual({ type: "fixed", value });
+    }
+    expect(policyOf(prod).props.name).toBe("acme-members-prod-job-compute");
+  });
+
+  test("limits node types and workers per environment", () => {
+    const def = definitionOf(prod);
+    const allowed = ["m6gd.large", "m6gd.xlarge", "m6gd.2xlarge"];
+    expect(def.node_type_id).toEqual({ type: "allowlist", values: allowed, defaultValue: "m6gd.xlarge" });
+    expect(def.driver_node_type_id).toEqual({ type: "allowlist", values: allowed, defaultValue: "m6gd.xlarge" });
+    expect(def["autoscale.max_workers"]).toEqual(expect.objectContaining({ type: "range", maxValue: 8 }));
+    expect(def["autoscale.min_workers"]).toEqual(expect.objectContaining({ type: "range", maxValue: 8 }));
+    expect(def.num_workers).toEqual(expect.objectContaining({ type: "range", maxValue: 8 }));
+    expect(definitionOf(azure)["autoscale.max_workers"]).toEqual(expect.objectContaining({ maxValue: 2 }));
+    expect(definitionOf(azure).node_type_id.values).toEqual(["Standard_D4ads_v5"]);
+  });
+
+  test("maxWorkers 0 (dev) makes every job cluster single node", () => {
+    const def = definitionOf(dev);
+    expect(def.num_workers).toEqual(expect.objectContaining({ type: "fixed", value: 0 }));
+    expect(def["spark_conf.spark.databricks.cluster.profile"]).toEqual(expect.objectContaining({ type: "fixed", value: "singleNode" }));
+    expect(def["spark_conf.spark.master"]).toEqual(expect.objectContaining({ type: "fixed", value: "local[*]" }));
+    expect(def["custom_tags.ResourceClass"]).toEqual(expect.objectContaining({ type: "fixed", value: "SingleNode" }));
+    expect(Object.keys(def).filter((k) => k.startsWith("autoscale."))).toEqual([]);
+  });
+
+  test("spot with on-demand fallback and the first node on demand, per cloud", () => {
+    const aws = definitionOf(prod);
+    expect(aws["aws_attributes.availability"]).toEqual({ type: "fixed", value: "SPOT_WITH_FALLBACK" });
+    expect(aws["aws_attributes.first_on_demand"]).toEqual({ type: "fixed", value: 1 });
+    expect(Object.keys(aws).some((k) => k.startsWith("azure_attributes."))).toBe(false);
+
+    const az = definitionOf(azure);
+    expect(az["azure_attributes.availability"]).toEqual({ type: "fixed", value: "SPOT_WITH_FALLBACK_AZURE" });
+    expect(az["azure_attributes.first_on_demand"]).toEqual({ type: "fixed", value: 1 });
+    expect(az["azure_attributes.spot_bid_max_price"]).toEqual({ type: "fixed", value: -1 });
+    expect(Object.keys(az).some((k) => k.startsWith("aws_attributes."))).toBe(false);
+  });
+
+  test("spot off means on demand only", () => {
+    const env = shipped.environments.find((e) => e.name === "azure-dev")!;
+    const { stacks: custom } = synthAll({ environments: [{ ...env, cluster: { ...env.cluster, spot: false } }] } as AppConfigInput);
+    const def = definitionOf(custom["members-azure-dev"]);
+    expect(def["azure_attributes.availability"]).toEqual({ type: "fixed", value: "ON_DEMAND_AZURE" });
+    expect(def).not.toHaveProperty(["azure_attributes.spot_bid_max_price"]);
+    const cluster = extractJob(custom["members-azure-dev"]).props.job_cluster[0].new_cluster;
+    expect(cluster.azure_attributes.availability).toBe("ON_DEMAND_AZURE");
+  });
+
+  test("forbids init scripts from every source", () => {
+    const def = definitionOf(azure);
+    for (const source of ["workspace", "volumes", "s3", "abfss", "gcs", "dbfs", "file"]) {
+      expect(def[`init_scripts.*.${source}.destination`]).toEqual({ type: "forbidden" });
+    }
+  });
+
+  test("CAN_USE for the job principal on this policy", () => {
+    const policy = policyOf(prod);
+    const perm = resource(prod, "databricks_permissions", "pipeline_job-policy_");
+    expect(perm.props.cluster_policy_id).toBe(ref("databricks_cluster_policy", policy.id, "id"));
+    expect(perm.props.access_control).toEqual([
+      { service_principal_name: envOf("prod").databricks.runAsServicePrincipal, permission_level: "CAN_USE" },
+    ]);
+    expect(resource(dev, "databricks_permissions", "pipeline_job-policy_").props.access_control).toEqual([
+      { group_name: "members-platform", permission_level: "CAN_USE" },
+    ]);
+  });
+});
+
+describe("job clusters", () => {
+  test.each(["members-dev", "members-prod", "members-azure-dev"])("%s: both jobs use the policy, apply its defaults and satisfy it", (name) => {
+    const json = stacks[name];
+    const policy = policyOf(json);
+    const def = definitionOf(json);
+    for (const job of [extractJob(json), loadJob(json)]) {
+      const [cluster] = job.props.job_cluster;
+      const nc = cluster.new_cluster;
+      expect(nc.policy_id).toBe(ref("databricks_cluster_policy", policy.id, "id"));
+      expect(nc.apply_policy_default_values).toBe(true);
+      expect(job.props.task[0].job_cluster_key).toBe(cluster.job_cluster_key);
+      for (const [attr, rule] of Object.entries(def)) {
+        const value = clusterValue(nc, attr);
+        if (value === undefined) continue;
+        if (rule.type === "fixed") expect([attr, value]).toEqual([attr, rule.value]);
+        if (rule.type === "allowlist") expect(rule.values).toContain(value);
+        if (rule.type === "range") expect(value as number).toBeLessThanOrEqual(rule.maxValue);
+        if (rule.type === "forbidden") throw new Error(`${name}: cluster sets forbidden ${attr}`);
+      }
+    }
+  });
+
+  test("single-node dev cluster and autoscaling prod cluster", () => {
+    const devCluster = extractJob(dev).props.job_cluster[0].new_cluster;
+    expect(devCluster.num_workers).toBe(0);
+    expect(devCluster.spark_conf["spark.databricks.cluster.profile"]).toBe("singleNode");
+    expect(devCluster).not.toHaveProperty("autoscale");
+    expect(extractJob(prod).props.job_cluster[0].new_cluster.autoscale).toEqual({ min_workers: 1, max_workers: 8 });
+  });
+
+  test("cloud attributes: spot with fallback, first node on demand", () => {
+    expect(extractJob(prod).props.job_cluster[0].new_cluster.aws_attributes).toEqual({
+      availability: "SPOT_WITH_FALLBACK",
+      first_on_demand: 1,
+      zone_id: "auto",
+    });
+    const az = extractJob(azure).props.job_cluster[0].new_cluster;
+    expect(az.azure_attributes).toEqual({ availability: "SPOT_WITH_FALLBACK_AZURE", first_on_demand: 1, spot_bid_max_price: -1 });
+    expect(az).not.toHaveProperty("aws_attributes");
+  });
+
+  test("the extract task carries the pinned JDBC driver; the load task needs none", () => {
+    expect(extractJob(azure).props.task[0].library).toEqual([{ maven: { coordinates: platform.jdbcDriver.maven } }]);
+    expect(loadJob(azure).props.task[0]).not.toHaveProperty("library");
+  });
+});
+
+describe("uploaded code", () => {
+  test("each task's notebook path references the uploaded notebook of the same name under the deploy root", () => {
+    for (const [job, name] of [
+      [extractJob(prod), "extract_members"],
+      [loadJob(prod), "load_members"],
+    ] as const) {
+      const notebook = resource(prod, "databricks_notebook", `pipeline_code_${name}_`);
+      expect(notebook.props).toEqual(
+        expect.objectContaining({
+          path: `/Shared/members-pipeline/prod/${name}`,
+          language: "PYTHON",
+          source: path.join(DEFAULT_NOTEBOOKS_DIR, `${name}.py`),
+        }),
+      );
+      expect(job.props.task[0].notebook_task).toEqual({ notebook_path: ref("databricks_notebook", notebook.id, "path"), source: "WORKSPACE" });
+    }
+  });
+
+  test("notebooks and package files carry the md5 of their content", () => {
+    const all = [...Object.values(resourcesOf(dev, "databricks_notebook")), ...Object.values(resourcesOf(dev, "databricks_workspace_file"))];
+    expect(all.length).toBeGreaterThan(3);
+    for (const r of all) expect(r.md5).toBe(createHash("md5").update(readFileSync(r.source)).digest("hex"));
+  });
+
+  test("one workspace file per members_pipeline module, next to the notebooks", () => {
+    const pkg = path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline");
+    const modules = readdirSync(pkg).filter((f) => f.endsWith(".py")).sort();
+    const files = Object.values(resourcesOf(azure, "databricks_workspace_file"));
+    expect(files.map((f) => f.path).sort()).toEqual(modules.map((m) => `/Shared/members-pipeline/azure-dev/members_pipeline/${m}`).sort());
+    expect(files.map((f) => f.source).sort()).toEqual(modules.map((m) => path.join(pkg, m)).sort());
+  });
+
+  test("a change to a notebook's content changes its synthesized resource, and only that one", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "members-notebooks-"));
+    try {
+      cpSync(DEFAULT_NOTEBOOKS_DIR, dir, { recursive: true, filter: (src) => !src.includes("__pycache__") });
+      const synth = () => {
+        const stack = new TerraformStack(Testing.app(), "t");
+        new MembersPipeline(stack, "pipeline", { environment: envOf("dev"), landingUrl: "s3://bucket/landing/", notebooksDir: dir });
+        return JSON.parse(Testing.synth(stack)) as TerraformJson;
+      };
+      const before = synth();
+      const file = path.join(dir, "load_members.py");
+      writeFileSync(file, `${readFileSync(file, "utf8")}\n# COMMAND ----------\nprint("changed")\n`);
+      const after = synth();
+      const changed = (json: TerraformJson, name: string) => resource(json, "databricks_notebook", `pipeline_code_${name}_`).props;
+      expect(changed(after, "load_members")).not.toEqual(changed(before, "load_members"));
+      expect(changed(after, "load_members").md5).not.toBe(changed(before, "load_members").md5);
+      expect(changed(after, "extract_members")).toEqual(changed(before, "extract_members"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("catalog and grants", () => {
+  test("created catalog and schema get authoritative least-privilege grants for the job principal", () => {
+    const catalog = onlyResource(prod, "databricks_catalog");
+    const schema = onlyResource(prod, "databricks_schema");
+    expect(catalog.props.name).toBe("members");
+    expect(schema.props).toEqual(expect.objectContaining({ name: "members", catalog_name: ref("databricks_catalog", catalog.id, "name") }));
+    const sp = envOf("prod").databricks.runAsServicePrincipal;
+    expect(resource(prod, "databricks_grants", "pipeline_catalog_catalog-grants_").props).toEqual({
+      catalog: ref("databricks_catalog", catalog.id, "name"),
+      grant: [{ principal: sp, privileges: ["USE_CATALOG"] }],
+    });
+    const schemaGrants = resource(prod, "databricks_grants", "pipeline_catalog_schema-grants_").props;
+    expect(schemaGrants.schema).toBe(`${ref("databricks_catalog", catalog.id, "name")}.${ref("databricks_schema", schema.id, "name")}`);
+    expect(schemaGrants.grant).toEqual([{ principal: sp, privileges: ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT"] }]);
+    expect(resourcesOf(prod, "databricks_grant")).toEqual({});
+  });
+
+  test("existing catalog and schema are looked up and get additive, non-authoritative grants", () => {
+    const env = shipped.environments.find((e) => e.name === "dev")!;
+    const { stacks: custom } = synthAll({
+      environments: [{ ...env, catalog: { name: "shared", create: false, schema: "members", createSchema: false } }],
+    } as AppConfigInput);
+    const json = custom["members-dev"];
+    expect(resourcesOf(json, "databricks_catalog")).toEqual({});
+    expect(resourcesOf(json, "databricks_schema")).toEqual({});
+    expect(Object.keys(resourcesOf(json, "databricks_grants")).filter((id) => id.startsWith("pipeline_"))).toEqual([]);
+    const catalogData = Object.entries(json.data!.databricks_catalog);
+    const schemaData = Object.entries(json.data!.databricks_schema);
+    expect(catalogData.map(([, v]) => v.name)).toEqual(["shared"]);
+    const catalogRef = `\${data.databricks_catalog.${catalogData[0][0]}.name}`;
+    expect(schemaData.map(([, v]) => v.name)).toEqual([`${catalogRef}.members`]);
+    const grants = Object.values(resourcesOf(json, "databricks_grant"));
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        { catalog: catalogRef, principal: "members-platform", privileges: ["USE_CATALOG"] },
+        expect.objectContaining({ schema: `\${data.databricks_schema.${schemaData[0][0]}.name}`, principal: "members-platform" }),
+      ]),
+    );
+    // The load job is pointed at the looked-up objects.
+    expect(paramsOf(loadJob(json).props).catalog).toBe(catalogRef);
+  });
+});
+
+describe("extract job", () => {
+  test("schedule and time zone from config; paused in dev, running in prod", () => {
+    expect(extractJob(dev).props.schedule).toEqual({ quartz_cron_expression: "0 0 2 * * ?", timezone_id: "UTC", pause_status: "PAUSED" });
+    expect(extractJob(prod).props.schedule).toEqual({ quartz_cron_expression: "0 0 2 * * ?", timezone_id: "Europe/London", pause_status: "UNPAUSED" });
+    expect(extractJob(azure).props.schedule).toEqual({ quartz_cron_expression: "0 30 1 * * ?", timezone_id: "Europe/Amsterdam", pause_status: "PAUSED" });
+  });
+
+  test("one run at a time, queued; retries with an interval; task and run timeouts; duration health rule", () => {
+    const job = extractJob(prod).props;
+    const taskTimeout = envOf("prod").cluster.taskTimeoutMinutes * 60;
+    expect(job.max_concurrent_runs).toBe(1);
+    expect(job.queue).toEqual({ enabled: true });
+    const [task] = job.task;
+    expect(task).toEqual(expect.objectContaining({ max_retries: 2, min_retry_interval_millis: 300_000, retry_on_timeout: false, timeout_seconds: taskTimeout }));
+    expect(job.timeout_seconds).toBeGreaterThanOrEqual(taskTimeout * 3);
+    const [rule] = job.health.rules;
+    expect(rule).toEqual(expect.objectContaining({ metric: "RUN_DURATION_SECONDS", op: "GREATER_THAN" }));
+    expect(rule.value).toBeGreaterThan(0);
+    expect(rule.value).toBeLessThan(taskTimeout);
+    expect(extractJob(dev).props.task[0].timeout_seconds).toBe(120 * 60);
+  });
+
+  test("failure and duration e-mails go to the configured addresses", () => {
+    expect(extractJob(dev).props.email_notifications).toEqual(
+      expect.objectContaining({
+        on_failure: ["data-platform-alerts@example.com"],
+        on_duration_warning_threshold_exceeded: ["data-platform-alerts@example.com"],
+      }),
+    );
+  });
+
+  test("run_as only when a service principal is configured", () => {
+    expect(extractJob(prod).props.run_as).toEqual({ service_principal_name: envOf("prod").databricks.runAsServicePrincipal });
+    expect(extractJob(dev).props).not.toHaveProperty("run_as");
+    expect(loadJob(prod).props.run_as).toEqual(extractJob(prod).props.run_as);
+  });
+
+  test("parameters: secret scope reference, landing URL, run date from the job start, tuning", () => {
+    const scope = onlyResource(prod, "databricks_secret_scope");
+    const params = paramsOf(extractJob(prod).props);
+    expect(params).toEqual({
+      secret_scope: ref("databricks_secret_scope", scope.id, "name"),
+      landing_path: expect.stringMatching(/^s3:\/\/.+\/landing\/$/),
+      run_date: "{{job.start_time.iso_date}}",
+      run_id: "{{job.run_id}}",
+      partition_count: "8",
+      fetch_size: "10000",
+    });
+    // Exactly the widgets the notebook declares (plus nothing it does not know).
+    const widgets = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "extract_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map((m) => m[1]);
+    expect(widgets).toEqual(expect.arrayContaining(Object.keys(params)));
+  });
+
+  test("names and tags", () => {
+    const job = extractJob(prod).props;
+    expect(job.name).toBe("acme-members-prod-extract-members");
+    expect(job.tags).toEqual(expect.objectContaining({ project: "members-lakehouse", environment: "prod", "cost-center": "data-platform" }));
+  });
+});
+
+describe("load job", () => {
+  test("AWS: a file-arrival trigger on the landing URL, which ends with / and lies in the external location", () => {
+    const job = loadJob(prod).props;
+    const location = onlyResource(prod, "databricks_external_location").props;
+    expect(job.trigger).toEqual({
+      pause_status: "UNPAUSED",
+      file_arrival: { url: location.url, min_time_between_triggers_seconds: 300, wait_after_last_change_seconds: 120 },
+    });
+    expect(job.trigger.file_arrival.url).toMatch(/\/$/);
+    expect(job).not.toHaveProperty("schedule");
+    expect(loadJob(dev).props.trigger.pause_status).toBe("PAUSED");
+    expect(paramsOf(job).landing_path).toBe(location.url);
+  });
+
+  test.each(["members-prod", "members-azure-dev"])("%s: both jobs are created after the external location exists", (name) => {
+    const json = stacks[name];
+    const location = onlyResource(json, "databricks_external_location");
+    for (const job of [extractJob(json), loadJob(json)]) {
+      expect(job.props.depends_on).toContain(`databricks_external_location.${location.id}`);
+      expect(paramsOf(job.props).landing_path).toBe(location.props.url);
+    }
+  });
+
+  test("Azure (config: schedule): a paused quartz schedule instead of a trigger", () => {
+    const job = loadJob(azure).props;
+    expect(job.schedule).toEqual({ quartz_cron_expression: "0 30 3 * * ?", timezone_id: "Europe/Amsterdam", pause_status: "PAUSED" });
+    expect(job).not.toHaveProperty("trigger");
+    expect(paramsOf(job).landing_path).toMatch(/^abfss:\/\/[^@/]+@[^/]+\.dfs\.core\.windows\.net\/landing\/$/);
+    expect(paramsOf(job).landing_path).toBe(paramsOf(extractJob(azure).props).landing_path);
+  });
+
+  test("parameters reference the created catalog and schema and name the members table", () => {
+    const catalog = onlyResource(azure, "databricks_catalog");
+    const schema = onlyResource(azure, "databricks_schema");
+    const params = paramsOf(loadJob(azure).props);
+    expect(params).toEqual(
+      expect.objectContaining({
+        catalog: ref("databricks_catalog", catalog.id, "name"),
+        schema: ref("databricks_schema", schema.id, "name"),
+        table: "members",
+        ingest_date: "",
+      }),
+    );
+    const widgets = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "load_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map((m) => m[1]);
+    expect(widgets).toEqual(expect.arrayContaining(Object.keys(params)));
+  });
+
+  test("same hygiene as the extract job", () => {
+    const load = loadJob(prod).props;
+    const extract = extractJob(prod).props;
+    for (const key of ["max_concurrent_runs", "queue", "timeout_seconds", "health", "email_notifications", "tags"]) {
+      expect([key, load[key]]).toEqual([key, extract[key]]);
+    }
+    const pick = ({ max_retries, min_retry_interval_millis, retry_on_timeout, timeout_seconds }: Record<string, unknown>) => ({
+      max_retries, min_retry_interval_millis, retry_on_timeout, timeout_seconds,
+    });
+    expect(pick(load.task[0])).toEqual(pick(extract.task[0]));
+  });
+});
+
+describe("job permissions and outputs", () => {
+  test("manage-run for the platform group, view for the viewer group, on each job", () => {
+    for (const [job, prefix] of [
+      [extractJob(azure), "pipeline_extract-job_"],
+      [loadJob(azure), "pipeline_load-job_"],
+    ] as const) {
+      expect(resource(azure, "databricks_permissions", prefix).props).toEqual({
+        job_id: ref("databricks_job", job.id, "id"),
+        access_control: [
+          { group_name: "members-platform", permission_level: "CAN_MANAGE_RUN" },
+          { group_name: "users", permission_level: "CAN_VIEW" },
+        ],
+      });
+    }
+  });
+
+  test("stable outputs: job ids and URLs, secret scope, notebook paths", () => {
+    const out = prod.output!;
+    const extract = extractJob(prod).id;
+    const load = loadJob(prod).id;
+    expect(out.extract_job_id.value).toBe(ref("databricks_job", extract, "id"));
+    expect(out.extract_job_url.value).toBe(ref("databricks_job", extract, "url"));
+    expect(out.load_job_id.value).toBe(ref("databricks_job", load, "id"));
+    expect(out.load_job_url.value).toBe(ref("databricks_job", load, "url"));
+    expect(out.secret_scope.value).toBe(ref("databricks_secret_scope", onlyResource(prod, "databricks_secret_scope").id, "name"));
+    expect(out.extract_notebook_path.value).toBe(ref("databricks_notebook", resource(prod, "databricks_notebook", "pipeline_code_extract_members_").id, "path"));
+    expect(out.deploy_root.value).toBe("/Shared/members-pipeline/prod");
+  });
+});
+
+describe("bad input fails early with got/expected", () => {
+  const build = (props: Partial<ConstructorParameters<typeof MembersPipeline>[2]>) => () =>
+    new MembersPipeline(new TerraformStack(Testing.app(), "t"), "pipeline", {
+      environment: envOf("dev"),
+      landingUrl: "s3://bucket/landing/",
+      ...props,
+    });
+
+  test("landing URL without a trailing slash", () => {
+    expect(build({ landingUrl: "s3://bucket/landing" })).toThrow(
+      'MembersPipeline: landingUrl: got "s3://bucket/landing", expected an s3://, abfss:// or gs:// URL ending with "/"',
+    );
+  });
+
+  test("landing URL that is not a cloud storage URL", () => {
+    expect(build({ landingUrl: "/tmp/landing/" })).toThrow(/landingUrl: got "\/tmp\/landing\/", expected/);
+  });
+
+  test("a Terraform reference is accepted (checked at plan time)", () => {
+    const stack = new TerraformStack(Testing.app(), "t");
+    const bucket = new TerraformVariable(stack, "bucket", { type: "string" });
+    expect(
+      () => new MembersPipeline(stack, "pipeline", { environment: envOf("dev"), landingUrl: `s3://${bucket.stringValue}/landing/` }),
+    ).not.toThrow();
+  });
+
+  test("partition count out of the notebook's range", () => {
+    expect(build({ extractPartitionCount: 0 })).toThrow("MembersPipeline: extractPartitionCount: got 0, expected an integer between 1 and 256");
+  });
+
+  test("notebooks folder without the members_pipeline package", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "members-empty-"));
+    try {
+      for (const name of ["extract_members", "load_members", "generate_member_data"]) writeFileSync(path.join(dir, `${name}.py`), "# x\n");
+      expect(build({ notebooksDir: dir })).toThrow(/PipelineCode: package folder: got ".*members_pipeline", expected a folder/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    return statSync(full).isDirectory() ? walk(full) : [full];
+  });
+}
