@@ -3,10 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 REPO_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 NODE_STAMP := node_modules/.package-lock.stamp
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := .local/tools/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
 include mk/python.mk
 
-.PHONY: help synth test node-test typecheck jest clean
+.PHONY: help synth test node-test typecheck jest lint-workflows clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,7 +30,15 @@ jest: $(NODE_STAMP) ## Jest suites (synth tests, config validation)
 
 node-test: typecheck jest
 
-test: node-test py-test ## Everything CI runs: type-check, jest, pytest (Spark + Delta + MariaDB)
+# Built from source with the Go toolchain (the module proxy), pinned; no prebuilt binary download.
+$(ACTIONLINT):
+	GOBIN=$(REPO_ROOT)/$(dir $(ACTIONLINT)) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+lint-workflows: $(ACTIONLINT) ## actionlint over .github/workflows
+	$(ACTIONLINT) -color=false
+	@echo "actionlint: workflows OK"
+
+test: node-test lint-workflows py-test ## Everything CI runs: type-check, jest, actionlint, pytest (Spark + Delta + MariaDB)
 
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
