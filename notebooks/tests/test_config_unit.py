@@ -1,0 +1,135 @@
+"""Pure functions: widget parsing, JDBC URL and secrets, partition planning, transformations."""
+
+import datetime as dt
+
+import pytest
+
+from members_pipeline.config import WidgetError, parse_extract_widgets, parse_generate_widgets, parse_load_widgets
+from members_pipeline.mysql import MySqlConnection, SecretError, connection_from_secrets, jdbc_properties, jdbc_url
+from members_pipeline.partitioning import member_id_boundaries, member_id_predicates
+
+GOOD_EXTRACT = {"secret_scope": "members-mysql", "landing_path": "s3://bucket/landing/", "run_date": "2026-03-01",
+                "partition_count": "8", "fetch_size": "10000", "ssl_mode": "required", "source_table": "members",
+                "run_id": ""}
+
+
+def test_extract_widgets_parse_and_normalise():
+    cfg = parse_extract_widgets(GOOD_EXTRACT.get)
+    assert cfg.landing_path == "s3://bucket/landing"
+    assert cfg.run_date == dt.date(2026, 3, 1)
+    assert (cfg.partition_count, cfg.fetch_size, cfg.ssl_mode) == (8, 10000, "REQUIRED")
+    assert len(cfg.run_id) == 32  # generated when empty
+
+
+def test_job_iso_timestamp_is_accepted_as_run_date():
+    cfg = parse_extract_widgets({**GOOD_EXTRACT, "run_date": "2026-03-01T02:00:00Z"}.get)
+    assert cfg.run_date == dt.date(2026, 3, 1)
+
+
+def test_bad_widgets_are_all_reported_with_value_and_expectation():
+    bad = {**GOOD_EXTRACT, "landing_path": "bucket/landing", "run_date": "2026-02-30", "partition_count": "zero",
+           "fetch_size": "5", "ssl_mode": "maybe", "source_table": "members; drop"}
+    with pytest.raises(WidgetError) as err:
+        parse_extract_widgets(bad.get)
+    msg = str(err.value)
+    assert 'widget "partition_count": got "zero", expected an integer between 1 and 256' in msg
+    assert 'widget "run_date": got "2026-02-30", expected a date YYYY-MM-DD' in msg
+    assert 'widget "fetch_size": got "5", expected an integer between 100 and 1000000' in msg
+    assert 'widget "ssl_mode": got "maybe", expected one of DISABLED, PREFERRED' in msg
+    assert 'widget "landing_path": got "bucket/landing"' in msg
+    assert 'widget "source_table": got "members; drop"' in msg
+    assert len(err.value.problems) == 6
+
+
+def test_load_widgets():
+    widgets = {"landing_path": "abfss://landing@acct.dfs.core.windows.net/members", "catalog": "main",
+               "schema": "crm", "table": "members", "ingest_date": "", "pii_reader_group": "pii"}
+    cfg = parse_load_widgets(widgets.get)
+    assert cfg.ingest_date is None
+    assert cfg.members_table == "`main`.`crm`.`members`"
+    assert cfg.quarantine_table == "`main`.`crm`.`members_quarantine`"
+    with pytest.raises(WidgetError, match='widget "catalog": got "main-cat"'):
+        parse_load_widgets({**widgets, "catalog": "main-cat"}.get)
+    with pytest.raises(WidgetError, match='widget "ingest_date": got "yesterday"'):
+        parse_load_widgets({**widgets, "ingest_date": "yesterday"}.get)
+
+
+def test_generate_widgets_reject_more_invalid_rows_than_rows():
+    widgets = {"secret_scope": "s", "rows": "10", "seed": "1", "batch_size": "5", "table": "members",
+               "if_exists": "replace", "invalid_rows": "11"}
+    with pytest.raises(WidgetError, match=r'widget "invalid_rows": got "11", expected at most rows \(10\)'):
+        parse_generate_widgets(widgets.get)
+    assert parse_generate_widgets({**widgets, "invalid_rows": "3"}.get).if_exists == "REPLACE"
+
+
+def test_jdbc_url_has_required_options_and_no_credentials():
+    conn = MySqlConnection("db.example.internal", 3306, "crm", "reader", "s3cr3t&pw")
+    url = jdbc_url(conn, "VERIFY_IDENTITY")
+    assert url.startswith("jdbc:mysql://db.example.internal:3306/crm?")
+    for option in ("sslMode=VERIFY_IDENTITY", "zeroDateTimeBehavior=CONVERT_TO_NULL", "tinyInt1isBit=false",
+                   "connectionTimeZone=UTC", "useCursorFetch=true"):
+        assert option in url
+    assert "s3cr3t" not in url and "reader" not in url
+    props = jdbc_properties(conn, 5000)
+    assert props["fetchsize"] == "5000" and props["driver"] == "com.mysql.cj.jdbc.Driver"
+
+
+def test_connection_repr_redacts_password():
+    conn = MySqlConnection("h", 1, "d", "u", "hunter2")
+    assert "hunter2" not in repr(conn) and "hunter2" not in str(conn) and "hunter2" not in f"{conn}"
+    assert "password='***'" in repr(conn)
+
+
+def test_connection_from_secrets_reports_missing_keys_and_bad_port():
+    store = {"host": "h", "port": "3306", "database": "d", "user": "u", "password": "p"}
+
+    def getter(values):
+        def get(scope, key):
+            if key not in values:
+                raise KeyError(key)
+            return values[key]
+        return get
+
+    assert connection_from_secrets(getter(store), "scope").port == 3306
+    with pytest.raises(SecretError, match=r'secret scope "scope": missing or empty key\(s\): user \(KeyError\)'):
+        connection_from_secrets(getter({k: v for k, v in store.items() if k != "user"}), "scope")
+    with pytest.raises(SecretError, match=r'key "port": got "mysql", expected a TCP port number'):
+        connection_from_secrets(getter({**store, "port": "mysql"}), "scope")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 8, 16, 17, 64, 256])
+def test_predicates_partition_every_possible_id_exactly_once(n):
+    preds = member_id_predicates(n)
+    assert len(preds) == n
+    bounds = member_id_boundaries(n)
+    assert bounds == sorted(bounds) and len(set(bounds)) == len(bounds)
+
+    # Evaluate the predicates in Python (binary order) on awkward ids: each must match exactly one.
+    def matches(i, value):
+        if value is None:
+            return i == 0
+        lo = bounds[i - 1] if i > 0 else None
+        hi = bounds[i] if i < len(bounds) else None
+        return (lo is None or value >= lo) and (hi is None or value < hi)
+
+    ids = [None, "", " ", "0", "00000000-0000", "7fffffff", "8", "f", "ffffffff-ffff", "g-not-hex", "Z", "~",
+           "ABCDEF", "-leading-dash"]
+    for value in ids:
+        assert sum(matches(i, value) for i in range(n)) == 1, value
+
+
+def test_predicates_are_balanced_for_uuid4():
+    import uuid
+
+    n = 8
+    bounds = member_id_boundaries(n)
+    counts = [0] * n
+    for _ in range(16000):
+        u = str(uuid.uuid4())
+        counts[sum(u >= b for b in bounds)] += 1
+    assert min(counts) > 1600 and max(counts) < 2400
+
+
+def test_partition_count_out_of_range():
+    with pytest.raises(ValueError, match="got 0, expected 1..256"):
+        member_id_predicates(0)
