@@ -8,7 +8,7 @@ ACTIONLINT := .local/tools/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
 include mk/python.mk
 
-.PHONY: help synth test node-test typecheck jest lint-workflows clean
+.PHONY: help synth test node-test typecheck jest lint-workflows diagrams clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,17 @@ $(ACTIONLINT):
 lint-workflows: $(ACTIONLINT) ## actionlint over .github/workflows
 	$(ACTIONLINT) -color=false
 	@echo "actionlint: workflows OK"
+
+RENDERER_STAMP := diagrams/renderer/node_modules/.package-lock.stamp
+$(RENDERER_STAMP): diagrams/renderer/package.json diagrams/renderer/package-lock.json
+	cd diagrams/renderer && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund
+	@touch $@
+
+# Debian's Chromium; mermaid-cli's own browser download is skipped.
+diagrams: $(NODE_STAMP) $(RENDERER_STAMP) ## Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	node --require ts-node/register/transpile-only tools/resource-diagram.ts
+	diagrams/render.sh
 
 test: node-test lint-workflows py-test ## Everything CI runs: type-check, jest, actionlint, pytest (Spark + Delta + MariaDB)
 
