@@ -254,6 +254,10 @@ def run_notebook(notebook: str | Path, widgets: Optional[dict[str, str]] = None,
         exec(compile(source, str(path), "exec"), scope)
     except NotebookExit as done:
         exit_value = done.value
+    except Exception:
+        if dbutils.widgets.undeclared():
+            print(f"run_local: note: unknown widget(s) {', '.join(dbutils.widgets.undeclared())}", file=sys.stderr)
+        raise
     unknown = dbutils.widgets.undeclared()
     if unknown:
         raise ValueError(f"{path.name}: unknown widget(s) {', '.join(unknown)}; the notebook declares "

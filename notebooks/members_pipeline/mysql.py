@@ -39,16 +39,19 @@ class MySqlConnection:
 def connection_from_secrets(get_secret: Callable[[str, str], str], scope: str) -> MySqlConnection:
     values = {}
     missing = []
+    first_error = ""
     for key in SECRET_KEYS:
         try:
             values[key] = (get_secret(scope, key) or "").strip() if key != "password" else get_secret(scope, key)
         except Exception as exc:  # dbutils raises its own types; keep the message, not the value
-            missing.append(f"{key} ({type(exc).__name__})")
+            missing.append(key)
+            first_error = first_error or (exc.args[0] if exc.args else type(exc).__name__)
             continue
         if not values[key]:
             missing.append(key)
     if missing:
-        raise SecretError(f'secret scope "{scope}": missing or empty key(s): {", ".join(missing)}')
+        detail = f"; first error: {first_error}" if first_error else ""
+        raise SecretError(f'secret scope "{scope}": missing or empty key(s): {", ".join(missing)}{detail}')
     try:
         port = int(values["port"])
     except ValueError:

@@ -91,7 +91,7 @@ def test_connection_from_secrets_reports_missing_keys_and_bad_port():
         return get
 
     assert connection_from_secrets(getter(store), "scope").port == 3306
-    with pytest.raises(SecretError, match=r'secret scope "scope": missing or empty key\(s\): user \(KeyError\)'):
+    with pytest.raises(SecretError, match=r'secret scope "scope": missing or empty key\(s\): user; first error: user'):
         connection_from_secrets(getter({k: v for k, v in store.items() if k != "user"}), "scope")
     with pytest.raises(SecretError, match=r'key "port": got "mysql", expected a TCP port number'):
         connection_from_secrets(getter({**store, "port": "mysql"}), "scope")

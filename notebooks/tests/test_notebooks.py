@@ -1,0 +1,85 @@
+"""The notebook sources themselves, end to end through the local runner (run_local.py)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import NOTEBOOKS, RUN_DATE
+from members_pipeline.config import WidgetError
+from run_demo import run_demo
+from run_local import run_notebook
+
+
+def test_notebooks_are_databricks_sources_with_markdown_before_each_step():
+    for name in ("extract_members.py", "load_members.py", "generate_member_data.py"):
+        text = (NOTEBOOKS / name).read_text()
+        assert text.startswith("# Databricks notebook source\n")
+        cells = text.removeprefix("# Databricks notebook source\n").split("# COMMAND ----------")
+        code_cells = [i for i, c in enumerate(cells) if c.strip() and not c.strip().startswith("# MAGIC")]
+        for i in code_cells:  # every code cell follows a markdown cell
+            assert cells[i - 1].strip().startswith("# MAGIC %md"), (name, i)
+
+
+def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
+    table = mysql.new_table_name()
+    env = {**os.environ, "MEMBERS_SECRET_MEMBERS_MYSQL_HOST": mysql.conn.host}
+    # The generator needs no JVM: run it through the CLI exactly as a user would.
+    proc = subprocess.run(
+        [sys.executable, str(NOTEBOOKS / "run_local.py"), str(NOTEBOOKS / "generate_member_data.py"),
+         "--widget", "rows=300", "--widget", "invalid_rows=4", "--widget", f"table={table}",
+         "--widget", "if_exists=FAIL", "--local-dir", str(tmp_path / "cli")],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    generated = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (generated["inserted"], generated["table_rows"]) == (300, 300)
+
+    landing = str(tmp_path / "landing")
+    extract = run_notebook(NOTEBOOKS / "extract_members.py",
+                           {"landing_path": landing, "run_date": RUN_DATE.isoformat(), "ssl_mode": "PREFERRED",
+                            "source_table": table, "partition_count": "3"}, spark=spark).json()
+    assert extract["rows"] == 300 and extract["files"] == 1
+    schema = "nb_" + table
+    load = run_notebook(NOTEBOOKS / "load_members.py",
+                        {"landing_path": landing, "catalog": "spark_catalog", "schema": schema}, spark=spark).json()
+    assert (load["merged"], load["quarantined"], load["duplicates"]) == (296, 4, 0)
+    assert spark.table(f"spark_catalog.{schema}.members").count() == 296
+
+    # Same generator parameters again: the table exists and if_exists=FAIL says so.
+    again = subprocess.run(
+        [sys.executable, str(NOTEBOOKS / "run_local.py"), str(NOTEBOOKS / "generate_member_data.py"),
+         "--widget", f"table={table}"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1
+    assert f"table `{table}` already exists" in again.stderr and 'widget "if_exists"' in again.stderr
+
+
+def test_bad_widget_stops_the_notebook_with_a_clear_error(spark, tmp_path):
+    with pytest.raises(WidgetError, match='widget "partition_count": got "zero", expected an integer'):
+        run_notebook(NOTEBOOKS / "extract_members.py",
+                     {"landing_path": str(tmp_path), "run_date": "2026-01-01", "partition_count": "zero"},
+                     spark=spark)
+
+
+def test_runner_rejects_unknown_widgets_and_missing_secrets(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(NOTEBOOKS / "run_local.py"), str(NOTEBOOKS / "generate_member_data.py"),
+         "--widget", "rowz=10", "--widget", "secret_scope=nowhere"],
+        env={k: v for k, v in os.environ.items() if not k.startswith("MEMBERS_")},
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "Secret does not exist with scope: nowhere and key: host (set MEMBERS_SECRET_NOWHERE_HOST)" in proc.stderr
+    assert "unknown widget(s) rowz" in proc.stderr
+
+
+def test_demo_reports_zero_changes_on_rerun(spark, mysql, tmp_path):
+    lines = []
+    table = mysql.new_table_name()
+    steps = run_demo(400, local_dir=tmp_path, spark=spark, schema="demo_" + table, table=table, out=lines.append)
+    by = {(s["run"], s["step"]): s for s in steps}
+    assert by[(1, "generate")]["inserted"] == 400
+    assert by[(1, "extract")]["rows"] == by[(2, "extract")]["rows"] == 400
+    assert (by[(1, "load")]["inserted"], by[(1, "load")]["quarantined"]) == (398, 2)
+    assert (by[(2, "load")]["inserted"], by[(2, "load")]["updated"], by[(2, "load")]["unchanged"]) == (0, 0, 398)
+    assert lines[-1].endswith("zero changes")
