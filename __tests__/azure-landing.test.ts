@@ -199,3 +199,69 @@ describe("access connector and Unity Catalog access", () => {
     expect(resourcesOf(stack, "azurerm_storage_account_network_rules")).toEqual({});
   });
 });
+
+describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
+  let stack: TerraformJson;
+  let vault: { id: string; props: Record<string, any> };
+
+  beforeAll(() => {
+    const env: EnvironmentInput = { ...shippedAzure, azure: { ...shippedAzure.azure!, keyVaultSecretScope: true } };
+    stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
+    vault = onlyResource(stack, "azurerm_key_vault");
+  });
+
+  test("the vault has purge protection, soft delete, RBAC authorization and default-deny network ACLs when private", () => {
+    const client = Object.keys(stack.data!.azurerm_client_config)[0];
+    expect(vault.props).toMatchObject({
+      name: "acmembr-azure-dev-kv",
+      purge_protection_enabled: true,
+      soft_delete_retention_days: 90,
+      rbac_authorization_enabled: true,
+      tenant_id: `\${data.azurerm_client_config.${client}.tenant_id}`,
+      network_acls: { default_action: "Deny", bypass: "AzureServices" },
+    });
+  });
+
+  test("Azure Databricks gets Key Vault Secrets User on the vault, looked up by its application id", () => {
+    const [[spId, sp]] = Object.entries(stack.data!.azuread_service_principal);
+    expect(sp.client_id).toBe("2ff814a6-3304-4ab8-85cb-cd0e6f879c1d");
+    const assignment = Object.values(resourcesOf(stack, "azurerm_role_assignment")).find(
+      (a: any) => a.role_definition_name === "Key Vault Secrets User",
+    );
+    expect(assignment).toMatchObject({
+      scope: ref("azurerm_key_vault", vault.id, "id"),
+      principal_id: `\${data.azuread_service_principal.${spId}.object_id}`,
+    });
+  });
+
+  test("the secret scope is Key Vault-backed and no Databricks-backed secret or MySQL variable exists", () => {
+    const scope = onlyResource(stack, "databricks_secret_scope").props;
+    expect(scope).toMatchObject({
+      backend_type: "AZURE_KEYVAULT",
+      keyvault_metadata: { resource_id: ref("azurerm_key_vault", vault.id, "id"), dns_name: ref("azurerm_key_vault", vault.id, "vault_uri") },
+    });
+    expect(resourcesOf(stack, "databricks_secret")).toEqual({});
+    expect(Object.keys(stack.variable ?? {}).filter((v) => v.startsWith("mysql_"))).toEqual([]);
+    expect(Object.values(resourcesOf(stack, "databricks_secret_acl"))).toEqual([
+      expect.objectContaining({ permission: "READ", principal: "members-platform" }),
+    ]);
+  });
+
+  test("without the option the scope is Databricks-backed with five secrets and no vault", () => {
+    expect(resourcesOf(azure, "azurerm_key_vault")).toEqual({});
+    expect(onlyResource(azure, "databricks_secret_scope").props.backend_type).toBeUndefined();
+    expect(Object.keys(resourcesOf(azure, "databricks_secret"))).toHaveLength(5);
+  });
+});
+
+describe("the Databricks jobs on Azure", () => {
+  test("extract and load jobs exist and their clusters use Azure spot with on-demand fallback, first node on demand", () => {
+    const jobs = Object.values(resourcesOf(azure, "databricks_job")) as any[];
+    expect(jobs.map((j) => j.name).sort()).toEqual(["acmembr-azure-dev-extract-members", "acmembr-azure-dev-load-members"]);
+    for (const job of jobs) {
+      const cluster = job.job_cluster[0].new_cluster;
+      expect(cluster.azure_attributes).toMatchObject({ availability: "SPOT_WITH_FALLBACK_AZURE", first_on_demand: 1 });
+      expect(cluster.aws_attributes).toBeUndefined();
+    }
+  });
+});

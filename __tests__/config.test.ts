@@ -167,6 +167,18 @@ describe("invalid configuration is rejected with path and value", () => {
     expect(problem.expected).toContain("acmedataplatformxazdevlake");
   });
 
+  test("prefix that makes the Key Vault name longer than 24 characters, when the vault is used", () => {
+    const prefix = "a-b-c-d-e-f-g-h-i";
+    const problem = expectSingleProblem(
+      one(azureEnv({ prefix, azure: { resourceGroupName: "rg", keyVaultSecretScope: true } })),
+      "environments.azdev.prefix",
+      `"${prefix}"`,
+      /Key Vault name/,
+    );
+    expect(problem.expected).toContain("a-b-c-d-e-f-g-h-i-azdev-kv");
+    expect(() => validateConfig(one(azureEnv({ prefix })))).not.toThrow();
+  });
+
   test("duplicate environment names", () => {
     const problems = problemsOf({ environments: [awsEnv(), awsEnv({ prefix: "other" })] });
     expect(problems).toEqual([

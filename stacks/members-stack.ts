@@ -1,4 +1,5 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { DatabricksProvider } from "@cdktf/provider-databricks/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
@@ -8,6 +9,7 @@ import type { EnvironmentConfig } from "./config/schema";
 import { AzureDefaultTags, standardTags } from "./common/tags";
 import { AwsLandingZone } from "./aws/landing-zone";
 import { AzureLandingZone } from "./azure/landing-zone";
+import { SecretsKeyVault } from "./azure/secrets-key-vault";
 import { MembersPipeline } from "./databricks/pipeline";
 
 export interface MembersStackProps {
@@ -49,6 +51,7 @@ export class MembersStack extends TerraformStack {
       Aspects.of(this).add(new AzureDefaultTags(tags));
     }
 
+    let secretsKeyVault: { resourceId: string; dnsName: string } | undefined;
     // --- landing zone (cloud-specific: storage + Unity Catalog storage credential and external location) ---
     if (env.cloud === "aws") {
       const landing = new AwsLandingZone(this, "landing", { environment: env });
@@ -58,6 +61,18 @@ export class MembersStack extends TerraformStack {
       const landing = new AzureLandingZone(this, "landing", { environment: env });
       this.landingUrl = landing.landingUrl;
       this.landingDependables = landing.dependables;
+      if (env.azure?.keyVaultSecretScope) {
+        // Auth: the same ARM_* variables; looks up the Azure Databricks application in Microsoft Entra ID.
+        new AzureadProvider(this, "azuread", {});
+        const vault = new SecretsKeyVault(this, "secrets-vault", {
+          name: env.names.keyVault,
+          resourceGroupName: landing.resourceGroupName,
+          location: env.region,
+          privateNetworkOnly: env.storage.privateNetworkOnly,
+          allowedIpRanges: env.storage.allowedIpRanges,
+        });
+        secretsKeyVault = { resourceId: vault.vault.id, dnsName: vault.vault.vaultUri };
+      }
     }
     // --- pipeline (cloud-agnostic Databricks side) ---
     new MembersPipeline(this, "pipeline", {
@@ -65,6 +80,7 @@ export class MembersStack extends TerraformStack {
       cloud: env.cloud,
       landingUrl: this.landingUrl,
       dependsOn: this.landingDependables,
+      secretsKeyVault,
     });
   }
 

@@ -43,6 +43,7 @@ export function resourceNames(prefix: string, environment: string): ResourceName
     base,
     bucket: `${base}-landing`,
     storageAccount: `${prefix}${environment}lake`.replace(/-/g, ""),
+    keyVault: `${base}-kv`,
     container: "landing",
   };
 }
@@ -302,6 +303,17 @@ export const environmentSchema = z
       });
     }
     }),
+    crossCheck(["name", "prefix", "azure"], (env, ctx) => {
+      const vault = resourceNames(env.prefix, env.name).keyVault;
+      if (env.azure?.keyVaultSecretScope && !/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/.test(vault)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["prefix"],
+          input: env.prefix,
+          message: `expected a prefix that, with environment "${env.name}", gives a Key Vault name of at most 24 characters (it gives "${vault}")`,
+        });
+      }
+    }),
     crossCheck(["name", "prefix"], (env, ctx) => {
       const names = resourceNames(env.prefix, env.name);
       for (const [rule, name] of [
@@ -351,6 +363,8 @@ export interface ResourceNames {
   readonly bucket: string;
   /** ADLS Gen2 storage account (Azure). */
   readonly storageAccount: string;
+  /** Key Vault (Azure) behind a Key Vault-backed secret scope. */
+  readonly keyVault: string;
   /** Container (Azure) holding the landing zone. */
   readonly container: string;
   /** Base of names of everything else: IAM role, storage credential, secret scope, jobs, policies. */

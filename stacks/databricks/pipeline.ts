@@ -33,6 +33,11 @@ export interface MembersPipelineProps {
    */
   readonly dependsOn?: ITerraformDependable[];
   /**
+   * Azure Key Vault backing the MySQL secret scope.
+   * @default a Databricks-backed scope filled from TF_VAR_mysql_*
+   */
+  readonly secretsKeyVault?: { readonly resourceId: string; readonly dnsName: string };
+  /**
    * Local folder with the notebook sources and the members_pipeline package.
    * @default the repository's notebooks/ folder
    */
@@ -73,7 +78,11 @@ export class MembersPipeline extends Construct {
     const tags = standardTags(env);
     const base = env.names.base;
 
-    this.secrets = new MysqlSecretScope(this, "mysql-secrets", { scopeName: `${base}-mysql`, reader: principal });
+    this.secrets = new MysqlSecretScope(this, "mysql-secrets", {
+      scopeName: `${base}-mysql`,
+      reader: principal,
+      keyVault: props.secretsKeyVault,
+    });
 
     this.clusterPolicy = new JobClusterPolicy(this, "job-policy", {
       policyName: `${base}-job-compute`,

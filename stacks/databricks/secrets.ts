@@ -13,31 +13,40 @@ export interface MysqlSecretScopeProps {
   readonly scopeName: string;
   /** Granted READ on the scope: the identity the jobs run as. */
   readonly reader: Principal;
-  // Seam for the Azure Key Vault-backed scope (later issue): an optional `keyVault` prop switches the backend to
-  // AZURE_KEYVAULT and skips the databricks_secret resources, since Key Vault then holds the values.
+  /**
+   * Back the scope with this Azure Key Vault instead of Databricks-managed storage. The vault then holds the values
+   * (set by operators), so no Terraform variable or databricks_secret is created.
+   * @default a Databricks-backed scope filled from TF_VAR_mysql_*
+   */
+  readonly keyVault?: { readonly resourceId: string; readonly dnsName: string };
 }
 
 /**
- * A Databricks-managed secret scope holding the MySQL connection details. The values are sensitive Terraform
- * variables (`TF_VAR_mysql_host`, ...), so they live only in the deployer's environment and in the state, never in
- * code or in the synthesized JSON.
+ * The secret scope holding the MySQL connection details. Databricks-backed (default): the values are sensitive
+ * Terraform variables (`TF_VAR_mysql_host`, ...), so they live only in the deployer's environment and in the state,
+ * never in code or in the synthesized JSON. Key Vault-backed: the scope points at the vault and Terraform never sees
+ * the values.
  */
 export class MysqlSecretScope extends Construct {
   readonly scope: SecretScope;
   /** The scope's name as a reference, so consumers are created after it. */
   readonly scopeName: string;
-  readonly variables: Record<(typeof MYSQL_SECRET_KEYS)[number], TerraformVariable>;
+  /** The sensitive variables feeding a Databricks-backed scope; empty when Key Vault-backed. */
+  readonly variables: Partial<Record<(typeof MYSQL_SECRET_KEYS)[number], TerraformVariable>>;
 
   constructor(scope: Construct, id: string, props: MysqlSecretScopeProps) {
     super(scope, id);
     requireLiteral("MysqlSecretScope", "scopeName", props.scopeName, (n) => /^[A-Za-z0-9._-]{1,128}$/.test(n),
       "1-128 letters, digits, '.', '_' or '-'");
 
-    this.scope = new SecretScope(this, "scope", { name: props.scopeName });
+    this.scope = new SecretScope(this, "scope", {
+      name: props.scopeName,
+      ...(props.keyVault ? { backendType: "AZURE_KEYVAULT", keyvaultMetadata: props.keyVault } : {}),
+    });
     this.scopeName = this.scope.name;
 
-    const variables = {} as Record<(typeof MYSQL_SECRET_KEYS)[number], TerraformVariable>;
-    for (const key of MYSQL_SECRET_KEYS) {
+    const variables: Partial<Record<(typeof MYSQL_SECRET_KEYS)[number], TerraformVariable>> = {};
+    for (const key of props.keyVault ? [] : MYSQL_SECRET_KEYS) {
       const variable = new TerraformVariable(this, `mysql-${key}`, {
         type: "string",
         sensitive: true,

@@ -1,0 +1,75 @@
+import { DataAzureadServicePrincipal } from "@cdktf/provider-azuread/lib/data-azuread-service-principal";
+import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
+import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
+import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
+import { Construct } from "constructs";
+
+/**
+ * Application (client) id of Microsoft's "AzureDatabricks" first-party application, the same in every tenant. A Key
+ * Vault-backed secret scope reads secrets as this application.
+ */
+export const AZURE_DATABRICKS_APPLICATION_ID = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d";
+
+export interface SecretsKeyVaultProps {
+  /** Vault name: 3-24 letters, digits and hyphens, starting with a letter; globally unique. */
+  readonly name: string;
+  readonly resourceGroupName: string;
+  readonly location: string;
+  /**
+   * Deny network access by default; trusted Azure services (Azure Databricks among them) and allowedIpRanges pass.
+   * @default false
+   */
+  readonly privateNetworkOnly?: boolean;
+  /** @default [] */
+  readonly allowedIpRanges?: string[];
+  /**
+   * Days a deleted vault or secret stays recoverable.
+   * @default 90
+   */
+  readonly softDeleteRetentionDays?: number;
+}
+
+/**
+ * The Azure Key Vault behind a Key Vault-backed secret scope: RBAC authorization, purge protection, soft delete, and
+ * the "Key Vault Secrets User" role for Azure Databricks. Terraform never writes the secret values: operators set them
+ * in the vault (`az keyvault secret set`), so they stay out of Terraform state and rotate without a deploy.
+ */
+export class SecretsKeyVault extends Construct {
+  readonly vault: KeyVault;
+  readonly readerAssignment: RoleAssignment;
+
+  constructor(scope: Construct, id: string, props: SecretsKeyVaultProps) {
+    super(scope, id);
+    if (!/^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$/.test(props.name) || props.name.includes("--")) {
+      throw new Error(`SecretsKeyVault ${id}: name got "${props.name}", expected 3-24 letters, digits and single hyphens, starting with a letter`);
+    }
+    const client = new DataAzurermClientConfig(this, "client");
+    this.vault = new KeyVault(this, "vault", {
+      name: props.name,
+      resourceGroupName: props.resourceGroupName,
+      location: props.location,
+      tenantId: client.tenantId,
+      skuName: "standard",
+      rbacAuthorizationEnabled: true,
+      purgeProtectionEnabled: true,
+      softDeleteRetentionDays: props.softDeleteRetentionDays ?? 90,
+      publicNetworkAccessEnabled: true,
+      networkAcls: {
+        defaultAction: props.privateNetworkOnly ? "Deny" : "Allow",
+        bypass: "AzureServices",
+        ipRules: props.allowedIpRanges ?? [],
+      },
+    });
+
+    const databricks = new DataAzureadServicePrincipal(this, "azure-databricks", {
+      clientId: AZURE_DATABRICKS_APPLICATION_ID,
+    });
+    this.readerAssignment = new RoleAssignment(this, "databricks-secrets-user", {
+      scope: this.vault.id,
+      roleDefinitionName: "Key Vault Secrets User",
+      principalId: databricks.objectId,
+      principalType: "ServicePrincipal",
+      description: "Azure Databricks reads the MySQL secrets of the Key Vault-backed secret scope",
+    });
+  }
+}
