@@ -8,7 +8,7 @@ ACTIONLINT := .local/tools/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
 include mk/python.mk
 
-.PHONY: help synth test node-test typecheck jest lint-workflows diagrams clean
+.PHONY: help synth test node-test typecheck jest lint-workflows diagrams cost clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ $(NODE_STAMP): package.json package-lock.json
 synth: $(NODE_STAMP) ## Synthesize every environment's stack into cdktf.out/ (no credentials needed)
 	node --require ts-node/register/transpile-only main.ts
 	@ls cdktf.out/stacks | sed 's/^/  synthesized /'
+
+cost: synth ## Estimate compute cost per run and per month of every stack (tools/cost/prices.json)
+	@node --require ts-node/register/transpile-only tools/cost/report.ts
 
 typecheck: $(NODE_STAMP) ## tsc --noEmit over the app and the tests
 	npx tsc --noEmit -p .

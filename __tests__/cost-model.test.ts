@@ -1,0 +1,63 @@
+import { allPurposeMonthlyCost, jobRunCost, type PriceTable, quartzRunsPerMonth } from "../tools/cost/model";
+import { costRows } from "../tools/cost/report";
+import { synthAll } from "./synth-helpers";
+
+/** A fixed table so the arithmetic is checked independently of today's prices. */
+const table: PriceTable = {
+  dbuRatePerHour: { aws: { jobs: 0.15, allPurpose: 0.55 }, azure: { jobs: 0.3, allPurpose: 0.55 } },
+  nodeTypes: { "m6gd.xlarge": { cloud: "aws", dbuPerHour: 1.0, vmPerHour: 0.2008 } },
+  spotDiscount: { aws: 0.6, azure: 0.7 },
+  assumptions: { clusterStartMinutes: 5, runMinutes: { extract_members: 25 }, allPurposeHoursPerMonth: 730, daysPerMonth: 30 },
+};
+const cluster = { cloud: "aws", nodeType: "m6gd.xlarge", workers: 2, spot: true, firstOnDemand: 1 } as const;
+
+describe("cost model arithmetic", () => {
+  test("one run: DBUs x rate plus VMs with spot workers, over run + start-up time", () => {
+    // 3 nodes x 1 DBU/h x 0.5 h = 1.5 DBU x $0.15 = $0.225; VMs (1 on demand + 2 x 0.4 spot) x $0.2008 x 0.5 h = $0.18072
+    expect(jobRunCost(table, cluster, 25)).toEqual({ nodes: 3, hours: 0.5, dbu: 1.5, dbuCost: 0.225, vmCost: 0.1807, total: 0.4057 });
+  });
+
+  test("without spot every node is on demand", () => {
+    expect(jobRunCost(table, { ...cluster, spot: false }, 25).vmCost).toBeCloseTo(3 * 0.2008 * 0.5, 4);
+  });
+
+  test("the always-on alternative runs the same nodes all month at the all-purpose rate, on demand", () => {
+    // 3 x (1 DBU/h x $0.55 + $0.2008) x 730 h
+    expect(allPurposeMonthlyCost(table, cluster)).toBeCloseTo(1644.252, 3);
+  });
+
+  test("quartz schedules become runs per month", () => {
+    expect(quartzRunsPerMonth("0 0 2 * * ?")).toBe(30);
+    expect(quartzRunsPerMonth("0 0/30 * * * ?")).toBe(48 * 30);
+    // A 30-day month starting on a Sunday has 21 weekdays.
+    expect(quartzRunsPerMonth("0 0 2 ? * MON-FRI", 30, 0)).toBe(21);
+    expect(quartzRunsPerMonth("0 15 6 1,15 * ?")).toBe(2);
+  });
+
+  test("an unknown node type is a clear error naming the price file", () => {
+    expect(() => jobRunCost(table, { ...cluster, nodeType: "x1e.32xlarge" }, 10)).toThrow(
+      'cost model: node type got "x1e.32xlarge", expected one of m6gd.xlarge (add it to tools/cost/prices.json)',
+    );
+  });
+
+  test("a malformed quartz expression is rejected", () => {
+    expect(() => quartzRunsPerMonth("0 0 25 * * ?")).toThrow('quartz field "25": got "25", expected 0-23');
+  });
+
+  test("reads the synthesized jobs: a file-arrival load runs as often as the extract", () => {
+    const prod = synthAll().stacks["members-prod"];
+    const rows = costRows("members-prod", prod as never, {
+      ...table,
+      assumptions: { ...table.assumptions, runMinutes: { extract_members: 25, load_members: 25 } },
+    });
+    expect(rows.map((r) => [r.job, r.runsPerMonth, r.cluster])).toEqual(
+      expect.arrayContaining([
+        ["extract_members", 30, "9 x m6gd.xlarge (spot workers)"],
+        ["load_members", 30, "9 x m6gd.xlarge (spot workers)"],
+      ]),
+    );
+    const extract = rows.find((r) => r.job === "extract_members")!;
+    expect(extract.perRun).toBeCloseTo(jobRunCost(table, { ...cluster, workers: 8 }, 25).total, 4);
+    expect(extract.perMonth).toBeCloseTo(extract.perRun * 30, 2);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * `make cost`: reads every synthesized stack (cdktf.out/stacks/<stack>/cdk.tf.json), prices each job with the model
+ * and prints a markdown table: per run, per month, and the same clusters as always-on all-purpose compute.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import prices from "./prices.json";
+import { allPurposeMonthlyCost, type ClusterShape, jobRunCost, type PriceTable, quartzRunsPerMonth } from "./model";
+
+interface JobJson {
+  name: string;
+  schedule?: { quartz_cron_expression: string; pause_status?: string };
+  trigger?: { file_arrival?: unknown; pause_status?: string };
+  job_cluster: Array<{ new_cluster: Record<string, any> }>;
+  task: Array<{ task_key: string }>;
+}
+
+/** The cluster a job runs on, as the model sees it. */
+export function clusterShape(job: JobJson): ClusterShape {
+  const cluster = job.job_cluster[0].new_cluster;
+  const cloud = cluster.azure_attributes ? "azure" : "aws";
+  const attributes = cluster.azure_attributes ?? cluster.aws_attributes ?? {};
+  const workers = cluster.autoscale?.max_workers ?? cluster.num_workers ?? 0;
+  return {
+    cloud,
+    nodeType: cluster.node_type_id,
+    workers,
+    spot: typeof attributes.availability === "string" && attributes.availability.startsWith("SPOT"),
+    firstOnDemand: attributes.first_on_demand ?? 1,
+  };
+}
+
+export interface CostRow {
+  stack: string;
+  job: string;
+  cluster: string;
+  runsPerMonth: number;
+  perRun: number;
+  perMonth: number;
+  allPurposePerMonth: number;
+}
+
+/** Prices every job of one synthesized stack. A file-arrival load runs as often as the stack's extract. */
+export function costRows(stack: string, json: { resource?: Record<string, Record<string, any>> }, table: PriceTable): CostRow[] {
+  const jobs = Object.values(json.resource?.databricks_job ?? {}) as JobJson[];
+  const scheduledRuns = (job: JobJson) => (job.schedule ? quartzRunsPerMonth(job.schedule.quartz_cron_expression, table.assumptions.daysPerMonth) : undefined);
+  const extractRuns = jobs.map(scheduledRuns).find((runs) => runs !== undefined) ?? table.assumptions.daysPerMonth;
+  return jobs.map((job) => {
+    const shape = clusterShape(job);
+    const taskKey = job.task[0].task_key;
+    const minutes = table.assumptions.runMinutes[taskKey] ?? 15;
+    const runs = scheduledRuns(job) ?? extractRuns;
+    const perRun = jobRunCost(table, shape, minutes).total;
+    return {
+      stack,
+      job: taskKey,
+      cluster: `${1 + shape.workers} x ${shape.nodeType}${shape.spot && shape.workers > 0 ? " (spot workers)" : ""}`,
+      runsPerMonth: runs,
+      perRun,
+      perMonth: Math.round(perRun * runs * 100) / 100,
+      allPurposePerMonth: allPurposeMonthlyCost(table, shape),
+    };
+  });
+}
+
+export function costTable(rows: CostRow[]): string {
+  const money = (v: number) => `$${v.toFixed(2)}`;
+  const lines = [
+    `Prices: tools/cost/prices.json (${prices.date}); run time ${JSON.stringify(prices.assumptions.runMinutes)} min + ${prices.assumptions.clusterStartMinutes} min start-up; autoscale at its maximum.`,
+    "",
+    "| stack | job | cluster | runs/month | per run | per month |",
+    "|---|---|---|---:|---:|---:|",
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.stack} | ${r.job} | ${r.cluster} | ${r.runsPerMonth} | ${money(r.perRun)} | ${money(r.perMonth)} |`);
+  }
+  lines.push(
+    "",
+    "Per stack, both jobs on job clusters next to one always-on all-purpose cluster of the larger shape doing the same work:",
+    "",
+    "| stack | job clusters per month | always-on all-purpose per month | saving |",
+    "|---|---:|---:|---:|",
+  );
+  for (const stack of [...new Set(rows.map((r) => r.stack))]) {
+    const mine = rows.filter((r) => r.stack === stack);
+    const jobs = mine.reduce((sum, r) => sum + r.perMonth, 0);
+    const allPurpose = Math.max(...mine.map((r) => r.allPurposePerMonth));
+    lines.push(`| ${stack} | ${money(jobs)} | ${money(allPurpose)} | ${((1 - jobs / allPurpose) * 100).toFixed(1)}% |`);
+  }
+  return lines.join("\n");
+}
+
+if (require.main === module) {
+  const dir = join(__dirname, "..", "..", "cdktf.out", "stacks");
+  const rows = readdirSync(dir)
+    .sort()
+    .flatMap((stack) => costRows(stack, JSON.parse(readFileSync(join(dir, stack, "cdk.tf.json"), "utf8")), prices as PriceTable));
+  console.log(costTable(rows));
+}
