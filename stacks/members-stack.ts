@@ -11,6 +11,7 @@ import { AwsLandingZone } from "./aws/landing-zone";
 import { AzureLandingZone } from "./azure/landing-zone";
 import { SecretsKeyVault } from "./azure/secrets-key-vault";
 import { MembersPipeline } from "./databricks/pipeline";
+import { policyPackFor } from "./policy";
 
 export interface MembersStackProps {
   /** The validated environment this stack deploys. */
@@ -82,6 +83,9 @@ export class MembersStack extends TerraformStack {
       dependsOn: this.landingDependables,
       secretsKeyVault,
     });
+
+    // Policy as code (stacks/policy): checked on every synth after all other aspects; errors fail the synth.
+    Aspects.of(this).add(policyPackFor(env));
   }
 
   private configureBackend(env: EnvironmentConfig): void {

@@ -1,0 +1,285 @@
+/**
+ * The policy pack (stacks/policy): every rule passes on the shipped stacks and fails, naming its id and the offending
+ * resource, when one resource of a real stack is broken with an override. Also: errors fail synth, warnings do not,
+ * suppressions need a reason.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App, Aspects, Testing, TerraformProvider, TerraformResource, type TerraformStack } from "cdktf";
+import { config as shipped } from "../stacks/config/environments";
+import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
+import { buildApp } from "../stacks/app";
+import { blockingFindings, type Finding, PolicyPack, RULES, suppressPolicy } from "../stacks/policy";
+
+function shippedEnv(name: string): EnvironmentInput {
+  const env = shipped.environments.find((e) => e.name === name);
+  if (!env) throw new Error(`no shipped environment ${name}`);
+  return env;
+}
+
+/** One environment's stack, built fresh (so a test may break it) but not yet synthesized. */
+function stackOf(env: EnvironmentInput, app: App = Testing.app()): TerraformStack {
+  const config: AppConfigInput = { environments: [env] };
+  return buildApp(config, app).node.children[0] as TerraformStack;
+}
+
+function packOf(stack: TerraformStack): PolicyPack {
+  const pack = Aspects.of(stack).all.find((a): a is PolicyPack => a instanceof PolicyPack);
+  if (!pack) throw new Error(`${stack.node.id} has no PolicyPack aspect`);
+  return pack;
+}
+
+/** Findings after every aspect ran, as at synth. */
+function findingsOf(stack: TerraformStack): Finding[] {
+  Testing.synth(stack);
+  return packOf(stack).evaluate(stack);
+}
+
+function resourceOf(stack: TerraformStack, type: string): TerraformResource {
+  const found = stack.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource && c.terraformResourceType === type);
+  if (found.length === 0) throw new Error(`no ${type} in ${stack.node.id}`);
+  return found[0];
+}
+
+/** Breaks one resource of a fresh shipped stack and returns what the pack reports. */
+function broken(envName: string, type: string, overrides: Record<string, unknown>, env?: Partial<EnvironmentInput>): { findings: Finding[]; address: string } {
+  const stack = stackOf({ ...shippedEnv(envName), ...env } as EnvironmentInput);
+  const resource = resourceOf(stack, type);
+  for (const [key, value] of Object.entries(overrides)) resource.addOverride(key, value);
+  return { findings: findingsOf(stack), address: `${type}.${resource.friendlyUniqueId}` };
+}
+
+function expectViolation(result: { findings: Finding[]; address: string }, ruleId: string, message?: RegExp): void {
+  const hits = result.findings.filter((f) => f.ruleId === ruleId);
+  expect(hits.map((f) => f.address)).toContain(result.address);
+  if (message) expect(hits.find((f) => f.address === result.address)?.message).toMatch(message);
+}
+
+const ENVIRONMENTS = shipped.environments.map((e) => e.name);
+
+describe("shipped stacks", () => {
+  const findings: Record<string, Finding[]> = {};
+  beforeAll(() => {
+    for (const name of ENVIRONMENTS) findings[name] = findingsOf(stackOf(shippedEnv(name)));
+  });
+
+  test.each(ENVIRONMENTS)("%s passes every rule, errors and warnings alike", (name) => {
+    expect(findings[name]).toEqual([]);
+  });
+
+  test("both clouds are covered by the shipped stacks", () => {
+    expect(new Set(shipped.environments.map((e) => e.cloud))).toEqual(new Set(["aws", "azure"]));
+  });
+
+  test("every rule has a unique id, a severity and a description", () => {
+    const ids = RULES.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const rule of RULES) {
+      expect(rule.id).toMatch(/^MEM-[A-Z]{3}-[01]\d\d$/);
+      // 0xx: errors, 1xx: warnings.
+      expect(rule.severity).toBe(rule.id.endsWith("-0" + rule.id.slice(-2)) ? "error" : "warning");
+      expect(rule.description.length).toBeGreaterThan(20);
+    }
+  });
+});
+
+describe("each rule fails on a broken resource", () => {
+  test("MEM-ENC-001: S3 bucket without SSE-KMS (the finding names the bucket)", () => {
+    const aes = broken("dev", "aws_s3_bucket_server_side_encryption_configuration", {
+      "rule.0.apply_server_side_encryption_by_default.sse_algorithm": "AES256",
+      "rule.0.apply_server_side_encryption_by_default.kms_master_key_id": undefined,
+    });
+    expect(aes.findings.map((f) => [f.ruleId, f.address.split(".")[0]])).toEqual([["MEM-ENC-001", "aws_s3_bucket"]]);
+    // An encryption configuration of another bucket does not count.
+    const other = broken("dev", "aws_s3_bucket_server_side_encryption_configuration", { bucket: "some-other-bucket" });
+    expect(other.findings.map((f) => [f.ruleId, f.address.split(".")[0]])).toEqual([["MEM-ENC-001", "aws_s3_bucket"]]);
+  });
+
+  test("MEM-ENC-001: storage account without infrastructure encryption", () => {
+    expectViolation(broken("azure-dev", "azurerm_storage_account", { infrastructure_encryption_enabled: false }), "MEM-ENC-001", /infrastructure_encryption_enabled/);
+  });
+
+  test("MEM-PUB-001: S3 public access block with one flag off", () => {
+    const r = broken("prod", "aws_s3_bucket_public_access_block", { block_public_policy: false });
+    const hit = r.findings.find((f) => f.ruleId === "MEM-PUB-001");
+    expect(hit?.address).toMatch(/^aws_s3_bucket\./);
+    expect(hit?.message).toContain("block_public_policy");
+  });
+
+  test("MEM-PUB-001: public blobs or a public container", () => {
+    expectViolation(broken("azure-dev", "azurerm_storage_account", { allow_nested_items_to_be_public: true }), "MEM-PUB-001");
+    expectViolation(broken("azure-dev", "azurerm_storage_container", { container_access_type: "blob" }), "MEM-PUB-001");
+  });
+
+  test("MEM-NET-001: private environment whose firewall allows by default", () => {
+    const r = broken("azure-dev", "azurerm_storage_account_network_rules", { default_action: "Allow" });
+    expect(r.findings.find((f) => f.ruleId === "MEM-NET-001")?.address).toMatch(/^azurerm_storage_account\./);
+  });
+
+  test("MEM-NET-001: passes a public environment without network rules", () => {
+    const stack = stackOf({ ...shippedEnv("azure-dev"), storage: { retentionDays: 14, privateNetworkOnly: false } } as EnvironmentInput);
+    expect(findingsOf(stack).filter((f) => f.ruleId === "MEM-NET-001")).toEqual([]);
+  });
+
+  test("MEM-NET-001: a bucket in a private environment needs a VPC condition (pack used directly)", () => {
+    const stack = stackOf(shippedEnv("dev"));
+    Testing.synth(stack);
+    const pack = new PolicyPack({ landingPrefix: "landing", privateNetworkOnly: true, requiredTags: [], developmentMode: false });
+    expect(pack.evaluate(stack).filter((f) => f.ruleId === "MEM-NET-001").map((f) => f.address)[0]).toMatch(/^aws_s3_bucket\./);
+  });
+
+  test("MEM-TLS-001: bucket policy without the deny-non-TLS statement", () => {
+    const r = broken("prod", "aws_s3_bucket_policy", {
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }] }),
+    });
+    expect(r.findings.find((f) => f.ruleId === "MEM-TLS-001")?.address).toMatch(/^aws_s3_bucket\./);
+  });
+
+  test("MEM-TLS-001: a literal JSON deny-non-TLS policy passes", () => {
+    const r = broken("prod", "aws_s3_bucket_policy", {
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+      }),
+    });
+    expect(r.findings).toEqual([]);
+  });
+
+  test("MEM-TLS-001: storage account allowing TLS 1.0 or plain HTTP", () => {
+    expectViolation(broken("azure-dev", "azurerm_storage_account", { min_tls_version: "TLS1_0" }), "MEM-TLS-001", /min_tls_version/);
+    expectViolation(broken("azure-dev", "azurerm_storage_account", { https_traffic_only_enabled: false }), "MEM-TLS-001", /https_traffic_only_enabled/);
+  });
+
+  test("MEM-CLU-001: job cluster without the policy, or not applying its defaults, or an all-purpose cluster", () => {
+    expectViolation(broken("dev", "databricks_job", { "job_cluster.0.new_cluster.policy_id": "ABCDEF0123456789" }), "MEM-CLU-001", /policy_id/);
+    expectViolation(broken("dev", "databricks_job", { "job_cluster.0.new_cluster.apply_policy_default_values": false }), "MEM-CLU-001", /apply_policy_default_values/);
+    expectViolation(broken("azure-dev", "databricks_job", { "task.0.existing_cluster_id": "0101-000000-abcdefgh" }), "MEM-CLU-001", /existing_cluster_id/);
+  });
+
+  test("MEM-SEC-001: a literal secret value", () => {
+    expectViolation(broken("dev", "databricks_secret", { string_value: "hunter2" }), "MEM-SEC-001", /not a \$\{var/);
+  });
+
+  test("MEM-SEC-001: a secret from a non-sensitive or defaulted variable", () => {
+    const stack = stackOf(shippedEnv("dev"));
+    stack.addOverride("variable.mysql_password.sensitive", false);
+    stack.addOverride("variable.mysql_host.default", "db.internal");
+    const hits = findingsOf(stack).filter((f) => f.ruleId === "MEM-SEC-001");
+    expect(hits.map((f) => f.message).sort()).toEqual(["variable mysql_host has a default value (a literal secret in code)", "variable mysql_password is not declared sensitive"]);
+  });
+
+  test("MEM-TAG-001: AWS provider default_tags missing a standard key", () => {
+    const stack = stackOf(shippedEnv("staging"));
+    const provider = stack.node.findAll().find((c): c is TerraformProvider => c instanceof TerraformProvider && c.terraformResourceType === "aws");
+    provider!.addOverride("default_tags.0.tags.cost-center", undefined);
+    const hit = findingsOf(stack).find((f) => f.ruleId === "MEM-TAG-001");
+    expect(hit?.address).toMatch(/^provider\.aws/);
+    expect(hit?.message).toContain("cost-center");
+  });
+
+  test("MEM-TAG-001: an azurerm resource or a job without the standard tags", () => {
+    expectViolation(broken("azure-dev", "azurerm_resource_group", { tags: undefined }), "MEM-TAG-001", /environment/);
+    expectViolation(broken("azure-dev", "azurerm_storage_account", { "tags.stack": undefined }), "MEM-TAG-001", /stack/);
+    expectViolation(broken("prod", "databricks_job", { "tags.cost-center": undefined }), "MEM-TAG-001", /cost-center/);
+  });
+
+  test("MEM-TAG-001: resources that cannot carry tags are not asked to", () => {
+    // azurerm_role_assignment and azurerm_storage_container have no tags attribute in the provider.
+    const stack = stackOf(shippedEnv("azure-dev"));
+    const json = JSON.parse(Testing.synth(stack));
+    expect(json.resource.azurerm_role_assignment).toBeDefined();
+    expect(packOf(stack).evaluate(stack)).toEqual([]);
+  });
+
+  test("MEM-LOC-001: an external location over the whole bucket or container, or another prefix", () => {
+    expectViolation(broken("dev", "databricks_external_location", { url: "s3://acme-members-dev-landing/" }), "MEM-LOC-001");
+    expectViolation(broken("azure-dev", "databricks_external_location", { url: "abfss://landing@acmembrazuredevlake.dfs.core.windows.net/" }), "MEM-LOC-001");
+    expectViolation(broken("dev", "databricks_external_location", { url: "s3://acme-members-dev-landing/curated/" }), "MEM-LOC-001");
+    // Narrower than the landing prefix is fine.
+    const narrower = broken("dev", "databricks_external_location", { url: "s3://acme-members-dev-landing/landing/members/" });
+    expect(narrower.findings).toEqual([]);
+  });
+
+  test("MEM-JOB-001: a job without failure notifications", () => {
+    expectViolation(broken("prod", "databricks_job", { "email_notifications.on_failure": undefined }), "MEM-JOB-001");
+  });
+
+  test("MEM-JOB-002: a job or a task without a timeout", () => {
+    expectViolation(broken("prod", "databricks_job", { timeout_seconds: 0 }), "MEM-JOB-002", /job timeout_seconds/);
+    expectViolation(broken("prod", "databricks_job", { "task.0.timeout_seconds": undefined }), "MEM-JOB-002", /task "extract_members"/);
+  });
+
+  test("MEM-JOB-101 (warning): a task that never retries", () => {
+    const r = broken("prod", "databricks_job", { "task.0.max_retries": 0 });
+    expectViolation(r, "MEM-JOB-101");
+    expect(r.findings.every((f) => f.severity === "warning")).toBe(true);
+  });
+
+  test("MEM-JOB-102 (warning): an unpaused schedule in development mode, fine in production", () => {
+    const dev = broken("dev", "databricks_job", { "schedule.pause_status": "UNPAUSED" });
+    expectViolation(dev, "MEM-JOB-102");
+    expect(blockingFindings(dev.findings)).toEqual([]);
+    // staging is production mode: unpaused is the point.
+    expect(broken("staging", "databricks_job", { "schedule.pause_status": "UNPAUSED" }).findings).toEqual([]);
+  });
+
+  test("MEM-KMS-101 (warning): a KMS key without rotation", () => {
+    const r = broken("prod", "aws_kms_key", { enable_key_rotation: false });
+    expectViolation(r, "MEM-KMS-101");
+    expect(blockingFindings(r.findings)).toEqual([]);
+  });
+
+  test("every rule has a failing case above", () => {
+    const source = fs.readFileSync(__filename, "utf8");
+    for (const rule of RULES) expect(source).toContain(`"${rule.id}"`);
+  });
+});
+
+describe("synth", () => {
+  let outdir: string;
+  beforeEach(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-synth-"));
+  });
+  afterEach(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test("fails on an error, listing every violation with its rule id and construct path", () => {
+    const stack = stackOf(shippedEnv("dev"), new App({ outdir }));
+    resourceOf(stack, "databricks_secret").addOverride("string_value", "hunter2");
+    resourceOf(stack, "databricks_job").addOverride("timeout_seconds", 0);
+    expect(() => (stack.node.scope as App).synth()).toThrow(
+      /\[members-dev\/pipeline\/mysql-secrets\/secret-\w+\] \[MEM-SEC-001\][\s\S]*\[members-dev\/pipeline\/extract-job\/job\] \[MEM-JOB-002\]/,
+    );
+  });
+
+  test("passes with a warning, which lands in the manifest", () => {
+    const app = new App({ outdir });
+    const stack = stackOf(shippedEnv("prod"), app);
+    resourceOf(stack, "aws_kms_key").addOverride("enable_key_rotation", false);
+    app.synth();
+    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+    expect(manifest.stacks["members-prod"].annotations).toEqual([
+      expect.objectContaining({ level: "@cdktf/warn", message: expect.stringContaining("[MEM-KMS-101] aws_kms_key.") }),
+    ]);
+  });
+
+  test("a suppression with a reason silences one rule below a construct and is reported as info", () => {
+    const app = new App({ outdir });
+    const stack = stackOf(shippedEnv("dev"), app);
+    const job = resourceOf(stack, "databricks_job");
+    job.addOverride("timeout_seconds", 0);
+    suppressPolicy(job.node.scope!, "MEM-JOB-002", "test: the run timeout is enforced by an external scheduler");
+    expect(findingsOf(stack).find((f) => f.ruleId === "MEM-JOB-002")?.suppressedBecause).toMatch(/external scheduler/);
+    app.synth();
+    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+    expect(manifest.stacks["members-dev"].annotations).toEqual([
+      expect.objectContaining({ level: "@cdktf/info", message: expect.stringContaining("[MEM-JOB-002] suppressed: test:") }),
+    ]);
+  });
+
+  test("a suppression needs a known rule id and a reason", () => {
+    const stack = stackOf(shippedEnv("dev"));
+    expect(() => suppressPolicy(stack, "MEM-XXX-001", "because it is fine here")).toThrow(/ruleId got "MEM-XXX-001"/);
+    expect(() => suppressPolicy(stack, "MEM-JOB-002", "")).toThrow(/reason got ""/);
+  });
+});

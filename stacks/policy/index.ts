@@ -1,0 +1,16 @@
+export { blockingFindings, type Finding, formatFinding, PolicyPack, suppressPolicy } from "./pack";
+export { type PolicyOptions, type PolicyRule, RULES, type Severity } from "./rules";
+
+import type { EnvironmentConfig } from "../config/schema";
+import { standardTags } from "../common/tags";
+import { PolicyPack } from "./pack";
+
+/** The pack configured for one validated environment, as MembersStack applies it. */
+export function policyPackFor(env: EnvironmentConfig): PolicyPack {
+  return new PolicyPack({
+    landingPrefix: env.storage.landingPrefix,
+    privateNetworkOnly: env.storage.privateNetworkOnly,
+    requiredTags: Object.keys(standardTags(env)),
+    developmentMode: env.mode === "development",
+  });
+}
