@@ -247,7 +247,8 @@ describe("uploaded code", () => {
         expect.objectContaining({
           path: `/Shared/members-pipeline/prod/${name}`,
           language: "PYTHON",
-          source: path.join(DEFAULT_NOTEBOOKS_DIR, `${name}.py`),
+          // A stack-relative asset path (content-hashed), never the synthesizing machine's absolute path.
+          source: expect.stringMatching(new RegExp(`^assets/[^/]+/[0-9A-F]+/${name}\\.py$`)),
         }),
       );
       expect(job.props.task[0].notebook_task).toEqual({ notebook_path: ref("databricks_notebook", notebook.id, "path"), source: "WORKSPACE" });
@@ -257,7 +258,12 @@ describe("uploaded code", () => {
   test("notebooks and package files carry the md5 of their content", () => {
     const all = [...Object.values(resourcesOf(dev, "databricks_notebook")), ...Object.values(resourcesOf(dev, "databricks_workspace_file"))];
     expect(all.length).toBeGreaterThan(3);
-    for (const r of all) expect(r.md5).toBe(createHash("md5").update(readFileSync(r.source)).digest("hex"));
+    for (const r of all) {
+      const file = r.path.includes("/members_pipeline/")
+        ? path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline", path.basename(r.path))
+        : path.join(DEFAULT_NOTEBOOKS_DIR, `${path.basename(r.path)}.py`);
+      expect(r.md5).toBe(createHash("md5").update(readFileSync(file)).digest("hex"));
+    }
   });
 
   test("one workspace file per members_pipeline module, next to the notebooks", () => {
@@ -265,7 +271,8 @@ describe("uploaded code", () => {
     const modules = readdirSync(pkg).filter((f) => f.endsWith(".py")).sort();
     const files = Object.values(resourcesOf(azure, "databricks_workspace_file"));
     expect(files.map((f) => f.path).sort()).toEqual(modules.map((m) => `/Shared/members-pipeline/azure-dev/members_pipeline/${m}`).sort());
-    expect(files.map((f) => f.source).sort()).toEqual(modules.map((m) => path.join(pkg, m)).sort());
+    expect(files.map((f) => path.basename(f.source)).sort()).toEqual([...modules].sort());
+    for (const f of files) expect(f.source).toMatch(/^assets\//);
   });
 
   test("a change to a notebook's content changes its synthesized resource, and only that one", () => {
@@ -284,6 +291,7 @@ describe("uploaded code", () => {
       const changed = (json: TerraformJson, name: string) => resource(json, "databricks_notebook", `pipeline_code_${name}_`).props;
       expect(changed(after, "load_members")).not.toEqual(changed(before, "load_members"));
       expect(changed(after, "load_members").md5).not.toBe(changed(before, "load_members").md5);
+      expect(changed(after, "load_members").source).not.toBe(changed(before, "load_members").source);
       expect(changed(after, "extract_members")).toEqual(changed(before, "extract_members"));
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { Notebook } from "@cdktf/provider-databricks/lib/notebook";
 import { WorkspaceFile } from "@cdktf/provider-databricks/lib/workspace-file";
+import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { requireLiteral } from "./principal";
 
@@ -30,8 +31,9 @@ export interface PipelineCodeProps {
  * (`databricks_workspace_file`, one per module) under one deploy root. The notebooks add their own workspace folder to
  * sys.path, so the package must sit next to them.
  *
- * Each resource carries the md5 of its file: the provider would notice a content change at plan time anyway, but
- * putting the hash into the synthesized JSON makes the change visible in `cdktf diff` and in code review.
+ * Sources are cdktf assets: copied into the stack's output folder under a content-hash path, so the synthesized JSON
+ * names no machine-specific absolute path (the same plan from any checkout) and changes exactly when the content does.
+ * Each resource also carries the md5 of its file, which makes a content change readable in `cdktf diff` and review.
  */
 export class PipelineCode extends Construct {
   readonly notebooks: Record<PipelineNotebook, Notebook>;
@@ -47,11 +49,12 @@ export class PipelineCode extends Construct {
     const notebooks = {} as Record<PipelineNotebook, Notebook>;
     for (const name of PIPELINE_NOTEBOOKS) {
       const source = path.join(dir, `${name}.py`);
+      const md5 = md5Of(source);
       notebooks[name] = new Notebook(this, name, {
         path: `${props.deployRoot}/${name}`,
         language: "PYTHON",
-        source,
-        md5: md5Of(source),
+        source: new TerraformAsset(this, `${name}-source`, { path: source, type: AssetType.FILE }).path,
+        md5,
       });
     }
     this.notebooks = notebooks;
@@ -59,12 +62,13 @@ export class PipelineCode extends Construct {
     this.packageFiles = {};
     for (const file of packageModules(path.join(dir, PACKAGE))) {
       const source = path.join(dir, PACKAGE, file);
+      const md5 = md5Of(source);
       // Ids from module names (`module-load`, `module-init`): stable as long as the module keeps its name.
       const moduleId = `module-${file.replace(/\.py$/, "").replace(/^_+|_+$/g, "").replace(/[^A-Za-z0-9]+/g, "-")}`;
       this.packageFiles[file] = new WorkspaceFile(this, moduleId, {
         path: `${props.deployRoot}/${PACKAGE}/${file}`,
-        source,
-        md5: md5Of(source),
+        source: new TerraformAsset(this, `${moduleId}-source`, { path: source, type: AssetType.FILE }).path,
+        md5,
       });
     }
   }
