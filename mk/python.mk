@@ -65,6 +65,7 @@ demo: venv mariadb-up
 	@cd $(PY_ROOT) && $(PY_DB_ENV) $(PY_BIN) notebooks/run_demo.py --rows $(PY_DEMO_ROWS); rc=$$?; \
 	$(if $(MARIADB_KEEP),true,$(PY_MARIADB_DOWN)); exit $$rc
 
+# Local state only; the venv is kept (delete .venv by hand to rebuild it).
 py-clean: mariadb-down
-	rm -rf $(PY_ROOT)/.local $(PY_VENV) $(PY_ROOT)/notebooks/.pytest_cache
+	rm -rf $(PY_ROOT)/.local $(PY_ROOT)/notebooks/.pytest_cache
 	find $(PY_ROOT)/notebooks -name __pycache__ -type d -prune -exec rm -rf {} +

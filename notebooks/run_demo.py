@@ -9,6 +9,7 @@ State lives in .local/demo/ and is reset at the start of every demo.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -32,8 +33,14 @@ def run_demo(rows: int, *, local_dir: Path, spark=None, seed: int = 42, schema: 
     ssl_mode = os.environ.get("MEMBERS_MYSQL_SSL_MODE", "PREFERRED")
     today = dt.date.today().isoformat()
 
+    local_dir.mkdir(parents=True, exist_ok=True)
+    log_path = local_dir / "notebooks.log"  # the notebooks' own output, kept out of the summary
+
     def step(run: int, name: str, notebook: str, widgets: dict) -> dict:
-        result = run_notebook(NOTEBOOKS_DIR / notebook, widgets, spark=spark, local_dir=local_dir)
+        out(f"run {run}: {name} ({notebook}) ...")
+        with open(log_path, "a") as log, contextlib.redirect_stdout(log):
+            print(f"===== run {run}: {notebook} {widgets}")
+            result = run_notebook(NOTEBOOKS_DIR / notebook, widgets, spark=spark, local_dir=local_dir)
         data = result.json()
         steps.append({"run": run, "step": name, "seconds": result.seconds, **data})
         return data
@@ -67,6 +74,7 @@ def run_demo(rows: int, *, local_dir: Path, spark=None, seed: int = 42, schema: 
     rerun = steps[-1]
     changes = rerun["inserted"] + rerun["updated"] + rerun["flagged_deleted"]
     out(f"loaded = rows inserted or updated in {schema}.{table}; generated quarantined = deliberately invalid rows")
+    out(f"notebook output: {log_path}")
     out(f"rerun: {rerun['inserted']} inserted, {rerun['updated']} updated, {rerun['flagged_deleted']} flagged "
         f"deleted -> {'zero changes' if changes == 0 else 'CHANGES (unexpected)'}")
     return steps

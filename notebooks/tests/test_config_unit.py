@@ -133,3 +133,17 @@ def test_predicates_are_balanced_for_uuid4():
 def test_partition_count_out_of_range():
     with pytest.raises(ValueError, match="got 0, expected 1..256"):
         member_id_predicates(0)
+
+
+def test_databricks_governance_statements():
+    from members_pipeline.load import databricks_governance_sql
+
+    cfg = parse_load_widgets({"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members",
+                              "ingest_date": "", "pii_reader_group": "pii-readers"}.get)
+    stmts = databricks_governance_sql(cfg)
+    assert "is_account_group_member('pii-readers')" in stmts[0]
+    masked = [s for s in stmts if "SET MASK" in s]
+    assert [s.split("ALTER COLUMN ")[1].split()[0] for s in masked] == ["email", "phone_number", "address"]
+    assert all(s.endswith("`main`.`crm`.`mask_member_pii`") for s in masked)
+    tagged = [s.split("ALTER COLUMN ")[1].split()[0] for s in stmts if "ALTER COLUMN" in s and "SET TAGS" in s]
+    assert tagged == ["first_name", "last_name", "email", "phone_number", "address"]

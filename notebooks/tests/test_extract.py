@@ -111,3 +111,19 @@ def test_unreachable_mysql_names_host_and_port_and_leaves_no_batch(pipeline, mys
     assert "not-the-password-xyz" not in msg
     assert not (pipeline.partition() / "_manifest.json").exists()
     assert pipeline.load()["batches_loaded"] == 0  # nothing for the loader to pick up
+
+
+def test_failure_after_writing_files_leaves_no_manifest(pipeline, mysql, monkeypatch):
+    import members_pipeline.extract as extract
+
+    table = _generate(mysql, 100)
+
+    def boom(df):
+        raise RuntimeError("simulated failure while verifying the batch")
+
+    monkeypatch.setattr(extract, "batch_stats", boom)
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        pipeline.extract(table)
+    assert _parquet_files(pipeline.partition())  # data files were written ...
+    assert not (pipeline.partition() / "_manifest.json").exists()  # ... but the batch is not published
+    assert pipeline.load()["batches_loaded"] == 0
