@@ -7,6 +7,7 @@ ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := .local/tools/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
 include mk/python.mk
+include mk/policy.mk
 
 .PHONY: help synth test node-test typecheck jest lint-workflows diagrams cost clean
 
@@ -52,7 +53,7 @@ diagrams: $(NODE_STAMP) $(RENDERER_STAMP) ## Regenerate the stack diagrams and r
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test lint-workflows py-test ## Everything CI runs: type-check, jest, actionlint, pytest (Spark + Delta + MariaDB)
+test: node-test lint-workflows py-test policy-check ## Everything CI runs: type-check, jest, actionlint, pytest (Spark + Delta + MariaDB), checkov
 
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
