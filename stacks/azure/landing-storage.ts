@@ -69,6 +69,8 @@ export class AdlsLandingStorage extends Construct {
       httpsTrafficOnlyEnabled: true,
       allowNestedItemsToBePublic: false,
       sharedAccessKeyEnabled: false,
+      // No SFTP/NFS local users: every data-plane identity is an Azure AD one (checkov CKV_AZURE_244).
+      localUserEnabled: false,
       defaultToOauthAuthentication: true,
       infrastructureEncryptionEnabled: true,
       crossTenantReplicationEnabled: false,
