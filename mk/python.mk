@@ -36,7 +36,7 @@ PY_MARIADB_DOWN := $(if $(MARIADB_MANAGED),$(PY_MARIADB_ENV) $(MARIADB_SH) down,
 
 .PHONY: venv mariadb-up mariadb-down py-test demo py-clean
 
-venv: $(PY_VENV_STAMP)
+venv: $(PY_VENV_STAMP) ## Python venv .venv from notebooks/requirements.txt (reinstalls when it changes)
 
 # Re-installs whenever requirements.txt changes.
 $(PY_VENV_STAMP): $(PY_REQUIREMENTS)
@@ -45,27 +45,27 @@ $(PY_VENV_STAMP): $(PY_REQUIREMENTS)
 	$(PY_BIN) -m pip install -q -r $(PY_REQUIREMENTS)
 	@touch $@
 
-mariadb-up:
+mariadb-up: ## Start the local MariaDB on 127.0.0.1:33306 (installs mariadb-server if missing)
 ifeq ($(MARIADB_MANAGED),1)
 	@$(PY_MARIADB_ENV) $(MARIADB_SH) up
 else
 	@echo "using existing MySQL server $(MEMBERS_MYSQL_HOST):$(or $(MEMBERS_MYSQL_PORT),3306) (MEMBERS_MYSQL_HOST set)"
 endif
 
-mariadb-down:
+mariadb-down: ## Stop the local MariaDB
 	@$(PY_MARIADB_DOWN)
 
 # Stops MariaDB afterwards even when pytest fails, and keeps pytest's exit code.
-py-test: venv mariadb-up
+py-test: venv mariadb-up ## pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end
 	@cd $(PY_ROOT)/notebooks && $(PY_DB_ENV) $(PY_BIN) -m pytest $(PY_PYTEST_ARGS) tests; rc=$$?; \
 	$(PY_MARIADB_DOWN); exit $$rc
 
 # make demo [ROWS=100000]: generate -> extract -> load, then extract + load again (expects zero changes).
-demo: venv mariadb-up
+demo: venv mariadb-up ## Generate, extract, load, then rerun (zero changes); make demo ROWS=100000
 	@cd $(PY_ROOT) && $(PY_DB_ENV) $(PY_BIN) notebooks/run_demo.py --rows $(PY_DEMO_ROWS); rc=$$?; \
 	$(if $(MARIADB_KEEP),true,$(PY_MARIADB_DOWN)); exit $$rc
 
 # Local state only; the venv is kept (delete .venv by hand to rebuild it).
-py-clean: mariadb-down
-	rm -rf $(PY_ROOT)/.local $(PY_ROOT)/notebooks/.pytest_cache
+py-clean: mariadb-down ## Stop MariaDB, remove its data, the local Spark/demo state and Python caches (keeps .venv)
+	rm -rf $(MARIADB_DIR) $(PY_ROOT)/.local/runner $(PY_ROOT)/.local/demo $(PY_ROOT)/notebooks/.pytest_cache
 	find $(PY_ROOT)/notebooks -name __pycache__ -type d -prune -exec rm -rf {} +
