@@ -303,14 +303,27 @@ export const environmentSchema = z
       });
     }
     }),
+    crossCheck(["cloud", "storage"], (env, ctx) => {
+      // Only the Azure landing zone implements private-network storage (firewall default Deny); on AWS the flag
+      // would be silently ignored, so it is refused rather than promised (found by __tests__/config-fuzz.test.ts).
+      if (env.cloud === "aws" && env.storage.privateNetworkOnly) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["storage", "privateNetworkOnly"],
+          input: env.storage.privateNetworkOnly,
+          message: "expected false on AWS (private-network storage is implemented for Azure only)",
+        });
+      }
+    }),
     crossCheck(["name", "prefix", "azure"], (env, ctx) => {
       const vault = resourceNames(env.prefix, env.name).keyVault;
-      if (env.azure?.keyVaultSecretScope && !/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/.test(vault)) {
+      // Key Vault names: 3-24 characters, letters, digits and hyphens, no two hyphens in a row.
+      if (env.azure?.keyVaultSecretScope && (!/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/.test(vault) || vault.includes("--"))) {
         ctx.addIssue({
           code: "custom",
           path: ["prefix"],
           input: env.prefix,
-          message: `expected a prefix that, with environment "${env.name}", gives a Key Vault name of at most 24 characters (it gives "${vault}")`,
+          message: `expected a prefix that, with environment "${env.name}", gives a Key Vault name of at most 24 characters without "--" (it gives "${vault}")`,
         });
       }
     }),
