@@ -36,13 +36,15 @@ def source_query(table: str) -> str:
 
 
 def _cause(exc: BaseException, conn: MySqlConnection) -> str:
-    """First meaningful line of a (Java) exception, with the password scrubbed just in case."""
-    text = str(exc)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    """First meaningful line of a (Java) exception plus its root cause, with the password scrubbed just in case."""
+    lines = [ln.strip().lstrip(": ").strip() for ln in str(exc).splitlines() if ln.strip()]
     picked = next((ln for ln in lines if "Exception" in ln or "Error" in ln), lines[0] if lines else type(exc).__name__)
+    roots = [ln[len("Caused by:"):].strip() for ln in lines if ln.startswith("Caused by:")]
+    if roots and roots[-1] not in picked:
+        picked = f"{picked} (root cause: {roots[-1]})"
     if conn.password:
         picked = picked.replace(conn.password, "***")
-    return picked[:500]
+    return picked[:600]
 
 
 def read_source(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) -> DataFrame:

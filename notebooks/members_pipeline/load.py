@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from . import landing
-from .config import LoadConfig
+from .config import _RUN_ID, LoadConfig
 from .files import Files
 from .runtime import is_databricks
 from .schema import LANDING_SCHEMA, PII_COLUMNS, SOURCE_COLUMNS
@@ -156,11 +156,28 @@ def find_batches(spark: SparkSession, files: Files, cfg: LoadConfig) -> tuple[li
         if not files.exists(manifest_path):
             continue  # incomplete or being rewritten
         manifest = files.read_json(manifest_path)
+        check_manifest(manifest, day, manifest_path)
         candidates.append(Batch(day, manifest["run_id"], f"{root}/{name}", manifest))
     pending = [b for b in candidates if b.batch_id not in loaded]
     to_load = [b for b in pending if newest is None or b.ingest_date >= newest]
     superseded = [b for b in pending if b not in to_load]
     return to_load, superseded
+
+
+def check_manifest(manifest: dict, day: dt.date, path: str) -> None:
+    """A manifest is input too: reject one that is malformed or belongs elsewhere, naming the file."""
+    problems = []
+    for key in ("run_id", "rows", "checksum", "ingest_date"):
+        if key not in manifest:
+            problems.append(f"missing {key!r}")
+    if "run_id" in manifest and not _RUN_ID.match(str(manifest["run_id"])):
+        problems.append(f"run_id: got {manifest['run_id']!r}, expected up to 64 letters, digits or ._:-")
+    if "rows" in manifest and (not isinstance(manifest["rows"], int) or manifest["rows"] < 0):
+        problems.append(f"rows: got {manifest['rows']!r}, expected a non-negative integer")
+    if "ingest_date" in manifest and manifest["ingest_date"] != day.isoformat():
+        problems.append(f"ingest_date: got {manifest['ingest_date']!r}, expected {day.isoformat()!r} (its folder)")
+    if problems:
+        raise ReconciliationError(f"invalid manifest {path}: " + "; ".join(problems))
 
 
 def read_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> DataFrame:

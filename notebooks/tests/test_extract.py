@@ -107,7 +107,7 @@ def test_unreachable_mysql_names_host_and_port_and_leaves_no_batch(pipeline, mys
         pipeline.extract(table, conn=dead)
 
     msg = str(err.value)
-    assert f"127.0.0.1:{port}" in msg and f"`{table}`" in msg
+    assert f"127.0.0.1:{port}" in msg and f"`{table}`" in msg and "Communications link failure" in msg
     assert "not-the-password-xyz" not in msg
     assert not (pipeline.partition() / "_manifest.json").exists()
     assert pipeline.load()["batches_loaded"] == 0  # nothing for the loader to pick up

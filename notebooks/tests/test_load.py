@@ -168,3 +168,17 @@ def test_local_table_metadata_comments_pii_and_clustering(pipeline, mysql, spark
     assert comments["email"].startswith("PII:")
     ext = {r.col_name: r.data_type for r in spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()}
     assert "Contains PII" in ext["Comment"]
+
+
+def test_malformed_manifest_is_rejected_with_its_path(pipeline, mysql):
+    table = mysql.create_loose_table()
+    mysql.insert(table, [member("m1")])
+    pipeline.extract(table)
+    manifest_path = pipeline.partition() / "_manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["run_id"] = "x'; DROP TABLE members; --"
+    manifest_path.write_text(json.dumps(manifest))
+
+    with pytest.raises(ReconciliationError, match=r"invalid manifest .*_manifest.json: run_id: got"):
+        pipeline.load()
+    assert pipeline.table("members_load_log").count() == 0
