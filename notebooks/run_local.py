@@ -277,7 +277,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("notebook")
     parser.add_argument("--widget", "-w", action="append", type=_parse_widget, default=[], metavar="KEY=VALUE")
     parser.add_argument("--local-dir", type=Path, default=DEFAULT_LOCAL_DIR,
-                        help="metastore, warehouse and ivy-free local state (default: .local/runner)")
+                        help="local metastore and warehouse (default: .local/runner)")
     parser.add_argument("--traceback", action="store_true", help="print the full traceback on failure")
     args = parser.parse_args(argv)
     try:

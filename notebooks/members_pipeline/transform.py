@@ -31,7 +31,9 @@ def clean_members(df: DataFrame, run_id: str, extracted_at: dt.datetime) -> Data
     cols.append(F.lit(run_id).alias("run_id"))
     cols.append(F.lit(extracted_at).cast("timestamp").alias("extracted_at"))
     out = df.select(*cols)
-    assert [f.name for f in out.schema.fields] == LANDING_FILE_SCHEMA.fieldNames()
+    got = [(f.name, f.dataType) for f in out.schema.fields]
+    if got != [(f.name, f.dataType) for f in LANDING_FILE_SCHEMA.fields]:
+        raise ValueError(f"cleaned schema {got} does not match the landing schema")
     return out
 
 
