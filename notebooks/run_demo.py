@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from run_local import NOTEBOOKS_DIR, REPO_ROOT, build_spark, run_notebook
+from run_local import NOTEBOOKS_DIR, REPO_ROOT, build_spark, pin_utc, run_notebook
 
 
 def run_demo(rows: int, *, local_dir: Path, spark=None, seed: int = 42, schema: str = "members_demo",
@@ -88,6 +88,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error(f"--rows: got {args.rows}, expected at least 1")
+    pin_utc()
     steps = run_demo(args.rows, local_dir=args.local_dir, seed=args.seed)
     last = steps[-1]
     return 0 if last["inserted"] + last["updated"] + last["flagged_deleted"] == 0 else 1

@@ -81,6 +81,12 @@ def build_spark(local_dir: Path = DEFAULT_LOCAL_DIR, app_name: str = "members-lo
     return spark
 
 
+def pin_utc() -> None:
+    """Python side in UTC too (timestamps collected to the driver are rendered in the process zone)."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
 class _LazySpark:
     """Builds the session on first attribute access (the generator notebook never needs a JVM)."""
 
@@ -280,6 +286,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="local metastore and warehouse (default: .local/runner)")
     parser.add_argument("--traceback", action="store_true", help="print the full traceback on failure")
     args = parser.parse_args(argv)
+    pin_utc()
     try:
         result = run_notebook(args.notebook, dict(args.widget), local_dir=args.local_dir)
     except Exception as exc:  # noqa: BLE001 - the CLI reports any notebook failure

@@ -32,7 +32,17 @@ RUN_DATE = dt.date.today()
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
-    session = build_spark(tmp_path_factory.mktemp("spark-local"), app_name="members-tests")
+    # Start the JVM under a far-from-UTC OS zone: the pinned -Duser.timezone=UTC must win (asserted in
+    # test_versions), and every date test then also proves the pin, not the machine's zone.
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Pacific/Kiritimati"
+    try:
+        session = build_spark(tmp_path_factory.mktemp("spark-local"), app_name="members-tests")
+    finally:
+        if saved is None:
+            os.environ.pop("TZ")
+        else:
+            os.environ["TZ"] = saved
     yield session
     session.stop()
 
