@@ -1,5 +1,6 @@
 """The local engines match the pins that the stacks deploy (stacks/config/platform.json)."""
 
+import json
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -13,6 +14,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[1]
 
 def test_local_pyspark_is_on_the_spark_line_of_the_pinned_runtime():
     pins = platform_pins()
+    raw = json.loads((NOTEBOOKS.parent / "stacks" / "config" / "platform.json").read_text())
+    assert raw["supportedRuntimes"][pins["spark_version"]] == pins["spark_line"]
     major_minor = ".".join(pyspark.__version__.split(".")[:2])
     assert major_minor == pins["spark_line"], (
         f"pyspark {pyspark.__version__} but runtime {pins['spark_version']} runs Spark {pins['spark_line']}")
