@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+import uuid
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -131,6 +132,8 @@ def extract_members(
         "snapshot": "full",
         "ingest_date": cfg.run_date.isoformat(),
         "run_id": cfg.run_id,
+        # Unique per attempt: a repaired/retried job run reuses its run id but must still be loaded.
+        "attempt_id": uuid.uuid4().hex,
         "extracted_at": extracted_at.isoformat(),
         "source": {"table": cfg.source_table, "host": conn.host, "port": conn.port, "database": conn.database},
         "files": data_files,
@@ -141,6 +144,7 @@ def extract_members(
         "status": "ok",
         "ingest_date": cfg.run_date.isoformat(),
         "run_id": cfg.run_id,
+        "attempt_id": payload["attempt_id"],
         "rows": extracted,
         "files": len(data_files),
         "partitions_read": cfg.partition_count,

@@ -30,7 +30,8 @@ class Batch:
 
     @property
     def batch_id(self) -> str:
-        return f"{self.ingest_date.isoformat()}/{self.run_id}"
+        attempt = self.manifest.get("attempt_id")
+        return f"{self.ingest_date.isoformat()}/{self.run_id}" + (f"/{attempt}" if attempt else "")
 
 
 COLUMN_COMMENTS = {

@@ -182,3 +182,17 @@ def test_malformed_manifest_is_rejected_with_its_path(pipeline, mysql):
     with pytest.raises(ReconciliationError, match=r"invalid manifest .*_manifest.json: run_id: got"):
         pipeline.load()
     assert pipeline.table("members_load_log").count() == 0
+
+
+def test_repaired_run_with_the_same_run_id_is_loaded_again(pipeline, mysql):
+    table = mysql.create_loose_table()
+    mysql.insert(table, [member("m1")])
+    pipeline.extract(table, run_id="4242")
+    assert pipeline.load()["inserted"] == 1
+    mysql.execute(f"UPDATE `{table}` SET city = 'Faro' WHERE member_id = 'm1'")
+    pipeline.extract(table, run_id="4242")  # the job's run id is reused when a run is repaired
+
+    result = pipeline.load()
+
+    assert (result["batches_loaded"], result["updated"]) == (1, 1)
+    assert pipeline.table().first().city == "Faro"
