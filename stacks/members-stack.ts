@@ -7,6 +7,7 @@ import { Aspects, AzurermBackend, type ITerraformDependable, LocalBackend, S3Bac
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "./config/schema";
 import { AzureDefaultTags, standardTags } from "./common/tags";
+import type { LandingZone } from "./unity-catalog/landing-location";
 import { AwsLandingZone } from "./aws/landing-zone";
 import { AzureLandingZone } from "./azure/landing-zone";
 import { SecretsKeyVault } from "./azure/secrets-key-vault";
@@ -42,32 +43,26 @@ export class MembersStack extends TerraformStack {
     // time_sleep waits out eventual consistency (IAM propagation) between dependent resources.
     new TimeProvider(this, "time");
 
+    // --- cloud provider and landing zone (storage + Unity Catalog storage credential and external location) ---
+    let landing: LandingZone;
+    let secretsKeyVault: { resourceId: string; dnsName: string } | undefined;
     if (env.cloud === "aws") {
       // Auth: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or OIDC in CI.
       new AwsProvider(this, "aws", { region: env.region, defaultTags: [{ tags }] });
+      landing = new AwsLandingZone(this, "landing", { environment: env });
     } else {
       // Auth: ARM_SUBSCRIPTION_ID, ARM_TENANT_ID, ARM_CLIENT_ID (+ ARM_CLIENT_SECRET or ARM_USE_OIDC).
       // Storage data-plane calls use Azure AD because the account disables shared keys.
       new AzurermProvider(this, "azurerm", { features: [{}], storageUseAzuread: true });
       Aspects.of(this).add(new AzureDefaultTags(tags));
-    }
-
-    let secretsKeyVault: { resourceId: string; dnsName: string } | undefined;
-    // --- landing zone (cloud-specific: storage + Unity Catalog storage credential and external location) ---
-    if (env.cloud === "aws") {
-      const landing = new AwsLandingZone(this, "landing", { environment: env });
-      this.landingUrl = landing.landingUrl;
-      this.landingDependables = landing.dependables;
-    } else {
-      const landing = new AzureLandingZone(this, "landing", { environment: env });
-      this.landingUrl = landing.landingUrl;
-      this.landingDependables = landing.dependables;
+      const azureLanding = new AzureLandingZone(this, "landing", { environment: env });
+      landing = azureLanding;
       if (env.azure?.keyVaultSecretScope) {
         // Auth: the same ARM_* variables; looks up the Azure Databricks application in Microsoft Entra ID.
         new AzureadProvider(this, "azuread", {});
         const vault = new SecretsKeyVault(this, "secrets-vault", {
           name: env.names.keyVault,
-          resourceGroupName: landing.resourceGroupName,
+          resourceGroupName: azureLanding.resourceGroupName,
           location: env.region,
           privateNetworkOnly: env.storage.privateNetworkOnly,
           allowedIpRanges: env.storage.allowedIpRanges,
@@ -75,6 +70,9 @@ export class MembersStack extends TerraformStack {
         secretsKeyVault = { resourceId: vault.vault.id, dnsName: vault.vault.vaultUri };
       }
     }
+    this.landingUrl = landing.landingUrl;
+    this.landingDependables = landing.dependables;
+
     // --- pipeline (cloud-agnostic Databricks side) ---
     new MembersPipeline(this, "pipeline", {
       environment: env,

@@ -1,5 +1,6 @@
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import type { LandingZone } from "../unity-catalog/landing-location";
 import type { EnvironmentConfig } from "../config/schema";
 import { LandingBucket } from "./landing-bucket";
 import { UnityCatalogS3Access } from "./unity-catalog-access";
@@ -10,7 +11,7 @@ export interface AwsLandingZoneProps {
 }
 
 /** Everything on AWS the pipeline writes to: the landing bucket and Unity Catalog's access to its prefix. */
-export class AwsLandingZone extends Construct {
+export class AwsLandingZone extends Construct implements LandingZone {
   readonly bucket: LandingBucket;
   readonly access: UnityCatalogS3Access;
   /** `s3://<bucket>/<prefix>/`, ends with `/`. */

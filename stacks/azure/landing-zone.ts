@@ -2,6 +2,7 @@ import { DataAzurermResourceGroup } from "@cdktf/provider-azurerm/lib/data-azure
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import type { LandingZone } from "../unity-catalog/landing-location";
 import type { EnvironmentConfig } from "../config/schema";
 import { AdlsLandingStorage } from "./landing-storage";
 import { UnityCatalogAdlsAccess } from "./unity-catalog-access";
@@ -12,7 +13,7 @@ export interface AzureLandingZoneProps {
 }
 
 /** Everything on Azure the pipeline writes to: resource group, ADLS Gen2 landing storage and Unity Catalog's access. */
-export class AzureLandingZone extends Construct {
+export class AzureLandingZone extends Construct implements LandingZone {
   readonly resourceGroupName: string;
   readonly resourceGroupId: string;
   readonly storage: AdlsLandingStorage;

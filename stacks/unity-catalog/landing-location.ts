@@ -6,6 +6,14 @@ import { Construct } from "constructs";
 /** The only privileges the jobs need on the landing zone: list/read batches and write them. */
 export const LANDING_PRIVILEGES = ["READ_FILES", "WRITE_FILES"] as const;
 
+/** What a cloud's landing zone gives the cloud-agnostic pipeline. */
+export interface LandingZone {
+  /** Landing URL inside the external location; ends with `/`. */
+  readonly landingUrl: string;
+  /** What must exist before jobs that read or write the landing URL are created. */
+  readonly dependables: ITerraformDependable[];
+}
+
 export interface LandingLocationProps {
   /** Name of the external location in Unity Catalog. */
   readonly name: string;
