@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""One benchmark step in its own process, so its wall time and peak RSS (Python + the Spark JVM) stand alone.
+
+    .venv/bin/python tools/bench/pipeline_step.py noop|extract|load|overwrite --local-dir DIR --out result.json \
+        [--landing DIR] [--table bench_members_100000] [--run-date 2026-01-31]
+
+Steps (Spark built once with the runner's pinned config, `run_local.build_spark`):
+  noop       Spark start-up and shutdown only: `spark.range(1).count()`.
+  extract    the real `extract_members.py` notebook through `run_local.run_notebook` (MySQL from MEMBERS_MYSQL_*).
+  load       the real `load_members.py` notebook (MERGE) into an empty `spark_catalog.bench.members`.
+  overwrite  `spark.read.parquet(<the same batch>).write.format("delta").mode("overwrite").saveAsTable(...)`.
+The JVM is stopped and reaped before exit: a JVM left to exit on its own is re-parented and its memory would be
+missing from the parent's rusage.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+sys.path.insert(0, str(NOTEBOOKS))
+
+from run_local import build_spark, pin_utc, run_notebook  # noqa: E402
+
+
+def stop_and_reap(spark) -> None:
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    spark.stop()
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    with contextlib.suppress(Exception):
+        gateway.shutdown()
+    if proc is not None:
+        with contextlib.suppress(Exception):
+            proc.stdin.close()  # the gateway JVM exits when its stdin closes
+        try:
+            proc.wait(timeout=60)
+        except Exception:  # noqa: BLE001
+            proc.kill()
+            proc.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=("noop", "extract", "load", "overwrite"))
+    parser.add_argument("--local-dir", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--landing", default="")
+    parser.add_argument("--table", default="members")
+    parser.add_argument("--run-date", default="2026-01-31")
+    parser.add_argument("--ssl-mode", default="PREFERRED")
+    args = parser.parse_args()
+    pin_utc()
+
+    t0 = time.monotonic()
+    spark = build_spark(args.local_dir, app_name=f"bench-{args.step}")
+    startup = time.monotonic() - t0
+    result: dict = {}
+    t1 = time.monotonic()
+    # Notebook output goes to stderr; the result goes to --out.
+    with contextlib.redirect_stdout(sys.stderr):
+        if args.step == "noop":
+            result = {"rows": spark.range(1).count()}
+        elif args.step == "extract":
+            result = run_notebook(NOTEBOOKS / "extract_members.py", {
+                "landing_path": args.landing, "run_date": args.run_date, "ssl_mode": args.ssl_mode,
+                "source_table": args.table}, spark=spark, local_dir=args.local_dir).json()
+        elif args.step == "load":
+            result = run_notebook(NOTEBOOKS / "load_members.py", {
+                "landing_path": args.landing, "catalog": "spark_catalog", "schema": "bench", "table": "members"},
+                spark=spark, local_dir=args.local_dir).json()
+        else:
+            from members_pipeline import landing
+
+            batch = landing.partition_path(args.landing, dt.date.fromisoformat(args.run_date))
+            spark.sql("CREATE SCHEMA IF NOT EXISTS spark_catalog.bench")
+            (spark.read.parquet(batch).write.format("delta").mode("overwrite")
+             .saveAsTable("spark_catalog.bench.members_overwrite"))
+            metrics = spark.sql("DESCRIBE HISTORY spark_catalog.bench.members_overwrite LIMIT 1").first()
+            result = {"rows": int(metrics["operationMetrics"].get("numOutputRows", "0"))}
+    step_seconds = time.monotonic() - t1
+    stop_and_reap(spark)
+    args.out.write_text(json.dumps({"step": args.step, "startup_s": round(startup, 3),
+                                    "step_s": round(step_seconds, 3), "result": result}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
