@@ -8,6 +8,7 @@ ACTIONLINT := .local/tools/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
 include mk/python.mk
 include mk/policy.mk
+include mk/bench.mk
 
 .PHONY: help synth test node-test typecheck jest lint-workflows diagrams cost clean
 
