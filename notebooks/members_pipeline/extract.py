@@ -16,7 +16,7 @@ from .config import ExtractConfig
 from .files import Files
 from .mysql import MySqlConnection, jdbc_properties, jdbc_url
 from .partitioning import member_id_predicates
-from .schema import SOURCE_COLUMNS
+from .schema import SOURCE_COLUMNS, SOURCE_SCHEMA
 from .transform import clean_members, row_checksum
 
 # ~60-120 MB of snappy Parquet per file at the row width of `members`.
@@ -29,6 +29,10 @@ class SourceUnavailableError(RuntimeError):
 
 class ExtractVerificationError(RuntimeError):
     pass
+
+
+class SourceSchemaError(RuntimeError):
+    """A source column's type changed in MySQL; nothing is written rather than casting values to NULL."""
 
 
 def source_query(table: str) -> str:
@@ -48,9 +52,42 @@ def _cause(exc: BaseException, conn: MySqlConnection) -> str:
     return picked[:600]
 
 
+def _mysql_column_types(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) -> dict[str, str]:
+    """COLUMN_TYPE per column of the source table, for error messages only (best effort)."""
+    query = ("(SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS "
+             f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{cfg.source_table}') AS cols")
+    try:
+        rows = spark.read.jdbc(jdbc_url(conn, cfg.ssl_mode), query,
+                               properties=jdbc_properties(conn, cfg.fetch_size)).collect()
+        return {r["name"]: str(r["type"]) for r in rows}
+    except Exception:
+        return {}
+
+
+def check_source_schema(spark: SparkSession, df: DataFrame, conn: MySqlConnection, cfg: ExtractConfig) -> None:
+    """The JDBC read must give the expected Spark type per column (string, date for registration_date).
+
+    clean_members casts every column, so without this a column whose MySQL type changed (a VARCHAR
+    registration_date, an INT member_id) would land as NULLs or reformatted keys instead of failing.
+    """
+    got = {f.name: f.dataType for f in df.schema.fields}
+    wrong = [(f.name, f.dataType, got[f.name]) for f in SOURCE_SCHEMA.fields if got.get(f.name) != f.dataType]
+    if not wrong:
+        return
+    mysql_types = _mysql_column_types(spark, conn, cfg)
+    details = "; ".join(
+        f"column `{name}` is {mysql_types.get(name, '?')} in MySQL (read as {actual.simpleString() if actual else 'missing'}), "
+        f"expected {expected.simpleString()}"
+        for name, expected, actual in wrong
+    )
+    raise SourceSchemaError(
+        f"MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} changed type: {details}; nothing written"
+    )
+
+
 def read_source(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) -> DataFrame:
     try:
-        return spark.read.jdbc(
+        df = spark.read.jdbc(
             url=jdbc_url(conn, cfg.ssl_mode),
             table=source_query(cfg.source_table),
             predicates=member_id_predicates(cfg.partition_count),
@@ -61,6 +98,8 @@ def read_source(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) 
             f"cannot read MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} "
             f"(database {conn.database!r}, user {conn.user!r}): {_cause(exc, conn)}"
         ) from None
+    check_source_schema(spark, df, conn, cfg)
+    return df
 
 
 def batch_stats(df: DataFrame) -> dict:
