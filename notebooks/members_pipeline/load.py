@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -19,6 +20,17 @@ from .transform import deduplicate, row_checksum, row_hash, with_rejection_reaso
 
 class ReconciliationError(RuntimeError):
     """A batch's numbers do not add up; nothing is recorded as loaded."""
+
+
+class ConcurrentLoadError(RuntimeError):
+    """Another load committed to the same Delta tables at the same time; this run lost and logged nothing."""
+
+
+def _is_delta_conflict(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}"[:2000]
+    return any(k in text for k in ("ConcurrentAppendException", "ConcurrentDeleteReadException",
+                                   "ConcurrentDeleteDeleteException", "ConcurrentTransactionException",
+                                   "MetadataChangedException", "ProtocolChangedException", "DELTA_CONCURRENT"))
 
 
 @dataclass(frozen=True)
@@ -248,18 +260,24 @@ WHEN NOT MATCHED AND NOT s._present_only THEN INSERT
     return sql
 
 
-def _merge_metrics(spark: SparkSession, table: str, version_before: int) -> dict:
+def _merge_metrics(spark: SparkSession, table: str, version_before: int, merge_result) -> dict:
+    """Counts of this run's MERGE. Inserted/updated come from the MERGE statement itself; the split of updates
+    into changed vs flagged deleted from this MERGE's commit in the history (matched by its counts, since a
+    concurrent load may have committed after it). A MERGE that changed nothing commits nothing."""
     from delta.tables import DeltaTable
 
-    last = DeltaTable.forName(spark, table.replace("`", "")).history(1).first()
-    if last is None or last["version"] == version_before or last["operation"] != "MERGE":
+    inserted, updated = int(merge_result["num_inserted_rows"]), int(merge_result["num_updated_rows"])
+    if inserted == 0 and updated == 0:
         return {"inserted": 0, "updated": 0, "flagged_deleted": 0}
-    m = last["operationMetrics"]
-    return {
-        "inserted": int(m.get("numTargetRowsInserted", 0)),
-        "updated": int(m.get("numTargetRowsMatchedUpdated", 0)),
-        "flagged_deleted": int(m.get("numTargetRowsNotMatchedBySourceUpdated", 0)),
-    }
+    history = DeltaTable.forName(spark, table.replace("`", "")).history(20).where(
+        (F.col("version") > version_before) & (F.col("operation") == "MERGE")).orderBy("version").collect()
+    for h in history:
+        m = h["operationMetrics"]
+        if (int(m.get("numTargetRowsInserted", -1)), int(m.get("numTargetRowsUpdated", -1))) == (inserted, updated):
+            flagged = int(m.get("numTargetRowsNotMatchedBySourceUpdated", 0))
+            return {"inserted": inserted, "updated": updated - flagged, "flagged_deleted": flagged}
+    raise RuntimeError(f"{table}: no MERGE commit after version {version_before} with {inserted} inserted / "
+                       f"{updated} updated rows in the table history")
 
 
 def _table_version(spark: SparkSession, table: str) -> int:
@@ -284,18 +302,19 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
                 f"batch {batch.batch_id}: manifest rows {manifest_rows} != merged {merged} + quarantined "
                 f"{quarantined} + duplicates {duplicates}; batch not recorded as loaded"
             )
-        # Quarantine first (idempotent per run: a retried load replaces its own rows).
-        spark.sql(f"DELETE FROM {cfg.quarantine_table} WHERE run_id = '{batch.run_id}' "
-                  f"AND ingest_date = DATE'{batch.ingest_date.isoformat()}'")
+        # Quarantine first, as one atomic replace of this run's rows: a retried load replaces its own rows, and
+        # two loads of the same batch never both append (a DELETE then an append could interleave and double).
         (rejected.select(*SOURCE_COLUMNS, "run_id", "extracted_at", "ingest_date", "reason")
             .withColumn("quarantined_at", F.lit(loaded_at).cast("timestamp"))
-            .write.format("delta").mode("append").saveAsTable(cfg.quarantine_table.replace("`", "")))
+            .writeTo(cfg.quarantine_table)
+            .overwrite((F.col("run_id") == batch.run_id) & (F.col("ingest_date") == F.lit(batch.ingest_date))))
 
-        view = f"members_merge_source_{batch.run_id.replace('-', '_').replace('.', '_').replace(':', '_')}"
+        # Unique per call: two loads in one session must not replace or drop each other's source view.
+        view = f"members_merge_source_{uuid.uuid4().hex}"
         _merge_source(deduped, rejected, batch, loaded_at).createOrReplaceTempView(view)
         before = _table_version(spark, cfg.members_table)
-        spark.sql(merge_sql(cfg.members_table, view, batch.manifest.get("snapshot") == "full"))
-        metrics = _merge_metrics(spark, cfg.members_table, before)
+        merge_result = spark.sql(merge_sql(cfg.members_table, view, batch.manifest.get("snapshot") == "full")).first()
+        metrics = _merge_metrics(spark, cfg.members_table, before, merge_result)
         spark.catalog.dropTempView(view)
         deduped.unpersist()
     finally:
@@ -313,18 +332,48 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
         "unchanged": merged - metrics["inserted"] - metrics["updated"],
         "flagged_deleted": metrics["flagged_deleted"],
     }
-    # The log row is the commit point: once it exists the batch is never loaded again.
+    # The log row is the commit point: once it exists the batch is never loaded again. A conditional insert
+    # (MERGE on batch_id), not an append: a concurrent load of the same batch that got here first makes this
+    # one insert nothing (or fail with a Delta conflict), so a batch is never logged twice.
     log = spark.createDataFrame([{**result, "ingest_date": batch.ingest_date, "loaded_at": loaded_at}],
                                 schema=spark.table(cfg.load_log_table).schema)
-    log.write.format("delta").mode("append").saveAsTable(cfg.load_log_table.replace("`", ""))
+    view = f"members_load_log_row_{uuid.uuid4().hex}"
+    log.createOrReplaceTempView(view)
+    try:
+        logged = spark.sql(f"MERGE INTO {cfg.load_log_table} AS t USING {view} AS s ON t.batch_id = s.batch_id "
+                           f"WHEN NOT MATCHED THEN INSERT *").first()["num_inserted_rows"]
+    finally:
+        spark.catalog.dropTempView(view)
+    if logged != 1:
+        return {**result, "status": "already_loaded_concurrently"}
     return result
+
+
+def _first_line(exc: BaseException) -> str:
+    for line in str(exc).splitlines():
+        line = line.strip()
+        if "Exception" in line or "DELTA_" in line:
+            return line[:300]
+    return type(exc).__name__
 
 
 def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
     started = time.monotonic()
     ensure_tables(spark, cfg)
     to_load, superseded = find_batches(spark, files, cfg)
-    results = [load_batch(spark, b, cfg) for b in to_load]
+    results, concurrent = [], []
+    for b in to_load:
+        try:
+            r = load_batch(spark, b, cfg)
+        except Exception as exc:
+            if not _is_delta_conflict(exc):
+                raise
+            raise ConcurrentLoadError(
+                f"batch {b.batch_id}: another load committed to {cfg.members_table} or its quarantine/load log "
+                f"concurrently ({_first_line(exc)}); this run logged nothing; rerun the load, it skips batches "
+                f"already logged"
+            ) from None
+        (concurrent if r.get("status") == "already_loaded_concurrently" else results).append(r)
     totals = {k: sum(r[k] for r in results) for k in
               ("manifest_rows", "merged", "quarantined", "duplicates", "inserted", "updated", "unchanged",
                "flagged_deleted")}
@@ -334,6 +383,8 @@ def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
         "batches_loaded": len(results),
         "batches": results,
         "superseded_batches": [b.batch_id for b in superseded],
+        # Batches another load logged while this one was merging them (the table is unchanged by this run).
+        "concurrently_loaded_batches": [r["batch_id"] for r in concurrent],
         **totals,
         "seconds": round(time.monotonic() - started, 2),
     }
