@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -99,6 +100,16 @@ class MySql:
     def insert(self, table: str, rows: list[tuple]) -> None:
         self.executemany(f"INSERT INTO `{table}` VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", rows)
 
+    def reconnect(self):
+        """A fresh connection, e.g. after the server was restarted under this one."""
+        from members_pipeline.generate import connect
+
+        try:
+            self.db.close()
+        except Exception:
+            pass
+        self.db = connect(self.conn, autocommit=True)
+
     def close(self):
         for t in self.tables:
             self.execute(f"DROP TABLE IF EXISTS `{t}`")
@@ -110,6 +121,50 @@ def mysql():
     db = MySql(_mysql_conn())
     yield db
     db.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long-running test (1M rows); runs by default, deselect with -m 'not slow'")
+
+
+class MariaDbServer:
+    """Stop/start the MariaDB that `make py-test` manages (notebooks/scripts/mariadb.sh), for fault tests."""
+
+    SCRIPT = NOTEBOOKS / "scripts" / "mariadb.sh"
+
+    def __init__(self, conn: MySqlConnection, directory: Path):
+        self.conn = conn
+        self.directory = directory
+
+    def _run(self, action: str) -> None:
+        env = {**os.environ, "MARIADB_DIR": str(self.directory), "MARIADB_PORT": str(self.conn.port),
+               "MARIADB_DATABASE": self.conn.database, "MARIADB_USER": self.conn.user,
+               "MARIADB_PASSWORD": self.conn.password}
+        done = subprocess.run([str(self.SCRIPT), action], env=env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"mariadb.sh {action} failed ({done.returncode}): {done.stderr[-2000:]}")
+
+    def down(self) -> None:
+        self._run("down")
+
+    def up(self) -> None:
+        self._run("up")
+
+
+@pytest.fixture
+def mariadb_server(mysql):
+    """Control of the test server, only when it is the local one mariadb.sh manages; always left running."""
+    directory = Path(os.environ.get("MARIADB_DIR") or NOTEBOOKS.parent / ".local" / "mariadb").resolve()
+    conn = mysql.conn
+    datadir = Path(mysql.execute("SELECT @@datadir")[0][0]).resolve()
+    port = int(mysql.execute("SELECT @@port")[0][0])
+    if conn.host not in ("127.0.0.1", "localhost") or datadir != directory / "data" or port != conn.port:
+        pytest.skip(f"the MySQL server at {conn.host}:{conn.port} (datadir {datadir}) is not the local MariaDB "
+                    f"that notebooks/scripts/mariadb.sh manages under {directory}; not restarting someone's server")
+    server = MariaDbServer(conn, directory)
+    yield server
+    server.up()  # whatever the test did, later tests need the server
+    mysql.reconnect()
 
 
 @dataclass
