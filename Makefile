@@ -54,7 +54,7 @@ diagrams: $(NODE_STAMP) $(RENDERER_STAMP) ## Regenerate the stack diagrams and r
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test lint-workflows py-test policy-check ## Everything CI runs: type-check, jest, actionlint, pytest (Spark + Delta + MariaDB), checkov
+test: node-test lint-workflows policy-check py-test ## Everything CI runs: type-check, jest, actionlint, checkov, pytest (Spark + Delta + MariaDB) last
 
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
