@@ -9,7 +9,7 @@ import { DataDatabricksAwsUnityCatalogAssumeRolePolicy } from "@cdktf/provider-d
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
 import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
-import { LandingLocation } from "../unity-catalog/landing-location";
+import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
 
 export interface UnityCatalogS3AccessProps {
   /** Bucket holding the landing zone. */
@@ -50,10 +50,7 @@ export class UnityCatalogS3Access extends Construct {
 
   constructor(scope: Construct, id: string, props: UnityCatalogS3AccessProps) {
     super(scope, id);
-    const prefix = props.landingPrefix.replace(/^\/+|\/+$/g, "");
-    if (prefix.length === 0) {
-      throw new Error(`UnityCatalogS3Access ${id}: landingPrefix got "${props.landingPrefix}", expected a folder name`);
-    }
+    const prefix = landingFolder(`UnityCatalogS3Access ${id}`, props.landingPrefix);
 
     const caller = new DataAwsCallerIdentity(this, "caller");
     const partition = new DataAwsPartition(this, "partition");

@@ -6,7 +6,7 @@ import type { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-conta
 import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
-import { LandingLocation } from "../unity-catalog/landing-location";
+import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
 
 export interface UnityCatalogAdlsAccessProps {
   readonly account: StorageAccount;
@@ -61,10 +61,7 @@ export class UnityCatalogAdlsAccess extends Construct {
 
   constructor(scope: Construct, id: string, props: UnityCatalogAdlsAccessProps) {
     super(scope, id);
-    const prefix = props.landingPrefix.replace(/^\/+|\/+$/g, "");
-    if (prefix.length === 0) {
-      throw new Error(`UnityCatalogAdlsAccess ${id}: landingPrefix got "${props.landingPrefix}", expected a folder name`);
-    }
+    const prefix = landingFolder(`UnityCatalogAdlsAccess ${id}`, props.landingPrefix);
 
     this.connector = new DatabricksAccessConnector(this, "connector", {
       name: props.connectorName,

@@ -6,6 +6,18 @@ import { Construct } from "constructs";
 /** The only privileges the jobs need on the landing zone: list/read batches and write them. */
 export const LANDING_PRIVILEGES = ["READ_FILES", "WRITE_FILES"] as const;
 
+/**
+ * The landing folder without surrounding slashes, as both clouds put it in their URLs and access rules.
+ * Throws, naming the construct, when nothing is left (the location would cover the whole bucket or container).
+ */
+export function landingFolder(construct: string, landingPrefix: string): string {
+  const folder = landingPrefix.replace(/^\/+|\/+$/g, "");
+  if (folder.length === 0) {
+    throw new Error(`${construct}: landingPrefix got "${landingPrefix}", expected a folder name`);
+  }
+  return folder;
+}
+
 /** What a cloud's landing zone gives the cloud-agnostic pipeline. */
 export interface LandingZone {
   /** Landing URL inside the external location; ends with `/`. */
