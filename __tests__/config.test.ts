@@ -11,12 +11,13 @@ function awsEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
     region: "eu-west-1",
     prefix: "acme-members",
     mode: "development",
-    databricks: { host: "https://dbc-example.cloud.databricks.com" },
+    databricks: { host: "https://dbc-example.cloud.databricks.com", authType: "oauth-m2m" },
     catalog: { name: "members_dev" },
     notifications: { failureEmails: ["alerts@example.com"] },
     schedules: { extract: { cron: "0 0 2 * * ?" }, load: { type: "file_arrival" } },
     cluster: { nodeType: "m6gd.large", minWorkers: 0, maxWorkers: 2 },
     storage: { retentionDays: 30 },
+    stateBackend: { type: "s3", bucket: "acme-state", region: "eu-west-1" },
     ...overrides,
   } as EnvironmentInput;
 }
@@ -29,6 +30,8 @@ function azureEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
     prefix: "acme",
     cluster: { nodeType: "Standard_D4ads_v5", minWorkers: 1, maxWorkers: 2 },
     azure: { resourceGroupName: "rg-members" },
+    databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure" },
+    stateBackend: { type: "azurerm", resourceGroupName: "rg-state", storageAccountName: "acmestate", containerName: "tfstate" },
     ...overrides,
   });
 }
@@ -193,7 +196,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("missing required field (databricks host)", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: {} })),
+      one(awsEnv({ databricks: { authType: "oauth-m2m" } })),
       "environments.dev.databricks.host",
       "nothing (the field is required)",
       /https:\/\/ workspace URL/,
@@ -259,7 +262,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("workspace host that is not https", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { host: "http://dbc-example.cloud.databricks.com" } })),
+      one(awsEnv({ databricks: { host: "http://dbc-example.cloud.databricks.com", authType: "oauth-m2m" } })),
       "environments.dev.databricks.host",
       '"http://dbc-example.cloud.databricks.com"',
       /https/,
@@ -268,7 +271,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("run-as principal that is not an application id", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { host: "https://dbc-example.cloud.databricks.com", runAsServicePrincipal: "etl-bot" } })),
+      one(awsEnv({ databricks: { host: "https://dbc-example.cloud.databricks.com", authType: "oauth-m2m", runAsServicePrincipal: "etl-bot" } })),
       "environments.dev.databricks.runAsServicePrincipal",
       '"etl-bot"',
       /UUID/,
@@ -326,5 +329,95 @@ describe("invalid configuration is rejected with path and value", () => {
     );
     expect(error!.message).toContain('environments.dev.schedules.extract.cron: got "0 0 2 * *", expected a 6- or 7-field quartz expression');
     expect(error!.message).toMatch(/^Invalid configuration \(5 problems\)/);
+  });
+});
+
+/**
+ * Issue 12: an environment written the old way (before the deployability fixes) gets one clear error per item.
+ * Each case takes a valid environment and reverts one fix.
+ */
+describe("deployability: environments written the old way are rejected", () => {
+  const SP = "5f0c2a52-8d4e-4b7a-9c2e-7a1d3e0b6f90";
+  const host = "https://dbc-example.cloud.databricks.com";
+
+  test("item 1: no state backend (local state by omission) is refused; local is an explicit opt-in", () => {
+    const { stateBackend: _omitted, ...withoutBackend } = awsEnv() as EnvironmentInput & { stateBackend?: unknown };
+    const problem = expectSingleProblem(one(withoutBackend as EnvironmentInput), "environments.dev.stateBackend", "nothing (the field is required)");
+    expect(problem.expected).toMatch(/CI deploys need remote state/);
+    const [env] = validateConfig(one(awsEnv({ stateBackend: { type: "local" } })));
+    expect(env.stateBackend).toEqual({ type: "local" });
+  });
+
+  test("item 2: no Databricks auth_type", () => {
+    const problem = expectSingleProblem(one(awsEnv({ databricks: { host } })), "environments.dev.databricks.authType", "nothing (the field is required)");
+    expect(problem.expected).toMatch(/oauth-m2m/);
+  });
+
+  test("item 2: an Azure AD auth type on an AWS workspace", () => {
+    expectSingleProblem(one(awsEnv({ databricks: { host, authType: "azure-client-secret" } })), "environments.dev.databricks.authType", '"azure-client-secret"', /AWS/);
+  });
+
+  test("item 3: managed storage folder equal to the landing folder", () => {
+    expectSingleProblem(
+      one(awsEnv({ storage: { retentionDays: 30, landingPrefix: "data", managedPrefix: "data" } })),
+      "environments.dev.storage.managedPrefix",
+      '"data"',
+      /overlapping external locations/,
+    );
+  });
+
+  test("item 5: private storage without the job clusters' subnets", () => {
+    const problem = expectSingleProblem(
+      one(azureEnv({ storage: { retentionDays: 30, privateNetworkOnly: true } })),
+      "environments.azdev.azure.allowedSubnetIds",
+      "[]",
+    );
+    expect(problem.expected).toMatch(/service endpoint/);
+  });
+
+  test.each([
+    ["/Shared/members-pipeline/dev", /not under \/Shared/],
+    ["/Workspace/Shared/pipelines/members", /not under \/Shared/],
+    ["/Users/someone@example.com/members", /another user's home/],
+  ])("item 6: deploy root %s", (deployRoot, expected) => {
+    expectSingleProblem(
+      one(awsEnv({ databricks: { host, authType: "oauth-m2m", deployRoot } })),
+      "environments.dev.databricks.deployRoot",
+      JSON.stringify(deployRoot),
+      expected,
+    );
+  });
+
+  test("item 6: the run-as service principal's own home folder is accepted", () => {
+    const [env] = validateConfig(one(awsEnv({ databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP, deployRoot: `/Users/${SP}/members` } })));
+    expect(env.deployRoot).toBe(`/Users/${SP}/members`);
+  });
+
+  test("item 7: Key Vault-backed scope with OAuth M2M", () => {
+    const problem = expectSingleProblem(
+      one(azureEnv({ databricks: { host, authType: "oauth-m2m" }, azure: { resourceGroupName: "rg-members", keyVaultSecretScope: true } })),
+      "environments.azdev.databricks.authType",
+      '"oauth-m2m"',
+    );
+    expect(problem.expected).toMatch(/Azure AD auth type/);
+  });
+
+  test.each([
+    ["no run-as principal", undefined, "undefined"],
+    ["the all-zero placeholder", "00000000-0000-0000-0000-000000000000", '"00000000-0000-0000-0000-000000000000"'],
+  ])("item 12: production with %s", (_case, runAsServicePrincipal, got) => {
+    const problem = expectSingleProblem(
+      one(awsEnv({ mode: "production", databricks: { host, authType: "oauth-m2m", ...(runAsServicePrincipal ? { runAsServicePrincipal } : {}) } })),
+      "environments.dev.databricks.runAsServicePrincipal",
+      got,
+    );
+    expect(problem.expected).toMatch(/service principal production jobs run as/);
+  });
+
+  test("protection defaults: on in production, off in development, configurable", () => {
+    const [prod] = validateConfig(one(awsEnv({ mode: "production", databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP } })));
+    const [dev] = validateConfig(one(awsEnv()));
+    const [devProtected] = validateConfig(one(awsEnv({ protectStatefulResources: true })));
+    expect([prod.protectStatefulResources, dev.protectStatefulResources, devProtected.protectStatefulResources]).toEqual([true, false, true]);
   });
 });

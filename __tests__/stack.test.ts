@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
+import { ciStacks } from "../tools/list-stacks";
 import { config as shipped } from "../stacks/config/environments";
 import { ConfigError } from "../stacks/config/validate";
 import { synthAll, type TerraformJson } from "./synth-helpers";
@@ -26,7 +28,14 @@ describe("one stack per environment", () => {
   test("Azure stacks configure azurerm with Azure AD storage auth and no AWS provider", () => {
     const azure = stacks["members-azure-dev"].provider!.azurerm[0];
     expect(azure.storage_use_azuread).toBe(true);
-    expect(azure.features).toEqual([{}]);
+    // Storage through ARM only (shared keys off, default-deny firewall); vaults never purged on destroy.
+    expect(azure.features).toEqual([
+      {
+        storage: [{ data_plane_available: false }],
+        key_vault: [{ purge_soft_delete_on_destroy: false, recover_soft_deleted_key_vaults: true }],
+        resource_group: [{ prevent_deletion_if_contains_resources: true }],
+      },
+    ]);
     expect(stacks["members-azure-dev"].provider!.aws).toBeUndefined();
   });
 
@@ -34,7 +43,7 @@ describe("one stack per environment", () => {
     for (const [name, json] of Object.entries(stacks)) {
       const databricks = json.provider!.databricks[0];
       const env = shipped.environments.find((e) => `members-${e.name}` === name)!;
-      expect(databricks).toEqual({ host: env.databricks.host });
+      expect(databricks).toEqual({ host: env.databricks.host, auth_type: env.databricks.authType });
     }
   });
 });
@@ -52,8 +61,30 @@ describe("state backends", () => {
     });
   });
 
-  test("an environment without a backend keeps local state, one file per stack", () => {
-    expect(stacks["members-dev"].terraform!.backend).toEqual({ local: { path: "terraform.members-dev.tfstate" } });
+  test("every shipped environment keeps remote state (CI deploys them from throwaway runners)", () => {
+    for (const json of Object.values(stacks)) expect(Object.keys(json.terraform!.backend)).toEqual([expect.stringMatching(/^(s3|azurerm)$/)]);
+  });
+
+  test("local state is an explicit opt-in, one file per stack, and such a stack is never listed for CI", () => {
+    const env = shipped.environments.find((e) => e.name === "dev")!;
+    const { stacks: custom } = synthAll({ environments: [{ ...env, stateBackend: { type: "local" } }] });
+    expect(custom["members-dev"].terraform!.backend).toEqual({ local: { path: "terraform.members-dev.tfstate" } });
+  });
+
+  test("tools/list-stacks.ts lists every shipped stack with its auth type", () => {
+    const listed = JSON.parse(execFileSync("node", ["--require", "ts-node/register/transpile-only", "tools/list-stacks.ts"], { encoding: "utf8" }));
+    expect(listed.map((s: { stack: string }) => s.stack)).toEqual(shipped.environments.map((e) => `members-${e.name}`));
+    expect(listed.find((s: { stack: string }) => s.stack === "members-azure-dev").authType).toBe("github-oidc-azure");
+  });
+
+  test("a local-state stack is never listed for CI", () => {
+    const local = shipped.environments.map((e) => (e.name === "dev" ? { ...e, stateBackend: { type: "local" as const } } : e));
+    expect(ciStacks({ environments: local }).map((s) => s.stack)).not.toContain("members-dev");
+    expect(ciStacks({ environments: local }, "production").map((s) => s.stack)).toEqual(["members-staging", "members-prod"]);
+  });
+
+  test("every stack pins the Terraform CLI to 1.11 or newer", () => {
+    for (const json of Object.values(stacks)) expect(json.terraform!.required_version).toBe(">= 1.11.0");
   });
 
   test("an Azure environment can use an azurerm backend with Azure AD auth", () => {

@@ -5,7 +5,9 @@ import { DatabricksProvider } from "@cdktf/provider-databricks/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { Aspects, AzurermBackend, type ITerraformDependable, LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import platform from "./config/platform.json";
 import type { EnvironmentConfig } from "./config/schema";
+import { setProtection } from "./protection/protect";
 import { AzureDefaultTags, standardTags } from "./common/tags";
 import type { LandingZone } from "./unity-catalog/landing-location";
 import { AwsLandingZone } from "./aws/landing-zone";
@@ -35,11 +37,16 @@ export class MembersStack extends TerraformStack {
     const env = props.environment;
     this.environment = env;
     const tags = standardTags(env);
+    // Before any child exists: every protect() below reads it (stacks/protection).
+    setProtection(this, env.protectStatefulResources);
 
     this.configureBackend(env);
+    // 1.11: S3-native state locking (use_lockfile) is GA; older CLIs would ignore or reject parts of this config.
+    this.addOverride("terraform.required_version", platform.terraform.requiredVersion);
 
-    // Auth: DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET (OAuth M2M), or ARM_* on Azure.
-    new DatabricksProvider(this, "databricks", { host: env.databricks.host });
+    // auth_type is explicit: with several methods' variables set (DATABRICKS_CLIENT_ID/SECRET and ARM_* on Azure) the
+    // Databricks SDK refuses "more than one authorization method configured" unless auth_type picks one.
+    new DatabricksProvider(this, "databricks", { host: env.databricks.host, authType: env.databricks.authType });
     // time_sleep waits out eventual consistency (IAM propagation) between dependent resources.
     new TimeProvider(this, "time");
 
@@ -52,8 +59,22 @@ export class MembersStack extends TerraformStack {
       landing = new AwsLandingZone(this, "landing", { environment: env });
     } else {
       // Auth: ARM_SUBSCRIPTION_ID, ARM_TENANT_ID, ARM_CLIENT_ID (+ ARM_CLIENT_SECRET or ARM_USE_OIDC).
-      // Storage data-plane calls use Azure AD because the account disables shared keys.
-      new AzurermProvider(this, "azurerm", { features: [{}], storageUseAzuread: true });
+      new AzurermProvider(this, "azurerm", {
+        features: [
+          {
+            // The account disables shared keys and denies public networks: azurerm 4.x data-plane reads (blob, queue,
+            // static website properties) would fail later plans with 403. data_plane_available = false (azurerm >= 4.9)
+            // manages the container and management policy through ARM only.
+            storage: [{ dataPlaneAvailable: false }],
+            // Never purge a vault on destroy (its secrets are set by operators, outside Terraform); recover a
+            // soft-deleted one instead of failing on its name.
+            keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }],
+            // A resource group still holding the storage account is never deleted with it.
+            resourceGroup: [{ preventDeletionIfContainsResources: true }],
+          },
+        ],
+        storageUseAzuread: true,
+      });
       Aspects.of(this).add(new AzureDefaultTags(tags));
       const azureLanding = new AzureLandingZone(this, "landing", { environment: env });
       landing = azureLanding;
@@ -80,6 +101,7 @@ export class MembersStack extends TerraformStack {
       landingUrl: this.landingUrl,
       dependsOn: this.landingDependables,
       secretsKeyVault,
+      managedStorage: landing.managedStorage,
     });
 
     // Policy as code (stacks/policy): checked on every synth after all other aspects; errors fail the synth.
@@ -87,29 +109,27 @@ export class MembersStack extends TerraformStack {
   }
 
   private configureBackend(env: EnvironmentConfig): void {
-    const key = env.stateBackend?.key ?? `members/${env.name}.tfstate`;
-    switch (env.stateBackend?.type) {
+    const backend = env.stateBackend;
+    const defaultKey = `members/${env.name}.tfstate`;
+    switch (backend.type) {
       case "s3":
-        new S3Backend(this, {
-          bucket: env.stateBackend.bucket,
-          key,
-          region: env.stateBackend.region,
-          encrypt: true,
-        });
-        // S3-native state locking (Terraform >= 1.10); cdktf 0.21's typed config predates the option.
+        new S3Backend(this, { bucket: backend.bucket, key: backend.key ?? defaultKey, region: backend.region, encrypt: true });
+        // S3-native state locking (GA in Terraform 1.11); cdktf 0.21's typed config predates the option.
         this.addOverride("terraform.backend.s3.use_lockfile", true);
         break;
       case "azurerm":
         new AzurermBackend(this, {
-          resourceGroupName: env.stateBackend.resourceGroupName,
-          storageAccountName: env.stateBackend.storageAccountName,
-          containerName: env.stateBackend.containerName,
-          key,
+          resourceGroupName: backend.resourceGroupName,
+          storageAccountName: backend.storageAccountName,
+          containerName: backend.containerName,
+          key: backend.key ?? defaultKey,
           useAzureadAuth: true,
         });
         break;
-      default:
-        new LocalBackend(this, { path: `terraform.${env.stackName}.tfstate` });
+      case "local":
+        // Hand deploys only (tools/list-stacks.ts never lists this stack for CI).
+        new LocalBackend(this, { path: backend.path ?? `terraform.${env.stackName}.tfstate` });
+        break;
     }
   }
 }

@@ -4,12 +4,18 @@
  * Values here are placeholders a fork replaces: workspace hosts, e-mail addresses and prefixes are examples, and
  * nothing secret belongs here. MySQL connection details come from TF_VAR_* variables, cloud and Databricks
  * credentials from the providers' own environment variables (see README "Deploy and diff").
+ *
+ * Every environment CI deploys keeps its state remotely (`stateBackend`): runners are thrown away after each run.
+ * Production environments run as a service principal; replace the example application ids with your own.
  */
 import type { AppConfigInput, EnvironmentInput } from "./schema";
 
 const team = {
   failureEmails: ["data-platform-alerts@example.com"],
 };
+
+/** Example state bucket (AWS); create it once, versioned and encrypted, before the first deploy. */
+const awsState = { type: "s3", bucket: "acme-terraform-state-example", region: "eu-west-1" } as const;
 
 /** What AWS environments share; each environment overrides what differs. */
 const awsBase = {
@@ -25,7 +31,7 @@ const dev: EnvironmentInput = {
   ...awsBase,
   name: "dev",
   mode: "development",
-  databricks: { host: "https://dbc-example-dev.cloud.databricks.com" },
+  databricks: { host: "https://dbc-example-dev.cloud.databricks.com", authType: "oauth-m2m" },
   catalog: { name: "members_dev", schema: "members" },
   schedules: {
     extract: { cron: "0 0 2 * * ?", timezone: "UTC" },
@@ -34,13 +40,19 @@ const dev: EnvironmentInput = {
   cluster: { nodeType: "m6gd.large", minWorkers: 0, maxWorkers: 0, spot: true },
   storage: { retentionDays: 14 },
   tags: { ...awsBase.tags, environment: "dev" },
+  stateBackend: awsState,
 };
 
 const staging: EnvironmentInput = {
   ...awsBase,
   name: "staging",
   mode: "production",
-  databricks: { host: "https://dbc-example-staging.cloud.databricks.com" },
+  databricks: {
+    host: "https://dbc-example-staging.cloud.databricks.com",
+    authType: "oauth-m2m",
+    // Example id: replace with the application id of your staging jobs' service principal.
+    runAsServicePrincipal: "11111111-1111-4111-8111-111111111111",
+  },
   catalog: { name: "members_staging", schema: "members" },
   schedules: {
     extract: { cron: "0 0 2 * * ?", timezone: "UTC" },
@@ -49,6 +61,7 @@ const staging: EnvironmentInput = {
   cluster: { nodeType: "m6gd.large", allowedNodeTypes: ["m6gd.large", "m6gd.xlarge"], minWorkers: 1, maxWorkers: 2 },
   storage: { retentionDays: 30 },
   tags: { ...awsBase.tags, environment: "staging" },
+  stateBackend: awsState,
 };
 
 const prod: EnvironmentInput = {
@@ -57,7 +70,10 @@ const prod: EnvironmentInput = {
   mode: "production",
   databricks: {
     host: "https://dbc-example-prod.cloud.databricks.com",
-    runAsServicePrincipal: "00000000-0000-0000-0000-000000000000",
+    authType: "oauth-m2m",
+    // Example id: replace with the application id of your production jobs' service principal.
+    runAsServicePrincipal: "22222222-2222-4222-8222-222222222222",
+    readerGroups: ["members-analysts"],
   },
   catalog: { name: "members", schema: "members" },
   schedules: {
@@ -73,7 +89,7 @@ const prod: EnvironmentInput = {
   },
   storage: { retentionDays: 90, coolAfterDays: 30 },
   tags: { ...awsBase.tags, environment: "prod" },
-  stateBackend: { type: "s3", bucket: "acme-terraform-state-example", region: "eu-west-1" },
+  stateBackend: awsState,
 };
 
 const azureDev: EnvironmentInput = {
@@ -82,7 +98,8 @@ const azureDev: EnvironmentInput = {
   region: "westeurope",
   prefix: "acmembr",
   mode: "development",
-  databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net" },
+  // Federated GitHub OIDC token for the ARM_CLIENT_ID application: the same identity azurerm uses.
+  databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure" },
   catalog: { name: "members_azure_dev", schema: "members" },
   notifications: team,
   schedules: {
@@ -91,8 +108,21 @@ const azureDev: EnvironmentInput = {
   },
   cluster: { nodeType: "Standard_D4ads_v5", minWorkers: 1, maxWorkers: 2 },
   storage: { retentionDays: 14, privateNetworkOnly: true },
-  azure: { resourceGroupName: "rg-members-azure-dev" },
+  azure: {
+    resourceGroupName: "rg-members-azure-dev",
+    // Example ids: the workspace's VNet-injected host and container subnets, each with a Microsoft.Storage endpoint.
+    allowedSubnetIds: [
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-databricks-network/providers/Microsoft.Network/virtualNetworks/vnet-databricks/subnets/host",
+      "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-databricks-network/providers/Microsoft.Network/virtualNetworks/vnet-databricks/subnets/container",
+    ],
+  },
   tags: { project: "members-lakehouse", "cost-center": "data-platform", environment: "azure-dev" },
+  stateBackend: {
+    type: "azurerm",
+    resourceGroupName: "rg-terraform-state",
+    storageAccountName: "acmetfstateexample",
+    containerName: "tfstate",
+  },
 };
 
 export const config: AppConfigInput = {

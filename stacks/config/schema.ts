@@ -48,6 +48,17 @@ export function resourceNames(prefix: string, environment: string): ResourceName
   };
 }
 
+/**
+ * The Databricks provider's `auth_type` values this product supports (Databricks unified client authentication).
+ * Azure AD ones authenticate with a Microsoft Entra ID token, which a Key Vault-backed secret scope requires.
+ */
+export const AZURE_AD_AUTH_TYPES = ["azure-client-secret", "github-oidc-azure", "azure-msi", "azure-cli"] as const;
+export const DATABRICKS_AUTH_TYPES = ["oauth-m2m", "github-oidc", "databricks-cli", "pat", ...AZURE_AD_AUTH_TYPES] as const;
+export type DatabricksAuthType = (typeof DATABRICKS_AUTH_TYPES)[number];
+
+/** The placeholder application id an example config carries; never a real service principal. */
+const PLACEHOLDER_UUID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
+
 const TIME_ZONES = new Set(Intl.supportedValuesOf("timeZone").concat(["UTC", "Etc/UTC"]));
 
 /** Environment names become stack names, state keys and parts of resource names: keep them short and DNS-safe. */
@@ -154,8 +165,19 @@ const azurermBackend = z.strictObject({
   key: z.string().min(1).optional(),
 });
 
-const stateBackend = z.discriminatedUnion("type", [s3Backend, azurermBackend], {
-  error: 'expected a state backend with type "s3" or "azurerm" (omit it for local state)',
+/**
+ * Local state, for hand deploys only: CI deploys from throwaway runners, where local state is lost after each run and
+ * the next deploy fails on "already exists". tools/list-stacks.ts never lists such a stack for CI.
+ */
+const localBackend = z.strictObject({
+  type: z.literal("local"),
+  /** State file, relative to the stack's folder in cdktf.out; default "terraform.<stack>.tfstate". */
+  path: z.string().min(1).optional(),
+});
+
+const stateBackend = z.discriminatedUnion("type", [s3Backend, azurermBackend, localBackend], {
+  error:
+    'expected a state backend: {type: "s3", ...} or {type: "azurerm", ...} (CI deploys need remote state), or {type: "local"} for hand deploys only',
 });
 
 const storage = z
@@ -165,6 +187,15 @@ const storage = z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: "expected one folder name (letters, digits, _ and -)" })
       .default("landing"),
+    /**
+     * Folder under the same bucket/container holding the created catalog's managed tables (its storage root), registered
+     * by an external location of its own. Must not overlap landingPrefix: Unity Catalog rejects overlapping
+     * locations, and no lifecycle rule may ever expire or tier the managed Delta files.
+     */
+    managedPrefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: "expected one folder name (letters, digits, _ and -)" })
+      .default("managed"),
     /** Days landing objects are kept before they expire. */
     retentionDays: z.number().int().min(1).max(3650),
     /**
@@ -181,6 +212,16 @@ const storage = z
       .default([]),
   })
   .check(
+    crossCheck(["landingPrefix", "managedPrefix"], (s, ctx) => {
+      if (s.managedPrefix === s.landingPrefix) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["managedPrefix"],
+          input: s.managedPrefix,
+          message: `expected a folder other than landingPrefix ("${s.landingPrefix}"): Unity Catalog rejects overlapping external locations`,
+        });
+      }
+    }),
     crossCheck(["coolAfterDays", "retentionDays"], (s, ctx) => {
     if (s.coolAfterDays !== undefined && s.coolAfterDays >= s.retentionDays) {
       ctx.addIssue({
@@ -201,6 +242,18 @@ const catalog = z.strictObject({
   schema: ucName.default("members"),
   /** Create the schema (true) or reference an existing one (false). */
   createSchema: z.boolean().default(true),
+});
+
+/** The load job's data guards and retention (job parameters of load_members). */
+const load = z.strictObject({
+  /** Refuse a snapshot that would flag more than this share of the active members deleted (0-1). */
+  maxDeletedShare: z.number().min(0).max(1).default(0.05),
+  /** Refuse a batch with more than this share of its rows quarantined (0-1). */
+  maxQuarantinedShare: z.number().min(0).max(1).default(0.01),
+  /** Days after a member is flagged deleted before its PII is erased (the row stays as a tombstone). */
+  piiRetentionDays: z.number().int().min(0).max(3650).default(30),
+  /** Days Delta keeps removed files and log history: erased values leave the files at most this long after. */
+  historyRetentionDays: z.number().int().min(1).max(365).default(7),
 });
 
 const azure = z.strictObject({
@@ -235,16 +288,38 @@ export const environmentSchema = z
     databricks: z.strictObject({
       /** Workspace URL, e.g. https://dbc-example.cloud.databricks.com */
       host: z.url({ protocol: /^https$/, error: "expected an https:// workspace URL" }),
-      /** Application id of the service principal the jobs run as; the deployer when omitted. */
+      /**
+       * How the Databricks provider authenticates (its `auth_type`). Explicit, because with several methods' variables
+       * in the environment (DATABRICKS_CLIENT_ID and ARM_* on Azure) the SDK refuses to choose. The workflows export
+       * only the chosen method's variables (README "Deploy and diff").
+       */
+      authType: z.enum(DATABRICKS_AUTH_TYPES, {
+        error: `expected the Databricks provider's auth_type, one of ${DATABRICKS_AUTH_TYPES.join(", ")}`,
+      }),
+      /** Application id of the service principal the jobs run as; the deployer when omitted (development only). */
       runAsServicePrincipal: z.uuid({ error: "expected a service principal application id (UUID)" }).optional(),
-      /** Group that may manage and run the jobs. */
+      /** Group that may manage and run the jobs and owns the deployed code. */
       platformGroup: z.string().min(1).default("members-platform"),
       /** Group that may view the jobs and their runs. */
       viewerGroup: z.string().min(1).default("users"),
-      /** Workspace folder the notebooks are uploaded to; default /Shared/members-pipeline/<environment>. */
-      deployRoot: z.string().startsWith("/", { error: "expected an absolute workspace path" }).optional(),
+      /** Account groups that may read the member tables (USE CATALOG, USE SCHEMA, SELECT); PII stays masked. */
+      readerGroups: z.array(z.string().min(1)).default([]),
+      /** Account group that sees PII unmasked (column masks); also granted read access. */
+      piiReaderGroup: z.string().min(1).default("members-pii-readers"),
+      /**
+       * Workspace folder the code is deployed to, owned by the stack (databricks_directory + permissions). Default:
+       * the deployer's home, `<home>/.members-pipeline/<environment>`. Never under /Shared, where every user can
+       * edit the code the jobs run with the MySQL secrets.
+       */
+      deployRoot: z.string().regex(/^\/[^\s]*[^/\s]$/, { error: "expected an absolute workspace path without a trailing slash" }).optional(),
     }),
     catalog,
+    load: load.default({ maxDeletedShare: 0.05, maxQuarantinedShare: 0.01, piiRetentionDays: 30, historyRetentionDays: 7 }),
+    /**
+     * Protect stateful resources (lifecycle.prevent_destroy, no force_destroy, longest KMS deletion window).
+     * Default: on in production mode, off in development.
+     */
+    protectStatefulResources: z.boolean().optional(),
     notifications: z.strictObject({
       /** Addresses told about every failed run. */
       failureEmails: z
@@ -259,7 +334,7 @@ export const environmentSchema = z
     storage,
     azure: azure.optional(),
     tags: z.record(tagKey, z.string().max(256)).default({}),
-    stateBackend: stateBackend.optional(),
+    stateBackend,
   })
   .check(
     crossCheck(["cloud", "region"], (env, ctx) => {
@@ -315,6 +390,66 @@ export const environmentSchema = z
         });
       }
     }),
+    crossCheck(["cloud", "storage", "azure"], (env, ctx) => {
+      // Default-deny admits only the access connector (resource instance rule), so the external location validates,
+      // but classic job clusters read and write the landing files from the workspace's subnets and get 403.
+      if (env.cloud === "azure" && env.storage.privateNetworkOnly && (env.azure?.allowedSubnetIds.length ?? 0) === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["azure", "allowedSubnetIds"],
+          input: env.azure?.allowedSubnetIds ?? [],
+          message:
+            "expected the workspace's VNet-injected subnets (with a Microsoft.Storage service endpoint) when storage.privateNetworkOnly is on: job clusters reach the storage from them and are refused otherwise (README \"Private storage\")",
+        });
+      }
+    }),
+    crossCheck(["cloud", "databricks", "azure"], (env, ctx) => {
+      const auth = env.databricks.authType;
+      const azureAd = (AZURE_AD_AUTH_TYPES as readonly string[]).includes(auth);
+      if (env.cloud === "aws" && azureAd) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["databricks", "authType"],
+          input: auth,
+          message: `expected an auth type for a Databricks workspace on AWS (${DATABRICKS_AUTH_TYPES.filter((t) => !(AZURE_AD_AUTH_TYPES as readonly string[]).includes(t)).join(", ")})`,
+        });
+      }
+      if (env.azure?.keyVaultSecretScope && !azureAd) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["databricks", "authType"],
+          input: auth,
+          message: `expected an Azure AD auth type (${AZURE_AD_AUTH_TYPES.join(", ")}) when azure.keyVaultSecretScope is on: the provider creates Key Vault-backed scopes only with a Microsoft Entra ID token`,
+        });
+      }
+    }),
+    crossCheck(["mode", "databricks"], (env, ctx) => {
+      const sp = env.databricks.runAsServicePrincipal;
+      if (env.mode === "production" && (sp === undefined || PLACEHOLDER_UUID.test(sp))) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["databricks", "runAsServicePrincipal"],
+          input: sp,
+          message:
+            "expected the application id of the service principal production jobs run as (not the all-zero placeholder): without it they run as whoever deployed them",
+        });
+      }
+      const root = env.databricks.deployRoot;
+      if (root !== undefined) {
+        const shared = /^(\/Workspace)?\/Shared(\/|$)/.test(root);
+        const owner = /^(?:\/Workspace)?\/Users\/([^/]+)/.exec(root)?.[1];
+        if (shared || (owner !== undefined && owner !== sp)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["databricks", "deployRoot"],
+            input: root,
+            message: shared
+              ? "expected a folder the stack owns, not under /Shared, where every workspace user can edit the code the jobs run with the MySQL secrets"
+              : "expected a folder the stack owns, not another user's home folder (omit deployRoot for the deployer's home, or use the run-as service principal's)",
+          });
+        }
+      }
+    }),
     crossCheck(["name", "prefix", "azure"], (env, ctx) => {
       const vault = resourceNames(env.prefix, env.name).keyVault;
       // Key Vault names: 3-24 characters, letters, digits and hyphens, no two hyphens in a row.
@@ -358,7 +493,12 @@ type ParsedEnvironment = z.output<typeof environmentSchema>;
 export interface EnvironmentConfig extends ParsedEnvironment {
   readonly stackName: string;
   readonly names: ResourceNames;
-  readonly deployRoot: string;
+  /** Explicit deploy root; undefined means the deployer's home folder (resolved at plan time). */
+  readonly deployRoot: string | undefined;
+  /** Stateful resources get prevent_destroy and friends (stacks/protection). */
+  readonly protectStatefulResources: boolean;
+  /** Groups granted read access to the member tables: readerGroups plus the PII reader group. */
+  readonly tableReaders: string[];
   readonly extractPaused: boolean;
   readonly loadPaused: boolean;
   readonly allowedNodeTypes: string[];

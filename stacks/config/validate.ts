@@ -49,7 +49,9 @@ export function validateConfig(raw: unknown): EnvironmentConfig[] {
       ...env,
       stackName: `members-${env.name}`,
       names,
-      deployRoot: env.databricks.deployRoot ?? `/Shared/members-pipeline/${env.name}`,
+      deployRoot: env.databricks.deployRoot,
+      protectStatefulResources: env.protectStatefulResources ?? !development,
+      tableReaders: [...new Set([...env.databricks.readerGroups, env.databricks.piiReaderGroup])],
       // Asset Bundles convention: development deploys paused unless the environment says otherwise.
       extractPaused: env.schedules.extract.paused ?? development,
       loadPaused: env.schedules.load.paused ?? development,
@@ -84,7 +86,7 @@ function duplicateNameProblems(raw: unknown): ConfigProblem[] {
 }
 
 function toProblem(issue: z.core.$ZodIssue, raw: unknown): ConfigProblem {
-  const missing = issue.code === "invalid_type" && issue.input === undefined;
+  const missing = (issue.code === "invalid_type" || issue.code === "invalid_value") && issue.input === undefined;
   // A discriminated union reports the whole object; the offending value is its discriminator.
   const discriminator = issue.code === "invalid_union" ? issue.path[issue.path.length - 1] : undefined;
   const input =
