@@ -12,6 +12,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
+import { protect } from "../protection/protect";
 
 export interface LandingBucketProps {
   /** Globally unique bucket name. */
@@ -55,14 +56,15 @@ export class LandingBucket extends Construct {
       );
     }
 
-    this.key = new KmsKey(this, "key", {
-      description: `Encrypts the members landing zone in s3://${props.bucketName}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-    });
-    new KmsAlias(this, "key-alias", { name: `alias/${props.bucketName}`, targetKeyId: this.key.keyId });
+    this.key = protect(
+      new KmsKey(this, "key", {
+        description: `Encrypts the members landing zone in s3://${props.bucketName}`,
+        enableKeyRotation: true,
+      }),
+    );
+    protect(new KmsAlias(this, "key-alias", { name: `alias/${props.bucketName}`, targetKeyId: this.key.keyId }));
 
-    this.bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName });
+    this.bucket = protect(new S3Bucket(this, "bucket", { bucket: props.bucketName }));
 
     new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
       bucket: this.bucket.id,
@@ -132,14 +134,16 @@ function lifecycleRules(props: LandingBucketProps): S3BucketLifecycleConfigurati
     {
       id: "noncurrent-versions",
       status: "Enabled",
-      filter: [{}],
+      // Whole bucket, managed tables included: Delta's removed files become noncurrent versions, which only this
+      // rule ever deletes. `prefix = ""` is the filter form aws 5.90+ and 6.x accept without a warning.
+      filter: [{ prefix: "" }],
       noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionRetentionDays ?? 7 }],
       expiration: [{ expiredObjectDeleteMarker: true }],
     },
     {
       id: "abort-incomplete-multipart-uploads",
       status: "Enabled",
-      filter: [{}],
+      filter: [{ prefix: "" }],
       abortIncompleteMultipartUpload: [{ daysAfterInitiation: props.abortIncompleteUploadDays ?? 1 }],
     },
   ];

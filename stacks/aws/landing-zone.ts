@@ -18,6 +18,7 @@ export class AwsLandingZone extends Construct implements LandingZone {
   readonly landingUrl: string;
   /** What must exist before jobs that read or write the landing URL are created. */
   readonly dependables: ITerraformDependable[];
+  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
 
   constructor(scope: Construct, id: string, props: AwsLandingZoneProps) {
     super(scope, id);
@@ -38,8 +39,11 @@ export class AwsLandingZone extends Construct implements LandingZone {
       roleName: `${env.names.base}-uc-landing`,
       name: `${env.names.base.replace(/-/g, "_")}_landing`,
       grantee: env.jobPrincipal,
+      managedPrefix: env.catalog.create ? env.storage.managedPrefix : undefined,
     });
     this.landingUrl = this.access.landingUrl;
     this.dependables = [this.access.location.externalLocation, this.access.location.grants];
+    const managed = this.access.managedLocation;
+    this.managedStorage = managed && { url: managed.url, location: managed.externalLocation };
   }
 }

@@ -9,7 +9,9 @@ import { DataDatabricksAwsUnityCatalogAssumeRolePolicy } from "@cdktf/provider-d
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
 import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
+import { protect } from "../protection/protect";
 import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
+import { ManagedStorageLocation } from "../unity-catalog/managed-location";
 
 export interface UnityCatalogS3AccessProps {
   /** Bucket holding the landing zone. */
@@ -25,12 +27,22 @@ export interface UnityCatalogS3AccessProps {
   /** Principal (group name or service principal application id) that gets READ FILES and WRITE FILES. */
   readonly grantee: string;
   /**
-   * How long to wait after the role and its policy exist before Unity Catalog validates the external location:
-   * IAM is eventually consistent and a fresh role is often not yet assumable.
-   * @default "30s"
+   * Folder of the bucket for a created catalog's managed tables, registered as an external location of its own
+   * (`<name>_managed`) and covered by the role's policy. Must differ from landingPrefix.
+   * @default no managed storage location
+   */
+  readonly managedPrefix?: string;
+  /**
+   * How long to wait after the role, its trust or its policy changes before Unity Catalog validates the external
+   * location: IAM is eventually consistent and Databricks documents that a new role can take a minute or more to be
+   * assumable.
+   * @default "60s"
    */
   readonly iamPropagationDelay?: string;
 }
+
+/** Databricks' documented wait for a new or changed IAM role; shorter delays make the first deploy flaky. */
+export const MIN_IAM_PROPAGATION_SECONDS = 60;
 
 /**
  * Unity Catalog's access to the landing prefix: an IAM role Databricks assumes, a storage credential that names it,
@@ -47,20 +59,29 @@ export class UnityCatalogS3Access extends Construct {
   readonly location: LandingLocation;
   /** `s3://<bucket>/<prefix>/`, the URL the jobs read and write; ends with `/`. */
   readonly landingUrl: string;
+  /** The managed storage location, when managedPrefix is set. */
+  readonly managedLocation?: ManagedStorageLocation;
 
   constructor(scope: Construct, id: string, props: UnityCatalogS3AccessProps) {
     super(scope, id);
     const prefix = landingFolder(`UnityCatalogS3Access ${id}`, props.landingPrefix);
+    const managed = props.managedPrefix === undefined ? undefined : landingFolder(`UnityCatalogS3Access ${id}`, props.managedPrefix);
+    if (managed === prefix) {
+      throw new Error(`UnityCatalogS3Access ${id}: managedPrefix got "${props.managedPrefix}", expected a folder other than landingPrefix`);
+    }
+    const folders = managed === undefined ? [prefix] : [prefix, managed];
 
     const caller = new DataAwsCallerIdentity(this, "caller");
     const partition = new DataAwsPartition(this, "partition");
     const roleArn = `arn:${partition.partition}:iam::${caller.accountId}:role/${props.roleName}`;
 
-    this.storageCredential = new StorageCredential(this, "credential", {
-      name: props.name,
-      comment: `Unity Catalog access to s3://${props.bucket.bucket}/${prefix}/ (managed by cdktf)`,
-      awsIamRole: { roleArn },
-    });
+    this.storageCredential = protect(
+      new StorageCredential(this, "credential", {
+        name: props.name,
+        comment: `Unity Catalog access to ${folders.map((f) => `s3://${props.bucket.bucket}/${f}/`).join(" and ")} (managed by cdktf)`,
+        awsIamRole: { roleArn },
+      }),
+    );
 
     // Trust: the Unity Catalog master role with this credential's external ID, plus the role assuming itself
     // (required by Databricks since 2025); both statements come from the provider's data source.
@@ -77,14 +98,13 @@ export class UnityCatalogS3Access extends Construct {
       assumeRolePolicy: trust.json,
     });
 
-    const objects = `${props.bucket.arn}/${prefix}/*`;
     const access = new DataAwsIamPolicyDocument(this, "access-policy", {
       statement: [
         {
           sid: "ListLandingPrefix",
           actions: ["s3:ListBucket"],
           resources: [props.bucket.arn],
-          condition: [{ test: "StringLike", variable: "s3:prefix", values: [prefix, `${prefix}/*`] }],
+          condition: [{ test: "StringLike", variable: "s3:prefix", values: folders.flatMap((f) => [f, `${f}/*`]) }],
         },
         {
           sid: "LocateBucket",
@@ -101,7 +121,7 @@ export class UnityCatalogS3Access extends Construct {
             "s3:AbortMultipartUpload",
             "s3:ListMultipartUploadParts",
           ],
-          resources: [objects],
+          resources: folders.map((f) => `${props.bucket.arn}/${f}/*`),
         },
         {
           sid: "UseLandingKey",
@@ -121,10 +141,11 @@ export class UnityCatalogS3Access extends Construct {
       policy: access.json,
     });
 
+    // The triggers re-create the sleep (and wait again) whenever the role, its trust or its permissions change.
     const iamPropagation = new Sleep(this, "iam-propagation", {
-      createDuration: props.iamPropagationDelay ?? "30s",
+      createDuration: props.iamPropagationDelay ?? `${MIN_IAM_PROPAGATION_SECONDS}s`,
       dependsOn: [this.role, rolePolicy],
-      triggers: { role: this.role.arn, policy: rolePolicy.policy },
+      triggers: { role: this.role.arn, trust: this.role.assumeRolePolicy, policy: rolePolicy.policy },
     });
 
     this.landingUrl = `s3://${props.bucket.bucket}/${prefix}/`;
@@ -135,5 +156,13 @@ export class UnityCatalogS3Access extends Construct {
       grantee: props.grantee,
       dependsOn: [iamPropagation],
     });
+    if (managed !== undefined) {
+      this.managedLocation = new ManagedStorageLocation(this, "managed", {
+        name: `${props.name}_managed`,
+        url: `s3://${props.bucket.bucket}/${managed}/`,
+        credentialName: this.storageCredential.name,
+        dependsOn: [iamPropagation],
+      });
+    }
   }
 }

@@ -5,6 +5,7 @@ import {
   type StorageManagementPolicyRuleActionsBaseBlob,
 } from "@cdktf/provider-azurerm/lib/storage-management-policy";
 import { Construct } from "constructs";
+import { protect } from "../protection/protect";
 
 export interface AdlsLandingStorageProps {
   /** Globally unique storage account name (3-24 lower-case letters and digits). */
@@ -13,7 +14,10 @@ export interface AdlsLandingStorageProps {
   readonly location: string;
   /** Container holding the landing zone. */
   readonly containerName: string;
-  /** Folder inside the container that the external location covers; lifecycle rules apply to it. */
+  /**
+   * Folder inside the container that the external location covers; lifecycle rules apply to it only (the managed
+   * tables' folder next to it must never be tiered or expired).
+   */
   readonly landingPrefix: string;
   /** Days a landing blob lives before it is deleted. */
   readonly retentionDays: number;
@@ -56,7 +60,7 @@ export class AdlsLandingStorage extends Construct {
     }
     const softDeleteDays = props.softDeleteDays ?? 7;
 
-    this.account = new StorageAccount(this, "account", {
+    this.account = protect(new StorageAccount(this, "account", {
       name: props.accountName,
       resourceGroupName: props.resourceGroupName,
       location: props.location,
@@ -78,15 +82,17 @@ export class AdlsLandingStorage extends Construct {
         deleteRetentionPolicy: { days: softDeleteDays },
         containerDeleteRetentionPolicy: { days: softDeleteDays },
       },
-    });
+    }));
 
     // storage_account_id (not _name) manages the container through Azure Resource Manager, which works with shared
     // keys disabled and without data-plane network access from the deploying machine.
-    this.container = new StorageContainer(this, "container", {
-      name: props.containerName,
-      storageAccountId: this.account.id,
-      containerAccessType: "private",
-    });
+    this.container = protect(
+      new StorageContainer(this, "container", {
+        name: props.containerName,
+        storageAccountId: this.account.id,
+        containerAccessType: "private",
+      }),
+    );
 
     const baseBlob: StorageManagementPolicyRuleActionsBaseBlob = {
       deleteAfterDaysSinceModificationGreaterThan: props.retentionDays,

@@ -2,6 +2,7 @@ import { DataAzurermResourceGroup } from "@cdktf/provider-azurerm/lib/data-azure
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { protect } from "../protection/protect";
 import type { LandingZone } from "../unity-catalog/landing-location";
 import type { EnvironmentConfig } from "../config/schema";
 import { AdlsLandingStorage } from "./landing-storage";
@@ -22,6 +23,7 @@ export class AzureLandingZone extends Construct implements LandingZone {
   readonly landingUrl: string;
   /** What must exist before jobs that read or write the landing URL are created. */
   readonly dependables: ITerraformDependable[];
+  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
 
   constructor(scope: Construct, id: string, props: AzureLandingZoneProps) {
     super(scope, id);
@@ -31,7 +33,7 @@ export class AzureLandingZone extends Construct implements LandingZone {
     }
 
     if (env.azure.createResourceGroup) {
-      const group = new ResourceGroup(this, "resource-group", { name: env.azure.resourceGroupName, location: env.region });
+      const group = protect(new ResourceGroup(this, "resource-group", { name: env.azure.resourceGroupName, location: env.region }));
       this.resourceGroupName = group.name;
       this.resourceGroupId = group.id;
     } else {
@@ -55,17 +57,18 @@ export class AzureLandingZone extends Construct implements LandingZone {
       container: this.storage.container,
       landingPrefix: env.storage.landingPrefix,
       resourceGroupName: this.resourceGroupName,
-      resourceGroupId: this.resourceGroupId,
       location: env.region,
       connectorName: `${env.names.base}-uc`,
       name: `${env.names.base.replace(/-/g, "_")}_landing`,
       grantee: env.jobPrincipal,
-      fileEvents: env.schedules.load.type === "file_arrival",
+      managedPrefix: env.catalog.create ? env.storage.managedPrefix : undefined,
       privateNetworkOnly: env.storage.privateNetworkOnly,
       allowedIpRanges: env.storage.allowedIpRanges,
       allowedSubnetIds: env.azure.allowedSubnetIds,
     });
     this.landingUrl = this.access.landingUrl;
     this.dependables = [this.access.location.externalLocation, this.access.location.grants];
+    const managed = this.access.managedLocation;
+    this.managedStorage = managed && { url: managed.url, location: managed.externalLocation };
   }
 }

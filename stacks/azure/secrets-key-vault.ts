@@ -3,6 +3,7 @@ import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurer
 import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { Construct } from "constructs";
+import { protect } from "../protection/protect";
 
 /**
  * Application (client) id of Microsoft's "AzureDatabricks" first-party application, the same in every tenant. A Key
@@ -44,7 +45,7 @@ export class SecretsKeyVault extends Construct {
       throw new Error(`SecretsKeyVault ${id}: name got "${props.name}", expected 3-24 letters, digits and single hyphens, starting with a letter`);
     }
     const client = new DataAzurermClientConfig(this, "client");
-    this.vault = new KeyVault(this, "vault", {
+    this.vault = protect(new KeyVault(this, "vault", {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
       location: props.location,
@@ -59,7 +60,7 @@ export class SecretsKeyVault extends Construct {
         bypass: "AzureServices",
         ipRules: props.allowedIpRanges ?? [],
       },
-    });
+    }));
 
     const databricks = new DataAzureadServicePrincipal(this, "azure-databricks", {
       clientId: AZURE_DATABRICKS_APPLICATION_ID,

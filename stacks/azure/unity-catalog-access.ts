@@ -6,7 +6,9 @@ import type { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-conta
 import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
+import { protect } from "../protection/protect";
 import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
+import { ManagedStorageLocation } from "../unity-catalog/managed-location";
 
 export interface UnityCatalogAdlsAccessProps {
   readonly account: StorageAccount;
@@ -14,8 +16,6 @@ export interface UnityCatalogAdlsAccessProps {
   /** Folder inside the container that the external location covers. */
   readonly landingPrefix: string;
   readonly resourceGroupName: string;
-  /** Resource group id; scope of the Event Grid role that file events need. */
-  readonly resourceGroupId: string;
   readonly location: string;
   /** Name of the access connector. */
   readonly connectorName: string;
@@ -24,11 +24,11 @@ export interface UnityCatalogAdlsAccessProps {
   /** Principal (group name or service principal application id) granted READ FILES and WRITE FILES. */
   readonly grantee: string;
   /**
-   * Give the connector the queue and Event Grid roles Unity Catalog needs to subscribe to file events (file-arrival
-   * triggers).
-   * @default false
+   * Folder of the container for a created catalog's managed tables, registered as an external location of its own
+   * (`<name>_managed`). Must differ from landingPrefix.
+   * @default no managed storage location
    */
-  readonly fileEvents?: boolean;
+  readonly managedPrefix?: string;
   /**
    * Deny network access by default; only the access connector (resource instance rule), trusted Azure services,
    * allowedIpRanges and allowedSubnetIds get through.
@@ -48,13 +48,18 @@ export interface UnityCatalogAdlsAccessProps {
 
 /**
  * Unity Catalog's access to the landing container: a Databricks access connector with a system-assigned identity,
- * the data-plane roles that identity needs on the account, a storage credential naming the connector, and the
+ * the data-plane role that identity needs on the account, a storage credential naming the connector, and the
  * external location `abfss://<container>@<account>.dfs.core.windows.net/<prefix>/` with its grants.
+ *
+ * File events are not enabled (README "Load trigger"): the file-arrival trigger lists the landing folder, which is
+ * well within its documented limits for one batch a day, so the connector gets no queue or Event Grid roles.
  */
 export class UnityCatalogAdlsAccess extends Construct {
   readonly connector: DatabricksAccessConnector;
   readonly storageCredential: StorageCredential;
   readonly location: LandingLocation;
+  /** The managed storage location, when managedPrefix is set. */
+  readonly managedLocation?: ManagedStorageLocation;
   readonly roleAssignments: RoleAssignment[];
   /** `abfss://<container>@<account>.dfs.core.windows.net/<prefix>/`; ends with `/`. */
   readonly landingUrl: string;
@@ -62,6 +67,10 @@ export class UnityCatalogAdlsAccess extends Construct {
   constructor(scope: Construct, id: string, props: UnityCatalogAdlsAccessProps) {
     super(scope, id);
     const prefix = landingFolder(`UnityCatalogAdlsAccess ${id}`, props.landingPrefix);
+    const managed = props.managedPrefix === undefined ? undefined : landingFolder(`UnityCatalogAdlsAccess ${id}`, props.managedPrefix);
+    if (managed === prefix) {
+      throw new Error(`UnityCatalogAdlsAccess ${id}: managedPrefix got "${props.managedPrefix}", expected a folder other than landingPrefix`);
+    }
 
     this.connector = new DatabricksAccessConnector(this, "connector", {
       name: props.connectorName,
@@ -69,22 +78,15 @@ export class UnityCatalogAdlsAccess extends Construct {
       location: props.location,
       identity: { type: "SystemAssigned" },
     });
-    const principalId = this.connector.identity.principalId;
-    const assign = (roleId: string, role: string, scope: string) =>
-      new RoleAssignment(this, roleId, {
-        scope,
-        roleDefinitionName: role,
-        principalId,
+    this.roleAssignments = [
+      new RoleAssignment(this, "blob-data-contributor", {
+        scope: props.account.id,
+        roleDefinitionName: "Storage Blob Data Contributor",
+        principalId: this.connector.identity.principalId,
         principalType: "ServicePrincipal",
         description: `Unity Catalog access connector ${props.connectorName}`,
-      });
-    this.roleAssignments = [assign("blob-data-contributor", "Storage Blob Data Contributor", props.account.id)];
-    if (props.fileEvents) {
-      this.roleAssignments.push(
-        assign("queue-data-contributor", "Storage Queue Data Contributor", props.account.id),
-        assign("eventgrid-subscription-contributor", "EventGrid EventSubscription Contributor", props.resourceGroupId),
-      );
-    }
+      }),
+    ];
 
     const dependsOnNetwork = [];
     if (props.privateNetworkOnly) {
@@ -101,18 +103,21 @@ export class UnityCatalogAdlsAccess extends Construct {
       );
     }
 
-    this.storageCredential = new StorageCredential(this, "credential", {
-      name: props.name,
-      comment: `Unity Catalog access to the ${props.container.name} container of ${props.account.name} (managed by cdktf)`,
-      azureManagedIdentity: { accessConnectorId: this.connector.id },
-    });
+    this.storageCredential = protect(
+      new StorageCredential(this, "credential", {
+        name: props.name,
+        comment: `Unity Catalog access to the ${props.container.name} container of ${props.account.name} (managed by cdktf)`,
+        azureManagedIdentity: { accessConnectorId: this.connector.id },
+      }),
+    );
 
     const rbacPropagation = new Sleep(this, "rbac-propagation", {
       createDuration: props.rbacPropagationDelay ?? "60s",
       dependsOn: [...this.roleAssignments, ...dependsOnNetwork],
     });
 
-    this.landingUrl = `abfss://${props.container.name}@${props.account.name}.dfs.core.windows.net/${prefix}/`;
+    const folderUrl = (folder: string) => `abfss://${props.container.name}@${props.account.name}.dfs.core.windows.net/${folder}/`;
+    this.landingUrl = folderUrl(prefix);
     this.location = new LandingLocation(this, "landing", {
       name: props.name,
       url: this.landingUrl,
@@ -120,5 +125,13 @@ export class UnityCatalogAdlsAccess extends Construct {
       grantee: props.grantee,
       dependsOn: [rbacPropagation],
     });
+    if (managed !== undefined) {
+      this.managedLocation = new ManagedStorageLocation(this, "managed", {
+        name: `${props.name}_managed`,
+        url: folderUrl(managed),
+        credentialName: this.storageCredential.name,
+        dependsOn: [rbacPropagation],
+      });
+    }
   }
 }

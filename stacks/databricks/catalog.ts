@@ -4,7 +4,9 @@ import { DataDatabricksSchema } from "@cdktf/provider-databricks/lib/data-databr
 import { Grant } from "@cdktf/provider-databricks/lib/grant";
 import { Grants } from "@cdktf/provider-databricks/lib/grants";
 import { Schema } from "@cdktf/provider-databricks/lib/schema";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { protect } from "../protection/protect";
 import { type Principal, principalName, requireLiteral } from "./principal";
 
 /** What the job principal needs on the catalog: to see into it, nothing more. */
@@ -14,6 +16,9 @@ export const CATALOG_PRIVILEGES = ["USE_CATALOG"] as const;
  * function, then merge into and read them. extract_members touches no table.
  */
 export const SCHEMA_PRIVILEGES = ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT"] as const;
+/** What reader groups need to query the member tables (PII stays masked unless the column mask says otherwise). */
+export const READER_CATALOG_PRIVILEGES = ["USE_CATALOG"] as const;
+export const READER_SCHEMA_PRIVILEGES = ["USE_SCHEMA", "SELECT"] as const;
 
 export interface MembersCatalogProps {
   /** Catalog name. */
@@ -26,6 +31,17 @@ export interface MembersCatalogProps {
   readonly createSchema: boolean;
   /** Granted the privileges the notebooks need. */
   readonly jobPrincipal: Principal;
+  /**
+   * Account groups granted read access to every table of the schema (USE CATALOG, USE SCHEMA, SELECT).
+   * @default none
+   */
+  readonly readers?: readonly string[];
+  /**
+   * Managed storage of a created catalog (`storage_root`), inside an external location that must exist first.
+   * Required when createCatalog is true: metastores without root storage reject a catalog without one.
+   * @default none (only valid for an existing catalog)
+   */
+  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
   /**
    * Properties recorded on created objects.
    * @default {}
@@ -52,42 +68,61 @@ export class MembersCatalog extends Construct {
     super(scope, id);
     requireLiteral("MembersCatalog", "catalogName", props.catalogName, (n) => IDENTIFIER.test(n), "a lower-case identifier");
     requireLiteral("MembersCatalog", "schemaName", props.schemaName, (n) => IDENTIFIER.test(n), "a lower-case identifier");
+    if (props.createCatalog && props.managedStorage === undefined) {
+      throw new Error(`MembersCatalog ${id}: managedStorage got undefined, expected the storage root of the catalog it creates`);
+    }
     const principal = principalName(props.jobPrincipal);
+    const readers = [...new Set(props.readers ?? [])].filter((r) => r !== principal);
     const properties = { ...(props.properties ?? {}) };
+    const catalogGrants = [
+      { principal, privileges: [...CATALOG_PRIVILEGES] },
+      ...readers.map((reader) => ({ principal: reader, privileges: [...READER_CATALOG_PRIVILEGES] })),
+    ];
+    const schemaGrants = [
+      { principal, privileges: [...SCHEMA_PRIVILEGES] },
+      ...readers.map((reader) => ({ principal: reader, privileges: [...READER_SCHEMA_PRIVILEGES] })),
+    ];
 
-    if (props.createCatalog) {
-      const catalog = new Catalog(this, "catalog", {
-        name: props.catalogName,
-        comment: "Members lakehouse tables (managed by cdktf).",
-        properties,
-      });
+    if (props.createCatalog && props.managedStorage) {
+      const catalog = protect(
+        new Catalog(this, "catalog", {
+          name: props.catalogName,
+          comment: "Members lakehouse tables (managed by cdktf).",
+          storageRoot: props.managedStorage.url,
+          properties,
+          dependsOn: [props.managedStorage.location],
+        }),
+      );
       this.catalogName = catalog.name;
-      new Grants(this, "catalog-grants", {
-        catalog: catalog.name,
-        grant: [{ principal, privileges: [...CATALOG_PRIVILEGES] }],
-      });
+      new Grants(this, "catalog-grants", { catalog: catalog.name, grant: catalogGrants });
     } else {
       const catalog = new DataDatabricksCatalog(this, "existing-catalog", { name: props.catalogName });
       this.catalogName = catalog.name;
-      new Grant(this, "catalog-grant", { catalog: catalog.name, principal, privileges: [...CATALOG_PRIVILEGES] });
+      new Grant(this, "catalog-grant", { catalog: catalog.name, ...catalogGrants[0] });
+      // One additive grant per reader, its id from the group name: reordering readers changes no address.
+      for (const g of catalogGrants.slice(1)) new Grant(this, `catalog-grant-${idOf(g.principal)}`, { catalog: catalog.name, ...g });
     }
 
     if (props.createSchema) {
-      const schema = new Schema(this, "schema", {
-        catalogName: this.catalogName,
-        name: props.schemaName,
-        comment: "Members, quarantine and load log (written by the load job).",
-        properties,
-      });
+      const schema = protect(
+        new Schema(this, "schema", {
+          catalogName: this.catalogName,
+          name: props.schemaName,
+          comment: "Members, quarantine and load log (written by the load job).",
+          properties,
+        }),
+      );
       this.schemaName = schema.name;
-      new Grants(this, "schema-grants", {
-        schema: `${this.catalogName}.${schema.name}`,
-        grant: [{ principal, privileges: [...SCHEMA_PRIVILEGES] }],
-      });
+      new Grants(this, "schema-grants", { schema: `${this.catalogName}.${schema.name}`, grant: schemaGrants });
     } else {
       const schema = new DataDatabricksSchema(this, "existing-schema", { name: `${this.catalogName}.${props.schemaName}` });
       this.schemaName = schema.schemaInfo.name;
-      new Grant(this, "schema-grant", { schema: schema.name, principal, privileges: [...SCHEMA_PRIVILEGES] });
+      new Grant(this, "schema-grant", { schema: schema.name, ...schemaGrants[0] });
+      for (const g of schemaGrants.slice(1)) new Grant(this, `schema-grant-${idOf(g.principal)}`, { schema: schema.name, ...g });
     }
   }
+}
+
+function idOf(principal: string): string {
+  return principal.toLowerCase().replace(/[^a-z0-9]+/g, "-");
 }

@@ -38,6 +38,11 @@ export interface MembersPipelineProps {
    */
   readonly secretsKeyVault?: { readonly resourceId: string; readonly dnsName: string };
   /**
+   * Storage root of the catalog when the environment creates it, registered by its own external location.
+   * @default none (required when the environment creates the catalog)
+   */
+  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
+  /**
    * Local folder with the notebook sources and the members_pipeline package.
    * @default the repository's notebooks/ folder
    */
@@ -97,7 +102,16 @@ export class MembersPipeline extends Construct {
       user: principal,
     });
 
-    this.code = new PipelineCode(this, "code", { deployRoot: env.deployRoot, notebooksDir: props.notebooksDir });
+    const platformGroup = { kind: "group", name: env.databricks.platformGroup } as const;
+    this.code = new PipelineCode(this, "code", {
+      deployRoot: env.deployRoot,
+      folderName: env.name,
+      owners: platformGroup,
+      readers: principal,
+      // The generator writes test members into MySQL: never part of a production deploy.
+      includeGenerator: env.mode === "development",
+      notebooksDir: props.notebooksDir,
+    });
 
     this.catalog = new MembersCatalog(this, "catalog", {
       catalogName: env.catalog.name,
@@ -105,6 +119,8 @@ export class MembersPipeline extends Construct {
       schemaName: env.catalog.schema,
       createSchema: env.catalog.createSchema,
       jobPrincipal: principal,
+      readers: env.tableReaders,
+      managedStorage: props.managedStorage,
       properties: { project: tags.project ?? "members-lakehouse", environment: env.name },
     });
 
@@ -114,7 +130,7 @@ export class MembersPipeline extends Construct {
       failureEmails: env.notifications.failureEmails,
       runAsServicePrincipal: env.databricks.runAsServicePrincipal,
       tags,
-      operators: { kind: "group", name: env.databricks.platformGroup },
+      operators: platformGroup,
       viewers: { kind: "group", name: env.databricks.viewerGroup },
       dependsOn: props.dependsOn,
     } as const;
@@ -163,6 +179,15 @@ export class MembersPipeline extends Construct {
         table: MEMBERS_TABLE,
         // Empty: every pending batch. Set it in "Run now with different parameters" to load one date.
         ingest_date: "",
+        // Sees PII unmasked; the column masks also exempt the job's own identity (its MERGE reads the table).
+        pii_reader_group: env.databricks.piiReaderGroup,
+        // Data guards: refuse a snapshot that would flag or quarantine an unusual share (README "Data guards").
+        max_deleted_share: String(env.load.maxDeletedShare),
+        max_quarantined_share: String(env.load.maxQuarantinedShare),
+        // "true" in "Run now with different parameters" accepts one run's mass change deliberately.
+        accept_mass_change: "false",
+        pii_retention_days: String(env.load.piiRetentionDays),
+        history_retention_days: String(env.load.historyRetentionDays),
       },
       trigger: loadTrigger,
     });
@@ -174,7 +199,7 @@ export class MembersPipeline extends Construct {
       load_job_id: { value: this.loadJob.job.id, description: "Load job id" },
       load_job_url: { value: this.loadJob.job.url, description: "Load job in the workspace UI" },
       secret_scope: { value: this.secrets.scopeName, description: "Secret scope holding the MySQL connection" },
-      deploy_root: { value: env.deployRoot, description: "Workspace folder of the notebooks and members_pipeline" },
+      deploy_root: { value: this.code.deployRoot, description: "Workspace folder of the notebooks and members_pipeline" },
       extract_notebook_path: { value: this.code.notebooks.extract_members.path, description: "Extract notebook" },
       load_notebook_path: { value: this.code.notebooks.load_members.path, description: "Load notebook" },
       members_table: {

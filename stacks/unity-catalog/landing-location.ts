@@ -2,6 +2,7 @@ import { ExternalLocation } from "@cdktf/provider-databricks/lib/external-locati
 import { Grants } from "@cdktf/provider-databricks/lib/grants";
 import { type ITerraformDependable, Token } from "cdktf";
 import { Construct } from "constructs";
+import { protect } from "../protection/protect";
 
 /** The only privileges the jobs need on the landing zone: list/read batches and write them. */
 export const LANDING_PRIVILEGES = ["READ_FILES", "WRITE_FILES"] as const;
@@ -24,6 +25,8 @@ export interface LandingZone {
   readonly landingUrl: string;
   /** What must exist before jobs that read or write the landing URL are created. */
   readonly dependables: ITerraformDependable[];
+  /** Storage root for a created catalog, registered by its own external location; undefined when not asked for. */
+  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
 }
 
 export interface LandingLocationProps {
@@ -57,13 +60,15 @@ export class LandingLocation extends Construct {
     if (!Token.isUnresolved(props.url) && !props.url.endsWith("/")) {
       throw new Error(`LandingLocation ${id}: url got "${props.url}", expected a URL ending with "/"`);
     }
-    this.externalLocation = new ExternalLocation(this, "location", {
-      name: props.name,
-      url: props.url,
-      credentialName: props.credentialName,
-      comment: "Landing zone of the members pipeline (Parquet batches written by the extract job)",
-      dependsOn: props.dependsOn,
-    });
+    this.externalLocation = protect(
+      new ExternalLocation(this, "location", {
+        name: props.name,
+        url: props.url,
+        credentialName: props.credentialName,
+        comment: "Landing zone of the members pipeline (Parquet batches written by the extract job)",
+        dependsOn: props.dependsOn,
+      }),
+    );
     this.grants = new Grants(this, "grants", {
       externalLocation: this.externalLocation.id,
       grant: [{ principal: props.grantee, privileges: [...LANDING_PRIVILEGES] }],
