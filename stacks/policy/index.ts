@@ -9,8 +9,12 @@ import { PolicyPack } from "./pack";
 export function policyPackFor(env: EnvironmentConfig): PolicyPack {
   return new PolicyPack({
     landingPrefix: env.storage.landingPrefix,
+    managedPrefix: env.storage.managedPrefix,
     privateNetworkOnly: env.storage.privateNetworkOnly,
     requiredTags: Object.keys(standardTags(env)),
     developmentMode: env.mode === "development",
+    localStateOptIn: env.stateBackend.type === "local",
+    protectStatefulResources: env.protectStatefulResources,
+    tableReaders: env.tableReaders,
   });
 }

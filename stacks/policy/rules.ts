@@ -7,6 +7,9 @@
  * Terraform type and attributes, never by construct class, so they hold for any construct that emits the resource.
  */
 
+import { DATA_RULES } from "./data-rules";
+import { DEPLOY_RULES } from "./deploy-rules";
+
 export type Severity = "error" | "warning";
 
 /** Synthesized Terraform JSON of one stack (what `cdk.tf.json` holds). */
@@ -22,12 +25,20 @@ export interface TerraformJson {
 export interface PolicyOptions {
   /** Folder of the bucket/container that external locations may cover (config `storage.landingPrefix`). */
   readonly landingPrefix: string;
+  /** Folder holding a created catalog's managed storage (config `storage.managedPrefix`); its location may cover it. */
+  readonly managedPrefix: string;
   /** The environment promises private-network storage (config `storage.privateNetworkOnly`). */
   readonly privateNetworkOnly: boolean;
   /** Tag keys every taggable resource must carry (the keys of `standardTags`). */
   readonly requiredTags: readonly string[];
   /** Development mode: schedules and triggers are expected to deploy paused. */
   readonly developmentMode: boolean;
+  /** The environment opted into local state for hand deploys (config `stateBackend: {type: "local"}`). */
+  readonly localStateOptIn: boolean;
+  /** Stateful resources must be protected (config `protectStatefulResources`, on in production). */
+  readonly protectStatefulResources: boolean;
+  /** Groups that must be able to read the member tables (config readerGroups plus the PII reader group). */
+  readonly tableReaders: readonly string[];
 }
 
 export interface RuleContext extends PolicyOptions {
@@ -58,7 +69,7 @@ export function asList(value: unknown): any[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function resources(tf: TerraformJson, type: string): [string, Record<string, any>][] {
+export function resources(tf: TerraformJson, type: string): [string, Record<string, any>][] {
   return Object.entries(tf.resource?.[type] ?? {});
 }
 
@@ -117,7 +128,7 @@ function policyStatements(tf: TerraformJson, policy: unknown): { effect: string;
   }
 }
 
-function isTrue(value: unknown): boolean {
+export function isTrue(value: unknown): boolean {
   return value === true || value === "true";
 }
 
@@ -131,7 +142,7 @@ function escapeRegExp(text: string): string {
 }
 
 /** Every cluster spec of a job: shared job clusters and per-task new clusters, with where they sit. */
-function jobClusters(job: Record<string, any>): { where: string; cluster: Record<string, any> }[] {
+export function jobClusters(job: Record<string, any>): { where: string; cluster: Record<string, any> }[] {
   return [
     ...asList(job.job_cluster).flatMap((jc) => asList(jc.new_cluster).map((cluster) => ({ where: `job_cluster "${jc.job_cluster_key}"`, cluster }))),
     ...asList(job.task).flatMap((task) => asList(task.new_cluster).map((cluster) => ({ where: `task "${task.task_key}" new_cluster`, cluster }))),
@@ -144,7 +155,7 @@ function jobClusters(job: Record<string, any>): { where: string; cluster: Record
 const S3_BUCKET = "aws_s3_bucket";
 const STORAGE_ACCOUNT = "azurerm_storage_account";
 
-export const RULES: readonly PolicyRule[] = [
+const BASE_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-ENC-001",
     severity: "error",
@@ -325,14 +336,14 @@ export const RULES: readonly PolicyRule[] = [
   {
     id: "MEM-LOC-001",
     severity: "error",
-    description: "External locations cover the landing prefix (or below), never a whole bucket or container",
+    description: "External locations cover the landing or managed-storage prefix (or below), never a whole bucket or container",
     check(tf, ctx) {
       const out: Violation[] = [];
-      const prefix = escapeRegExp(ctx.landingPrefix.replace(/^\/+|\/+$/g, ""));
-      const allowed = new RegExp(`^[a-z0-9]+://[^/]+/${prefix}/([^/]+/)*$`);
+      const folders = [ctx.landingPrefix, ctx.managedPrefix].map((f) => escapeRegExp(f.replace(/^\/+|\/+$/g, ""))).join("|");
+      const allowed = new RegExp(`^[a-z0-9]+://[^/]+/(${folders})/([^/]+/)*$`);
       for (const [id, location] of resources(tf, "databricks_external_location")) {
         if (typeof location.url !== "string" || !allowed.test(location.url)) {
-          out.push({ address: `databricks_external_location.${id}`, message: `url ${JSON.stringify(location.url)} is not inside /${ctx.landingPrefix}/ of its bucket or container` });
+          out.push({ address: `databricks_external_location.${id}`, message: `url ${JSON.stringify(location.url)} is not inside /${ctx.landingPrefix}/ or /${ctx.managedPrefix}/ of its bucket or container` });
         }
       }
       return out;
@@ -404,3 +415,6 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
 ];
+
+/** Every rule of the pack: the base rules above, deployability (deploy-rules.ts) and data safety (data-rules.ts). */
+export const RULES: readonly PolicyRule[] = [...BASE_RULES, ...DEPLOY_RULES, ...DATA_RULES];

@@ -1,0 +1,346 @@
+/**
+ * Deployability rules (MEM-DEP-xxx): what a first `cdktf deploy` on a real account would hit, learned from the
+ * providers' and Databricks' documentation rather than from a failed deploy. Each rule cites the behaviour it encodes
+ * (README "Policy pack" lists them with their sources). All are errors: a stack that breaks one fails at synth.
+ */
+import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES } from "../config/schema";
+import { asList, isTrue, jobClusters, type PolicyRule, referencedId, resources, type TerraformJson, type Violation } from "./rules";
+
+/** Oldest Terraform CLI the stacks accept: S3-native state locking (use_lockfile) is GA from 1.11. */
+export const MIN_TERRAFORM_VERSION = [1, 11] as const;
+/** Databricks documents MERGE into tables with column masks from dedicated compute from Runtime 16.3 on. */
+export const MIN_RUNTIME_FOR_MASKED_MERGE = [16, 3] as const;
+/** Databricks' guidance for a new or changed IAM role before Unity Catalog can assume it. */
+export const MIN_IAM_PROPAGATION_SECONDS = 60;
+/** Azure roles only managed file events use; granted without them, they are standing privileges nobody needs. */
+const FILE_EVENT_ROLES = ["Storage Queue Data Contributor", "EventGrid EventSubscription Contributor", "Storage Account Contributor"];
+const SHARED_FOLDER = /^(\/Workspace)?\/Shared(\/|$)/;
+
+function compareVersions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The lower bound of a Terraform version constraint (`>= 1.11.0`, `~> 1.11`, `1.11.4`), or undefined. */
+export function constraintLowerBound(constraint: unknown): number[] | undefined {
+  if (typeof constraint !== "string") return undefined;
+  const bounds = constraint
+    .split(",")
+    .map((part) => /^\s*(>=|~>|=)?\s*v?(\d+(?:\.\d+){0,2})\s*$/.exec(part))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => m[2].split(".").map(Number));
+  return bounds.sort(compareVersions).pop();
+}
+
+/** `17.3.x-scala2.13` -> [17, 3]. */
+function runtimeVersion(sparkVersion: unknown): number[] | undefined {
+  const m = typeof sparkVersion === "string" ? /^(\d+)\.(\d+)\./.exec(sparkVersion) : null;
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/** The path of a storage URL inside its bucket or container, with a trailing slash: `s3://b/managed/` -> `managed/`. */
+export function pathInStorage(url: unknown): string | undefined {
+  if (typeof url !== "string") return undefined;
+  const m = /^[a-z0-9]+:\/\/(?:\$\{[^}]+\}|[^/$])+?(?:\.dfs\.core\.windows\.net)?\/(.*)$/.exec(url);
+  if (!m) return undefined;
+  return m[1] === "" || m[1].endsWith("/") ? m[1] : `${m[1]}/`;
+}
+
+function overlaps(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+function databricksAuthType(tf: TerraformJson): unknown {
+  return asList(tf.provider?.databricks)[0]?.auth_type;
+}
+
+/** Paths (inside bucket/container) of every created catalog's or schema's managed storage. */
+function managedPaths(tf: TerraformJson): string[] {
+  return ["databricks_catalog", "databricks_schema"]
+    .flatMap((type) => resources(tf, type).map(([, r]) => pathInStorage(r.storage_root)))
+    .filter((p): p is string => p !== undefined);
+}
+
+/** S3 lifecycle rule prefixes: filter.prefix, filter.and.prefix, or the deprecated rule-level prefix. */
+function s3RulePrefix(rule: Record<string, any>): string | undefined {
+  const filter = asList(rule.filter)[0];
+  const prefix = filter?.prefix ?? asList(filter?.and)[0]?.prefix ?? rule.prefix;
+  return typeof prefix === "string" ? prefix : undefined;
+}
+
+export const DEPLOY_RULES: readonly PolicyRule[] = [
+  {
+    id: "MEM-DEP-001",
+    severity: "error",
+    description: "State is remote (s3 or azurerm backend): CI deploys from throwaway runners, where local state is lost",
+    check(tf, ctx) {
+      const backends = Object.keys((tf.terraform as { backend?: object } | undefined)?.backend ?? {});
+      if (ctx.localStateOptIn || backends.some((b) => b === "s3" || b === "azurerm")) return [];
+      return [{ address: "terraform.backend", message: `backend is ${JSON.stringify(backends)}, expected s3 or azurerm (or stateBackend {type: "local"} for hand deploys)` }];
+    },
+  },
+  {
+    id: "MEM-DEP-002",
+    severity: "error",
+    description: "The Databricks provider names its auth_type: with several methods' variables set the SDK refuses to choose",
+    check(tf) {
+      const auth = databricksAuthType(tf);
+      if (asList(tf.provider?.databricks).length === 0 || (DATABRICKS_AUTH_TYPES as readonly unknown[]).includes(auth)) return [];
+      return [{ address: "provider.databricks", message: `auth_type is ${JSON.stringify(auth)}, expected one of ${DATABRICKS_AUTH_TYPES.join(", ")}` }];
+    },
+  },
+  {
+    id: "MEM-DEP-003",
+    severity: "error",
+    description: "Created catalogs have managed storage (storage_root) inside an external location of the stack",
+    check(tf) {
+      const locations = resources(tf, "databricks_external_location").map(([, l]) => l.url).filter((u): u is string => typeof u === "string");
+      return resources(tf, "databricks_catalog")
+        .filter(([, c]) => typeof c.storage_root !== "string" || !locations.some((url) => c.storage_root.startsWith(url)))
+        .map(([id, c]) => ({
+          address: `databricks_catalog.${id}`,
+          message: `storage_root is ${JSON.stringify(c.storage_root)}, expected a URL inside one of this stack's external locations (metastores without root storage reject a catalog without one)`,
+        }));
+    },
+  },
+  {
+    id: "MEM-DEP-004",
+    severity: "error",
+    description: "External locations do not overlap: Unity Catalog rejects a location inside another",
+    check(tf) {
+      const locations = resources(tf, "databricks_external_location").filter(([, l]) => typeof l.url === "string");
+      const out: Violation[] = [];
+      locations.forEach(([id, l], i) => {
+        for (const [otherId, other] of locations.slice(i + 1)) {
+          if (overlaps(l.url, other.url)) {
+            out.push({ address: `databricks_external_location.${id}`, message: `url ${JSON.stringify(l.url)} overlaps databricks_external_location.${otherId} (${JSON.stringify(other.url)})` });
+          }
+        }
+      });
+      return out;
+    },
+  },
+  {
+    id: "MEM-DEP-005",
+    severity: "error",
+    description: "No lifecycle rule expires or tiers current objects in managed storage (it would delete the Delta tables' files)",
+    check(tf) {
+      const managed = managedPaths(tf);
+      if (managed.length === 0) return [];
+      const out: Violation[] = [];
+      for (const [id, config] of resources(tf, "aws_s3_bucket_lifecycle_configuration")) {
+        for (const rule of asList(config.rule)) {
+          const touchesCurrent = asList(rule.expiration).some((e) => e.days !== undefined || e.date !== undefined) || asList(rule.transition).length > 0;
+          const prefix = s3RulePrefix(rule) ?? "";
+          const hit = managed.find((m) => overlaps(prefix, m));
+          if (touchesCurrent && hit !== undefined) {
+            out.push({ address: `aws_s3_bucket_lifecycle_configuration.${id}`, message: `rule ${JSON.stringify(rule.id)} expires or tiers objects under prefix ${JSON.stringify(prefix)}, which covers managed storage ${JSON.stringify(hit)}` });
+          }
+        }
+      }
+      for (const [id, policy] of resources(tf, "azurerm_storage_management_policy")) {
+        for (const rule of asList(policy.rule)) {
+          const base = asList(asList(rule.actions)[0]?.base_blob)[0] ?? {};
+          const touchesCurrent = Object.keys(base).some((k) => /^(delete|tier_to)/.test(k));
+          const prefixes: string[] = asList(asList(rule.filters)[0]?.prefix_match).map(String);
+          // prefix_match is "<container>/<path>"; none means the whole account.
+          const paths = prefixes.length === 0 ? [""] : prefixes.map((p) => p.split("/").slice(1).join("/"));
+          const hit = managed.find((m) => paths.some((p) => overlaps(p, m)));
+          if (touchesCurrent && hit !== undefined) {
+            out.push({ address: `azurerm_storage_management_policy.${id}`, message: `rule ${JSON.stringify(rule.name)} deletes or tiers blobs matching ${JSON.stringify(prefixes)}, which covers managed storage ${JSON.stringify(hit)}` });
+          }
+        }
+      }
+      return out;
+    },
+  },
+  {
+    id: "MEM-DEP-006",
+    severity: "error",
+    description: "azurerm manages storage through ARM only (features.storage.data_plane_available = false): data-plane reads get 403 with shared keys off and a default-deny firewall",
+    check(tf) {
+      if (resources(tf, "azurerm_storage_account").length === 0) return [];
+      const off = asList(tf.provider?.azurerm).some((p) =>
+        asList(p.features).some((f) => asList(f.storage).some((s) => s.data_plane_available === false)),
+      );
+      return off ? [] : [{ address: "provider.azurerm", message: "features.storage.data_plane_available is not false" }];
+    },
+  },
+  {
+    id: "MEM-DEP-007",
+    severity: "error",
+    description: "A default-deny storage firewall admits the workspace's job-cluster subnets (virtual_network_subnet_ids)",
+    check(tf) {
+      return resources(tf, "azurerm_storage_account_network_rules")
+        .filter(([, r]) => r.default_action === "Deny" && asList(r.virtual_network_subnet_ids).length === 0)
+        .map(([id]) => ({ address: `azurerm_storage_account_network_rules.${id}`, message: "default_action is Deny but virtual_network_subnet_ids is empty: classic job clusters would get 403 on the landing files" }));
+    },
+  },
+  {
+    id: "MEM-DEP-008",
+    severity: "error",
+    description: "Code is deployed into a databricks_directory the stack owns, with databricks_permissions, never under /Shared",
+    check(tf) {
+      const permitted = new Set(
+        resources(tf, "databricks_permissions")
+          .map(([, p]) => referencedId(p.directory_path, "databricks_directory", ["path"]))
+          .filter((id): id is string => id !== undefined),
+      );
+      const out: Violation[] = [];
+      for (const [id, dir] of resources(tf, "databricks_directory")) {
+        if (typeof dir.path === "string" && SHARED_FOLDER.test(dir.path)) out.push({ address: `databricks_directory.${id}`, message: `path ${JSON.stringify(dir.path)} is under /Shared, where every workspace user can manage objects` });
+      }
+      for (const type of ["databricks_notebook", "databricks_workspace_file"]) {
+        for (const [id, object] of resources(tf, type)) {
+          const owner = typeof object.path === "string" ? /^\$\{databricks_directory\.([A-Za-z0-9_-]+)\.path\}\//.exec(object.path)?.[1] : undefined;
+          if (owner === undefined || !permitted.has(owner)) {
+            out.push({ address: `${type}.${id}`, message: `path ${JSON.stringify(object.path)} is not inside a databricks_directory of this stack that has databricks_permissions` });
+          }
+        }
+      }
+      return out;
+    },
+  },
+  {
+    id: "MEM-DEP-009",
+    severity: "error",
+    description: "An Azure Key Vault-backed secret scope is created with an Azure AD auth_type (the API refuses other tokens)",
+    check(tf) {
+      const auth = databricksAuthType(tf);
+      if ((AZURE_AD_AUTH_TYPES as readonly unknown[]).includes(auth)) return [];
+      return resources(tf, "databricks_secret_scope")
+        .filter(([, s]) => s.backend_type === "AZURE_KEYVAULT")
+        .map(([id]) => ({ address: `databricks_secret_scope.${id}`, message: `backend_type AZURE_KEYVAULT with provider auth_type ${JSON.stringify(auth)}, expected one of ${AZURE_AD_AUTH_TYPES.join(", ")}` }));
+    },
+  },
+  {
+    id: "MEM-DEP-010",
+    severity: "error",
+    description: `terraform.required_version admits no CLI older than ${MIN_TERRAFORM_VERSION.join(".")} (S3-native state locking GA)`,
+    check(tf) {
+      const constraint = (tf.terraform as { required_version?: unknown } | undefined)?.required_version;
+      const bound = constraintLowerBound(constraint);
+      if (bound !== undefined && compareVersions(bound, MIN_TERRAFORM_VERSION) >= 0) return [];
+      return [{ address: "terraform.required_version", message: `got ${JSON.stringify(constraint)}, expected a constraint such as ">= ${MIN_TERRAFORM_VERSION.join(".")}.0"` }];
+    },
+  },
+  {
+    id: "MEM-DEP-011",
+    severity: "error",
+    description: "No file-event roles (queue, Event Grid) for the access connector unless an external location enables file events",
+    check(tf) {
+      const fileEvents = resources(tf, "databricks_external_location").some(([, l]) => isTrue(l.enable_file_events));
+      if (fileEvents) return [];
+      return resources(tf, "azurerm_role_assignment")
+        .filter(([, r]) => FILE_EVENT_ROLES.includes(r.role_definition_name))
+        .map(([id, r]) => ({ address: `azurerm_role_assignment.${id}`, message: `grants ${JSON.stringify(r.role_definition_name)} although no external location has enable_file_events` }));
+    },
+  },
+  {
+    id: "MEM-DEP-012",
+    severity: "error",
+    description: `Job clusters and cluster policies pin Databricks Runtime ${MIN_RUNTIME_FOR_MASKED_MERGE.join(".")}+ (MERGE into a masked table from dedicated compute)`,
+    check(tf) {
+      const out: Violation[] = [];
+      const tooOld = (v: unknown) => {
+        const version = runtimeVersion(v);
+        return version === undefined || compareVersions(version, MIN_RUNTIME_FOR_MASKED_MERGE) < 0;
+      };
+      for (const [id, job] of resources(tf, "databricks_job")) {
+        for (const { where, cluster } of jobClusters(job)) {
+          if (cluster.spark_version !== undefined && tooOld(cluster.spark_version)) out.push({ address: `databricks_job.${id}`, message: `${where}: spark_version ${JSON.stringify(cluster.spark_version)} is older than ${MIN_RUNTIME_FOR_MASKED_MERGE.join(".")}` });
+        }
+      }
+      for (const [id, policy] of resources(tf, "databricks_cluster_policy")) {
+        let definition: Record<string, any> = {};
+        try {
+          definition = JSON.parse(policy.definition);
+        } catch {
+          // an unparseable definition is reported by the provider at plan time
+        }
+        const pinned = definition.spark_version?.value;
+        if (tooOld(pinned)) out.push({ address: `databricks_cluster_policy.${id}`, message: `spark_version is ${JSON.stringify(pinned)}, expected a fixed runtime ${MIN_RUNTIME_FOR_MASKED_MERGE.join(".")} or newer` });
+      }
+      return out;
+    },
+  },
+  {
+    id: "MEM-DEP-013",
+    severity: "error",
+    description: "Configured reader groups can read the tables: USE_CATALOG on the catalog, USE_SCHEMA and SELECT on the schema",
+    check(tf, ctx) {
+      const granted = (securable: string, reader: string): Set<string> =>
+        new Set([
+          ...resources(tf, "databricks_grants")
+            .filter(([, g]) => g[securable] !== undefined)
+            .flatMap(([, g]) => asList(g.grant).filter((x) => x.principal === reader).flatMap((x) => asList(x.privileges))),
+          ...resources(tf, "databricks_grant")
+            .filter(([, g]) => g[securable] !== undefined && g.principal === reader)
+            .flatMap(([, g]) => asList(g.privileges)),
+        ]);
+      const out: Violation[] = [];
+      for (const reader of ctx.tableReaders) {
+        const missing = [
+          ...["USE_CATALOG"].filter((p) => !granted("catalog", reader).has(p)),
+          ...["USE_SCHEMA", "SELECT"].filter((p) => !granted("schema", reader).has(p)),
+        ];
+        if (missing.length > 0) out.push({ address: "databricks_grants", message: `reader group ${JSON.stringify(reader)} lacks ${missing.join(", ")}` });
+      }
+      return out;
+    },
+  },
+  {
+    id: "MEM-DEP-014",
+    severity: "error",
+    description: "Production jobs run as a service principal, and the test-data generator is not deployed to production",
+    check(tf, ctx) {
+      if (ctx.developmentMode) return [];
+      return [
+        ...resources(tf, "databricks_job")
+          .filter(([, job]) => typeof asList(job.run_as)[0]?.service_principal_name !== "string")
+          .map(([id]) => ({ address: `databricks_job.${id}`, message: "no run_as.service_principal_name: a production job would run as whoever deployed it" })),
+        ...resources(tf, "databricks_notebook")
+          .filter(([, nb]) => typeof nb.path === "string" && nb.path.endsWith("/generate_member_data"))
+          .map(([id]) => ({ address: `databricks_notebook.${id}`, message: "the member-data generator is deployed to a production environment" })),
+      ];
+    },
+  },
+  {
+    id: "MEM-DEP-015",
+    severity: "error",
+    description: `Unity Catalog IAM roles are waited for (time_sleep >= ${MIN_IAM_PROPAGATION_SECONDS}s, re-run when the role's trust policy changes)`,
+    check(tf) {
+      const sleeps = resources(tf, "time_sleep");
+      return resources(tf, "aws_iam_role")
+        .filter(([, role]) => typeof role.assume_role_policy === "string" && role.assume_role_policy.includes("databricks_aws_unity_catalog_assume_role_policy"))
+        .filter(([id]) => {
+          const trustRef = `\${aws_iam_role.${id}.assume_role_policy}`;
+          return !sleeps.some(([, s]) => {
+            const seconds = /^(\d+)s$/.exec(String(s.create_duration));
+            const minutes = /^(\d+)m$/.exec(String(s.create_duration));
+            const duration = seconds ? Number(seconds[1]) : minutes ? Number(minutes[1]) * 60 : 0;
+            return duration >= MIN_IAM_PROPAGATION_SECONDS && Object.values(s.triggers ?? {}).includes(trustRef);
+          });
+        })
+        .map(([id]) => ({ address: `aws_iam_role.${id}`, message: `no time_sleep of at least ${MIN_IAM_PROPAGATION_SECONDS}s whose triggers include the role's assume_role_policy` }));
+    },
+  },
+  {
+    id: "MEM-DEP-016",
+    severity: "error",
+    description: "S3 lifecycle rules name a non-empty filter (prefix, and, tag or size), the form AWS provider 6.x accepts without a warning",
+    check(tf) {
+      const out: Violation[] = [];
+      for (const [id, config] of resources(tf, "aws_s3_bucket_lifecycle_configuration")) {
+        for (const rule of asList(config.rule)) {
+          const filter = asList(rule.filter)[0];
+          if (!filter || Object.keys(filter).length === 0) out.push({ address: `aws_s3_bucket_lifecycle_configuration.${id}`, message: `rule ${JSON.stringify(rule.id)} has ${filter ? "an empty filter {}" : "no filter"}, expected filter { prefix = "..." } (prefix "" for the whole bucket)` });
+        }
+      }
+      return out;
+    },
+  },
+];
