@@ -9,6 +9,8 @@ ACTIONLINT := .local/tools/actionlint-$(ACTIONLINT_VERSION)/actionlint
 include mk/python.mk
 include mk/policy.mk
 include mk/bench.mk
+include mk/plan-guard.mk
+include mk/tf-validate.mk
 
 .PHONY: help synth test node-test typecheck jest lint-workflows diagrams cost clean
 
@@ -54,7 +56,7 @@ diagrams: $(NODE_STAMP) $(RENDERER_STAMP) ## Regenerate the stack diagrams and r
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test lint-workflows policy-check py-test ## Everything CI runs: type-check, jest, actionlint, checkov, pytest (Spark + Delta + MariaDB) last
+test: node-test lint-workflows policy-check tf-validate-fixture py-test ## Everything CI runs: type-check, jest, actionlint, checkov, terraform validate + mocked plan (fixture), pytest (Spark + Delta + MariaDB) last
 
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage

@@ -3,7 +3,8 @@ import { LandingBucket } from "../stacks/aws/landing-bucket";
 import { UnityCatalogS3Access } from "../stacks/aws/unity-catalog-access";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
+import { config as shippedConfig } from "../stacks/config/environments";
+import { landingLocationOf, onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
 /** `${type.id.attr}` reference to a resource or data source found in the synthesized JSON. */
 const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
@@ -165,7 +166,7 @@ describe("Unity Catalog IAM role", () => {
     );
   });
 
-  test("role policy names only this bucket, its landing prefix and its key", () => {
+  test("role policy names only this bucket, its landing and managed prefixes and its key", () => {
     const rolePolicy = onlyResource(prod, "aws_iam_role_policy").props;
     const document = onlyData(prod, "aws_iam_policy_document", "access-policy");
     expect(rolePolicy.role).toBe(ref("aws_iam_role", role.id, "id"));
@@ -173,12 +174,12 @@ describe("Unity Catalog IAM role", () => {
     const bucketArn = ref("aws_s3_bucket", bucket.id, "arn");
     const resources = document.props.statement.flatMap((s: any) => s.resources);
     expect(new Set(resources)).toEqual(
-      new Set([bucketArn, `${bucketArn}/landing/*`, ref("aws_kms_key", key.id, "arn"), credential.props.aws_iam_role.role_arn]),
+      new Set([bucketArn, `${bucketArn}/landing/*`, `${bucketArn}/managed/*`, ref("aws_kms_key", key.id, "arn"), credential.props.aws_iam_role.role_arn]),
     );
     const list = document.props.statement.find((s: any) => s.actions.includes("s3:ListBucket"));
-    expect(list.condition).toEqual([{ test: "StringLike", variable: "s3:prefix", values: ["landing", "landing/*"] }]);
+    expect(list.condition).toEqual([{ test: "StringLike", variable: "s3:prefix", values: ["landing", "landing/*", "managed", "managed/*"] }]);
     const objectStatement = document.props.statement.find((s: any) => s.actions.includes("s3:PutObject"));
-    expect(objectStatement.resources).toEqual([`${bucketArn}/landing/*`]);
+    expect(objectStatement.resources).toEqual([`${bucketArn}/landing/*`, `${bucketArn}/managed/*`]);
     expect(resources.some((r: string) => r === "*" || r.endsWith(":*"))).toBe(false);
   });
 
@@ -187,31 +188,31 @@ describe("Unity Catalog IAM role", () => {
     expect(sleep.props.depends_on).toEqual(
       expect.arrayContaining([`aws_iam_role.${role.id}`, `aws_iam_role_policy.${Object.keys(resourcesOf(prod, "aws_iam_role_policy"))[0]}`]),
     );
-    expect(onlyResource(prod, "databricks_external_location").props.depends_on).toEqual([`time_sleep.${sleep.id}`]);
+    expect(landingLocationOf(prod).props.depends_on).toEqual([`time_sleep.${sleep.id}`]);
   });
 });
 
 describe("storage credential, external location and grants", () => {
   test("the external location URL is built from the bucket reference and ends with /", () => {
-    const location = onlyResource(prod, "databricks_external_location").props;
+    const location = landingLocationOf(prod).props;
     expect(location.url).toBe(`s3://${ref("aws_s3_bucket", bucket.id, "bucket")}/landing/`);
     expect(location.url.endsWith("/")).toBe(true);
   });
 
   test("the external location uses the storage credential above", () => {
     const credential = onlyResource(prod, "databricks_storage_credential");
-    expect(onlyResource(prod, "databricks_external_location").props.credential_name).toBe(
+    expect(landingLocationOf(prod).props.credential_name).toBe(
       ref("databricks_storage_credential", credential.id, "name"),
     );
   });
 
   test("grants hold exactly READ FILES and WRITE FILES for the job principal, on this location only", () => {
-    const location = onlyResource(prod, "databricks_external_location");
+    const location = landingLocationOf(prod);
     const grants = Object.values(resourcesOf(prod, "databricks_grants")).filter((g: any) => g.external_location);
     expect(grants).toHaveLength(1);
     expect(grants[0].external_location).toBe(ref("databricks_external_location", location.id, "id"));
     // prod runs as its service principal (application id), dev as the platform group.
-    expect(grants[0].grant).toEqual([{ principal: "00000000-0000-0000-0000-000000000000", privileges: ["READ_FILES", "WRITE_FILES"] }]);
+    expect(grants[0].grant).toEqual([{ principal: "22222222-2222-4222-8222-222222222222", privileges: ["READ_FILES", "WRITE_FILES"] }]);
     const devGrants = Object.values(resourcesOf(dev, "databricks_grants")).filter((g: any) => g.external_location);
     expect(devGrants.map((g: any) => g.grant)).toEqual([[{ principal: "members-platform", privileges: ["READ_FILES", "WRITE_FILES"] }]]);
   });
@@ -228,5 +229,36 @@ describe("storage credential, external location and grants", () => {
         new UnityCatalogS3Access(scope, "uc", { bucket: b, key: k, landingPrefix: "//", roleName: "r", name: "n", grantee: "g" });
       }),
     ).toThrow('landingPrefix got "//", expected a folder name');
+  });
+});
+
+describe("managed storage of the created catalog (AWS)", () => {
+  test("its own external location next to the landing folder, with the same credential; the catalog's storage root", () => {
+    const managed = Object.entries(resourcesOf(prod, "databricks_external_location")).find(([id]) => id.includes("_managed_"))!;
+    expect(managed[1].url).toBe(`s3://${ref("aws_s3_bucket", bucket.id, "bucket")}/managed/`);
+    expect(managed[1].credential_name).toBe(ref("databricks_storage_credential", onlyResource(prod, "databricks_storage_credential").id, "name"));
+    const catalog = onlyResource(prod, "databricks_catalog").props;
+    expect(catalog.storage_root).toBe(managed[1].url);
+    expect(catalog.depends_on).toEqual([`databricks_external_location.${managed[0]}`]);
+    expect(Object.values(resourcesOf(prod, "databricks_grants")).some((g: any) => g.external_location === ref("databricks_external_location", managed[0], "id"))).toBe(false);
+  });
+
+  test("an existing catalog gets no managed location (it has its own storage)", () => {
+    const env = shippedConfig.environments.find((e) => e.name === "dev")!;
+    const json = synthAll({ environments: [{ ...env, catalog: { name: "shared", create: false } }] }).stacks["members-dev"];
+    expect(Object.keys(resourcesOf(json, "databricks_external_location"))).toEqual([landingLocationOf(json).id]);
+  });
+
+  test("no lifecycle rule expires or tiers current objects under the managed prefix; whole-bucket rules touch old versions only", () => {
+    for (const json of [prod, dev]) {
+      for (const rule of onlyResource(json, "aws_s3_bucket_lifecycle_configuration").props.rule) {
+        const prefix: string = rule.filter[0].prefix;
+        const touchesCurrent = (rule.expiration ?? []).some((e: any) => e.days !== undefined) || rule.transition !== undefined;
+        if (touchesCurrent) {
+          expect(prefix).not.toBe("");
+          expect("managed/".startsWith(prefix) || prefix.startsWith("managed/")).toBe(false);
+        }
+      }
+    }
   });
 });

@@ -2,7 +2,7 @@ import { Testing } from "cdktf";
 import { AdlsLandingStorage } from "../stacks/azure/landing-storage";
 import { config as shipped } from "../stacks/config/environments";
 import type { EnvironmentInput } from "../stacks/config/schema";
-import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
+import { landingLocationOf, onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
 const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
 const shippedAzure = shipped.environments.find((e) => e.cloud === "azure")!;
@@ -124,23 +124,12 @@ describe("access connector and Unity Catalog access", () => {
     ]);
   });
 
-  test("with a file-arrival load, the identity also gets Queue Data Contributor and EventGrid EventSubscription Contributor", () => {
+  test("file events are not enabled, so even a file-arrival load grants no queue or Event Grid role", () => {
     const env: EnvironmentInput = { ...shippedAzure, schedules: { ...shippedAzure.schedules, load: { type: "file_arrival" } } };
     const stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
-    const group = onlyResource(stack, "azurerm_resource_group");
-    const storage = onlyResource(stack, "azurerm_storage_account");
-    const identity = onlyResource(stack, "azurerm_databricks_access_connector");
-    const byRole = Object.fromEntries(
-      Object.values(resourcesOf(stack, "azurerm_role_assignment")).map((a: any) => [a.role_definition_name, a]),
-    );
-    expect(Object.keys(byRole).sort()).toEqual(
-      ["EventGrid EventSubscription Contributor", "Storage Blob Data Contributor", "Storage Queue Data Contributor"],
-    );
-    expect(byRole["Storage Queue Data Contributor"].scope).toBe(ref("azurerm_storage_account", storage.id, "id"));
-    expect(byRole["EventGrid EventSubscription Contributor"].scope).toBe(ref("azurerm_resource_group", group.id, "id"));
-    for (const assignment of Object.values(byRole) as any[]) {
-      expect(assignment.principal_id).toBe(ref("azurerm_databricks_access_connector", identity.id, "identity[0].principal_id"));
-    }
+    const roles = Object.values(resourcesOf(stack, "azurerm_role_assignment")).map((a: any) => a.role_definition_name);
+    expect(roles).toEqual(["Storage Blob Data Contributor"]);
+    expect(Object.values(resourcesOf(stack, "databricks_external_location")).some((l: any) => l.enable_file_events)).toBe(false);
   });
 
   test("the storage credential uses the connector as managed identity", () => {
@@ -151,7 +140,7 @@ describe("access connector and Unity Catalog access", () => {
   });
 
   test("the external location URL is built from the container and account references and ends with /", () => {
-    const location = onlyResource(azure, "databricks_external_location").props;
+    const location = landingLocationOf(azure).props;
     const credential = onlyResource(azure, "databricks_storage_credential");
     expect(location.url).toBe(
       `abfss://${ref("azurerm_storage_container", container.id, "name")}@${ref("azurerm_storage_account", account.id, "name")}.dfs.core.windows.net/landing/`,
@@ -168,11 +157,11 @@ describe("access connector and Unity Catalog access", () => {
         ...Object.keys(resourcesOf(azure, "azurerm_storage_account_network_rules")).map((id) => `azurerm_storage_account_network_rules.${id}`),
       ]),
     );
-    expect(onlyResource(azure, "databricks_external_location").props.depends_on).toEqual([`time_sleep.${sleep.id}`]);
+    expect(landingLocationOf(azure).props.depends_on).toEqual([`time_sleep.${sleep.id}`]);
   });
 
   test("grants are the same as on AWS: exactly READ FILES and WRITE FILES for the job principal", () => {
-    const location = onlyResource(azure, "databricks_external_location");
+    const location = landingLocationOf(azure);
     const grants = Object.values(resourcesOf(azure, "databricks_grants")).filter((g: any) => g.external_location);
     expect(grants).toEqual([
       expect.objectContaining({
@@ -183,7 +172,7 @@ describe("access connector and Unity Catalog access", () => {
   });
 
   test("an existing resource group is looked up, not created", () => {
-    const env: EnvironmentInput = { ...shippedAzure, azure: { resourceGroupName: "rg-shared", createResourceGroup: false } };
+    const env: EnvironmentInput = { ...shippedAzure, azure: { ...shippedAzure.azure!, resourceGroupName: "rg-shared", createResourceGroup: false } };
     const stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
     expect(resourcesOf(stack, "azurerm_resource_group")).toEqual({});
     const [[groupId, group]] = Object.entries(stack.data!.azurerm_resource_group);
@@ -262,6 +251,34 @@ describe("the Databricks jobs on Azure", () => {
       const cluster = job.job_cluster[0].new_cluster;
       expect(cluster.azure_attributes).toMatchObject({ availability: "SPOT_WITH_FALLBACK_AZURE", first_on_demand: 1 });
       expect(cluster.aws_attributes).toBeUndefined();
+    }
+  });
+});
+
+describe("managed storage of the created catalog (Azure)", () => {
+  test("its own external location in the landing container, next to the landing folder, with the same credential", () => {
+    const container = onlyResource(azure, "azurerm_storage_container");
+    const account = onlyResource(azure, "azurerm_storage_account");
+    const managed = Object.entries(resourcesOf(azure, "databricks_external_location")).find(([id]) => id.includes("_managed_"))!;
+    expect(managed[1].url).toBe(`abfss://${ref("azurerm_storage_container", container.id, "name")}@${ref("azurerm_storage_account", account.id, "name")}.dfs.core.windows.net/managed/`);
+    expect(managed[1].credential_name).toBe(landingLocationOf(azure).props.credential_name);
+    const catalog = onlyResource(azure, "databricks_catalog").props;
+    expect(catalog.storage_root).toBe(managed[1].url);
+    expect(catalog.depends_on).toEqual([`databricks_external_location.${managed[0]}`]);
+    // Nobody gets file access to the managed tables' files: no grants on this location.
+    expect(Object.values(resourcesOf(azure, "databricks_grants")).some((g: any) => g.external_location === ref("databricks_external_location", managed[0], "id"))).toBe(false);
+  });
+
+  test("no management-policy rule deletes or tiers blobs under the managed folder", () => {
+    const rules = onlyResource(azure, "azurerm_storage_management_policy").props.rule;
+    for (const rule of rules) {
+      const prefixes: string[] = rule.filters.prefix_match;
+      expect(prefixes.length).toBeGreaterThan(0);
+      for (const prefix of prefixes) {
+        const [, ...path] = prefix.split("/");
+        expect(path.join("/")).not.toBe("");
+        expect("managed/".startsWith(path.join("/")) || path.join("/").startsWith("managed/")).toBe(false);
+      }
     }
   });
 });

@@ -16,6 +16,7 @@ import { Aspects, Testing, type TerraformStack } from "cdktf";
 import { buildApp } from "../stacks/app";
 import platform from "../stacks/config/platform.json";
 import { AWS_REGIONS, AZURE_LOCATIONS } from "../stacks/config/regions";
+import { AZURE_AD_AUTH_TYPES } from "../stacks/config/schema";
 import { ConfigError } from "../stacks/config/validate";
 import { blockingFindings, formatFinding, PolicyPack } from "../stacks/policy";
 
@@ -108,16 +109,19 @@ const common = {
   notifications: fc.record({ failureEmails: fc.subarray(["alerts@example.com", "oncall@example.org", "data.team+members@example.net"], { minLength: 1 }) }),
   schedules: fc.record({ extract: schedule, load: loadTrigger }),
   tags,
-  runAs: fc.option(fc.uuid(), { nil: undefined }),
+  runAs: fc.uuid(),
+  withRunAs: fc.boolean(),
   groups: fc.option(fc.record({ platformGroup: fc.constantFrom("platform", "data-eng"), viewerGroup: fc.constantFrom("users", "analysts") }), { nil: undefined }),
-  deployRoot: fc.option(fc.constantFrom("/Shared/members", "/Workspace/Shared/pipelines/members"), { nil: undefined }),
+  deployRoot: fc.option(fc.constantFrom("/Workspace/Deployments/members", "/Deployments/pipelines/members"), { nil: undefined }),
   withBackend: fc.boolean(),
 };
 
-const awsEnvironment = fc.record({ ...common, region: fc.constantFrom(...AWS_REGIONS), cluster: cluster(AWS_NODES), storage: storage("aws") }).map((e) => ({
-  ...environmentBase(e, "aws", "https://dbc-fuzz.cloud.databricks.com"),
-  ...(e.withBackend ? { stateBackend: { type: "s3", bucket: "acme-terraform-state", region: e.region } } : {}),
-}));
+const awsEnvironment = fc
+  .record({ ...common, region: fc.constantFrom(...AWS_REGIONS), cluster: cluster(AWS_NODES), storage: storage("aws"), authType: fc.constantFrom("oauth-m2m", "github-oidc", "pat") })
+  .map((e) => ({
+    ...environmentBase(e, "aws", "https://dbc-fuzz.cloud.databricks.com"),
+    stateBackend: e.withBackend ? { type: "s3", bucket: "acme-terraform-state", region: e.region } : { type: "local" },
+  }));
 
 const azureEnvironment = fc
   .record({
@@ -125,6 +129,7 @@ const azureEnvironment = fc
     region: fc.constantFrom(...AZURE_LOCATIONS),
     cluster: cluster(AZURE_NODES),
     storage: storage("azure"),
+    authType: fc.constantFrom(...AZURE_AD_AUTH_TYPES),
     azure: fc.record(
       {
         resourceGroupName: fc.stringMatching(/^rg-[a-z0-9-]{1,20}[a-z0-9]$/),
@@ -138,7 +143,9 @@ const azureEnvironment = fc
   .map((e) => ({
     ...environmentBase(e, "azure", "https://adb-1234567890123456.7.azuredatabricks.net"),
     azure: e.azure,
-    ...(e.withBackend ? { stateBackend: { type: "azurerm", resourceGroupName: "rg-tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" } } : {}),
+    stateBackend: e.withBackend
+      ? { type: "azurerm", resourceGroupName: "rg-tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" }
+      : { type: "local" },
   }));
 
 function environmentBase(e: any, cloud: "aws" | "azure", host: string): Record<string, unknown> {
@@ -148,7 +155,14 @@ function environmentBase(e: any, cloud: "aws" | "azure", host: string): Record<s
     region: e.region,
     prefix: e.prefix,
     mode: e.mode,
-    databricks: withoutUndefined({ host, runAsServicePrincipal: e.runAs, deployRoot: e.deployRoot, ...(e.groups ?? {}) }),
+    databricks: withoutUndefined({
+      host,
+      authType: e.authType,
+      // Production requires a run-as service principal; development may run as the deployer.
+      runAsServicePrincipal: e.mode === "production" || e.withRunAs ? e.runAs : undefined,
+      deployRoot: e.deployRoot,
+      ...(e.groups ?? {}),
+    }),
     catalog: e.catalog,
     notifications: e.notifications,
     schedules: e.schedules,
@@ -271,7 +285,7 @@ test("regressions found by fuzzing stay fixed", () => {
   expect(synthesizeOrReject({ environments: [{ ...aws, storage: { ...aws.storage, privateNetworkOnly: true } }] })).toBe("rejected");
   // A prefix with "--" gave a Key Vault name the SecretsKeyVault construct throws on; validation now refuses it.
   const azure = fc.sample(azureEnvironment, { numRuns: 1, seed: 1 })[0] as Record<string, any>;
-  const vaultEnv = { ...azure, name: "dev", prefix: "a--b", azure: { resourceGroupName: "rg-x", keyVaultSecretScope: true } };
+  const vaultEnv = { ...azure, name: "dev", prefix: "a--b", storage: { ...azure.storage, privateNetworkOnly: false }, azure: { resourceGroupName: "rg-x", keyVaultSecretScope: true } };
   expect(synthesizeOrReject({ environments: [vaultEnv] })).toBe("rejected");
   expect(synthesizeOrReject({ environments: [{ ...vaultEnv, prefix: "a-b" }] })).toBe("synthesized");
 });

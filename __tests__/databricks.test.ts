@@ -33,6 +33,10 @@ function resource(json: TerraformJson, type: string, prefix: string): { id: stri
   return { id: matches[0][0], props: matches[0][1] };
 }
 const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
+/** The deploy root as the stacks reference it: the owned databricks_directory's path. */
+const rootOf = (json: TerraformJson) => ref("databricks_directory", onlyResource(json, "databricks_directory").id, "path");
+/** A stand-in for the managed-storage external location a landing zone provides. */
+const MANAGED = { url: "s3://bucket/managed/", location: { fqn: "databricks_external_location.managed" } };
 const extractJob = (json: TerraformJson) => resource(json, "databricks_job", "pipeline_extract-job_");
 const loadJob = (json: TerraformJson) => resource(json, "databricks_job", "pipeline_load-job_");
 const policyOf = (json: TerraformJson) => onlyResource(json, "databricks_cluster_policy");
@@ -245,7 +249,7 @@ describe("uploaded code", () => {
       const notebook = resource(prod, "databricks_notebook", `pipeline_code_${name}_`);
       expect(notebook.props).toEqual(
         expect.objectContaining({
-          path: `/Shared/members-pipeline/prod/${name}`,
+          path: `${rootOf(prod)}/${name}`,
           language: "PYTHON",
           // A stack-relative asset path (content-hashed), never the synthesizing machine's absolute path.
           source: expect.stringMatching(new RegExp(`^assets/[^/]+/[0-9A-F]+/${name}\\.py$`)),
@@ -270,7 +274,7 @@ describe("uploaded code", () => {
     const pkg = path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline");
     const modules = readdirSync(pkg).filter((f) => f.endsWith(".py")).sort();
     const files = Object.values(resourcesOf(azure, "databricks_workspace_file"));
-    expect(files.map((f) => f.path).sort()).toEqual(modules.map((m) => `/Shared/members-pipeline/azure-dev/members_pipeline/${m}`).sort());
+    expect(files.map((f) => f.path).sort()).toEqual(modules.map((m) => `${rootOf(azure)}/members_pipeline/${m}`).sort());
     expect(files.map((f) => path.basename(f.source)).sort()).toEqual([...modules].sort());
     for (const f of files) expect(f.source).toMatch(/^assets\//);
   });
@@ -281,7 +285,7 @@ describe("uploaded code", () => {
       cpSync(DEFAULT_NOTEBOOKS_DIR, dir, { recursive: true, filter: (src) => !src.includes("__pycache__") });
       const synth = () => {
         const stack = new TerraformStack(Testing.app(), "t");
-        new MembersPipeline(stack, "pipeline", { environment: envOf("dev"), landingUrl: "s3://bucket/landing/", notebooksDir: dir });
+        new MembersPipeline(stack, "pipeline", { environment: envOf("dev"), landingUrl: "s3://bucket/landing/", managedStorage: MANAGED, notebooksDir: dir });
         return JSON.parse(Testing.synth(stack)) as TerraformJson;
       };
       const before = synth();
@@ -299,6 +303,52 @@ describe("uploaded code", () => {
   });
 });
 
+describe("deployed code lives in a folder the stack owns", () => {
+  test("default root: the deployer's home, Asset Bundles style; platform group CAN_MANAGE, job principal CAN_READ, nobody else", () => {
+    const [[userId]] = Object.entries(prod.data!.databricks_current_user);
+    const dir = onlyResource(prod, "databricks_directory");
+    expect(dir.props.path).toBe(`\${data.databricks_current_user.${userId}.home}/.bundle/members-pipeline/prod`);
+    const permissions = resource(prod, "databricks_permissions", "pipeline_code_root-permissions_").props;
+    expect(permissions.directory_path).toBe(ref("databricks_directory", dir.id, "path"));
+    expect(permissions.access_control).toEqual([
+      { group_name: "members-platform", permission_level: "CAN_MANAGE" },
+      { service_principal_name: envOf("prod").databricks.runAsServicePrincipal, permission_level: "CAN_READ" },
+    ]);
+    // dev runs as the platform group itself: one entry.
+    expect(resource(dev, "databricks_permissions", "pipeline_code_root-permissions_").props.access_control).toEqual([
+      { group_name: "members-platform", permission_level: "CAN_MANAGE" },
+    ]);
+  });
+
+  test("an explicit deploy root is used as given", () => {
+    const env = shipped.environments.find((e) => e.name === "dev")!;
+    const json = synthAll({ environments: [{ ...env, databricks: { ...env.databricks, deployRoot: "/Workspace/Deployments/members/dev" } }] }).stacks["members-dev"];
+    expect(onlyResource(json, "databricks_directory").props.path).toBe("/Workspace/Deployments/members/dev");
+    expect(json.data?.databricks_current_user).toBeUndefined();
+  });
+
+  test("the member-data generator is uploaded to development environments only", () => {
+    const names = (json: TerraformJson) => Object.values(resourcesOf(json, "databricks_notebook")).map((n: any) => path.basename(n.path)).sort();
+    expect(names(dev)).toEqual(["extract_members", "generate_member_data", "load_members"]);
+    expect(names(prod)).toEqual(["extract_members", "load_members"]);
+    expect(names(stacks["members-staging"])).toEqual(["extract_members", "load_members"]);
+  });
+
+  test("the load job gets the PII reader group and the data guards from the configuration", () => {
+    const params = paramsOf(loadJob(prod).props);
+    expect(params).toEqual(
+      expect.objectContaining({
+        pii_reader_group: "members-pii-readers",
+        max_deleted_share: "0.05",
+        max_quarantined_share: "0.01",
+        accept_mass_change: "false",
+        pii_retention_days: "30",
+        history_retention_days: "7",
+      }),
+    );
+  });
+});
+
 describe("catalog and grants", () => {
   test("created catalog and schema get authoritative least-privilege grants for the job principal", () => {
     const catalog = onlyResource(prod, "databricks_catalog");
@@ -306,13 +356,18 @@ describe("catalog and grants", () => {
     expect(catalog.props.name).toBe("members");
     expect(schema.props).toEqual(expect.objectContaining({ name: "members", catalog_name: ref("databricks_catalog", catalog.id, "name") }));
     const sp = envOf("prod").databricks.runAsServicePrincipal;
+    // Readers (configured groups plus the PII reader group) can query; nothing else is granted.
+    const readers = ["members-analysts", "members-pii-readers"];
     expect(resource(prod, "databricks_grants", "pipeline_catalog_catalog-grants_").props).toEqual({
       catalog: ref("databricks_catalog", catalog.id, "name"),
-      grant: [{ principal: sp, privileges: ["USE_CATALOG"] }],
+      grant: [{ principal: sp, privileges: ["USE_CATALOG"] }, ...readers.map((principal) => ({ principal, privileges: ["USE_CATALOG"] }))],
     });
     const schemaGrants = resource(prod, "databricks_grants", "pipeline_catalog_schema-grants_").props;
     expect(schemaGrants.schema).toBe(`${ref("databricks_catalog", catalog.id, "name")}.${ref("databricks_schema", schema.id, "name")}`);
-    expect(schemaGrants.grant).toEqual([{ principal: sp, privileges: ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT"] }]);
+    expect(schemaGrants.grant).toEqual([
+      { principal: sp, privileges: ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT"] },
+      ...readers.map((principal) => ({ principal, privileges: ["USE_SCHEMA", "SELECT"] })),
+    ]);
     expect(resourcesOf(prod, "databricks_grant")).toEqual({});
   });
 
@@ -405,7 +460,7 @@ describe("extract job", () => {
 describe("load job", () => {
   test("AWS: a file-arrival trigger on the landing URL, which ends with / and lies in the external location", () => {
     const job = loadJob(prod).props;
-    const location = onlyResource(prod, "databricks_external_location").props;
+    const location = resource(prod, "databricks_external_location", "landing_unity-catalog_landing_location_").props;
     expect(job.trigger).toEqual({
       pause_status: "UNPAUSED",
       file_arrival: { url: location.url, min_time_between_triggers_seconds: 300, wait_after_last_change_seconds: 120 },
@@ -418,7 +473,7 @@ describe("load job", () => {
 
   test.each(["members-prod", "members-azure-dev"])("%s: both jobs are created after the external location exists", (name) => {
     const json = stacks[name];
-    const location = onlyResource(json, "databricks_external_location");
+    const location = resource(json, "databricks_external_location", "landing_unity-catalog_landing_location_");
     for (const job of [extractJob(json), loadJob(json)]) {
       expect(job.props.depends_on).toContain(`databricks_external_location.${location.id}`);
       expect(paramsOf(job.props).landing_path).toBe(location.props.url);
@@ -488,7 +543,7 @@ describe("job permissions and outputs", () => {
     expect(out.load_job_url.value).toBe(ref("databricks_job", load, "url"));
     expect(out.secret_scope.value).toBe(ref("databricks_secret_scope", onlyResource(prod, "databricks_secret_scope").id, "name"));
     expect(out.extract_notebook_path.value).toBe(ref("databricks_notebook", resource(prod, "databricks_notebook", "pipeline_code_extract_members_").id, "path"));
-    expect(out.deploy_root.value).toBe("/Shared/members-pipeline/prod");
+    expect(out.deploy_root.value).toBe(rootOf(prod));
   });
 });
 
@@ -497,6 +552,7 @@ describe("bad input fails early with got/expected", () => {
     new MembersPipeline(new TerraformStack(Testing.app(), "t"), "pipeline", {
       environment: envOf("dev"),
       landingUrl: "s3://bucket/landing/",
+      managedStorage: MANAGED,
       ...props,
     });
 
@@ -514,7 +570,7 @@ describe("bad input fails early with got/expected", () => {
     const stack = new TerraformStack(Testing.app(), "t");
     const bucket = new TerraformVariable(stack, "bucket", { type: "string" });
     expect(
-      () => new MembersPipeline(stack, "pipeline", { environment: envOf("dev"), landingUrl: `s3://${bucket.stringValue}/landing/` }),
+      () => new MembersPipeline(stack, "pipeline", { environment: envOf("dev"), landingUrl: `s3://${bucket.stringValue}/landing/`, managedStorage: MANAGED }),
     ).not.toThrow();
   });
 

@@ -10,7 +10,8 @@ import { App, Aspects, Testing, TerraformProvider, TerraformResource, type Terra
 import { config as shipped } from "../stacks/config/environments";
 import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
 import { buildApp } from "../stacks/app";
-import { blockingFindings, type Finding, PolicyPack, RULES, suppressPolicy } from "../stacks/policy";
+import { validateConfig } from "../stacks/config/validate";
+import { blockingFindings, type Finding, PolicyPack, policyOptionsFor, RULES, suppressPolicy } from "../stacks/policy";
 
 function shippedEnv(name: string): EnvironmentInput {
   const env = shipped.environments.find((e) => e.name === name);
@@ -36,16 +37,36 @@ function findingsOf(stack: TerraformStack): Finding[] {
   return packOf(stack).evaluate(stack);
 }
 
-function resourceOf(stack: TerraformStack, type: string): TerraformResource {
-  const found = stack.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource && c.terraformResourceType === type);
-  if (found.length === 0) throw new Error(`no ${type} in ${stack.node.id}`);
+/** The first resource of `type` (whose construct path contains `pathPart`, when given). */
+function resourceOf(stack: TerraformStack, type: string, pathPart = ""): TerraformResource {
+  const found = stack.node
+    .findAll()
+    .filter((c): c is TerraformResource => c instanceof TerraformResource && c.terraformResourceType === type && c.node.path.includes(pathPart));
+  if (found.length === 0) throw new Error(`no ${type} ${pathPart} in ${stack.node.id}`);
   return found[0];
 }
 
+/** The policy options MembersStack derives for a shipped environment. */
+function optionsOf(name: string) {
+  return policyOptionsFor(validateConfig({ environments: [shippedEnv(name)] })[0]);
+}
+
+/** Findings of a shipped stack evaluated by a pack with other options (a rule's environment-dependent side). */
+function findingsWith(stack: TerraformStack, options: ReturnType<typeof optionsOf>): Finding[] {
+  Testing.synth(stack);
+  return new PolicyPack(options).evaluate(stack);
+}
+
+function providerOf(stack: TerraformStack, type: string): TerraformProvider {
+  const provider = stack.node.findAll().find((c): c is TerraformProvider => c instanceof TerraformProvider && c.terraformResourceType === type);
+  if (!provider) throw new Error(`no provider ${type} in ${stack.node.id}`);
+  return provider;
+}
+
 /** Breaks one resource of a fresh shipped stack and returns what the pack reports. */
-function broken(envName: string, type: string, overrides: Record<string, unknown>, env?: Partial<EnvironmentInput>): { findings: Finding[]; address: string } {
+function broken(envName: string, type: string, overrides: Record<string, unknown>, env?: Partial<EnvironmentInput>, pathPart = ""): { findings: Finding[]; address: string } {
   const stack = stackOf({ ...shippedEnv(envName), ...env } as EnvironmentInput);
-  const resource = resourceOf(stack, type);
+  const resource = resourceOf(stack, type, pathPart);
   for (const [key, value] of Object.entries(overrides)) resource.addOverride(key, value);
   return { findings: findingsOf(stack), address: `${type}.${resource.friendlyUniqueId}` };
 }
@@ -125,7 +146,7 @@ describe("each rule fails on a broken resource", () => {
   test("MEM-NET-001: a bucket in a private environment needs a VPC condition (pack used directly)", () => {
     const stack = stackOf(shippedEnv("dev"));
     Testing.synth(stack);
-    const pack = new PolicyPack({ landingPrefix: "landing", privateNetworkOnly: true, requiredTags: [], developmentMode: false });
+    const pack = new PolicyPack({ ...optionsOf("dev"), privateNetworkOnly: true, requiredTags: [] });
     expect(pack.evaluate(stack).filter((f) => f.ruleId === "MEM-NET-001").map((f) => f.address)[0]).toMatch(/^aws_s3_bucket\./);
   });
 
@@ -233,6 +254,120 @@ describe("each rule fails on a broken resource", () => {
   test("every rule has a failing case above", () => {
     const source = fs.readFileSync(__filename, "utf8");
     for (const rule of RULES) expect(source).toContain(`"${rule.id}"`);
+  });
+});
+
+
+describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the old way of writing a stack", () => {
+  const ids = (findings: Finding[]) => findings.map((f) => f.ruleId);
+
+  test("MEM-DEP-001: local state without the explicit opt-in", () => {
+    const stack = stackOf({ ...shippedEnv("dev"), stateBackend: { type: "local" } } as EnvironmentInput);
+    expect(ids(findingsOf(stack))).not.toContain("MEM-DEP-001"); // opted in: a hand deploy
+    expect(findingsWith(stack, { ...optionsOf("dev"), localStateOptIn: false }).find((f) => f.ruleId === "MEM-DEP-001")?.message).toMatch(/expected s3 or azurerm/);
+  });
+
+  test("MEM-DEP-002: Databricks provider without auth_type", () => {
+    const stack = stackOf(shippedEnv("azure-dev"));
+    providerOf(stack, "databricks").addOverride("auth_type", undefined);
+    expect(findingsOf(stack).find((f) => f.ruleId === "MEM-DEP-002")?.address).toBe("provider.databricks");
+  });
+
+  test("MEM-DEP-003: created catalog without a storage root, or one outside the stack's locations", () => {
+    expectViolation(broken("prod", "databricks_catalog", { storage_root: undefined }), "MEM-DEP-003", /storage_root is undefined/);
+    expectViolation(broken("azure-dev", "databricks_catalog", { storage_root: "abfss://other@elsewhere.dfs.core.windows.net/x/" }), "MEM-DEP-003");
+  });
+
+  test("MEM-DEP-004: an external location inside another", () => {
+    const r = broken("dev", "databricks_external_location", { url: "s3://${aws_s3_bucket.landing_storage_bucket_2664DE92.bucket}/landing/tables/" }, undefined, "managed");
+    expect(r.findings.filter((f) => f.ruleId === "MEM-DEP-004").map((f) => f.message)[0]).toMatch(/overlaps/);
+  });
+
+  test("MEM-DEP-005: a lifecycle rule that would expire the managed tables (both clouds)", () => {
+    expectViolation(broken("prod", "aws_s3_bucket_lifecycle_configuration", { "rule.0.filter.0.prefix": "" }), "MEM-DEP-005", /landing-expiry[\s\S]*managed/);
+    expectViolation(broken("prod", "aws_s3_bucket_lifecycle_configuration", { "rule.0.filter.0.prefix": "managed/" }), "MEM-DEP-005");
+    expectViolation(broken("azure-dev", "azurerm_storage_management_policy", { "rule.0.filters.prefix_match": ["landing/"] }), "MEM-DEP-005");
+    expectViolation(broken("azure-dev", "azurerm_storage_management_policy", { "rule.0.filters.prefix_match": undefined }), "MEM-DEP-005");
+  });
+
+  test("MEM-DEP-006: azurerm reaching the storage data plane", () => {
+    const stack = stackOf(shippedEnv("azure-dev"));
+    providerOf(stack, "azurerm").addOverride("features.0.storage", undefined);
+    expect(findingsOf(stack).find((f) => f.ruleId === "MEM-DEP-006")?.address).toBe("provider.azurerm");
+  });
+
+  test("MEM-DEP-007: a default-deny firewall without the job clusters' subnets", () => {
+    expectViolation(broken("azure-dev", "azurerm_storage_account_network_rules", { virtual_network_subnet_ids: undefined }), "MEM-DEP-007", /403/);
+  });
+
+  test("MEM-DEP-008: code under /Shared, or outside an owned folder with permissions", () => {
+    expectViolation(broken("dev", "databricks_directory", { path: "/Shared/members-pipeline/dev" }), "MEM-DEP-008", /under \/Shared/);
+    expectViolation(broken("dev", "databricks_notebook", { path: "/Shared/members-pipeline/dev/extract_members" }), "MEM-DEP-008", /not inside a databricks_directory/);
+    const stack = stackOf(shippedEnv("dev"));
+    resourceOf(stack, "databricks_permissions", "root-permissions").addOverride("directory_path", "/Users/someone/else");
+    expect(findingsOf(stack).filter((f) => f.ruleId === "MEM-DEP-008").length).toBeGreaterThan(3);
+  });
+
+  test("MEM-DEP-009: a Key Vault-backed scope with a non-Azure AD login", () => {
+    const env = { ...shippedEnv("azure-dev"), azure: { ...shippedEnv("azure-dev").azure!, keyVaultSecretScope: true } } as EnvironmentInput;
+    expect(ids(findingsOf(stackOf(env)))).not.toContain("MEM-DEP-009");
+    const stack = stackOf(env);
+    providerOf(stack, "databricks").addOverride("auth_type", "oauth-m2m");
+    expect(findingsOf(stack).find((f) => f.ruleId === "MEM-DEP-009")?.message).toMatch(/AZURE_KEYVAULT with provider auth_type "oauth-m2m"/);
+  });
+
+  test("MEM-DEP-010: a Terraform version constraint admitting CLIs before 1.11", () => {
+    for (const constraint of [">= 1.5.0", undefined, "~> 1.10"]) {
+      const stack = stackOf(shippedEnv("dev"));
+      stack.addOverride("terraform.required_version", constraint);
+      expect(ids(findingsOf(stack))).toContain("MEM-DEP-010");
+    }
+    const ok = stackOf(shippedEnv("dev"));
+    ok.addOverride("terraform.required_version", "~> 1.11");
+    expect(ids(findingsOf(ok))).not.toContain("MEM-DEP-010");
+  });
+
+  test("MEM-DEP-011: file-event roles without file events", () => {
+    expectViolation(broken("azure-dev", "azurerm_role_assignment", { role_definition_name: "Storage Queue Data Contributor" }), "MEM-DEP-011");
+  });
+
+  test("MEM-DEP-012: a runtime too old to MERGE into the masked members table", () => {
+    expectViolation(broken("prod", "databricks_job", { "job_cluster.0.new_cluster.spark_version": "14.3.x-scala2.12" }), "MEM-DEP-012", /older than 16\.3/);
+    expectViolation(broken("prod", "databricks_cluster_policy", { definition: JSON.stringify({ spark_version: { type: "fixed", value: "15.4.x-scala2.12" } }) }), "MEM-DEP-012");
+  });
+
+  test("MEM-DEP-013: configured readers without grants (authoritative grants would revoke hand-made ones)", () => {
+    const r = broken("prod", "databricks_grants", { grant: undefined }, undefined, "schema-grants");
+    const messages = r.findings.filter((f) => f.ruleId === "MEM-DEP-013").map((f) => f.message);
+    expect(messages).toEqual([expect.stringMatching(/"members-analysts" lacks USE_SCHEMA, SELECT/), expect.stringMatching(/"members-pii-readers" lacks USE_SCHEMA, SELECT/)]);
+  });
+
+  test("MEM-DEP-014: production jobs without a run-as service principal, or with the generator deployed", () => {
+    expectViolation(broken("prod", "databricks_job", { run_as: undefined }), "MEM-DEP-014", /run_as/);
+    // dev (no run-as, generator deployed) judged as production: both findings.
+    const findings = findingsWith(stackOf(shippedEnv("dev")), { ...optionsOf("dev"), developmentMode: false }).filter((f) => f.ruleId === "MEM-DEP-014");
+    expect(findings.map((f) => f.address.split(".")[0]).sort()).toEqual(["databricks_job", "databricks_job", "databricks_notebook"]);
+  });
+
+  test("MEM-DEP-015: IAM propagation shorter than 60 s or not re-run when the trust policy changes", () => {
+    for (const override of [{ create_duration: "30s" }, { "triggers.trust": undefined }]) {
+      const hit = broken("prod", "time_sleep", override).findings.find((f) => f.ruleId === "MEM-DEP-015");
+      expect(hit?.address).toMatch(/^aws_iam_role\./);
+      expect(hit?.message).toMatch(/at least 60s whose triggers include the role's assume_role_policy/);
+    }
+  });
+
+  test("MEM-DEP-016: a lifecycle rule with an empty filter", () => {
+    expectViolation(broken("dev", "aws_s3_bucket_lifecycle_configuration", { "rule.2.filter.0.prefix": undefined }), "MEM-DEP-016", /empty filter/);
+  });
+
+  test("MEM-DAT-001: an unprotected stateful resource in a production stack; development is not asked", () => {
+    expectViolation(broken("prod", "aws_s3_bucket", { "lifecycle.prevent_destroy": false }), "MEM-DAT-001", /prevent_destroy/);
+    expectViolation(broken("prod", "aws_s3_bucket", { force_destroy: true }), "MEM-DAT-001", /force_destroy/);
+    expectViolation(broken("prod", "aws_kms_key", { deletion_window_in_days: 7 }), "MEM-DAT-001", /deletion_window_in_days/);
+    expectViolation(broken("prod", "databricks_schema", { lifecycle: undefined }), "MEM-DAT-001");
+    expectViolation(broken("azure-dev", "azurerm_storage_account", { lifecycle: undefined }, { protectStatefulResources: true }), "MEM-DAT-001");
+    expect(ids(broken("dev", "aws_s3_bucket", { force_destroy: true }).findings)).not.toContain("MEM-DAT-001");
   });
 });
 

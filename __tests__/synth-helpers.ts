@@ -39,3 +39,10 @@ export function onlyResource(json: TerraformJson, type: string): { id: string; p
   const [[id, props]] = entries;
   return { id, props };
 }
+
+/** The external location over the landing folder (a stack that creates its catalog also has a managed one). */
+export function landingLocationOf(json: TerraformJson): { id: string; props: Record<string, any> } {
+  const entries = Object.entries(resourcesOf(json, "databricks_external_location")).filter(([id]) => id.startsWith("landing_unity-catalog_landing_location_"));
+  if (entries.length !== 1) throw new Error(`expected one landing external location, found ${entries.length}`);
+  return { id: entries[0][0], props: entries[0][1] };
+}

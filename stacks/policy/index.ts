@@ -4,10 +4,16 @@ export { type PolicyOptions, type PolicyRule, RULES, type Severity } from "./rul
 import type { EnvironmentConfig } from "../config/schema";
 import { standardTags } from "../common/tags";
 import { PolicyPack } from "./pack";
+import type { PolicyOptions } from "./rules";
 
 /** The pack configured for one validated environment, as MembersStack applies it. */
 export function policyPackFor(env: EnvironmentConfig): PolicyPack {
-  return new PolicyPack({
+  return new PolicyPack(policyOptionsFor(env));
+}
+
+/** What the rules need to know about one validated environment. */
+export function policyOptionsFor(env: EnvironmentConfig): PolicyOptions {
+  return {
     landingPrefix: env.storage.landingPrefix,
     managedPrefix: env.storage.managedPrefix,
     privateNetworkOnly: env.storage.privateNetworkOnly,
@@ -16,5 +22,5 @@ export function policyPackFor(env: EnvironmentConfig): PolicyPack {
     localStateOptIn: env.stateBackend.type === "local",
     protectStatefulResources: env.protectStatefulResources,
     tableReaders: env.tableReaders,
-  });
+  };
 }
