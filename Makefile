@@ -12,7 +12,7 @@ include mk/bench.mk
 include mk/plan-guard.mk
 include mk/tf-validate.mk
 
-.PHONY: help synth test node-test typecheck jest lint-workflows diagrams cost clean
+.PHONY: help synth test node-test typecheck jest lint-workflows diagrams cost clean address-contract
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,3 +60,6 @@ test: node-test lint-workflows policy-check tf-validate-fixture py-test ## Every
 
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
+
+address-contract: $(NODE_STAMP) ## Rewrite __tests__/protected-addresses.json after a reviewed rename/move (README "Changing things safely")
+	node --require ts-node/register/transpile-only tools/address-contract/main.ts

@@ -47,6 +47,7 @@ export interface LandingBucketProps {
 export class LandingBucket extends Construct {
   readonly bucket: S3Bucket;
   readonly key: KmsKey;
+  readonly keyAlias: KmsAlias;
 
   constructor(scope: Construct, id: string, props: LandingBucketProps) {
     super(scope, id);
@@ -62,7 +63,7 @@ export class LandingBucket extends Construct {
         enableKeyRotation: true,
       }),
     );
-    protect(new KmsAlias(this, "key-alias", { name: `alias/${props.bucketName}`, targetKeyId: this.key.keyId }));
+    this.keyAlias = protect(new KmsAlias(this, "key-alias", { name: `alias/${props.bucketName}`, targetKeyId: this.key.keyId }));
 
     this.bucket = protect(new S3Bucket(this, "bucket", { bucket: props.bucketName }));
 

@@ -1,0 +1,83 @@
+/**
+ * The address contract (tools/address-contract): the shipped stacks' stateful resources keep their Terraform
+ * addresses and identities, as committed in protected-addresses.json. A renamed construct or a changed naming input
+ * fails with a message saying what would be replaced and how to move instead; a rename with a move passes.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Testing, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { LandingBucket } from "../stacks/aws/landing-bucket";
+import { config as shipped } from "../stacks/config/environments";
+import { type AddressContract, contractProblems, type StackJson, stackContract } from "../tools/address-contract/contract";
+import { synthAll } from "./synth-helpers";
+
+const CONTRACT: AddressContract = JSON.parse(readFileSync(path.join(__dirname, "protected-addresses.json"), "utf8"));
+
+test("every shipped stack keeps the addresses and identities of its stateful resources", () => {
+  const problems = contractProblems(CONTRACT, synthAll().stacks as Record<string, StackJson>);
+  // On failure the messages say which resource would be replaced and how to move it instead.
+  expect(problems).toEqual([]);
+});
+
+test("the contract covers both clouds and every stateful kind of resource", () => {
+  const types = new Set(Object.values(CONTRACT).flatMap((c) => Object.keys(c).map((a) => a.split(".")[0])));
+  expect([...types].sort()).toEqual([
+    "aws_kms_alias", "aws_kms_key", "aws_s3_bucket", "azurerm_resource_group", "azurerm_storage_account", "azurerm_storage_container",
+    "databricks_catalog", "databricks_external_location", "databricks_schema", "databricks_storage_credential",
+  ]);
+});
+
+test("a changed naming input (the prefix) is a replacement, reported with the old and new name", () => {
+  const prod = shipped.environments.find((e) => e.name === "prod")!;
+  const { stacks } = synthAll({ environments: [{ ...prod, prefix: "acme-mbrs" }] });
+  const problems = contractProblems({ "members-prod": CONTRACT["members-prod"] }, stacks as Record<string, StackJson>);
+  expect(problems).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^members-prod: aws_s3_bucket\.\S+ changes bucket=acme-members-prod-landing to bucket=acme-mbrs-prod-landing: the provider replaces/),
+    ]),
+  );
+});
+
+describe("renaming a construct", () => {
+  /** A stack with one landing bucket under construct id `id`; `moves` maps old addresses onto the new resources. */
+  function bucketStack(id: string, moveFrom?: StackContract): StackJson {
+    const stack = new TerraformStack(Testing.app(), "members-test");
+    new AwsProvider(stack, "aws", { region: "eu-west-1" });
+    const landing = new LandingBucket(stack, id, { bucketName: "acme-members-test-landing", landingPrefix: "landing", retentionDays: 14 });
+    if (moveFrom) {
+      const byType = (type: string) => Object.keys(moveFrom).find((a) => a.startsWith(`${type}.`))!;
+      landing.bucket.moveFromId(byType("aws_s3_bucket"));
+      landing.key.moveFromId(byType("aws_kms_key"));
+      landing.keyAlias.moveFromId(byType("aws_kms_alias"));
+    }
+    return JSON.parse(Testing.synth(stack));
+  }
+  type StackContract = AddressContract[string];
+
+  const before = stackContract(bucketStack("storage"));
+  const contract: AddressContract = { "members-test": before };
+
+  test("without a move, the contract fails naming the resource that would be replaced and how to move it", () => {
+    const problems = contractProblems(contract, { "members-test": bucketStack("landing-storage") });
+    const bucket = Object.keys(before).find((a) => a.startsWith("aws_s3_bucket."))!;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(`members-test: ${bucket} (bucket=acme-members-test-landing) is no longer synthesized, so Terraform would destroy it and create aws_s3_bucket.landing-storage_bucket_`),
+        expect.stringContaining(`resource.moveFromId("${bucket}")`),
+      ]),
+    );
+  });
+
+  test("with a move, the JSON carries Terraform moved blocks and the contract passes", () => {
+    const renamed = bucketStack("landing-storage", before);
+    const after = stackContract(renamed);
+    expect(renamed.moved).toEqual(
+      expect.arrayContaining(
+        Object.keys(before).map((from) => ({ from, to: Object.keys(after).find((a) => a.split(".")[0] === from.split(".")[0]) })),
+      ),
+    );
+    expect(renamed.moved).toHaveLength(3);
+    expect(contractProblems(contract, { "members-test": renamed })).toEqual([]);
+  });
+});
