@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -41,16 +42,32 @@ def load_skips() -> dict[str, str]:
     return skips
 
 
+def scannable_copy(stack_dir: Path, into: Path) -> Path:
+    """The stack's cdk.tf.json without `terraform.required_version`, in a folder named like the stack.
+
+    checkov 3.3.30's terraform_json parser fails on that string ("this method receives only dicts"), reports a parsing
+    error and runs no check at all; no check reads the terraform block, so dropping it changes no result.
+    """
+    stack = json.loads((stack_dir / "cdk.tf.json").read_text())
+    stack.get("terraform", {}).pop("required_version", None)
+    copy = into / stack_dir.name
+    copy.mkdir(parents=True)
+    (copy / "cdk.tf.json").write_text(json.dumps(stack))
+    return copy
+
+
 def run_checkov(stack_dir: Path) -> dict:
     checkov = Path(sys.executable).with_name("checkov")
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_NO_OUTPUT_COLOR": "1", "LOG_LEVEL": "WARNING"}
-    proc = subprocess.run(
-        [str(checkov), "-d", str(stack_dir), "--framework", "terraform_json", "--skip-download", "-o", "json", "--compact"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
+        proc = subprocess.run(
+            [str(checkov), "-d", str(scannable_copy(stack_dir, Path(tmp))), "--framework", "terraform_json",
+             "--skip-download", "-o", "json", "--compact"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
