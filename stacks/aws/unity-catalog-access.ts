@@ -9,6 +9,7 @@ import { DataDatabricksAwsUnityCatalogAssumeRolePolicy } from "@cdktf/provider-d
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
 import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
+import { MIN_IAM_PROPAGATION_SECONDS } from "../policy/documented-limits";
 import { protect } from "../protection/protect";
 import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
 import { ManagedStorageLocation } from "../unity-catalog/managed-location";
@@ -41,8 +42,6 @@ export interface UnityCatalogS3AccessProps {
   readonly iamPropagationDelay?: string;
 }
 
-/** Databricks' documented wait for a new or changed IAM role; shorter delays make the first deploy flaky. */
-export const MIN_IAM_PROPAGATION_SECONDS = 60;
 
 /**
  * Unity Catalog's access to the landing prefix: an IAM role Databricks assumes, a storage credential that names it,

@@ -56,6 +56,9 @@ export const AZURE_AD_AUTH_TYPES = ["azure-client-secret", "github-oidc-azure", 
 export const DATABRICKS_AUTH_TYPES = ["oauth-m2m", "github-oidc", "databricks-cli", "pat", ...AZURE_AD_AUTH_TYPES] as const;
 export type DatabricksAuthType = (typeof DATABRICKS_AUTH_TYPES)[number];
 
+/** Workspace folders under /Shared: every workspace user has CAN MANAGE there (Databricks workspace ACL docs). */
+export const SHARED_WORKSPACE_FOLDER = /^(\/Workspace)?\/Shared(\/|$)/;
+
 /** The placeholder application id an example config carries; never a real service principal. */
 const PLACEHOLDER_UUID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
 
@@ -308,7 +311,7 @@ export const environmentSchema = z
       piiReaderGroup: z.string().min(1).default("members-pii-readers"),
       /**
        * Workspace folder the code is deployed to, owned by the stack (databricks_directory + permissions). Default:
-       * the deployer's home, `<home>/.members-pipeline/<environment>`. Never under /Shared, where every user can
+       * the deployer's home, `<home>/.bundle/members-pipeline/<environment>`. Never under /Shared, where every user can
        * edit the code the jobs run with the MySQL secrets.
        */
       deployRoot: z.string().regex(/^\/[^\s]*[^/\s]$/, { error: "expected an absolute workspace path without a trailing slash" }).optional(),
@@ -436,7 +439,7 @@ export const environmentSchema = z
       }
       const root = env.databricks.deployRoot;
       if (root !== undefined) {
-        const shared = /^(\/Workspace)?\/Shared(\/|$)/.test(root);
+        const shared = SHARED_WORKSPACE_FOLDER.test(root);
         const owner = /^(?:\/Workspace)?\/Users\/([^/]+)/.exec(root)?.[1];
         if (shared || (owner !== undefined && owner !== sp)) {
           ctx.addIssue({

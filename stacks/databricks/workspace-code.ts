@@ -8,6 +8,7 @@ import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
 import { WorkspaceFile } from "@cdktf/provider-databricks/lib/workspace-file";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import { SHARED_WORKSPACE_FOLDER } from "../config/schema";
 import { accessControl, type Principal, requireLiteral } from "./principal";
 
 /** The repository's notebooks/ folder. */
@@ -68,7 +69,7 @@ export class PipelineCode extends Construct {
   constructor(scope: Construct, id: string, props: PipelineCodeProps) {
     super(scope, id);
     if (props.deployRoot !== undefined) {
-      requireLiteral("PipelineCode", "deployRoot", props.deployRoot, (p) => /^\/[^\s]*[^/\s]$/.test(p) && !/^(\/Workspace)?\/Shared(\/|$)/.test(p),
+      requireLiteral("PipelineCode", "deployRoot", props.deployRoot, (p) => /^\/[^\s]*[^/\s]$/.test(p) && !SHARED_WORKSPACE_FOLDER.test(p),
         "an absolute workspace path without a trailing slash, outside /Shared");
     }
     const dir = props.notebooksDir ?? DEFAULT_NOTEBOOKS_DIR;

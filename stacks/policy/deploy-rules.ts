@@ -3,18 +3,12 @@
  * providers' and Databricks' documentation rather than from a failed deploy. Each rule cites the behaviour it encodes
  * (README "Policy pack" lists them with their sources). All are errors: a stack that breaks one fails at synth.
  */
-import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES } from "../config/schema";
+import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES, SHARED_WORKSPACE_FOLDER } from "../config/schema";
+import { MIN_IAM_PROPAGATION_SECONDS, MIN_RUNTIME_FOR_MASKED_MERGE, MIN_TERRAFORM_VERSION } from "./documented-limits";
 import { asList, isTrue, jobClusters, type PolicyRule, referencedId, resources, type TerraformJson, type Violation } from "./rules";
 
-/** Oldest Terraform CLI the stacks accept: S3-native state locking (use_lockfile) is GA from 1.11. */
-export const MIN_TERRAFORM_VERSION = [1, 11] as const;
-/** Databricks documents MERGE into tables with column masks from dedicated compute from Runtime 16.3 on. */
-export const MIN_RUNTIME_FOR_MASKED_MERGE = [16, 3] as const;
-/** Databricks' guidance for a new or changed IAM role before Unity Catalog can assume it. */
-export const MIN_IAM_PROPAGATION_SECONDS = 60;
 /** Azure roles only managed file events use; granted without them, they are standing privileges nobody needs. */
 const FILE_EVENT_ROLES = ["Storage Queue Data Contributor", "EventGrid EventSubscription Contributor", "Storage Account Contributor"];
-const SHARED_FOLDER = /^(\/Workspace)?\/Shared(\/|$)/;
 
 function compareVersions(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -191,7 +185,7 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
       );
       const out: Violation[] = [];
       for (const [id, dir] of resources(tf, "databricks_directory")) {
-        if (typeof dir.path === "string" && SHARED_FOLDER.test(dir.path)) out.push({ address: `databricks_directory.${id}`, message: `path ${JSON.stringify(dir.path)} is under /Shared, where every workspace user can manage objects` });
+        if (typeof dir.path === "string" && SHARED_WORKSPACE_FOLDER.test(dir.path)) out.push({ address: `databricks_directory.${id}`, message: `path ${JSON.stringify(dir.path)} is under /Shared, where every workspace user can manage objects` });
       }
       for (const type of ["databricks_notebook", "databricks_workspace_file"]) {
         for (const [id, object] of resources(tf, type)) {
