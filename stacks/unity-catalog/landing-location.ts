@@ -29,20 +29,34 @@ export interface LandingZone {
   readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
 }
 
-export interface LandingLocationProps {
+/** What every external location of the stack is made of (landing and managed storage). */
+export interface StorageLocationProps {
   /** Name of the external location in Unity Catalog. */
   readonly name: string;
-  /** Landing URL (`s3://bucket/prefix/` or `abfss://container@account.dfs.core.windows.net/prefix/`). */
+  /** Folder URL (`s3://bucket/prefix/` or `abfss://container@account.dfs.core.windows.net/prefix/`); ends with `/`. */
   readonly url: string;
   /** Storage credential the location uses. */
   readonly credentialName: string;
-  /** Principal (group name or service principal application id) granted READ FILES and WRITE FILES. */
-  readonly grantee: string;
   /**
    * Resources that must exist before Unity Catalog validates the location (the cloud identity's permissions).
    * @default none
    */
   readonly dependsOn?: ITerraformDependable[];
+}
+
+/** The protected `databricks_external_location` both location constructs create; the URL must end with "/". */
+export function protectedExternalLocation(scope: Construct, props: StorageLocationProps, comment: string): ExternalLocation {
+  // A file-arrival trigger and a UC location must both end with "/"; tokens are checked at the call site.
+  if (!Token.isUnresolved(props.url) && !props.url.endsWith("/")) {
+    throw new Error(`${scope.constructor.name} ${scope.node.id}: url got "${props.url}", expected a URL ending with "/"`);
+  }
+  const { name, url, credentialName, dependsOn } = props;
+  return protect(new ExternalLocation(scope, "location", { name, url, credentialName, comment, dependsOn }));
+}
+
+export interface LandingLocationProps extends StorageLocationProps {
+  /** Principal (group name or service principal application id) granted READ FILES and WRITE FILES. */
+  readonly grantee: string;
 }
 
 /**
@@ -56,19 +70,7 @@ export class LandingLocation extends Construct {
 
   constructor(scope: Construct, id: string, props: LandingLocationProps) {
     super(scope, id);
-    // A file-arrival trigger and a UC location must both end with "/"; tokens are checked at the call site.
-    if (!Token.isUnresolved(props.url) && !props.url.endsWith("/")) {
-      throw new Error(`LandingLocation ${id}: url got "${props.url}", expected a URL ending with "/"`);
-    }
-    this.externalLocation = protect(
-      new ExternalLocation(this, "location", {
-        name: props.name,
-        url: props.url,
-        credentialName: props.credentialName,
-        comment: "Landing zone of the members pipeline (Parquet batches written by the extract job)",
-        dependsOn: props.dependsOn,
-      }),
-    );
+    this.externalLocation = protectedExternalLocation(this, props, "Landing zone of the members pipeline (Parquet batches written by the extract job)");
     this.grants = new Grants(this, "grants", {
       externalLocation: this.externalLocation.id,
       grant: [{ principal: props.grantee, privileges: [...LANDING_PRIVILEGES] }],
