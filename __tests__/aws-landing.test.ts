@@ -128,7 +128,7 @@ describe("landing bucket", () => {
       Testing.synthScope((scope) => {
         new LandingBucket(scope, "landing", { bucketName: "b", landingPrefix: "landing", retentionDays: 10, coolAfterDays: 10 });
       }),
-    ).toThrow('coolAfterDays got 10, expected fewer than retentionDays (10)');
+    ).toThrow('coolAfterDays: got 10, expected fewer than retentionDays (10)');
   });
 });
 
@@ -228,7 +228,7 @@ describe("storage credential, external location and grants", () => {
         const k = new KmsKey(scope, "k", {});
         new UnityCatalogS3Access(scope, "uc", { bucket: b, key: k, landingPrefix: "//", roleName: "r", name: "n", grantee: "g" });
       }),
-    ).toThrow('landingPrefix got "//", expected a folder name');
+    ).toThrow('landingPrefix: got "//", expected a folder name');
   });
 });
 

@@ -104,7 +104,7 @@ describe("ADLS Gen2 landing storage", () => {
           landingPrefix: "landing", retentionDays: 10,
         });
       }),
-    ).toThrow('accountName got "Not-Valid", expected 3-24 lower-case letters and digits');
+    ).toThrow('accountName: got "Not-Valid", expected 3-24 lower-case letters and digits');
   });
 });
 

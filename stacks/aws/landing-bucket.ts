@@ -13,6 +13,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
 import { protect } from "../protection/protect";
+import { invalidProp } from "../common/validation";
 
 export interface LandingBucketProps {
   /** Globally unique bucket name. */
@@ -52,9 +53,7 @@ export class LandingBucket extends Construct {
   constructor(scope: Construct, id: string, props: LandingBucketProps) {
     super(scope, id);
     if (props.coolAfterDays !== undefined && props.coolAfterDays >= props.retentionDays) {
-      throw new Error(
-        `LandingBucket ${id}: coolAfterDays got ${props.coolAfterDays}, expected fewer than retentionDays (${props.retentionDays})`,
-      );
+      invalidProp(`LandingBucket ${id}`, "coolAfterDays", props.coolAfterDays, `fewer than retentionDays (${props.retentionDays})`);
     }
 
     this.key = protect(

@@ -13,6 +13,7 @@ import { MIN_IAM_PROPAGATION_SECONDS } from "../policy/documented-limits";
 import { protect } from "../protection/protect";
 import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
 import { ManagedStorageLocation } from "../unity-catalog/managed-location";
+import { invalidProp } from "../common/validation";
 
 export interface UnityCatalogS3AccessProps {
   /** Bucket holding the landing zone. */
@@ -66,7 +67,7 @@ export class UnityCatalogS3Access extends Construct {
     const prefix = landingFolder(`UnityCatalogS3Access ${id}`, props.landingPrefix);
     const managed = props.managedPrefix === undefined ? undefined : landingFolder(`UnityCatalogS3Access ${id}`, props.managedPrefix);
     if (managed === prefix) {
-      throw new Error(`UnityCatalogS3Access ${id}: managedPrefix got "${props.managedPrefix}", expected a folder other than landingPrefix`);
+      invalidProp(`UnityCatalogS3Access ${id}`, "managedPrefix", props.managedPrefix, "a folder other than landingPrefix");
     }
     const folders = managed === undefined ? [prefix] : [prefix, managed];
 

@@ -6,6 +6,7 @@ import {
 } from "@cdktf/provider-azurerm/lib/storage-management-policy";
 import { Construct } from "constructs";
 import { protect } from "../protection/protect";
+import { invalidProp } from "../common/validation";
 
 export interface AdlsLandingStorageProps {
   /** Globally unique storage account name (3-24 lower-case letters and digits). */
@@ -51,12 +52,10 @@ export class AdlsLandingStorage extends Construct {
   constructor(scope: Construct, id: string, props: AdlsLandingStorageProps) {
     super(scope, id);
     if (!/^[a-z0-9]{3,24}$/.test(props.accountName)) {
-      throw new Error(`AdlsLandingStorage ${id}: accountName got "${props.accountName}", expected 3-24 lower-case letters and digits`);
+      invalidProp(`AdlsLandingStorage ${id}`, "accountName", props.accountName, "3-24 lower-case letters and digits");
     }
     if (props.coolAfterDays !== undefined && props.coolAfterDays >= props.retentionDays) {
-      throw new Error(
-        `AdlsLandingStorage ${id}: coolAfterDays got ${props.coolAfterDays}, expected fewer than retentionDays (${props.retentionDays})`,
-      );
+      invalidProp(`AdlsLandingStorage ${id}`, "coolAfterDays", props.coolAfterDays, `fewer than retentionDays (${props.retentionDays})`);
     }
     const softDeleteDays = props.softDeleteDays ?? 7;
 

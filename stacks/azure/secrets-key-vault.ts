@@ -4,6 +4,7 @@ import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { Construct } from "constructs";
 import { protect } from "../protection/protect";
+import { invalidProp } from "../common/validation";
 
 /**
  * Application (client) id of Microsoft's "AzureDatabricks" first-party application, the same in every tenant. A Key
@@ -42,7 +43,7 @@ export class SecretsKeyVault extends Construct {
   constructor(scope: Construct, id: string, props: SecretsKeyVaultProps) {
     super(scope, id);
     if (!/^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$/.test(props.name) || props.name.includes("--")) {
-      throw new Error(`SecretsKeyVault ${id}: name got "${props.name}", expected 3-24 letters, digits and single hyphens, starting with a letter`);
+      invalidProp(`SecretsKeyVault ${id}`, "name", props.name, "3-24 letters, digits and single hyphens, starting with a letter");
     }
     const client = new DataAzurermClientConfig(this, "client");
     this.vault = protect(new KeyVault(this, "vault", {

@@ -9,6 +9,7 @@ import { Construct } from "constructs";
 import { protect } from "../protection/protect";
 import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
 import { ManagedStorageLocation } from "../unity-catalog/managed-location";
+import { invalidProp } from "../common/validation";
 
 export interface UnityCatalogAdlsAccessProps {
   readonly account: StorageAccount;
@@ -69,7 +70,7 @@ export class UnityCatalogAdlsAccess extends Construct {
     const prefix = landingFolder(`UnityCatalogAdlsAccess ${id}`, props.landingPrefix);
     const managed = props.managedPrefix === undefined ? undefined : landingFolder(`UnityCatalogAdlsAccess ${id}`, props.managedPrefix);
     if (managed === prefix) {
-      throw new Error(`UnityCatalogAdlsAccess ${id}: managedPrefix got "${props.managedPrefix}", expected a folder other than landingPrefix`);
+      invalidProp(`UnityCatalogAdlsAccess ${id}`, "managedPrefix", props.managedPrefix, "a folder other than landingPrefix");
     }
 
     this.connector = new DatabricksAccessConnector(this, "connector", {

@@ -7,7 +7,8 @@ import { Schema } from "@cdktf/provider-databricks/lib/schema";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { protect } from "../protection/protect";
-import { type Principal, principalName, requireLiteral } from "./principal";
+import { invalidProp, requireLiteral } from "../common/validation";
+import { type Principal, principalName } from "./principal";
 
 /** What the job principal needs on the catalog: to see into it, nothing more. */
 export const CATALOG_PRIVILEGES = ["USE_CATALOG"] as const;
@@ -69,7 +70,7 @@ export class MembersCatalog extends Construct {
     requireLiteral("MembersCatalog", "catalogName", props.catalogName, (n) => IDENTIFIER.test(n), "a lower-case identifier");
     requireLiteral("MembersCatalog", "schemaName", props.schemaName, (n) => IDENTIFIER.test(n), "a lower-case identifier");
     if (props.createCatalog && props.managedStorage === undefined) {
-      throw new Error(`MembersCatalog ${id}: managedStorage got undefined, expected the storage root of the catalog it creates`);
+      invalidProp(`MembersCatalog ${id}`, "managedStorage", props.managedStorage, "the storage root of the catalog it creates");
     }
     const principal = principalName(props.jobPrincipal);
     const readers = [...new Set(props.readers ?? [])].filter((r) => r !== principal);

@@ -3,6 +3,7 @@ import type { JobJobClusterNewCluster } from "@cdktf/provider-databricks/lib/job
 import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
 import { Construct } from "constructs";
 import { accessControl, type Principal } from "./principal";
+import { requireProp } from "../common/validation";
 
 export type Cloud = "aws" | "azure";
 
@@ -104,13 +105,11 @@ export class JobClusterPolicy extends Construct {
 }
 
 function validate(p: JobClusterPolicyProps): void {
-  const fail = (prop: string, got: unknown, expected: string) => {
-    throw new Error(`JobClusterPolicy: ${prop}: got ${JSON.stringify(got)}, expected ${expected}`);
-  };
-  if (p.allowedNodeTypes.length === 0) fail("allowedNodeTypes", p.allowedNodeTypes, "at least one node type");
-  if (!p.allowedNodeTypes.includes(p.defaultNodeType)) fail("defaultNodeType", p.defaultNodeType, `one of ${p.allowedNodeTypes.join(", ")}`);
-  if (!Number.isInteger(p.minWorkers) || p.minWorkers < 0) fail("minWorkers", p.minWorkers, "an integer >= 0");
-  if (!Number.isInteger(p.maxWorkers) || p.maxWorkers < p.minWorkers) fail("maxWorkers", p.maxWorkers, `an integer >= minWorkers (${p.minWorkers})`);
+  const name = "JobClusterPolicy";
+  requireProp(name, "allowedNodeTypes", p.allowedNodeTypes, (t) => t.length > 0, "at least one node type");
+  requireProp(name, "defaultNodeType", p.defaultNodeType, (t) => p.allowedNodeTypes.includes(t), `one of ${p.allowedNodeTypes.join(", ")}`);
+  requireProp(name, "minWorkers", p.minWorkers, (n) => Number.isInteger(n) && n >= 0, "an integer >= 0");
+  requireProp(name, "maxWorkers", p.maxWorkers, (n) => Number.isInteger(n) && n >= p.minWorkers, `an integer >= minWorkers (${p.minWorkers})`);
 }
 
 function cloudAttributes(cloud: Cloud, spot: boolean): Pick<JobJobClusterNewCluster, "awsAttributes" | "azureAttributes"> {

@@ -3,6 +3,7 @@ import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { accessControl, type Principal } from "./principal";
+import { requireProp } from "../common/validation";
 
 /** Retries of a failed task: enough for a spot loss or a flaky connection, few enough to fail within the day. */
 export const TASK_MAX_RETRIES = 2;
@@ -150,10 +151,8 @@ function triggerConfig(trigger: JobTrigger): Pick<JobConfig, "schedule" | "trigg
 }
 
 function validate(p: PipelineJobProps): void {
-  const fail = (prop: string, got: unknown, expected: string) => {
-    throw new Error(`PipelineJob ${p.jobName}: ${prop}: got ${JSON.stringify(got)}, expected ${expected}`);
-  };
-  if (!Number.isInteger(p.taskTimeoutMinutes) || p.taskTimeoutMinutes < 1) fail("taskTimeoutMinutes", p.taskTimeoutMinutes, "a whole number of minutes >= 1");
-  if (p.failureEmails.length === 0) fail("failureEmails", p.failureEmails, "at least one address");
-  if (!/^[A-Za-z0-9_-]{1,100}$/.test(p.taskKey)) fail("taskKey", p.taskKey, "1-100 letters, digits, '_' or '-'");
+  const name = `PipelineJob ${p.jobName}`;
+  requireProp(name, "taskTimeoutMinutes", p.taskTimeoutMinutes, (n) => Number.isInteger(n) && n >= 1, "a whole number of minutes >= 1");
+  requireProp(name, "failureEmails", p.failureEmails, (e) => e.length > 0, "at least one address");
+  requireProp(name, "taskKey", p.taskKey, (k) => /^[A-Za-z0-9_-]{1,100}$/.test(k), "1-100 letters, digits, '_' or '-'");
 }

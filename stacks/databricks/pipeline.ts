@@ -6,7 +6,8 @@ import type { EnvironmentConfig } from "../config/schema";
 import { MembersCatalog } from "./catalog";
 import { type Cloud, JobClusterPolicy } from "./cluster-policy";
 import { type JobTrigger, PipelineJob } from "./jobs";
-import { jobPrincipalOf, requireLiteral } from "./principal";
+import { requireLiteral, requireProp } from "../common/validation";
+import { jobPrincipalOf } from "./principal";
 import { MysqlSecretScope } from "./secrets";
 import { PipelineCode } from "./workspace-code";
 
@@ -216,10 +217,7 @@ export class MembersPipeline extends Construct {
 function validate(props: MembersPipelineProps, partitionCount: number, fetchSize: number): void {
   requireLiteral("MembersPipeline", "landingUrl", props.landingUrl,
     (u) => /^(s3|abfss|gs):\/\/[^\s]+\/$/.test(u), 'an s3://, abfss:// or gs:// URL ending with "/"');
-  const fail = (prop: string, got: unknown, expected: string) => {
-    throw new Error(`MembersPipeline: ${prop}: got ${JSON.stringify(got)}, expected ${expected}`);
-  };
   // The same bounds the notebook's widget parser enforces, so a bad value fails at synth, not at 02:00.
-  if (!Number.isInteger(partitionCount) || partitionCount < 1 || partitionCount > 256) fail("extractPartitionCount", partitionCount, "an integer between 1 and 256");
-  if (!Number.isInteger(fetchSize) || fetchSize < 100 || fetchSize > 1_000_000) fail("extractFetchSize", fetchSize, "an integer between 100 and 1000000");
+  requireProp("MembersPipeline", "extractPartitionCount", partitionCount, (n) => Number.isInteger(n) && n >= 1 && n <= 256, "an integer between 1 and 256");
+  requireProp("MembersPipeline", "extractFetchSize", fetchSize, (n) => Number.isInteger(n) && n >= 100 && n <= 1_000_000, "an integer between 100 and 1000000");
 }

@@ -2,8 +2,6 @@
  * Who a Databricks ACL entry is for. Workspace ACLs (permissions, secret ACLs) name service principals by application
  * id and groups by display name, in different fields; Unity Catalog grants take either as a plain string.
  */
-import { Token } from "cdktf";
-
 export type Principal =
   | { readonly kind: "service_principal"; readonly applicationId: string }
   | { readonly kind: "group"; readonly name: string };
@@ -26,11 +24,4 @@ export function accessControl(principal: Principal, permissionLevel: string) {
   return principal.kind === "service_principal"
     ? { servicePrincipalName: principal.applicationId, permissionLevel }
     : { groupName: principal.name, permissionLevel };
-}
-
-/** Fails fast, in the team's "got X, expected Y" form, unless `value` is a Terraform token (checked at plan time). */
-export function requireLiteral(construct: string, prop: string, value: string, ok: (v: string) => boolean, expected: string): void {
-  if (!Token.isUnresolved(value) && !ok(value)) {
-    throw new Error(`${construct}: ${prop}: got ${JSON.stringify(value)}, expected ${expected}`);
-  }
 }

@@ -3,7 +3,8 @@ import { Secret } from "@cdktf/provider-databricks/lib/secret";
 import { SecretScope } from "@cdktf/provider-databricks/lib/secret-scope";
 import { TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { type Principal, principalName, requireLiteral } from "./principal";
+import { requireLiteral } from "../common/validation";
+import { type Principal, principalName } from "./principal";
 
 /** The keys the notebooks read (notebooks/members_pipeline/mysql.py SECRET_KEYS); each comes from TF_VAR_mysql_<key>. */
 export const MYSQL_SECRET_KEYS = ["host", "port", "database", "user", "password"] as const;

@@ -9,7 +9,8 @@ import { WorkspaceFile } from "@cdktf/provider-databricks/lib/workspace-file";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { SHARED_WORKSPACE_FOLDER } from "../config/schema";
-import { accessControl, type Principal, requireLiteral } from "./principal";
+import { invalidProp, requireLiteral } from "../common/validation";
+import { accessControl, type Principal } from "./principal";
 
 /** The repository's notebooks/ folder. */
 export const DEFAULT_NOTEBOOKS_DIR = path.resolve(__dirname, "..", "..", "notebooks");
@@ -120,20 +121,20 @@ export class PipelineCode extends Construct {
 /** The package's .py modules, sorted; no tests, caches or sub-folders (the package is flat). */
 export function packageModules(packageDir: string): string[] {
   if (!existsSync(packageDir) || !statSync(packageDir).isDirectory()) {
-    throw new Error(`PipelineCode: package folder: got ${JSON.stringify(packageDir)}, expected a folder holding ${PACKAGE}/*.py`);
+    invalidProp("PipelineCode", "package folder", packageDir, `a folder holding ${PACKAGE}/*.py`);
   }
   const files = readdirSync(packageDir)
     .filter((f) => f.endsWith(".py") && !/^test_|_test\.py$/.test(f) && statSync(path.join(packageDir, f)).isFile())
     .sort();
   if (!files.includes("__init__.py")) {
-    throw new Error(`PipelineCode: package folder: got ${JSON.stringify(packageDir)} without __init__.py, expected a Python package`);
+    invalidProp("PipelineCode", "package folder", packageDir, "a Python package (with __init__.py)");
   }
   return files;
 }
 
 function md5Of(file: string): string {
   if (!existsSync(file)) {
-    throw new Error(`PipelineCode: notebook source: got ${JSON.stringify(file)}, expected an existing file`);
+    invalidProp("PipelineCode", "notebook source", file, "an existing file");
   }
   return createHash("md5").update(readFileSync(file)).digest("hex");
 }

@@ -1,8 +1,9 @@
 import { ExternalLocation } from "@cdktf/provider-databricks/lib/external-location";
 import { Grants } from "@cdktf/provider-databricks/lib/grants";
-import { type ITerraformDependable, Token } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { protect } from "../protection/protect";
+import { invalidProp, requireLiteral } from "../common/validation";
 
 /** The only privileges the jobs need on the landing zone: list/read batches and write them. */
 export const LANDING_PRIVILEGES = ["READ_FILES", "WRITE_FILES"] as const;
@@ -14,7 +15,7 @@ export const LANDING_PRIVILEGES = ["READ_FILES", "WRITE_FILES"] as const;
 export function landingFolder(construct: string, landingPrefix: string): string {
   const folder = landingPrefix.replace(/^\/+|\/+$/g, "");
   if (folder.length === 0) {
-    throw new Error(`${construct}: landingPrefix got "${landingPrefix}", expected a folder name`);
+    invalidProp(construct, "landingPrefix", landingPrefix, "a folder name");
   }
   return folder;
 }
@@ -47,9 +48,7 @@ export interface StorageLocationProps {
 /** The protected `databricks_external_location` both location constructs create; the URL must end with "/". */
 export function protectedExternalLocation(scope: Construct, props: StorageLocationProps, comment: string): ExternalLocation {
   // A file-arrival trigger and a UC location must both end with "/"; tokens are checked at the call site.
-  if (!Token.isUnresolved(props.url) && !props.url.endsWith("/")) {
-    throw new Error(`${scope.constructor.name} ${scope.node.id}: url got "${props.url}", expected a URL ending with "/"`);
-  }
+  requireLiteral(`${scope.constructor.name} ${scope.node.id}`, "url", props.url, (u) => u.endsWith("/"), 'a URL ending with "/"');
   const { name, url, credentialName, dependsOn } = props;
   return protect(new ExternalLocation(scope, "location", { name, url, credentialName, comment, dependsOn }));
 }
