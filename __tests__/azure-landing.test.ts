@@ -84,7 +84,7 @@ describe("ADLS Gen2 landing storage", () => {
     const json = JSON.parse(
       Testing.synthScope((scope) => {
         new AdlsLandingStorage(scope, "s", {
-          accountName: "acct", resourceGroupName: "rg", location: "westeurope", containerName: "landing",
+          accountName: "acct", resourceGroupName: "rg", region: "westeurope", containerName: "landing",
           landingPrefix: "landing", retentionDays: 90, coolAfterDays: 30,
         });
       }),
@@ -100,7 +100,7 @@ describe("ADLS Gen2 landing storage", () => {
     expect(() =>
       Testing.synthScope((scope) => {
         new AdlsLandingStorage(scope, "s", {
-          accountName: "Not-Valid", resourceGroupName: "rg", location: "westeurope", containerName: "landing",
+          accountName: "Not-Valid", resourceGroupName: "rg", region: "westeurope", containerName: "landing",
           landingPrefix: "landing", retentionDays: 10,
         });
       }),

@@ -9,6 +9,7 @@ import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentConfig } from "../stacks/config/schema";
 import { validateConfig } from "../stacks/config/validate";
 import { MembersPipeline } from "../stacks/databricks/pipeline";
+import { pipelineSettings } from "../stacks/members-stack";
 import { DEFAULT_NOTEBOOKS_DIR } from "../stacks/databricks/workspace-code";
 import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
@@ -285,7 +286,7 @@ describe("uploaded code", () => {
       cpSync(DEFAULT_NOTEBOOKS_DIR, dir, { recursive: true, filter: (src) => !src.includes("__pycache__") });
       const synth = () => {
         const stack = new TerraformStack(Testing.app(), "t");
-        new MembersPipeline(stack, "pipeline", { environment: envOf("dev"), landingUrl: "s3://bucket/landing/", managedStorage: MANAGED, notebooksDir: dir });
+        new MembersPipeline(stack, "pipeline", { ...pipelineSettings(envOf("dev")), landingUrl: "s3://bucket/landing/", managedStorage: MANAGED, notebooksDir: dir });
         return JSON.parse(Testing.synth(stack)) as TerraformJson;
       };
       const before = synth();
@@ -550,7 +551,7 @@ describe("job permissions and outputs", () => {
 describe("bad input fails early with got/expected", () => {
   const build = (props: Partial<ConstructorParameters<typeof MembersPipeline>[2]>) => () =>
     new MembersPipeline(new TerraformStack(Testing.app(), "t"), "pipeline", {
-      environment: envOf("dev"),
+      ...pipelineSettings(envOf("dev")),
       landingUrl: "s3://bucket/landing/",
       managedStorage: MANAGED,
       ...props,
@@ -570,7 +571,7 @@ describe("bad input fails early with got/expected", () => {
     const stack = new TerraformStack(Testing.app(), "t");
     const bucket = new TerraformVariable(stack, "bucket", { type: "string" });
     expect(
-      () => new MembersPipeline(stack, "pipeline", { environment: envOf("dev"), landingUrl: `s3://${bucket.stringValue}/landing/`, managedStorage: MANAGED }),
+      () => new MembersPipeline(stack, "pipeline", { ...pipelineSettings(envOf("dev")), landingUrl: `s3://${bucket.stringValue}/landing/`, managedStorage: MANAGED }),
     ).not.toThrow();
   });
 

@@ -2,17 +2,10 @@ import { type App, Testing } from "cdktf";
 import { config as shipped } from "../stacks/config/environments";
 import type { AppConfigInput } from "../stacks/config/schema";
 import { buildApp } from "../stacks/app";
+import type { TerraformJson } from "../stacks/common/terraform-json";
 import type { MembersStack } from "../stacks/members-stack";
 
-/** Synthesized Terraform JSON of one stack, parsed. */
-export type TerraformJson = {
-  resource?: Record<string, Record<string, Record<string, any>>>;
-  data?: Record<string, Record<string, Record<string, any>>>;
-  provider?: Record<string, Record<string, any>[]>;
-  terraform?: Record<string, any>;
-  variable?: Record<string, Record<string, any>>;
-  output?: Record<string, Record<string, any>>;
-};
+export type { TerraformJson } from "../stacks/common/terraform-json";
 
 /** Builds the app (shipped config by default) and synthesizes every stack once; tests share the result. */
 export function synthAll(config: AppConfigInput = shipped): { app: App; stacks: Record<string, TerraformJson> } {

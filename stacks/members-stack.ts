@@ -13,7 +13,9 @@ import type { LandingZone } from "./unity-catalog/landing-location";
 import { AwsLandingZone } from "./aws/landing-zone";
 import { AzureLandingZone } from "./azure/landing-zone";
 import { SecretsKeyVault } from "./azure/secrets-key-vault";
-import { MembersPipeline } from "./databricks/pipeline";
+import { MembersPipeline, type MembersPipelineProps } from "./databricks/pipeline";
+import { jobPrincipalOf } from "./databricks/principal";
+import type { KeyVaultReference } from "./databricks/secrets";
 import { policyPackFor } from "./policy";
 
 export interface MembersStackProps {
@@ -52,12 +54,24 @@ export class MembersStack extends TerraformStack {
 
     // --- cloud provider and landing zone (storage + Unity Catalog storage credential and external location) ---
     let landing: LandingZone;
-    let secretsKeyVault: { resourceId: string; dnsName: string } | undefined;
+    let secretsKeyVault: KeyVaultReference | undefined;
+    const storage = env.storage;
+    const managedPrefix = env.catalog.create ? storage.managedPrefix : undefined;
     if (env.cloud === "aws") {
       // Auth: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or OIDC in CI.
       new AwsProvider(this, "aws", { region: env.region, defaultTags: [{ tags }] });
-      landing = new AwsLandingZone(this, "landing", { environment: env });
+      landing = new AwsLandingZone(this, "landing", {
+        bucketName: env.names.bucket,
+        landingPrefix: storage.landingPrefix,
+        managedPrefix,
+        retentionDays: storage.retentionDays,
+        coolAfterDays: env.coolAfterDays,
+        roleName: env.names.unityCatalogRole,
+        unityCatalogName: env.names.unityCatalogAccess,
+        grantee: env.jobPrincipal,
+      });
     } else {
+      const azure = env.azure!; // validation guarantees the block on Azure
       // Auth: ARM_SUBSCRIPTION_ID, ARM_TENANT_ID, ARM_CLIENT_ID (+ ARM_CLIENT_SECRET or ARM_USE_OIDC).
       new AzurermProvider(this, "azurerm", {
         features: [
@@ -76,17 +90,33 @@ export class MembersStack extends TerraformStack {
         storageUseAzuread: true,
       });
       Aspects.of(this).add(new AzureDefaultTags(tags));
-      const azureLanding = new AzureLandingZone(this, "landing", { environment: env });
+      const azureLanding = new AzureLandingZone(this, "landing", {
+        resourceGroupName: azure.resourceGroupName,
+        createResourceGroup: azure.createResourceGroup,
+        region: env.region,
+        accountName: env.names.storageAccount,
+        containerName: env.names.container,
+        landingPrefix: storage.landingPrefix,
+        managedPrefix,
+        retentionDays: storage.retentionDays,
+        coolAfterDays: env.coolAfterDays,
+        connectorName: env.names.accessConnector,
+        unityCatalogName: env.names.unityCatalogAccess,
+        grantee: env.jobPrincipal,
+        privateNetworkOnly: storage.privateNetworkOnly,
+        allowedIpRanges: storage.allowedIpRanges,
+        allowedSubnetIds: azure.allowedSubnetIds,
+      });
       landing = azureLanding;
-      if (env.azure?.keyVaultSecretScope) {
+      if (azure.keyVaultSecretScope) {
         // Auth: the same ARM_* variables; looks up the Azure Databricks application in Microsoft Entra ID.
         new AzureadProvider(this, "azuread", {});
         const vault = new SecretsKeyVault(this, "secrets-vault", {
           name: env.names.keyVault,
           resourceGroupName: azureLanding.resourceGroupName,
-          location: env.region,
-          privateNetworkOnly: env.storage.privateNetworkOnly,
-          allowedIpRanges: env.storage.allowedIpRanges,
+          region: env.region,
+          privateNetworkOnly: storage.privateNetworkOnly,
+          allowedIpRanges: storage.allowedIpRanges,
         });
         secretsKeyVault = { resourceId: vault.vault.id, dnsName: vault.vault.vaultUri };
       }
@@ -94,10 +124,8 @@ export class MembersStack extends TerraformStack {
     this.landingUrl = landing.landingUrl;
     this.landingDependables = landing.dependables;
 
-    // --- pipeline (cloud-agnostic Databricks side) ---
     new MembersPipeline(this, "pipeline", {
-      environment: env,
-      cloud: env.cloud,
+      ...pipelineSettings(env),
       landingUrl: this.landingUrl,
       dependsOn: this.landingDependables,
       secretsKeyVault,
@@ -132,4 +160,48 @@ export class MembersStack extends TerraformStack {
         break;
     }
   }
+}
+
+/** The environment-derived part of the pipeline's props: everything but what the landing zone provides. */
+export function pipelineSettings(
+  env: EnvironmentConfig,
+): Omit<MembersPipelineProps, "landingUrl" | "dependsOn" | "secretsKeyVault" | "managedStorage"> {
+  const { extract, load } = env.schedules;
+  return {
+    cloud: env.cloud,
+    environmentName: env.name,
+    namePrefix: env.names.base,
+    jobPrincipal: jobPrincipalOf(env),
+    runAsServicePrincipal: env.databricks.runAsServicePrincipal,
+    platformGroup: env.databricks.platformGroup,
+    viewerGroup: env.databricks.viewerGroup,
+    tableReaders: env.tableReaders,
+    piiReaderGroup: env.databricks.piiReaderGroup,
+    catalog: env.catalog,
+    cluster: {
+      sparkVersion: env.cluster.runtimeVersion,
+      allowedNodeTypes: env.allowedNodeTypes,
+      defaultNodeType: env.cluster.nodeType,
+      minWorkers: env.cluster.minWorkers,
+      maxWorkers: env.cluster.maxWorkers,
+      spot: env.cluster.spot,
+      taskTimeoutMinutes: env.cluster.taskTimeoutMinutes,
+    },
+    extractSchedule: { kind: "schedule", cron: extract.cron, timezone: extract.timezone, paused: env.extractPaused },
+    loadTrigger:
+      load.type === "file_arrival"
+        ? {
+            kind: "file_arrival",
+            minTimeBetweenTriggersSeconds: load.minTimeBetweenTriggersSeconds,
+            waitAfterLastChangeSeconds: load.waitAfterLastChangeSeconds,
+            paused: env.loadPaused,
+          }
+        : { kind: "schedule", cron: load.cron, timezone: load.timezone, paused: env.loadPaused },
+    load: env.load,
+    failureEmails: env.notifications.failureEmails,
+    tags: standardTags(env),
+    deployRoot: env.deployRoot,
+    // The generator writes test members into MySQL: never part of a production deploy.
+    includeGenerator: env.mode === "development",
+  };
 }

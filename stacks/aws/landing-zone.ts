@@ -1,13 +1,21 @@
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { LandingZone } from "../unity-catalog/landing-location";
-import type { EnvironmentConfig } from "../config/schema";
-import { LandingBucket } from "./landing-bucket";
+import { LandingBucket, type LandingBucketProps } from "./landing-bucket";
 import { UnityCatalogS3Access } from "./unity-catalog-access";
 
-export interface AwsLandingZoneProps {
-  /** The validated AWS environment. */
-  readonly environment: EnvironmentConfig;
+export interface AwsLandingZoneProps extends Pick<LandingBucketProps, "bucketName" | "landingPrefix" | "retentionDays" | "coolAfterDays"> {
+  /**
+   * Folder for a created catalog's managed tables, registered by its own external location.
+   * @default no managed storage (the catalog exists already)
+   */
+  readonly managedPrefix?: string;
+  /** IAM role Unity Catalog assumes. */
+  readonly roleName: string;
+  /** Storage credential and landing external location name in Unity Catalog. */
+  readonly unityCatalogName: string;
+  /** Principal (group name or service principal application id) granted READ FILES and WRITE FILES. */
+  readonly grantee: string;
 }
 
 /** Everything on AWS the pipeline writes to: the landing bucket and Unity Catalog's access to its prefix. */
@@ -22,24 +30,20 @@ export class AwsLandingZone extends Construct implements LandingZone {
 
   constructor(scope: Construct, id: string, props: AwsLandingZoneProps) {
     super(scope, id);
-    const env = props.environment;
-    if (env.cloud !== "aws") {
-      throw new Error(`AwsLandingZone ${id}: environment ${env.name} cloud got "${env.cloud}", expected "aws"`);
-    }
     this.bucket = new LandingBucket(this, "storage", {
-      bucketName: env.names.bucket,
-      landingPrefix: env.storage.landingPrefix,
-      retentionDays: env.storage.retentionDays,
-      coolAfterDays: env.coolAfterDays,
+      bucketName: props.bucketName,
+      landingPrefix: props.landingPrefix,
+      retentionDays: props.retentionDays,
+      coolAfterDays: props.coolAfterDays,
     });
     this.access = new UnityCatalogS3Access(this, "unity-catalog", {
       bucket: this.bucket.bucket,
       key: this.bucket.key,
-      landingPrefix: env.storage.landingPrefix,
-      roleName: `${env.names.base}-uc-landing`,
-      name: `${env.names.base.replace(/-/g, "_")}_landing`,
-      grantee: env.jobPrincipal,
-      managedPrefix: env.catalog.create ? env.storage.managedPrefix : undefined,
+      landingPrefix: props.landingPrefix,
+      roleName: props.roleName,
+      name: props.unityCatalogName,
+      grantee: props.grantee,
+      managedPrefix: props.managedPrefix,
     });
     this.landingUrl = this.access.landingUrl;
     this.dependables = [this.access.location.externalLocation, this.access.location.grants];

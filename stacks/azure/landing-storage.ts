@@ -12,7 +12,8 @@ export interface AdlsLandingStorageProps {
   /** Globally unique storage account name (3-24 lower-case letters and digits). */
   readonly accountName: string;
   readonly resourceGroupName: string;
-  readonly location: string;
+  /** Azure region (location name), e.g. westeurope. */
+  readonly region: string;
   /** Container holding the landing zone. */
   readonly containerName: string;
   /**
@@ -62,7 +63,7 @@ export class AdlsLandingStorage extends Construct {
     this.account = protect(new StorageAccount(this, "account", {
       name: props.accountName,
       resourceGroupName: props.resourceGroupName,
-      location: props.location,
+      location: props.region,
       accountKind: "StorageV2",
       accountTier: "Standard",
       accountReplicationType: props.replicationType ?? "LRS",

@@ -4,19 +4,26 @@ import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { protect } from "../protection/protect";
 import type { LandingZone } from "../unity-catalog/landing-location";
-import type { EnvironmentConfig } from "../config/schema";
-import { AdlsLandingStorage } from "./landing-storage";
-import { UnityCatalogAdlsAccess } from "./unity-catalog-access";
+import { AdlsLandingStorage, type AdlsLandingStorageProps } from "./landing-storage";
+import { UnityCatalogAdlsAccess, type UnityCatalogAdlsAccessProps } from "./unity-catalog-access";
 
-export interface AzureLandingZoneProps {
-  /** The validated Azure environment. */
-  readonly environment: EnvironmentConfig;
+export interface AzureLandingZoneProps
+  extends Pick<AdlsLandingStorageProps, "accountName" | "region" | "containerName" | "landingPrefix" | "retentionDays" | "coolAfterDays">,
+    Pick<UnityCatalogAdlsAccessProps, "connectorName" | "grantee" | "managedPrefix" | "privateNetworkOnly" | "allowedIpRanges" | "allowedSubnetIds"> {
+  /** Resource group holding the storage and the access connector. */
+  readonly resourceGroupName: string;
+  /**
+   * Create the resource group (true) or look up an existing one (false).
+   * @default true
+   */
+  readonly createResourceGroup?: boolean;
+  /** Storage credential and landing external location name in Unity Catalog. */
+  readonly unityCatalogName: string;
 }
 
 /** Everything on Azure the pipeline writes to: resource group, ADLS Gen2 landing storage and Unity Catalog's access. */
 export class AzureLandingZone extends Construct implements LandingZone {
   readonly resourceGroupName: string;
-  readonly resourceGroupId: string;
   readonly storage: AdlsLandingStorage;
   readonly access: UnityCatalogAdlsAccess;
   /** `abfss://<container>@<account>.dfs.core.windows.net/<prefix>/`, ends with `/`. */
@@ -27,44 +34,34 @@ export class AzureLandingZone extends Construct implements LandingZone {
 
   constructor(scope: Construct, id: string, props: AzureLandingZoneProps) {
     super(scope, id);
-    const env = props.environment;
-    if (env.cloud !== "azure" || !env.azure) {
-      throw new Error(`AzureLandingZone ${id}: environment ${env.name} cloud got "${env.cloud}", expected "azure" with an azure block`);
-    }
-
-    if (env.azure.createResourceGroup) {
-      const group = protect(new ResourceGroup(this, "resource-group", { name: env.azure.resourceGroupName, location: env.region }));
-      this.resourceGroupName = group.name;
-      this.resourceGroupId = group.id;
-    } else {
-      const group = new DataAzurermResourceGroup(this, "resource-group", { name: env.azure.resourceGroupName });
-      this.resourceGroupName = group.name;
-      this.resourceGroupId = group.id;
-    }
+    this.resourceGroupName =
+      props.createResourceGroup === false
+        ? new DataAzurermResourceGroup(this, "resource-group", { name: props.resourceGroupName }).name
+        : protect(new ResourceGroup(this, "resource-group", { name: props.resourceGroupName, location: props.region })).name;
 
     this.storage = new AdlsLandingStorage(this, "storage", {
-      accountName: env.names.storageAccount,
+      accountName: props.accountName,
       resourceGroupName: this.resourceGroupName,
-      location: env.region,
-      containerName: env.names.container,
-      landingPrefix: env.storage.landingPrefix,
-      retentionDays: env.storage.retentionDays,
-      coolAfterDays: env.coolAfterDays,
+      region: props.region,
+      containerName: props.containerName,
+      landingPrefix: props.landingPrefix,
+      retentionDays: props.retentionDays,
+      coolAfterDays: props.coolAfterDays,
     });
 
     this.access = new UnityCatalogAdlsAccess(this, "unity-catalog", {
       account: this.storage.account,
       container: this.storage.container,
-      landingPrefix: env.storage.landingPrefix,
+      landingPrefix: props.landingPrefix,
       resourceGroupName: this.resourceGroupName,
-      location: env.region,
-      connectorName: `${env.names.base}-uc`,
-      name: `${env.names.base.replace(/-/g, "_")}_landing`,
-      grantee: env.jobPrincipal,
-      managedPrefix: env.catalog.create ? env.storage.managedPrefix : undefined,
-      privateNetworkOnly: env.storage.privateNetworkOnly,
-      allowedIpRanges: env.storage.allowedIpRanges,
-      allowedSubnetIds: env.azure.allowedSubnetIds,
+      region: props.region,
+      connectorName: props.connectorName,
+      name: props.unityCatalogName,
+      grantee: props.grantee,
+      managedPrefix: props.managedPrefix,
+      privateNetworkOnly: props.privateNetworkOnly,
+      allowedIpRanges: props.allowedIpRanges,
+      allowedSubnetIds: props.allowedSubnetIds,
     });
     this.landingUrl = this.access.landingUrl;
     this.dependables = [this.access.location.externalLocation, this.access.location.grants];

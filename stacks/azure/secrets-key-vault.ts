@@ -16,7 +16,8 @@ export interface SecretsKeyVaultProps {
   /** Vault name: 3-24 letters, digits and hyphens, starting with a letter; globally unique. */
   readonly name: string;
   readonly resourceGroupName: string;
-  readonly location: string;
+  /** Azure region (location name), e.g. westeurope. */
+  readonly region: string;
   /**
    * Deny network access by default; trusted Azure services (Azure Databricks among them) and allowedIpRanges pass.
    * @default false
@@ -49,7 +50,7 @@ export class SecretsKeyVault extends Construct {
     this.vault = protect(new KeyVault(this, "vault", {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
-      location: props.location,
+      location: props.region,
       tenantId: client.tenantId,
       skuName: "standard",
       rbacAuthorizationEnabled: true,

@@ -17,7 +17,8 @@ export interface UnityCatalogAdlsAccessProps {
   /** Folder inside the container that the external location covers. */
   readonly landingPrefix: string;
   readonly resourceGroupName: string;
-  readonly location: string;
+  /** Azure region (location name), e.g. westeurope. */
+  readonly region: string;
   /** Name of the access connector. */
   readonly connectorName: string;
   /** Name of the storage credential and external location in Unity Catalog. */
@@ -76,7 +77,7 @@ export class UnityCatalogAdlsAccess extends Construct {
     this.connector = new DatabricksAccessConnector(this, "connector", {
       name: props.connectorName,
       resourceGroupName: props.resourceGroupName,
-      location: props.location,
+      location: props.region,
       identity: { type: "SystemAssigned" },
     });
     this.roleAssignments = [

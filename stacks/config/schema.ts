@@ -45,6 +45,9 @@ export function resourceNames(prefix: string, environment: string): ResourceName
     storageAccount: `${prefix}${environment}lake`.replace(/-/g, ""),
     keyVault: `${base}-kv`,
     container: "landing",
+    unityCatalogAccess: `${base.replace(/-/g, "_")}_landing`,
+    unityCatalogRole: `${base}-uc-landing`,
+    accessConnector: `${base}-uc`,
   };
 }
 
@@ -523,6 +526,12 @@ export interface ResourceNames {
   readonly keyVault: string;
   /** Container (Azure) holding the landing zone. */
   readonly container: string;
-  /** Base of names of everything else: IAM role, storage credential, secret scope, jobs, policies. */
+  /** Base of names of everything else: secret scope, jobs, cluster policy. */
   readonly base: string;
+  /** Storage credential and landing external location in Unity Catalog (`<name>_managed` for managed storage). */
+  readonly unityCatalogAccess: string;
+  /** IAM role Unity Catalog assumes (AWS). */
+  readonly unityCatalogRole: string;
+  /** Databricks access connector (Azure). */
+  readonly accessConnector: string;
 }

@@ -1,27 +1,64 @@
 import { type ITerraformDependable, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
-import { standardTags } from "../common/tags";
-import platform from "../config/platform.json";
-import type { EnvironmentConfig } from "../config/schema";
-import { MembersCatalog } from "./catalog";
-import { type Cloud, JobClusterPolicy } from "./cluster-policy";
-import { type JobTrigger, PipelineJob } from "./jobs";
 import { requireLiteral, requireProp } from "../common/validation";
-import { jobPrincipalOf } from "./principal";
-import { MysqlSecretScope } from "./secrets";
+import platform from "../config/platform.json";
+import { MembersCatalog } from "./catalog";
+import { type Cloud, JobClusterPolicy, type JobClusterPolicyProps } from "./cluster-policy";
+import { type JobTrigger, PipelineJob } from "./jobs";
+import type { Principal } from "./principal";
+import { type KeyVaultReference, MysqlSecretScope } from "./secrets";
 import { PipelineCode } from "./workspace-code";
 
 /** The Delta table load_members merges into (quarantine and load-log tables derive from it). */
 export const MEMBERS_TABLE = "members";
 
+/** A schedule or a file-arrival trigger, before the landing URL is known (the pipeline fills it in). */
+export type LoadTriggerSetting =
+  | Omit<Extract<JobTrigger, { kind: "file_arrival" }>, "url">
+  | Extract<JobTrigger, { kind: "schedule" }>;
+
+/** The load job's data guards and retention (job parameters of load_members). */
+export interface LoadSettings {
+  readonly maxDeletedShare: number;
+  readonly maxQuarantinedShare: number;
+  readonly piiRetentionDays: number;
+  readonly historyRetentionDays: number;
+}
+
 export interface MembersPipelineProps {
-  /** The validated environment. */
-  readonly environment: EnvironmentConfig;
-  /**
-   * Cloud of the workspace; picks the spot settings (aws_attributes or azure_attributes).
-   * @default environment.cloud
-   */
-  readonly cloud?: Cloud;
+  /** Cloud of the workspace; picks the spot settings (aws_attributes or azure_attributes). */
+  readonly cloud: Cloud;
+  /** Short environment name: the deploy folder's name and a catalog property. */
+  readonly environmentName: string;
+  /** Base of every Databricks object name (`<prefix>-<env>`): scope, cluster policy, jobs. */
+  readonly namePrefix: string;
+  /** Who the jobs run as and who gets the data grants. */
+  readonly jobPrincipal: Principal;
+  /** Application id of the run-as service principal. @default the deployer (development only) */
+  readonly runAsServicePrincipal?: string;
+  /** May manage and run the jobs; owns the deployed code. */
+  readonly platformGroup: string;
+  /** May view the jobs and their runs. */
+  readonly viewerGroup: string;
+  /** Groups that may query the member tables. @default none */
+  readonly tableReaders?: readonly string[];
+  /** Sees PII unmasked (the load job's column masks). */
+  readonly piiReaderGroup: string;
+  readonly catalog: { readonly name: string; readonly create: boolean; readonly schema: string; readonly createSchema: boolean };
+  /** Job compute the cluster policy allows. */
+  readonly cluster: Omit<JobClusterPolicyProps, "policyName" | "cloud" | "costTags" | "user"> & { readonly taskTimeoutMinutes: number };
+  /** When the extract runs. */
+  readonly extractSchedule: Extract<JobTrigger, { kind: "schedule" }>;
+  /** When the load runs: on file arrival in the landing folder, or on a schedule. */
+  readonly loadTrigger: LoadTriggerSetting;
+  readonly load: LoadSettings;
+  readonly failureEmails: readonly string[];
+  /** Job tags and cluster cost tags. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Workspace folder the code is deployed to. @default the deployer's home (PipelineCode) */
+  readonly deployRoot?: string;
+  /** Also deploy the member-data generator notebook (development environments). @default false */
+  readonly includeGenerator?: boolean;
   /**
    * Landing folder inside the external location (`s3://bucket/landing/` or
    * `abfss://container@account.dfs.core.windows.net/landing/`). Must end with "/": the load job's file-arrival
@@ -37,10 +74,10 @@ export interface MembersPipelineProps {
    * Azure Key Vault backing the MySQL secret scope.
    * @default a Databricks-backed scope filled from TF_VAR_mysql_*
    */
-  readonly secretsKeyVault?: { readonly resourceId: string; readonly dnsName: string };
+  readonly secretsKeyVault?: KeyVaultReference;
   /**
-   * Storage root of the catalog when the environment creates it, registered by its own external location.
-   * @default none (required when the environment creates the catalog)
+   * Storage root of the catalog when it is created, registered by its own external location.
+   * @default none (required when catalog.create is true)
    */
   readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
   /**
@@ -74,15 +111,11 @@ export class MembersPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: MembersPipelineProps) {
     super(scope, id);
-    const env = props.environment;
-    const cloud = props.cloud ?? env.cloud;
     const partitionCount = props.extractPartitionCount ?? 8;
     const fetchSize = props.extractFetchSize ?? 10_000;
     validate(props, partitionCount, fetchSize);
-
-    const principal = jobPrincipalOf(env);
-    const tags = standardTags(env);
-    const base = env.names.base;
+    const principal = props.jobPrincipal;
+    const base = props.namePrefix;
 
     this.secrets = new MysqlSecretScope(this, "mysql-secrets", {
       scopeName: `${base}-mysql`,
@@ -90,53 +123,47 @@ export class MembersPipeline extends Construct {
       keyVault: props.secretsKeyVault,
     });
 
+    const { taskTimeoutMinutes, ...cluster } = props.cluster;
     this.clusterPolicy = new JobClusterPolicy(this, "job-policy", {
+      ...cluster,
       policyName: `${base}-job-compute`,
-      cloud,
-      sparkVersion: env.cluster.runtimeVersion,
-      allowedNodeTypes: env.allowedNodeTypes,
-      defaultNodeType: env.cluster.nodeType,
-      minWorkers: env.cluster.minWorkers,
-      maxWorkers: env.cluster.maxWorkers,
-      spot: env.cluster.spot,
-      costTags: tags,
+      cloud: props.cloud,
+      costTags: props.tags,
       user: principal,
     });
 
-    const platformGroup = { kind: "group", name: env.databricks.platformGroup } as const;
+    const platformGroup = { kind: "group", name: props.platformGroup } as const;
     this.code = new PipelineCode(this, "code", {
-      deployRoot: env.deployRoot,
-      folderName: env.name,
+      deployRoot: props.deployRoot,
+      folderName: props.environmentName,
       owners: platformGroup,
       readers: principal,
-      // The generator writes test members into MySQL: never part of a production deploy.
-      includeGenerator: env.mode === "development",
+      includeGenerator: props.includeGenerator,
       notebooksDir: props.notebooksDir,
     });
 
     this.catalog = new MembersCatalog(this, "catalog", {
-      catalogName: env.catalog.name,
-      createCatalog: env.catalog.create,
-      schemaName: env.catalog.schema,
-      createSchema: env.catalog.createSchema,
+      catalogName: props.catalog.name,
+      createCatalog: props.catalog.create,
+      schemaName: props.catalog.schema,
+      createSchema: props.catalog.createSchema,
       jobPrincipal: principal,
-      readers: env.tableReaders,
+      readers: props.tableReaders,
       managedStorage: props.managedStorage,
-      properties: { project: tags.project ?? "members-lakehouse", environment: env.name },
+      properties: { project: props.tags.project ?? "members-lakehouse", environment: props.environmentName },
     });
 
     const shared = {
       cluster: this.clusterPolicy.jobClusterSpec(),
-      taskTimeoutMinutes: env.cluster.taskTimeoutMinutes,
-      failureEmails: env.notifications.failureEmails,
-      runAsServicePrincipal: env.databricks.runAsServicePrincipal,
-      tags,
+      taskTimeoutMinutes,
+      failureEmails: props.failureEmails,
+      runAsServicePrincipal: props.runAsServicePrincipal,
+      tags: props.tags,
       operators: platformGroup,
-      viewers: { kind: "group", name: env.databricks.viewerGroup },
+      viewers: { kind: "group", name: props.viewerGroup },
       dependsOn: props.dependsOn,
     } as const;
 
-    const extract = env.schedules.extract;
     this.extractJob = new PipelineJob(this, "extract-job", {
       ...shared,
       jobName: `${base}-extract-members`,
@@ -153,20 +180,10 @@ export class MembersPipeline extends Construct {
         partition_count: String(partitionCount),
         fetch_size: String(fetchSize),
       },
-      trigger: { kind: "schedule", cron: extract.cron, timezone: extract.timezone, paused: env.extractPaused },
+      trigger: props.extractSchedule,
     });
 
-    const load = env.schedules.load;
-    const loadTrigger: JobTrigger =
-      load.type === "file_arrival"
-        ? {
-            kind: "file_arrival",
-            url: props.landingUrl,
-            minTimeBetweenTriggersSeconds: load.minTimeBetweenTriggersSeconds,
-            waitAfterLastChangeSeconds: load.waitAfterLastChangeSeconds,
-            paused: env.loadPaused,
-          }
-        : { kind: "schedule", cron: load.cron, timezone: load.timezone, paused: env.loadPaused };
+    const load = props.load;
     this.loadJob = new PipelineJob(this, "load-job", {
       ...shared,
       jobName: `${base}-load-members`,
@@ -181,16 +198,16 @@ export class MembersPipeline extends Construct {
         // Empty: every pending batch. Set it in "Run now with different parameters" to load one date.
         ingest_date: "",
         // Sees PII unmasked; the column masks also exempt the job's own identity (its MERGE reads the table).
-        pii_reader_group: env.databricks.piiReaderGroup,
-        // Data guards: refuse a snapshot that would flag or quarantine an unusual share (README "Data guards").
-        max_deleted_share: String(env.load.maxDeletedShare),
-        max_quarantined_share: String(env.load.maxQuarantinedShare),
+        pii_reader_group: props.piiReaderGroup,
+        // Data guards: refuse a snapshot that would flag or quarantine an unusual share (README "Changing things safely").
+        max_deleted_share: String(load.maxDeletedShare),
+        max_quarantined_share: String(load.maxQuarantinedShare),
         // "true" in "Run now with different parameters" accepts one run's mass change deliberately.
         accept_mass_change: "false",
-        pii_retention_days: String(env.load.piiRetentionDays),
-        history_retention_days: String(env.load.historyRetentionDays),
+        pii_retention_days: String(load.piiRetentionDays),
+        history_retention_days: String(load.historyRetentionDays),
       },
-      trigger: loadTrigger,
+      trigger: props.loadTrigger.kind === "file_arrival" ? { ...props.loadTrigger, url: props.landingUrl } : props.loadTrigger,
     });
 
     // Output names are the interface of `cdktf output` and of CI scripts: fixed, not derived from construct paths.

@@ -9,6 +9,14 @@ import { type Principal, principalName } from "./principal";
 /** The keys the notebooks read (notebooks/members_pipeline/mysql.py SECRET_KEYS); each comes from TF_VAR_mysql_<key>. */
 export const MYSQL_SECRET_KEYS = ["host", "port", "database", "user", "password"] as const;
 
+/** An Azure Key Vault as a Key Vault-backed secret scope names it. */
+export interface KeyVaultReference {
+  /** ARM resource id of the vault. */
+  readonly resourceId: string;
+  /** The vault URI (`https://<name>.vault.azure.net/`). */
+  readonly dnsName: string;
+}
+
 export interface MysqlSecretScopeProps {
   /** Secret scope name, e.g. `<prefix>-<env>-mysql`. */
   readonly scopeName: string;
@@ -19,7 +27,7 @@ export interface MysqlSecretScopeProps {
    * (set by operators), so no Terraform variable or databricks_secret is created.
    * @default a Databricks-backed scope filled from TF_VAR_mysql_*
    */
-  readonly keyVault?: { readonly resourceId: string; readonly dnsName: string };
+  readonly keyVault?: KeyVaultReference;
 }
 
 /**

@@ -7,19 +7,13 @@
  * Terraform type and attributes, never by construct class, so they hold for any construct that emits the resource.
  */
 
+import type { TerraformJson } from "../common/terraform-json";
 import { DATA_RULES } from "./data-rules";
 import { DEPLOY_RULES } from "./deploy-rules";
 
 export type Severity = "error" | "warning";
 
-/** Synthesized Terraform JSON of one stack (what `cdk.tf.json` holds). */
-export interface TerraformJson {
-  resource?: Record<string, Record<string, Record<string, any>>>;
-  data?: Record<string, Record<string, Record<string, any>>>;
-  provider?: Record<string, Record<string, any>[]>;
-  variable?: Record<string, Record<string, any>>;
-  [key: string]: unknown;
-}
+export type { TerraformJson } from "../common/terraform-json";
 
 /** What a rule needs to know about the environment the stack deploys. */
 export interface PolicyOptions {

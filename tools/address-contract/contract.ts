@@ -7,11 +7,10 @@
  */
 import { isStatefulType } from "../../stacks/protection/stateful-types";
 
-/** Synthesized Terraform JSON: just what the contract reads. */
-export interface StackJson {
-  resource?: Record<string, Record<string, Record<string, unknown>>>;
-  moved?: { from: string; to: string }[];
-}
+import type { TerraformJson } from "../../stacks/common/terraform-json";
+
+/** Synthesized Terraform JSON of one stack. */
+export type StackJson = TerraformJson;
 
 /** address -> identity, for one stack. */
 export type StackContract = Record<string, string>;
