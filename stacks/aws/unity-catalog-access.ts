@@ -9,7 +9,7 @@ import { DataDatabricksAwsUnityCatalogAssumeRolePolicy } from "@cdktf/provider-d
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
 import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
-import { MIN_IAM_PROPAGATION_SECONDS } from "../policy/documented-limits";
+import { MIN_IAM_PROPAGATION_SECONDS } from "../policy/rules/documented-limits";
 import { protect } from "../protection/protect";
 import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
 import { ManagedStorageLocation } from "../unity-catalog/managed-location";

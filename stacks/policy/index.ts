@@ -1,10 +1,11 @@
 export { blockingFindings, type Finding, formatFinding, PolicyPack, suppressPolicy } from "./pack";
-export { type PolicyOptions, type PolicyRule, RULES, type Severity } from "./rules";
+export { type PolicyOptions, type PolicyRule, type Severity, severityOf } from "./rule";
+export { RULES } from "./rules";
 
 import type { EnvironmentConfig } from "../config/schema";
 import { standardTags } from "../common/tags";
 import { PolicyPack } from "./pack";
-import type { PolicyOptions } from "./rules";
+import type { PolicyOptions } from "./rule";
 
 /** The pack configured for one validated environment, as MembersStack applies it. */
 export function policyPackFor(env: EnvironmentConfig): PolicyPack {

@@ -9,11 +9,14 @@
  * `stack.toTerraform()` output.
  *
  * Suppressions: `suppressPolicy(construct, ruleId, reason)` silences one rule for the resources under a construct,
- * with a reason that is printed (info annotation) on every synth, so an exception is reviewed like code.
+ * with a reason that is printed (info annotation) on every synth, so an exception is reviewed like code. It is
+ * recorded as construct metadata (as cdk-nag does), so it travels with the construct and shows in its tree.
  */
 import { Annotations, type IAspect, TerraformResource, TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
-import { type PolicyOptions, type PolicyRule, RULES, type Severity, type TerraformJson } from "./rules";
+import type { TerraformJson } from "../common/terraform-json";
+import { type PolicyOptions, type PolicyRule, type Severity, severityOf } from "./rule";
+import { RULES } from "./rules";
 
 export interface Finding {
   readonly ruleId: string;
@@ -33,26 +36,24 @@ export function formatFinding(finding: Finding): string {
   return `[${finding.ruleId}] ${finding.address}: ${finding.message}${rule ? ` (rule: ${rule.description})` : ""}`;
 }
 
-const SUPPRESSIONS = Symbol.for("members.policy.suppressions");
-type Suppressions = Map<string, string>;
+/** Metadata type of a suppression entry: `{ ruleId, reason }` on the construct that suppresses. */
+export const SUPPRESSION_METADATA = "members/policy-suppression";
 
 /** Silences `ruleId` for every resource at or below `construct`; the reason is printed on every synth. */
 export function suppressPolicy(construct: IConstruct, ruleId: string, reason: string): void {
   if (!RULES.some((rule) => rule.id === ruleId)) {
-    throw new Error(`suppressPolicy: ruleId got ${JSON.stringify(ruleId)}, expected one of ${RULES.map((r) => r.id).join(", ")}`);
+    throw new Error(`suppressPolicy: ruleId: got ${JSON.stringify(ruleId)}, expected one of ${RULES.map((r) => r.id).join(", ")}`);
   }
   if (reason.trim().length < 10) {
-    throw new Error(`suppressPolicy: reason got ${JSON.stringify(reason)}, expected a sentence saying why ${ruleId} does not apply`);
+    throw new Error(`suppressPolicy: reason: got ${JSON.stringify(reason)}, expected a sentence saying why ${ruleId} does not apply`);
   }
-  const holder = construct as unknown as { [SUPPRESSIONS]?: Suppressions };
-  holder[SUPPRESSIONS] ??= new Map();
-  holder[SUPPRESSIONS].set(ruleId, reason);
+  construct.node.addMetadata(SUPPRESSION_METADATA, { ruleId, reason });
 }
 
 function suppressionFor(construct: IConstruct | undefined, ruleId: string): string | undefined {
   for (let node: IConstruct | undefined = construct; node; node = node.node.scope) {
-    const reason = (node as unknown as { [SUPPRESSIONS]?: Suppressions })[SUPPRESSIONS]?.get(ruleId);
-    if (reason !== undefined) return reason;
+    const entry = node.node.metadata.find((m) => m.type === SUPPRESSION_METADATA && (m.data as { ruleId: string }).ruleId === ruleId);
+    if (entry) return (entry.data as { reason: string }).reason;
   }
   return undefined;
 }
@@ -103,7 +104,7 @@ export class PolicyPack implements IAspect {
         const suppressedBecause = suppressionFor(byPath.get(constructPath), rule.id);
         return {
           ruleId: rule.id,
-          severity: rule.severity,
+          severity: severityOf(rule.id),
           address: violation.address,
           constructPath,
           message: violation.message,

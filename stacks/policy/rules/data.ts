@@ -2,15 +2,16 @@
  * Data-safety rules (MEM-DAT-xxx): stateful resources of a protected stack cannot be destroyed by accident. The
  * resource types come from the one list stacks/protection reads, so a new stateful type is covered by adding it there.
  */
-import { KMS_MAX_DELETION_WINDOW_DAYS } from "../protection/protect";
-import { isStatefulType } from "../protection/stateful-types";
-import type { PolicyRule, Violation } from "./rules";
+import { KMS_MAX_DELETION_WINDOW_DAYS } from "../../protection/protect";
+import { isStatefulType } from "../../protection/stateful-types";
+import type { PolicyRule, Violation } from "../rule";
 
 export const DATA_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DAT-001",
-    severity: "error",
     description: "In a protected stack every stateful resource has lifecycle.prevent_destroy, no force_destroy, and KMS keys the longest deletion window",
+    explanation:
+      "Deleting or replacing a stateful resource loses landing files or the Delta tables; prevent_destroy stops such a plan (README \"Changing things safely\").",
     check(tf, ctx) {
       if (!ctx.protectStatefulResources) return [];
       const out: Violation[] = [];

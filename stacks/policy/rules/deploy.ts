@@ -3,9 +3,10 @@
  * providers' and Databricks' documentation rather than from a failed deploy. Each rule cites the behaviour it encodes
  * (README "Policy pack" lists them with their sources). All are errors: a stack that breaks one fails at synth.
  */
-import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES, SHARED_WORKSPACE_FOLDER } from "../config/schema";
+import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES, SHARED_WORKSPACE_FOLDER } from "../../config/schema";
 import { MIN_IAM_PROPAGATION_SECONDS, MIN_RUNTIME_FOR_MASKED_MERGE, MIN_TERRAFORM_VERSION } from "./documented-limits";
-import { asList, isTrue, jobClusters, type PolicyRule, referencedId, resources, type TerraformJson, type Violation } from "./rules";
+import { asList, isTrue, jobClusters, referencedId, resources } from "../json";
+import type { PolicyRule, TerraformJson, Violation } from "../rule";
 
 /** Azure roles only managed file events use; granted without them, they are standing privileges nobody needs. */
 const FILE_EVENT_ROLES = ["Storage Queue Data Contributor", "EventGrid EventSubscription Contributor", "Storage Account Contributor"];
@@ -68,8 +69,9 @@ function s3RulePrefix(rule: Record<string, any>): string | undefined {
 export const DEPLOY_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DEP-001",
-    severity: "error",
     description: "State is remote (s3 or azurerm backend): CI deploys from throwaway runners, where local state is lost",
+    explanation:
+      "CI deploys from throwaway runners: local state is lost after each run and the next deploy fails on \"already exists\".",
     check(tf, ctx) {
       const backends = Object.keys((tf.terraform as { backend?: object } | undefined)?.backend ?? {});
       if (ctx.localStateOptIn || backends.some((b) => b === "s3" || b === "azurerm")) return [];
@@ -78,8 +80,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-002",
-    severity: "error",
     description: "The Databricks provider names its auth_type: with several methods' variables set the SDK refuses to choose",
+    explanation:
+      "The Databricks SDK counts every login method whose variables are set and refuses \"more than one authorization method configured\" unless auth_type picks one (databricks-sdk-go config).",
     check(tf) {
       const auth = databricksAuthType(tf);
       if (asList(tf.provider?.databricks).length === 0 || (DATABRICKS_AUTH_TYPES as readonly unknown[]).includes(auth)) return [];
@@ -88,8 +91,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-003",
-    severity: "error",
     description: "Created catalogs have managed storage (storage_root) inside an external location of the stack",
+    explanation:
+      "Metastores without root storage reject a catalog without a storage root, and a managed location must be contained in an external location (Databricks, Managed storage).",
     check(tf) {
       const locations = resources(tf, "databricks_external_location").map(([, l]) => l.url).filter((u): u is string => typeof u === "string");
       return resources(tf, "databricks_catalog")
@@ -102,8 +106,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-004",
-    severity: "error",
     description: "External locations do not overlap: Unity Catalog rejects a location inside another",
+    explanation:
+      "Unity Catalog does not allow an external location within another (Databricks, Paths).",
     check(tf) {
       const locations = resources(tf, "databricks_external_location").filter(([, l]) => typeof l.url === "string");
       const out: Violation[] = [];
@@ -119,8 +124,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-005",
-    severity: "error",
     description: "No lifecycle rule expires or tiers current objects in managed storage (it would delete the Delta tables' files)",
+    explanation:
+      "The managed Delta tables live in the same bucket or account: an expiry or tiering rule matching them would delete or slow their files.",
     check(tf) {
       const managed = managedPaths(tf);
       if (managed.length === 0) return [];
@@ -153,8 +159,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-006",
-    severity: "error",
     description: "azurerm manages storage through ARM only (features.storage.data_plane_available = false): data-plane reads get 403 with shared keys off and a default-deny firewall",
+    explanation:
+      "azurerm 4.9+: with data_plane_available = false storage is managed through ARM only; data-plane reads fail with 403 when shared keys are off behind a default-deny firewall.",
     check(tf) {
       if (resources(tf, "azurerm_storage_account").length === 0) return [];
       const off = asList(tf.provider?.azurerm).some((p) =>
@@ -165,8 +172,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-007",
-    severity: "error",
     description: "A default-deny storage firewall admits the workspace's job-cluster subnets (virtual_network_subnet_ids)",
+    explanation:
+      "Classic job clusters reach storage from the workspace subnets; the resource instance rule admits only the access connector.",
     check(tf) {
       return resources(tf, "azurerm_storage_account_network_rules")
         .filter(([, r]) => r.default_action === "Deny" && asList(r.virtual_network_subnet_ids).length === 0)
@@ -175,8 +183,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-008",
-    severity: "error",
     description: "Code is deployed into a databricks_directory the stack owns, with databricks_permissions, never under /Shared",
+    explanation:
+      "\"All users have the Can Manage permission for objects in the Shared folder\" (Databricks workspace ACLs): anyone could change code that runs with the MySQL secrets.",
     check(tf) {
       const permitted = new Set(
         resources(tf, "databricks_permissions")
@@ -200,8 +209,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-009",
-    severity: "error",
     description: "An Azure Key Vault-backed secret scope is created with an Azure AD auth_type (the API refuses other tokens)",
+    explanation:
+      "Key Vault-backed secret scopes can only be created with Azure-specific authentication (Databricks provider, databricks_secret_scope).",
     check(tf) {
       const auth = databricksAuthType(tf);
       if ((AZURE_AD_AUTH_TYPES as readonly unknown[]).includes(auth)) return [];
@@ -212,8 +222,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-010",
-    severity: "error",
     description: `terraform.required_version admits no CLI older than ${MIN_TERRAFORM_VERSION.join(".")} (S3-native state locking GA)`,
+    explanation:
+      "The S3 backend's native locking (use_lockfile) is generally available from Terraform 1.11.",
     check(tf) {
       const constraint = (tf.terraform as { required_version?: unknown } | undefined)?.required_version;
       const bound = constraintLowerBound(constraint);
@@ -223,8 +234,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-011",
-    severity: "error",
     description: "No file-event roles (queue, Event Grid) for the access connector unless an external location enables file events",
+    explanation:
+      "File events are not enabled; queue and Event Grid roles would be standing privileges nobody uses.",
     check(tf) {
       const fileEvents = resources(tf, "databricks_external_location").some(([, l]) => isTrue(l.enable_file_events));
       if (fileEvents) return [];
@@ -235,8 +247,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-012",
-    severity: "error",
     description: `Job clusters and cluster policies pin Databricks Runtime ${MIN_RUNTIME_FOR_MASKED_MERGE.join(".")}+ (MERGE into a masked table from dedicated compute)`,
+    explanation:
+      "Reading masked tables from dedicated compute needs Runtime 15.4+, MERGE into them 16.3+ (Databricks, fine-grained access control on dedicated compute).",
     check(tf) {
       const out: Violation[] = [];
       const tooOld = (v: unknown) => {
@@ -263,8 +276,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-013",
-    severity: "error",
     description: "Configured reader groups can read the tables: USE_CATALOG on the catalog, USE_SCHEMA and SELECT on the schema",
+    explanation:
+      "Grants on created objects are authoritative and revoke anything granted by hand, so readers must be declared.",
     check(tf, ctx) {
       const granted = (securable: string, reader: string): Set<string> =>
         new Set([
@@ -288,8 +302,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-014",
-    severity: "error",
     description: "Production jobs run as a service principal, and the test-data generator is not deployed to production",
+    explanation:
+      "A job without run_as runs as whoever deployed it last; the generator writes test rows into MySQL.",
     check(tf, ctx) {
       if (ctx.developmentMode) return [];
       return [
@@ -304,8 +319,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-015",
-    severity: "error",
     description: `Unity Catalog IAM roles are waited for (time_sleep >= ${MIN_IAM_PROPAGATION_SECONDS}s, re-run when the role's trust policy changes)`,
+    explanation:
+      "IAM is eventually consistent: a new or changed role is not assumable at once, and the external location validates it on create.",
     check(tf) {
       const sleeps = resources(tf, "time_sleep");
       return resources(tf, "aws_iam_role")
@@ -324,8 +340,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-016",
-    severity: "error",
     description: "S3 lifecycle rules name a non-empty filter (prefix, and, tag or size), the form AWS provider 6.x accepts without a warning",
+    explanation:
+      "AWS provider 5.90+ warns on an empty filter {} or a missing filter and will make it an error.",
     check(tf) {
       const out: Violation[] = [];
       for (const [id, config] of resources(tf, "aws_s3_bucket_lifecycle_configuration")) {
