@@ -5,5 +5,4 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   // Type-checking lives in `tsc --noEmit`; ts-jest only transpiles, which keeps each suite fast.
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "tsconfig.json" }] },
-  setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
 };

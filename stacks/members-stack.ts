@@ -18,6 +18,12 @@ import { jobPrincipalOf } from "./databricks/principal";
 import type { KeyVaultReference } from "./databricks/secrets";
 import { policyPackFor } from "./policy";
 
+/** What a cloud gives the pipeline: its landing zone and, on Azure, the Key Vault of a Key Vault-backed scope. */
+interface CloudLanding {
+  readonly landing: LandingZone;
+  readonly secretsKeyVault?: KeyVaultReference;
+}
+
 export interface MembersStackProps {
   /** The validated environment this stack deploys. */
   readonly environment: EnvironmentConfig;
@@ -52,75 +58,7 @@ export class MembersStack extends TerraformStack {
     // time_sleep waits out eventual consistency (IAM propagation) between dependent resources.
     new TimeProvider(this, "time");
 
-    // --- cloud provider and landing zone (storage + Unity Catalog storage credential and external location) ---
-    let landing: LandingZone;
-    let secretsKeyVault: KeyVaultReference | undefined;
-    const storage = env.storage;
-    const managedPrefix = env.catalog.create ? storage.managedPrefix : undefined;
-    if (env.cloud === "aws") {
-      // Auth: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or OIDC in CI.
-      new AwsProvider(this, "aws", { region: env.region, defaultTags: [{ tags }] });
-      landing = new AwsLandingZone(this, "landing", {
-        bucketName: env.names.bucket,
-        landingPrefix: storage.landingPrefix,
-        managedPrefix,
-        retentionDays: storage.retentionDays,
-        coolAfterDays: env.coolAfterDays,
-        roleName: env.names.unityCatalogRole,
-        unityCatalogName: env.names.unityCatalogAccess,
-        grantee: env.jobPrincipal,
-      });
-    } else {
-      const azure = env.azure!; // validation guarantees the block on Azure
-      // Auth: ARM_SUBSCRIPTION_ID, ARM_TENANT_ID, ARM_CLIENT_ID (+ ARM_CLIENT_SECRET or ARM_USE_OIDC).
-      new AzurermProvider(this, "azurerm", {
-        features: [
-          {
-            // The account disables shared keys and denies public networks: azurerm 4.x data-plane reads (blob, queue,
-            // static website properties) would fail later plans with 403. data_plane_available = false (azurerm >= 4.9)
-            // manages the container and management policy through ARM only.
-            storage: [{ dataPlaneAvailable: false }],
-            // Never purge a vault on destroy (its secrets are set by operators, outside Terraform); recover a
-            // soft-deleted one instead of failing on its name.
-            keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }],
-            // A resource group still holding the storage account is never deleted with it.
-            resourceGroup: [{ preventDeletionIfContainsResources: true }],
-          },
-        ],
-        storageUseAzuread: true,
-      });
-      Aspects.of(this).add(new AzureDefaultTags(tags));
-      const azureLanding = new AzureLandingZone(this, "landing", {
-        resourceGroupName: azure.resourceGroupName,
-        createResourceGroup: azure.createResourceGroup,
-        region: env.region,
-        accountName: env.names.storageAccount,
-        containerName: env.names.container,
-        landingPrefix: storage.landingPrefix,
-        managedPrefix,
-        retentionDays: storage.retentionDays,
-        coolAfterDays: env.coolAfterDays,
-        connectorName: env.names.accessConnector,
-        unityCatalogName: env.names.unityCatalogAccess,
-        grantee: env.jobPrincipal,
-        privateNetworkOnly: storage.privateNetworkOnly,
-        allowedIpRanges: storage.allowedIpRanges,
-        allowedSubnetIds: azure.allowedSubnetIds,
-      });
-      landing = azureLanding;
-      if (azure.keyVaultSecretScope) {
-        // Auth: the same ARM_* variables; looks up the Azure Databricks application in Microsoft Entra ID.
-        new AzureadProvider(this, "azuread", {});
-        const vault = new SecretsKeyVault(this, "secrets-vault", {
-          name: env.names.keyVault,
-          resourceGroupName: azureLanding.resourceGroupName,
-          region: env.region,
-          privateNetworkOnly: storage.privateNetworkOnly,
-          allowedIpRanges: storage.allowedIpRanges,
-        });
-        secretsKeyVault = { resourceId: vault.vault.id, dnsName: vault.vault.vaultUri };
-      }
-    }
+    const { landing, secretsKeyVault } = env.cloud === "aws" ? this.awsLandingZone(env, tags) : this.azureLandingZone(env, tags);
     this.landingUrl = landing.landingUrl;
     this.landingDependables = landing.dependables;
 
@@ -134,6 +72,77 @@ export class MembersStack extends TerraformStack {
 
     // Policy as code (stacks/policy): checked on every synth after all other aspects; errors fail the synth.
     Aspects.of(this).add(policyPackFor(env));
+  }
+
+  /** AWS provider, landing bucket and Unity Catalog's access to it. */
+  private awsLandingZone(env: EnvironmentConfig, tags: Record<string, string>): CloudLanding {
+    const storage = env.storage;
+    // Auth: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or OIDC in CI.
+    new AwsProvider(this, "aws", { region: env.region, defaultTags: [{ tags }] });
+    const landing = new AwsLandingZone(this, "landing", {
+      bucketName: env.names.bucket,
+      landingPrefix: storage.landingPrefix,
+      managedPrefix: env.catalog.create ? storage.managedPrefix : undefined,
+      retentionDays: storage.retentionDays,
+      coolAfterDays: env.coolAfterDays,
+      roleName: env.names.unityCatalogRole,
+      unityCatalogName: env.names.unityCatalogAccess,
+      grantee: env.jobPrincipal,
+    });
+    return { landing };
+  }
+
+  /** azurerm provider, landing storage account, Unity Catalog's access, and the optional Key Vault of the secret scope. */
+  private azureLandingZone(env: EnvironmentConfig, tags: Record<string, string>): CloudLanding {
+    const storage = env.storage;
+    const azure = env.azure!; // validation guarantees the block on Azure
+    // Auth: ARM_SUBSCRIPTION_ID, ARM_TENANT_ID, ARM_CLIENT_ID (+ ARM_CLIENT_SECRET or ARM_USE_OIDC).
+    new AzurermProvider(this, "azurerm", {
+      features: [
+        {
+          // The account disables shared keys and denies public networks: azurerm 4.x data-plane reads (blob, queue,
+          // static website properties) would fail later plans with 403. data_plane_available = false (azurerm >= 4.9)
+          // manages the container and management policy through ARM only.
+          storage: [{ dataPlaneAvailable: false }],
+          // Never purge a vault on destroy (its secrets are set by operators, outside Terraform); recover a
+          // soft-deleted one instead of failing on its name.
+          keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }],
+          // A resource group still holding the storage account is never deleted with it.
+          resourceGroup: [{ preventDeletionIfContainsResources: true }],
+        },
+      ],
+      storageUseAzuread: true,
+    });
+    Aspects.of(this).add(new AzureDefaultTags(tags));
+    const azureLanding = new AzureLandingZone(this, "landing", {
+      resourceGroupName: azure.resourceGroupName,
+      createResourceGroup: azure.createResourceGroup,
+      region: env.region,
+      accountName: env.names.storageAccount,
+      containerName: env.names.container,
+      landingPrefix: storage.landingPrefix,
+      managedPrefix: env.catalog.create ? storage.managedPrefix : undefined,
+      retentionDays: storage.retentionDays,
+      coolAfterDays: env.coolAfterDays,
+      connectorName: env.names.accessConnector,
+      unityCatalogName: env.names.unityCatalogAccess,
+      grantee: env.jobPrincipal,
+      privateNetworkOnly: storage.privateNetworkOnly,
+      allowedIpRanges: storage.allowedIpRanges,
+      allowedSubnetIds: azure.allowedSubnetIds,
+    });
+    if (!azure.keyVaultSecretScope) return { landing: azureLanding };
+
+    // Auth: the same ARM_* variables; looks up the Azure Databricks application in Microsoft Entra ID.
+    new AzureadProvider(this, "azuread", {});
+    const vault = new SecretsKeyVault(this, "secrets-vault", {
+      name: env.names.keyVault,
+      resourceGroupName: azureLanding.resourceGroupName,
+      region: env.region,
+      privateNetworkOnly: storage.privateNetworkOnly,
+      allowedIpRanges: storage.allowedIpRanges,
+    });
+    return { landing: azureLanding, secretsKeyVault: { resourceId: vault.vault.id, dnsName: vault.vault.vaultUri } };
   }
 
   private configureBackend(env: EnvironmentConfig): void {
