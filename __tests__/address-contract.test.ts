@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformStack, Testing } from "cdktf";
 import { LandingBucket } from "../stacks/aws/landing-bucket";
 import { config as shipped } from "../stacks/config/environments";
 import { type AddressContract, contractProblems, type StackJson, stackContract } from "../tools/address-contract/contract";
@@ -23,8 +23,16 @@ test("every shipped stack keeps the addresses and identities of its stateful res
 test("the contract covers both clouds and every stateful kind of resource", () => {
   const types = new Set(Object.values(CONTRACT).flatMap((c) => Object.keys(c).map((a) => a.split(".")[0])));
   expect([...types].sort()).toEqual([
-    "aws_kms_alias", "aws_kms_key", "aws_s3_bucket", "azurerm_resource_group", "azurerm_storage_account", "azurerm_storage_container",
-    "databricks_catalog", "databricks_external_location", "databricks_schema", "databricks_storage_credential",
+    "aws_kms_alias",
+    "aws_kms_key",
+    "aws_s3_bucket",
+    "azurerm_resource_group",
+    "azurerm_storage_account",
+    "azurerm_storage_container",
+    "databricks_catalog",
+    "databricks_external_location",
+    "databricks_schema",
+    "databricks_storage_credential",
   ]);
 });
 
@@ -34,7 +42,9 @@ test("a changed naming input (the prefix) is a replacement, reported with the ol
   const problems = contractProblems({ "members-prod": CONTRACT["members-prod"] }, stacks as Record<string, StackJson>);
   expect(problems).toEqual(
     expect.arrayContaining([
-      expect.stringMatching(/^members-prod: aws_s3_bucket\.\S+ changes bucket=acme-members-prod-landing to bucket=acme-mbrs-prod-landing: the provider replaces/),
+      expect.stringMatching(
+        /^members-prod: aws_s3_bucket\.\S+ changes bucket=acme-members-prod-landing to bucket=acme-mbrs-prod-landing: the provider replaces/,
+      ),
     ]),
   );
 });
@@ -63,7 +73,9 @@ describe("renaming a construct", () => {
     const bucket = Object.keys(before).find((a) => a.startsWith("aws_s3_bucket."))!;
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringContaining(`members-test: ${bucket} (bucket=acme-members-test-landing) is no longer synthesized, so Terraform would destroy it and create aws_s3_bucket.landing-storage_bucket_`),
+        expect.stringContaining(
+          `members-test: ${bucket} (bucket=acme-members-test-landing) is no longer synthesized, so Terraform would destroy it and create aws_s3_bucket.landing-storage_bucket_`,
+        ),
         expect.stringContaining(`resource.moveFromId("${bucket}")`),
       ]),
     );

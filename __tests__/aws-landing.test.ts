@@ -1,8 +1,8 @@
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { Testing } from "cdktf";
 import { LandingBucket } from "../stacks/aws/landing-bucket";
 import { UnityCatalogS3Access } from "../stacks/aws/unity-catalog-access";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
-import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { config as shippedConfig } from "../stacks/config/environments";
 import { landingLocationOf, onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
@@ -128,7 +128,7 @@ describe("landing bucket", () => {
       Testing.synthScope((scope) => {
         new LandingBucket(scope, "landing", { bucketName: "b", landingPrefix: "landing", retentionDays: 10, coolAfterDays: 10 });
       }),
-    ).toThrow('coolAfterDays: got 10, expected fewer than retentionDays (10)');
+    ).toThrow("coolAfterDays: got 10, expected fewer than retentionDays (10)");
   });
 });
 
@@ -174,7 +174,13 @@ describe("Unity Catalog IAM role", () => {
     const bucketArn = ref("aws_s3_bucket", bucket.id, "arn");
     const resources = document.props.statement.flatMap((s: any) => s.resources);
     expect(new Set(resources)).toEqual(
-      new Set([bucketArn, `${bucketArn}/landing/*`, `${bucketArn}/managed/*`, ref("aws_kms_key", key.id, "arn"), credential.props.aws_iam_role.role_arn]),
+      new Set([
+        bucketArn,
+        `${bucketArn}/landing/*`,
+        `${bucketArn}/managed/*`,
+        ref("aws_kms_key", key.id, "arn"),
+        credential.props.aws_iam_role.role_arn,
+      ]),
     );
     const list = document.props.statement.find((s: any) => s.actions.includes("s3:ListBucket"));
     expect(list.condition).toEqual([{ test: "StringLike", variable: "s3:prefix", values: ["landing", "landing/*", "managed", "managed/*"] }]);
@@ -201,9 +207,7 @@ describe("storage credential, external location and grants", () => {
 
   test("the external location uses the storage credential above", () => {
     const credential = onlyResource(prod, "databricks_storage_credential");
-    expect(landingLocationOf(prod).props.credential_name).toBe(
-      ref("databricks_storage_credential", credential.id, "name"),
-    );
+    expect(landingLocationOf(prod).props.credential_name).toBe(ref("databricks_storage_credential", credential.id, "name"));
   });
 
   test("grants hold exactly READ FILES and WRITE FILES for the job principal, on this location only", () => {
@@ -240,7 +244,11 @@ describe("managed storage of the created catalog (AWS)", () => {
     const catalog = onlyResource(prod, "databricks_catalog").props;
     expect(catalog.storage_root).toBe(managed[1].url);
     expect(catalog.depends_on).toEqual([`databricks_external_location.${managed[0]}`]);
-    expect(Object.values(resourcesOf(prod, "databricks_grants")).some((g: any) => g.external_location === ref("databricks_external_location", managed[0], "id"))).toBe(false);
+    expect(
+      Object.values(resourcesOf(prod, "databricks_grants")).some(
+        (g: any) => g.external_location === ref("databricks_external_location", managed[0], "id"),
+      ),
+    ).toBe(false);
   });
 
   test("an existing catalog gets no managed location (it has its own storage)", () => {

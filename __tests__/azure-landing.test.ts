@@ -64,7 +64,11 @@ describe("ADLS Gen2 landing storage", () => {
 
   test("the landing container is private and managed through the account id", () => {
     expect(container.props).toEqual(
-      expect.objectContaining({ name: "landing", storage_account_id: ref("azurerm_storage_account", account.id, "id"), container_access_type: "private" }),
+      expect.objectContaining({
+        name: "landing",
+        storage_account_id: ref("azurerm_storage_account", account.id, "id"),
+        container_access_type: "private",
+      }),
     );
   });
 
@@ -84,8 +88,13 @@ describe("ADLS Gen2 landing storage", () => {
     const json = JSON.parse(
       Testing.synthScope((scope) => {
         new AdlsLandingStorage(scope, "s", {
-          accountName: "acct", resourceGroupName: "rg", region: "westeurope", containerName: "landing",
-          landingPrefix: "landing", retentionDays: 90, coolAfterDays: 30,
+          accountName: "acct",
+          resourceGroupName: "rg",
+          region: "westeurope",
+          containerName: "landing",
+          landingPrefix: "landing",
+          retentionDays: 90,
+          coolAfterDays: 30,
         });
       }),
     );
@@ -100,8 +109,12 @@ describe("ADLS Gen2 landing storage", () => {
     expect(() =>
       Testing.synthScope((scope) => {
         new AdlsLandingStorage(scope, "s", {
-          accountName: "Not-Valid", resourceGroupName: "rg", region: "westeurope", containerName: "landing",
-          landingPrefix: "landing", retentionDays: 10,
+          accountName: "Not-Valid",
+          resourceGroupName: "rg",
+          region: "westeurope",
+          containerName: "landing",
+          landingPrefix: "landing",
+          retentionDays: 10,
         });
       }),
     ).toThrow('accountName: got "Not-Valid", expected 3-24 lower-case letters and digits');
@@ -177,9 +190,7 @@ describe("access connector and Unity Catalog access", () => {
     expect(resourcesOf(stack, "azurerm_resource_group")).toEqual({});
     const [[groupId, group]] = Object.entries(stack.data!.azurerm_resource_group);
     expect(group).toMatchObject({ name: "rg-shared" });
-    expect(onlyResource(stack, "azurerm_storage_account").props.resource_group_name).toBe(
-      `\${data.azurerm_resource_group.${groupId}.name}`,
-    );
+    expect(onlyResource(stack, "azurerm_storage_account").props.resource_group_name).toBe(`\${data.azurerm_resource_group.${groupId}.name}`);
   });
 
   test("a public environment gets no default-deny network rules", () => {
@@ -260,13 +271,19 @@ describe("managed storage of the created catalog (Azure)", () => {
     const container = onlyResource(azure, "azurerm_storage_container");
     const account = onlyResource(azure, "azurerm_storage_account");
     const managed = Object.entries(resourcesOf(azure, "databricks_external_location")).find(([id]) => id.includes("_managed_"))!;
-    expect(managed[1].url).toBe(`abfss://${ref("azurerm_storage_container", container.id, "name")}@${ref("azurerm_storage_account", account.id, "name")}.dfs.core.windows.net/managed/`);
+    expect(managed[1].url).toBe(
+      `abfss://${ref("azurerm_storage_container", container.id, "name")}@${ref("azurerm_storage_account", account.id, "name")}.dfs.core.windows.net/managed/`,
+    );
     expect(managed[1].credential_name).toBe(landingLocationOf(azure).props.credential_name);
     const catalog = onlyResource(azure, "databricks_catalog").props;
     expect(catalog.storage_root).toBe(managed[1].url);
     expect(catalog.depends_on).toEqual([`databricks_external_location.${managed[0]}`]);
     // Nobody gets file access to the managed tables' files: no grants on this location.
-    expect(Object.values(resourcesOf(azure, "databricks_grants")).some((g: any) => g.external_location === ref("databricks_external_location", managed[0], "id"))).toBe(false);
+    expect(
+      Object.values(resourcesOf(azure, "databricks_grants")).some(
+        (g: any) => g.external_location === ref("databricks_external_location", managed[0], "id"),
+      ),
+    ).toBe(false);
   });
 
   test("no management-policy rule deletes or tiers blobs under the managed folder", () => {

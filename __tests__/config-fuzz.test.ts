@@ -11,8 +11,9 @@
  * Reproduce: FUZZ_SEED=<seed printed on failure> [FUZZ_PATH=<path printed>] npx jest config-fuzz
  * Scale: FUZZ_RUNS (default 200 configs).
  */
+
+import { Aspects, type TerraformStack, Testing } from "cdktf";
 import fc from "fast-check";
-import { Aspects, Testing, type TerraformStack } from "cdktf";
 import { buildApp } from "../stacks/app";
 import platform from "../stacks/config/platform.json";
 import { AWS_REGIONS, AZURE_LOCATIONS } from "../stacks/config/regions";
@@ -102,22 +103,29 @@ const common = {
   name: envName,
   prefix,
   mode: fc.constantFrom("development", "production"),
-  catalog: fc.record(
-    { name: ucName, create: fc.boolean(), schema: ucName, createSchema: fc.boolean() },
-    { requiredKeys: ["name"] },
-  ),
-  notifications: fc.record({ failureEmails: fc.subarray(["alerts@example.com", "oncall@example.org", "data.team+members@example.net"], { minLength: 1 }) }),
+  catalog: fc.record({ name: ucName, create: fc.boolean(), schema: ucName, createSchema: fc.boolean() }, { requiredKeys: ["name"] }),
+  notifications: fc.record({
+    failureEmails: fc.subarray(["alerts@example.com", "oncall@example.org", "data.team+members@example.net"], { minLength: 1 }),
+  }),
   schedules: fc.record({ extract: schedule, load: loadTrigger }),
   tags,
   runAs: fc.uuid(),
   withRunAs: fc.boolean(),
-  groups: fc.option(fc.record({ platformGroup: fc.constantFrom("platform", "data-eng"), viewerGroup: fc.constantFrom("users", "analysts") }), { nil: undefined }),
+  groups: fc.option(fc.record({ platformGroup: fc.constantFrom("platform", "data-eng"), viewerGroup: fc.constantFrom("users", "analysts") }), {
+    nil: undefined,
+  }),
   deployRoot: fc.option(fc.constantFrom("/Workspace/Deployments/members", "/Deployments/pipelines/members"), { nil: undefined }),
   withBackend: fc.boolean(),
 };
 
 const awsEnvironment = fc
-  .record({ ...common, region: fc.constantFrom(...AWS_REGIONS), cluster: cluster(AWS_NODES), storage: storage("aws"), authType: fc.constantFrom("oauth-m2m", "github-oidc", "pat") })
+  .record({
+    ...common,
+    region: fc.constantFrom(...AWS_REGIONS),
+    cluster: cluster(AWS_NODES),
+    storage: storage("aws"),
+    authType: fc.constantFrom("oauth-m2m", "github-oidc", "pat"),
+  })
   .map((e) => ({
     ...environmentBase(e, "aws", "https://dbc-fuzz.cloud.databricks.com"),
     stateBackend: e.withBackend ? { type: "s3", bucket: "acme-terraform-state", region: e.region } : { type: "local" },
@@ -176,18 +184,68 @@ function environmentBase(e: any, cloud: "aws" | "azure", host: string): Record<s
 // invalid mutations
 
 const MUTATION_PATHS = [
-  "name", "cloud", "region", "prefix", "mode", "databricks", "databricks.host", "databricks.runAsServicePrincipal",
-  "databricks.deployRoot", "catalog.name", "catalog.create", "catalog.schema", "notifications.failureEmails",
-  "schedules.extract.cron", "schedules.extract.timezone", "schedules.extract.paused", "schedules.load",
-  "schedules.load.type", "schedules.load.minTimeBetweenTriggersSeconds", "cluster.nodeType",
-  "cluster.allowedNodeTypes", "cluster.minWorkers", "cluster.maxWorkers", "cluster.runtimeVersion",
-  "cluster.taskTimeoutMinutes", "storage.landingPrefix", "storage.retentionDays", "storage.coolAfterDays",
-  "storage.privateNetworkOnly", "storage.allowedIpRanges", "azure", "azure.resourceGroupName", "tags",
-  "stateBackend", "stateBackend.type",
+  "name",
+  "cloud",
+  "region",
+  "prefix",
+  "mode",
+  "databricks",
+  "databricks.host",
+  "databricks.runAsServicePrincipal",
+  "databricks.deployRoot",
+  "catalog.name",
+  "catalog.create",
+  "catalog.schema",
+  "notifications.failureEmails",
+  "schedules.extract.cron",
+  "schedules.extract.timezone",
+  "schedules.extract.paused",
+  "schedules.load",
+  "schedules.load.type",
+  "schedules.load.minTimeBetweenTriggersSeconds",
+  "cluster.nodeType",
+  "cluster.allowedNodeTypes",
+  "cluster.minWorkers",
+  "cluster.maxWorkers",
+  "cluster.runtimeVersion",
+  "cluster.taskTimeoutMinutes",
+  "storage.landingPrefix",
+  "storage.retentionDays",
+  "storage.coolAfterDays",
+  "storage.privateNetworkOnly",
+  "storage.allowedIpRanges",
+  "azure",
+  "azure.resourceGroupName",
+  "tags",
+  "stateBackend",
+  "stateBackend.type",
 ] as const;
 const BAD_VALUES: readonly unknown[] = [
-  undefined, null, "", " ", "not a cron", "0 0 2 * *", "UPPER_case", "x".repeat(300), "s3://", -1, 0, 1.5, 1e9,
-  Number.NaN, true, [], [""], ["not-an-email"], {}, { unexpected: 1 }, "aws", "azure", "../etc", "https://", "http://x.example",
+  undefined,
+  null,
+  "",
+  " ",
+  "not a cron",
+  "0 0 2 * *",
+  "UPPER_case",
+  "x".repeat(300),
+  "s3://",
+  -1,
+  0,
+  1.5,
+  1e9,
+  Number.NaN,
+  true,
+  [],
+  [""],
+  ["not-an-email"],
+  {},
+  { unexpected: 1 },
+  "aws",
+  "azure",
+  "../etc",
+  "https://",
+  "http://x.example",
 ];
 
 type Mutation = { path: string; value: unknown } | { unknownKeyAt: string };
@@ -210,7 +268,7 @@ function applyMutation(env: Record<string, any>, m: Mutation): Record<string, an
   if ("unknownKeyAt" in m) {
     const { node, last } = walk(m.unknownKeyAt === "" ? "" : `${m.unknownKeyAt}.x`);
     void last;
-    (m.unknownKeyAt === "" ? copy : node)["unexpectedOption"] = true;
+    (m.unknownKeyAt === "" ? copy : node).unexpectedOption = true;
   } else {
     const { node, last } = walk(m.path);
     if (m.value === undefined) delete node[last];
@@ -220,10 +278,7 @@ function applyMutation(env: Record<string, any>, m: Mutation): Record<string, an
 }
 
 const environment = fc
-  .tuple(
-    fc.oneof(awsEnvironment, azureEnvironment),
-    fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: mutation }),
-  )
+  .tuple(fc.oneof(awsEnvironment, azureEnvironment), fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: mutation }))
   .map(([env, m]) => (m === undefined ? env : applyMutation(env, m)));
 
 const appConfig = fc.record({ environments: fc.array(environment, { minLength: 1, maxLength: 2 }) });
@@ -236,12 +291,12 @@ const tally: Record<Outcome, number> = { synthesized: 0, rejected: 0 };
 let stacksSynthesized = 0;
 
 function synthesizeOrReject(config: unknown): Outcome {
-  let app;
+  let app: ReturnType<typeof buildApp>;
   try {
     app = buildApp(config as any, Testing.app());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    if (process.env.FUZZ_DEBUG) console.log(error.problems.map((p) => p.path + " " + p.expected).join(" | "));
+    if (process.env.FUZZ_DEBUG) console.log(error.problems.map((p) => `${p.path} ${p.expected}`).join(" | "));
     expect(error.problems.length).toBeGreaterThan(0);
     for (const problem of error.problems) {
       expect(problem.path).toMatch(/\S/);
@@ -285,7 +340,13 @@ test("regressions found by fuzzing stay fixed", () => {
   expect(synthesizeOrReject({ environments: [{ ...aws, storage: { ...aws.storage, privateNetworkOnly: true } }] })).toBe("rejected");
   // A prefix with "--" gave a Key Vault name the SecretsKeyVault construct throws on; validation now refuses it.
   const azure = fc.sample(azureEnvironment, { numRuns: 1, seed: 1 })[0] as Record<string, any>;
-  const vaultEnv = { ...azure, name: "dev", prefix: "a--b", storage: { ...azure.storage, privateNetworkOnly: false }, azure: { resourceGroupName: "rg-x", keyVaultSecretScope: true } };
+  const vaultEnv = {
+    ...azure,
+    name: "dev",
+    prefix: "a--b",
+    storage: { ...azure.storage, privateNetworkOnly: false },
+    azure: { resourceGroupName: "rg-x", keyVaultSecretScope: true },
+  };
   expect(synthesizeOrReject({ environments: [vaultEnv] })).toBe("rejected");
   expect(synthesizeOrReject({ environments: [{ ...vaultEnv, prefix: "a-b" }] })).toBe("synthesized");
 });

@@ -184,9 +184,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("duplicate environment names", () => {
     const problems = problemsOf({ environments: [awsEnv(), awsEnv({ prefix: "other" })] });
-    expect(problems).toEqual([
-      expect.objectContaining({ path: "environments[1].name", got: '"dev"', expected: expect.stringMatching(/unique/) }),
-    ]);
+    expect(problems).toEqual([expect.objectContaining({ path: "environments[1].name", got: '"dev"', expected: expect.stringMatching(/unique/) })]);
   });
 
   test("duplicate environment names differing only in case are still duplicates", () => {
@@ -349,12 +347,21 @@ describe("deployability: environments written the old way are rejected", () => {
   });
 
   test("item 2: no Databricks auth_type", () => {
-    const problem = expectSingleProblem(one(awsEnv({ databricks: { host } })), "environments.dev.databricks.authType", "nothing (the field is required)");
+    const problem = expectSingleProblem(
+      one(awsEnv({ databricks: { host } })),
+      "environments.dev.databricks.authType",
+      "nothing (the field is required)",
+    );
     expect(problem.expected).toMatch(/oauth-m2m/);
   });
 
   test("item 2: an Azure AD auth type on an AWS workspace", () => {
-    expectSingleProblem(one(awsEnv({ databricks: { host, authType: "azure-client-secret" } })), "environments.dev.databricks.authType", '"azure-client-secret"', /AWS/);
+    expectSingleProblem(
+      one(awsEnv({ databricks: { host, authType: "azure-client-secret" } })),
+      "environments.dev.databricks.authType",
+      '"azure-client-secret"',
+      /AWS/,
+    );
   });
 
   test("item 3: managed storage folder equal to the landing folder", () => {
@@ -389,7 +396,9 @@ describe("deployability: environments written the old way are rejected", () => {
   });
 
   test("item 6: the run-as service principal's own home folder is accepted", () => {
-    const [env] = validateConfig(one(awsEnv({ databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP, deployRoot: `/Users/${SP}/members` } })));
+    const [env] = validateConfig(
+      one(awsEnv({ databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP, deployRoot: `/Users/${SP}/members` } })),
+    );
     expect(env.deployRoot).toBe(`/Users/${SP}/members`);
   });
 

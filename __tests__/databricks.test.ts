@@ -9,8 +9,8 @@ import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentConfig } from "../stacks/config/schema";
 import { validateConfig } from "../stacks/config/validate";
 import { MembersPipeline } from "../stacks/databricks/pipeline";
-import { pipelineSettings } from "../stacks/members-stack";
 import { DEFAULT_NOTEBOOKS_DIR } from "../stacks/databricks/workspace-code";
+import { pipelineSettings } from "../stacks/members-stack";
 import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
 const environments = validateConfig(shipped);
@@ -57,7 +57,11 @@ describe("MySQL secret scope", () => {
 
   test("five sensitive variables named for TF_VAR_mysql_<key>, no defaults", () => {
     for (const json of [dev, azure]) {
-      expect(Object.keys(json.variable!).filter((v) => v.startsWith("mysql_")).sort()).toEqual(KEYS.map((k) => `mysql_${k}`).sort());
+      expect(
+        Object.keys(json.variable!)
+          .filter((v) => v.startsWith("mysql_"))
+          .sort(),
+      ).toEqual(KEYS.map((k) => `mysql_${k}`).sort());
       for (const key of KEYS) {
         expect(json.variable![`mysql_${key}`]).toEqual(expect.objectContaining({ type: "string", sensitive: true }));
         expect(json.variable![`mysql_${key}`]).not.toHaveProperty("default");
@@ -80,9 +84,7 @@ describe("MySQL secret scope", () => {
     expect(onlyResource(prod, "databricks_secret_acl").props).toEqual(
       expect.objectContaining({ permission: "READ", principal: envOf("prod").databricks.runAsServicePrincipal }),
     );
-    expect(onlyResource(dev, "databricks_secret_acl").props).toEqual(
-      expect.objectContaining({ permission: "READ", principal: "members-platform" }),
-    );
+    expect(onlyResource(dev, "databricks_secret_acl").props).toEqual(expect.objectContaining({ permission: "READ", principal: "members-platform" }));
   });
 
   test("canary values in TF_VAR_* never reach cdktf.out", () => {
@@ -273,7 +275,9 @@ describe("uploaded code", () => {
 
   test("one workspace file per members_pipeline module, next to the notebooks", () => {
     const pkg = path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline");
-    const modules = readdirSync(pkg).filter((f) => f.endsWith(".py")).sort();
+    const modules = readdirSync(pkg)
+      .filter((f) => f.endsWith(".py"))
+      .sort();
     const files = Object.values(resourcesOf(azure, "databricks_workspace_file"));
     expect(files.map((f) => f.path).sort()).toEqual(modules.map((m) => `${rootOf(azure)}/members_pipeline/${m}`).sort());
     expect(files.map((f) => path.basename(f.source)).sort()).toEqual([...modules].sort());
@@ -286,7 +290,12 @@ describe("uploaded code", () => {
       cpSync(DEFAULT_NOTEBOOKS_DIR, dir, { recursive: true, filter: (src) => !src.includes("__pycache__") });
       const synth = () => {
         const stack = new TerraformStack(Testing.app(), "t");
-        new MembersPipeline(stack, "pipeline", { ...pipelineSettings(envOf("dev")), landingUrl: "s3://bucket/landing/", managedStorage: MANAGED, notebooksDir: dir });
+        new MembersPipeline(stack, "pipeline", {
+          ...pipelineSettings(envOf("dev")),
+          landingUrl: "s3://bucket/landing/",
+          managedStorage: MANAGED,
+          notebooksDir: dir,
+        });
         return JSON.parse(Testing.synth(stack)) as TerraformJson;
       };
       const before = synth();
@@ -323,13 +332,18 @@ describe("deployed code lives in a folder the stack owns", () => {
 
   test("an explicit deploy root is used as given", () => {
     const env = shipped.environments.find((e) => e.name === "dev")!;
-    const json = synthAll({ environments: [{ ...env, databricks: { ...env.databricks, deployRoot: "/Workspace/Deployments/members/dev" } }] }).stacks["members-dev"];
+    const json = synthAll({ environments: [{ ...env, databricks: { ...env.databricks, deployRoot: "/Workspace/Deployments/members/dev" } }] }).stacks[
+      "members-dev"
+    ];
     expect(onlyResource(json, "databricks_directory").props.path).toBe("/Workspace/Deployments/members/dev");
     expect(json.data?.databricks_current_user).toBeUndefined();
   });
 
   test("the member-data generator is uploaded to development environments only", () => {
-    const names = (json: TerraformJson) => Object.values(resourcesOf(json, "databricks_notebook")).map((n: any) => path.basename(n.path)).sort();
+    const names = (json: TerraformJson) =>
+      Object.values(resourcesOf(json, "databricks_notebook"))
+        .map((n: any) => path.basename(n.path))
+        .sort();
     expect(names(dev)).toEqual(["extract_members", "generate_member_data", "load_members"]);
     expect(names(prod)).toEqual(["extract_members", "load_members"]);
     expect(names(stacks["members-staging"])).toEqual(["extract_members", "load_members"]);
@@ -401,8 +415,16 @@ describe("catalog and grants", () => {
 describe("extract job", () => {
   test("schedule and time zone from config; paused in dev, running in prod", () => {
     expect(extractJob(dev).props.schedule).toEqual({ quartz_cron_expression: "0 0 2 * * ?", timezone_id: "UTC", pause_status: "PAUSED" });
-    expect(extractJob(prod).props.schedule).toEqual({ quartz_cron_expression: "0 0 2 * * ?", timezone_id: "Europe/London", pause_status: "UNPAUSED" });
-    expect(extractJob(azure).props.schedule).toEqual({ quartz_cron_expression: "0 30 1 * * ?", timezone_id: "Europe/Amsterdam", pause_status: "PAUSED" });
+    expect(extractJob(prod).props.schedule).toEqual({
+      quartz_cron_expression: "0 0 2 * * ?",
+      timezone_id: "Europe/London",
+      pause_status: "UNPAUSED",
+    });
+    expect(extractJob(azure).props.schedule).toEqual({
+      quartz_cron_expression: "0 30 1 * * ?",
+      timezone_id: "Europe/Amsterdam",
+      pause_status: "PAUSED",
+    });
   });
 
   test("one run at a time, queued; retries with an interval; task and run timeouts; duration health rule", () => {
@@ -411,7 +433,9 @@ describe("extract job", () => {
     expect(job.max_concurrent_runs).toBe(1);
     expect(job.queue).toEqual({ enabled: true });
     const [task] = job.task;
-    expect(task).toEqual(expect.objectContaining({ max_retries: 2, min_retry_interval_millis: 300_000, retry_on_timeout: false, timeout_seconds: taskTimeout }));
+    expect(task).toEqual(
+      expect.objectContaining({ max_retries: 2, min_retry_interval_millis: 300_000, retry_on_timeout: false, timeout_seconds: taskTimeout }),
+    );
     expect(job.timeout_seconds).toBeGreaterThanOrEqual(taskTimeout * 3);
     const [rule] = job.health.rules;
     expect(rule).toEqual(expect.objectContaining({ metric: "RUN_DURATION_SECONDS", op: "GREATER_THAN" }));
@@ -447,7 +471,9 @@ describe("extract job", () => {
       fetch_size: "10000",
     });
     // Exactly the widgets the notebook declares (plus nothing it does not know).
-    const widgets = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "extract_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map((m) => m[1]);
+    const widgets = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "extract_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map(
+      (m) => m[1],
+    );
     expect(widgets).toEqual(expect.arrayContaining(Object.keys(params)));
   });
 
@@ -501,7 +527,9 @@ describe("load job", () => {
         ingest_date: "",
       }),
     );
-    const widgets = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "load_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map((m) => m[1]);
+    const widgets = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "load_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map(
+      (m) => m[1],
+    );
     expect(widgets).toEqual(expect.arrayContaining(Object.keys(params)));
   });
 
@@ -512,7 +540,10 @@ describe("load job", () => {
       expect([key, load[key]]).toEqual([key, extract[key]]);
     }
     const pick = ({ max_retries, min_retry_interval_millis, retry_on_timeout, timeout_seconds }: Record<string, unknown>) => ({
-      max_retries, min_retry_interval_millis, retry_on_timeout, timeout_seconds,
+      max_retries,
+      min_retry_interval_millis,
+      retry_on_timeout,
+      timeout_seconds,
     });
     expect(pick(load.task[0])).toEqual(pick(extract.task[0]));
   });
@@ -543,7 +574,9 @@ describe("job permissions and outputs", () => {
     expect(out.load_job_id.value).toBe(ref("databricks_job", load, "id"));
     expect(out.load_job_url.value).toBe(ref("databricks_job", load, "url"));
     expect(out.secret_scope.value).toBe(ref("databricks_secret_scope", onlyResource(prod, "databricks_secret_scope").id, "name"));
-    expect(out.extract_notebook_path.value).toBe(ref("databricks_notebook", resource(prod, "databricks_notebook", "pipeline_code_extract_members_").id, "path"));
+    expect(out.extract_notebook_path.value).toBe(
+      ref("databricks_notebook", resource(prod, "databricks_notebook", "pipeline_code_extract_members_").id, "path"),
+    );
     expect(out.deploy_root.value).toBe(rootOf(prod));
   });
 });
@@ -571,7 +604,12 @@ describe("bad input fails early with got/expected", () => {
     const stack = new TerraformStack(Testing.app(), "t");
     const bucket = new TerraformVariable(stack, "bucket", { type: "string" });
     expect(
-      () => new MembersPipeline(stack, "pipeline", { ...pipelineSettings(envOf("dev")), landingUrl: `s3://${bucket.stringValue}/landing/`, managedStorage: MANAGED }),
+      () =>
+        new MembersPipeline(stack, "pipeline", {
+          ...pipelineSettings(envOf("dev")),
+          landingUrl: `s3://${bucket.stringValue}/landing/`,
+          managedStorage: MANAGED,
+        }),
     ).not.toThrow();
   });
 

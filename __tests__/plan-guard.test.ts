@@ -3,15 +3,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  Plan,
-  PlanError,
-  ResourceChange,
   evaluate,
   exitCodeOf,
   formatPath,
   kindOf,
+  type Plan,
+  PlanError,
   parseAllowList,
   parsePlan,
+  type ResourceChange,
   renderReport,
   renderSummary,
 } from "../tools/plan-guard/guard";
@@ -59,8 +59,16 @@ describe("parsePlan", () => {
     ["a JSON array", "[]", /top level is not a JSON object/],
     ["no format_version", '{"resource_changes": []}', /no format_version/],
     ["a version that is not MAJOR.MINOR", '{"format_version": "1", "resource_changes": []}', /not of the form MAJOR\.MINOR/],
-    ["a change without a type", '{"format_version": "1.2", "resource_changes": [{"address": "a.b", "mode": "managed", "change": {"actions": ["delete"]}}]}', /has no "type"/],
-    ["empty actions", '{"format_version": "1.2", "resource_changes": [{"address": "a.b", "mode": "managed", "type": "a", "change": {"actions": []}}]}', /has no change\.actions/],
+    [
+      "a change without a type",
+      '{"format_version": "1.2", "resource_changes": [{"address": "a.b", "mode": "managed", "change": {"actions": ["delete"]}}]}',
+      /has no "type"/,
+    ],
+    [
+      "empty actions",
+      '{"format_version": "1.2", "resource_changes": [{"address": "a.b", "mode": "managed", "type": "a", "change": {"actions": []}}]}',
+      /has no change\.actions/,
+    ],
   ])("rejects %s", (_, text, message) => {
     expect(() => parsePlan(text, "x.json")).toThrow(message);
   });

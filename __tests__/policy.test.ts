@@ -3,13 +3,14 @@
  * resource, when one resource of a real stack is broken with an override. Also: errors fail synth, warnings do not,
  * suppressions need a reason.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { App, Aspects, Testing, TerraformProvider, TerraformResource, type TerraformStack } from "cdktf";
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { App, Aspects, TerraformProvider, TerraformResource, type TerraformStack, Testing } from "cdktf";
+import { buildApp } from "../stacks/app";
 import { config as shipped } from "../stacks/config/environments";
 import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
-import { buildApp } from "../stacks/app";
 import { validateConfig } from "../stacks/config/validate";
 import { blockingFindings, type Finding, PolicyPack, policyOptionsFor, RULES, severityOf, suppressPolicy } from "../stacks/policy";
 
@@ -71,7 +72,13 @@ function providerOf(stack: TerraformStack, type: string): TerraformProvider {
 }
 
 /** Breaks one resource of a fresh shipped stack and returns what the pack reports. */
-function broken(envName: string, type: string, overrides: Record<string, unknown>, env?: Partial<EnvironmentInput>, pathPart = ""): { findings: Finding[]; address: string } {
+function broken(
+  envName: string,
+  type: string,
+  overrides: Record<string, unknown>,
+  env?: Partial<EnvironmentInput>,
+  pathPart = "",
+): { findings: Finding[]; address: string } {
   const stack = stackOf({ ...shippedEnv(envName), ...env } as EnvironmentInput);
   const resource = resourceOf(stack, type, pathPart);
   for (const [key, value] of Object.entries(overrides)) resource.addOverride(key, value);
@@ -106,7 +113,7 @@ describe("shipped stacks", () => {
     for (const rule of RULES) {
       expect(rule.id).toMatch(/^MEM-[A-Z]{3}-[01]\d\d$/);
       // 0xx: errors, 1xx: warnings, decided in one place.
-      expect(severityOf(rule.id)).toBe(rule.id.endsWith("-0" + rule.id.slice(-2)) ? "error" : "warning");
+      expect(severityOf(rule.id)).toBe(rule.id.endsWith(`-0${rule.id.slice(-2)}`) ? "error" : "warning");
       expect(rule.description.length).toBeGreaterThan(20);
       expect(rule.explanation.length).toBeGreaterThan(30);
     }
@@ -126,7 +133,11 @@ describe("each rule fails on a broken resource", () => {
   });
 
   test("MEM-ENC-001: storage account without infrastructure encryption", () => {
-    expectViolation(broken("azure-dev", "azurerm_storage_account", { infrastructure_encryption_enabled: false }), "MEM-ENC-001", /infrastructure_encryption_enabled/);
+    expectViolation(
+      broken("azure-dev", "azurerm_storage_account", { infrastructure_encryption_enabled: false }),
+      "MEM-ENC-001",
+      /infrastructure_encryption_enabled/,
+    );
   });
 
   test("MEM-PUB-001: S3 public access block with one flag off", () => {
@@ -155,7 +166,11 @@ describe("each rule fails on a broken resource", () => {
     const stack = stackOf(shippedEnv("dev"));
     Testing.synth(stack);
     const pack = new PolicyPack({ ...optionsOf("dev"), privateNetworkOnly: true, requiredTags: [] });
-    expect(record(pack.evaluate(stack)).filter((f) => f.ruleId === "MEM-NET-001").map((f) => f.address)[0]).toMatch(/^aws_s3_bucket\./);
+    expect(
+      record(pack.evaluate(stack))
+        .filter((f) => f.ruleId === "MEM-NET-001")
+        .map((f) => f.address)[0],
+    ).toMatch(/^aws_s3_bucket\./);
   });
 
   test("MEM-TLS-001: bucket policy without the deny-non-TLS statement", () => {
@@ -177,13 +192,25 @@ describe("each rule fails on a broken resource", () => {
 
   test("MEM-TLS-001: storage account allowing TLS 1.0 or plain HTTP", () => {
     expectViolation(broken("azure-dev", "azurerm_storage_account", { min_tls_version: "TLS1_0" }), "MEM-TLS-001", /min_tls_version/);
-    expectViolation(broken("azure-dev", "azurerm_storage_account", { https_traffic_only_enabled: false }), "MEM-TLS-001", /https_traffic_only_enabled/);
+    expectViolation(
+      broken("azure-dev", "azurerm_storage_account", { https_traffic_only_enabled: false }),
+      "MEM-TLS-001",
+      /https_traffic_only_enabled/,
+    );
   });
 
   test("MEM-CLU-001: job cluster without the policy, or not applying its defaults, or an all-purpose cluster", () => {
     expectViolation(broken("dev", "databricks_job", { "job_cluster.0.new_cluster.policy_id": "ABCDEF0123456789" }), "MEM-CLU-001", /policy_id/);
-    expectViolation(broken("dev", "databricks_job", { "job_cluster.0.new_cluster.apply_policy_default_values": false }), "MEM-CLU-001", /apply_policy_default_values/);
-    expectViolation(broken("azure-dev", "databricks_job", { "task.0.existing_cluster_id": "0101-000000-abcdefgh" }), "MEM-CLU-001", /existing_cluster_id/);
+    expectViolation(
+      broken("dev", "databricks_job", { "job_cluster.0.new_cluster.apply_policy_default_values": false }),
+      "MEM-CLU-001",
+      /apply_policy_default_values/,
+    );
+    expectViolation(
+      broken("azure-dev", "databricks_job", { "task.0.existing_cluster_id": "0101-000000-abcdefgh" }),
+      "MEM-CLU-001",
+      /existing_cluster_id/,
+    );
   });
 
   test("MEM-SEC-001: a literal secret value", () => {
@@ -195,7 +222,10 @@ describe("each rule fails on a broken resource", () => {
     stack.addOverride("variable.mysql_password.sensitive", false);
     stack.addOverride("variable.mysql_host.default", "db.internal");
     const hits = findingsOf(stack).filter((f) => f.ruleId === "MEM-SEC-001");
-    expect(hits.map((f) => f.message).sort()).toEqual(["variable mysql_host has a default value (a literal secret in code)", "variable mysql_password is not declared sensitive"]);
+    expect(hits.map((f) => f.message).sort()).toEqual([
+      "variable mysql_host has a default value (a literal secret in code)",
+      "variable mysql_password is not declared sensitive",
+    ]);
   });
 
   test("MEM-TAG-001: AWS provider default_tags missing a standard key", () => {
@@ -223,7 +253,10 @@ describe("each rule fails on a broken resource", () => {
 
   test("MEM-LOC-001: an external location over the whole bucket or container, or another prefix", () => {
     expectViolation(broken("dev", "databricks_external_location", { url: "s3://acme-members-dev-landing/" }), "MEM-LOC-001");
-    expectViolation(broken("azure-dev", "databricks_external_location", { url: "abfss://landing@acmembrazuredevlake.dfs.core.windows.net/" }), "MEM-LOC-001");
+    expectViolation(
+      broken("azure-dev", "databricks_external_location", { url: "abfss://landing@acmembrazuredevlake.dfs.core.windows.net/" }),
+      "MEM-LOC-001",
+    );
     expectViolation(broken("dev", "databricks_external_location", { url: "s3://acme-members-dev-landing/curated/" }), "MEM-LOC-001");
     // Narrower than the landing prefix is fine.
     const narrower = broken("dev", "databricks_external_location", { url: "s3://acme-members-dev-landing/landing/members/" });
@@ -258,9 +291,7 @@ describe("each rule fails on a broken resource", () => {
     expectViolation(r, "MEM-KMS-101");
     expect(blockingFindings(r.findings)).toEqual([]);
   });
-
 });
-
 
 describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the old way of writing a stack", () => {
   const ids = (findings: Finding[]) => findings.map((f) => f.ruleId);
@@ -268,7 +299,9 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
   test("MEM-DEP-001: local state without the explicit opt-in", () => {
     const stack = stackOf({ ...shippedEnv("dev"), stateBackend: { type: "local" } } as EnvironmentInput);
     expect(ids(findingsOf(stack))).not.toContain("MEM-DEP-001"); // opted in: a hand deploy
-    expect(findingsWith(stack, { ...optionsOf("dev"), localStateOptIn: false }).find((f) => f.ruleId === "MEM-DEP-001")?.message).toMatch(/expected s3 or azurerm/);
+    expect(findingsWith(stack, { ...optionsOf("dev"), localStateOptIn: false }).find((f) => f.ruleId === "MEM-DEP-001")?.message).toMatch(
+      /expected s3 or azurerm/,
+    );
   });
 
   test("MEM-DEP-002: Databricks provider without auth_type", () => {
@@ -283,12 +316,22 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
   });
 
   test("MEM-DEP-004: an external location inside another", () => {
-    const r = broken("dev", "databricks_external_location", { url: "s3://${aws_s3_bucket.landing_storage_bucket_2664DE92.bucket}/landing/tables/" }, undefined, "managed");
+    const r = broken(
+      "dev",
+      "databricks_external_location",
+      { url: "s3://${aws_s3_bucket.landing_storage_bucket_2664DE92.bucket}/landing/tables/" },
+      undefined,
+      "managed",
+    );
     expect(r.findings.filter((f) => f.ruleId === "MEM-DEP-004").map((f) => f.message)[0]).toMatch(/overlaps/);
   });
 
   test("MEM-DEP-005: a lifecycle rule that would expire the managed tables (both clouds)", () => {
-    expectViolation(broken("prod", "aws_s3_bucket_lifecycle_configuration", { "rule.0.filter.0.prefix": "" }), "MEM-DEP-005", /landing-expiry[\s\S]*managed/);
+    expectViolation(
+      broken("prod", "aws_s3_bucket_lifecycle_configuration", { "rule.0.filter.0.prefix": "" }),
+      "MEM-DEP-005",
+      /landing-expiry[\s\S]*managed/,
+    );
     expectViolation(broken("prod", "aws_s3_bucket_lifecycle_configuration", { "rule.0.filter.0.prefix": "managed/" }), "MEM-DEP-005");
     expectViolation(broken("azure-dev", "azurerm_storage_management_policy", { "rule.0.filters.prefix_match": ["landing/"] }), "MEM-DEP-005");
     expectViolation(broken("azure-dev", "azurerm_storage_management_policy", { "rule.0.filters.prefix_match": undefined }), "MEM-DEP-005");
@@ -306,7 +349,11 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
 
   test("MEM-DEP-008: code under /Shared, or outside an owned folder with permissions", () => {
     expectViolation(broken("dev", "databricks_directory", { path: "/Shared/members-pipeline/dev" }), "MEM-DEP-008", /under \/Shared/);
-    expectViolation(broken("dev", "databricks_notebook", { path: "/Shared/members-pipeline/dev/extract_members" }), "MEM-DEP-008", /not inside a databricks_directory/);
+    expectViolation(
+      broken("dev", "databricks_notebook", { path: "/Shared/members-pipeline/dev/extract_members" }),
+      "MEM-DEP-008",
+      /not inside a databricks_directory/,
+    );
     const stack = stackOf(shippedEnv("dev"));
     resourceOf(stack, "databricks_permissions", "root-permissions").addOverride("directory_path", "/Users/someone/else");
     expect(findingsOf(stack).filter((f) => f.ruleId === "MEM-DEP-008").length).toBeGreaterThan(3);
@@ -336,20 +383,32 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
   });
 
   test("MEM-DEP-012: a runtime too old to MERGE into the masked members table", () => {
-    expectViolation(broken("prod", "databricks_job", { "job_cluster.0.new_cluster.spark_version": "14.3.x-scala2.12" }), "MEM-DEP-012", /older than 16\.3/);
-    expectViolation(broken("prod", "databricks_cluster_policy", { definition: JSON.stringify({ spark_version: { type: "fixed", value: "15.4.x-scala2.12" } }) }), "MEM-DEP-012");
+    expectViolation(
+      broken("prod", "databricks_job", { "job_cluster.0.new_cluster.spark_version": "14.3.x-scala2.12" }),
+      "MEM-DEP-012",
+      /older than 16\.3/,
+    );
+    expectViolation(
+      broken("prod", "databricks_cluster_policy", { definition: JSON.stringify({ spark_version: { type: "fixed", value: "15.4.x-scala2.12" } }) }),
+      "MEM-DEP-012",
+    );
   });
 
   test("MEM-DEP-013: configured readers without grants (authoritative grants would revoke hand-made ones)", () => {
     const r = broken("prod", "databricks_grants", { grant: undefined }, undefined, "schema-grants");
     const messages = r.findings.filter((f) => f.ruleId === "MEM-DEP-013").map((f) => f.message);
-    expect(messages).toEqual([expect.stringMatching(/"members-analysts" lacks USE_SCHEMA, SELECT/), expect.stringMatching(/"members-pii-readers" lacks USE_SCHEMA, SELECT/)]);
+    expect(messages).toEqual([
+      expect.stringMatching(/"members-analysts" lacks USE_SCHEMA, SELECT/),
+      expect.stringMatching(/"members-pii-readers" lacks USE_SCHEMA, SELECT/),
+    ]);
   });
 
   test("MEM-DEP-014: production jobs without a run-as service principal, or with the generator deployed", () => {
     expectViolation(broken("prod", "databricks_job", { run_as: undefined }), "MEM-DEP-014", /run_as/);
     // dev (no run-as, generator deployed) judged as production: both findings.
-    const findings = findingsWith(stackOf(shippedEnv("dev")), { ...optionsOf("dev"), developmentMode: false }).filter((f) => f.ruleId === "MEM-DEP-014");
+    const findings = findingsWith(stackOf(shippedEnv("dev")), { ...optionsOf("dev"), developmentMode: false }).filter(
+      (f) => f.ruleId === "MEM-DEP-014",
+    );
     expect(findings.map((f) => f.address.split(".")[0]).sort()).toEqual(["databricks_job", "databricks_job", "databricks_notebook"]);
   });
 

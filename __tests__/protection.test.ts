@@ -1,6 +1,6 @@
 /** Protected stateful resources (stacks/protection): what production stacks synthesize, and the protect() API. */
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { Testing, TerraformStack } from "cdktf";
+import { TerraformStack, Testing } from "cdktf";
 import { protect, setProtection } from "../stacks/protection/protect";
 import { isStatefulType } from "../stacks/protection/stateful-types";
 import { synthAll, type TerraformJson } from "./synth-helpers";
@@ -21,7 +21,8 @@ test.each(["members-prod", "members-staging"])("%s: every stateful resource has 
   expect(resources.length).toBeGreaterThanOrEqual(8);
   for (const [address, r] of resources) {
     expect([address, r.lifecycle?.prevent_destroy]).toEqual([address, true]);
-    if (/^(aws_s3_bucket|databricks_(catalog|schema|storage_credential|external_location))\./.test(address)) expect([address, r.force_destroy]).toEqual([address, false]);
+    if (/^(aws_s3_bucket|databricks_(catalog|schema|storage_credential|external_location))\./.test(address))
+      expect([address, r.force_destroy]).toEqual([address, false]);
     if (address.startsWith("aws_kms_key.")) expect(r.deletion_window_in_days).toBe(30);
   }
 });
@@ -36,5 +37,7 @@ test("protect() refuses a resource type that is not listed as stateful", () => {
   const stack = new TerraformStack(Testing.app(), "t");
   setProtection(stack, true);
   const versioning = new S3BucketVersioningA(stack, "versioning", { bucket: "b", versioningConfiguration: { status: "Enabled" } });
-  expect(() => protect(versioning)).toThrow(/got a aws_s3_bucket_versioning, expected a stateful type listed in stacks\/protection\/stateful-types\.ts/);
+  expect(() => protect(versioning)).toThrow(
+    /got a aws_s3_bucket_versioning, expected a stateful type listed in stacks\/protection\/stateful-types\.ts/,
+  );
 });

@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
-import { ciStacks } from "../tools/list-stacks";
 import { config as shipped } from "../stacks/config/environments";
 import { ConfigError } from "../stacks/config/validate";
+import { ciStacks } from "../tools/list-stacks";
 import { synthAll, type TerraformJson } from "./synth-helpers";
 
 let stacks: Record<string, TerraformJson>;

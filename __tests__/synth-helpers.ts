@@ -1,8 +1,8 @@
 import { type App, Testing } from "cdktf";
-import { config as shipped } from "../stacks/config/environments";
-import type { AppConfigInput } from "../stacks/config/schema";
 import { buildApp } from "../stacks/app";
 import type { TerraformJson } from "../stacks/common/terraform-json";
+import { config as shipped } from "../stacks/config/environments";
+import type { AppConfigInput } from "../stacks/config/schema";
 import type { MembersStack } from "../stacks/members-stack";
 
 export type { TerraformJson } from "../stacks/common/terraform-json";
@@ -35,7 +35,9 @@ export function onlyResource(json: TerraformJson, type: string): { id: string; p
 
 /** The external location over the landing folder (a stack that creates its catalog also has a managed one). */
 export function landingLocationOf(json: TerraformJson): { id: string; props: Record<string, any> } {
-  const entries = Object.entries(resourcesOf(json, "databricks_external_location")).filter(([id]) => id.startsWith("landing_unity-catalog_landing_location_"));
+  const entries = Object.entries(resourcesOf(json, "databricks_external_location")).filter(([id]) =>
+    id.startsWith("landing_unity-catalog_landing_location_"),
+  );
   if (entries.length !== 1) throw new Error(`expected one landing external location, found ${entries.length}`);
   return { id: entries[0][0], props: entries[0][1] };
 }

@@ -7,9 +7,7 @@ import { synthAll, type TerraformJson } from "./synth-helpers";
 
 /** The `mock_provider` labels (and aliases) of a generated test file. */
 const mockProviders = (hcl: string) =>
-  [...hcl.matchAll(/^mock_provider "([^"]+)" \{\n(?: {2}alias = "([^"]+)"\n)?/gm)].map(([, name, alias]) =>
-    alias ? `${name}.${alias}` : name,
-  );
+  [...hcl.matchAll(/^mock_provider "([^"]+)" \{\n(?: {2}alias = "([^"]+)"\n)?/gm)].map(([, name, alias]) => (alias ? `${name}.${alias}` : name));
 
 describe("tf-validate test file for every synthesized stack", () => {
   let stacks: Record<string, TerraformJson>;

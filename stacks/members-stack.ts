@@ -5,18 +5,19 @@ import { DatabricksProvider } from "@cdktf/provider-databricks/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { Aspects, AzurermBackend, type ITerraformDependable, LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import platform from "./config/platform.json";
-import type { EnvironmentConfig } from "./config/schema";
-import { setProtection } from "./protection/protect";
-import { AzureDefaultTags, standardTags } from "./common/tags";
-import type { LandingZone } from "./unity-catalog/landing-location";
 import { AwsLandingZone } from "./aws/landing-zone";
 import { AzureLandingZone } from "./azure/landing-zone";
 import { SecretsKeyVault } from "./azure/secrets-key-vault";
+import { AzureDefaultTags, standardTags } from "./common/tags";
+import { invalidProp } from "./common/validation";
+import platform from "./config/platform.json";
+import type { EnvironmentConfig } from "./config/schema";
 import { MembersPipeline, type MembersPipelineProps } from "./databricks/pipeline";
 import { jobPrincipalOf } from "./databricks/principal";
 import type { KeyVaultReference } from "./databricks/secrets";
 import { policyPackFor } from "./policy";
+import { setProtection } from "./protection/protect";
+import type { LandingZone } from "./unity-catalog/landing-location";
 
 /** What a cloud gives the pipeline: its landing zone and, on Azure, the Key Vault of a Key Vault-backed scope. */
 interface CloudLanding {
@@ -95,7 +96,8 @@ export class MembersStack extends TerraformStack {
   /** azurerm provider, landing storage account, Unity Catalog's access, and the optional Key Vault of the secret scope. */
   private azureLandingZone(env: EnvironmentConfig, tags: Record<string, string>): CloudLanding {
     const storage = env.storage;
-    const azure = env.azure!; // validation guarantees the block on Azure
+    const azure =
+      env.azure ?? invalidProp(`MembersStack ${this.node.id}`, "environment.azure", env.azure, "an azure block (validation requires it on Azure)");
     // Auth: ARM_SUBSCRIPTION_ID, ARM_TENANT_ID, ARM_CLIENT_ID (+ ARM_CLIENT_SECRET or ARM_USE_OIDC).
     new AzurermProvider(this, "azurerm", {
       features: [

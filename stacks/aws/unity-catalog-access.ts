@@ -6,14 +6,14 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { DataDatabricksAwsUnityCatalogAssumeRolePolicy } from "@cdktf/provider-databricks/lib/data-databricks-aws-unity-catalog-assume-role-policy";
+import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
-import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
+import { invalidProp } from "../common/validation";
 import { MIN_IAM_PROPAGATION_SECONDS } from "../policy/rules/documented-limits";
 import { protect } from "../protection/protect";
 import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
 import { ManagedStorageLocation } from "../unity-catalog/managed-location";
-import { invalidProp } from "../common/validation";
 
 export interface UnityCatalogS3AccessProps {
   /** Bucket holding the landing zone. */
@@ -42,7 +42,6 @@ export interface UnityCatalogS3AccessProps {
    */
   readonly iamPropagationDelay?: string;
 }
-
 
 /**
  * Unity Catalog's access to the landing prefix: an IAM role Databricks assumes, a storage credential that names it,

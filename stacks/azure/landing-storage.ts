@@ -1,12 +1,9 @@
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
-import {
-  StorageManagementPolicy,
-  type StorageManagementPolicyRuleActionsBaseBlob,
-} from "@cdktf/provider-azurerm/lib/storage-management-policy";
+import { StorageManagementPolicy, type StorageManagementPolicyRuleActionsBaseBlob } from "@cdktf/provider-azurerm/lib/storage-management-policy";
 import { Construct } from "constructs";
-import { protect } from "../protection/protect";
 import { invalidProp } from "../common/validation";
+import { protect } from "../protection/protect";
 
 export interface AdlsLandingStorageProps {
   /** Globally unique storage account name (3-24 lower-case letters and digits). */
@@ -60,29 +57,31 @@ export class AdlsLandingStorage extends Construct {
     }
     const softDeleteDays = props.softDeleteDays ?? 7;
 
-    this.account = protect(new StorageAccount(this, "account", {
-      name: props.accountName,
-      resourceGroupName: props.resourceGroupName,
-      location: props.region,
-      accountKind: "StorageV2",
-      accountTier: "Standard",
-      accountReplicationType: props.replicationType ?? "LRS",
-      accessTier: "Hot",
-      isHnsEnabled: true,
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      sharedAccessKeyEnabled: false,
-      // No SFTP/NFS local users: every data-plane identity is an Azure AD one (checkov CKV_AZURE_244).
-      localUserEnabled: false,
-      defaultToOauthAuthentication: true,
-      infrastructureEncryptionEnabled: true,
-      crossTenantReplicationEnabled: false,
-      blobProperties: {
-        deleteRetentionPolicy: { days: softDeleteDays },
-        containerDeleteRetentionPolicy: { days: softDeleteDays },
-      },
-    }));
+    this.account = protect(
+      new StorageAccount(this, "account", {
+        name: props.accountName,
+        resourceGroupName: props.resourceGroupName,
+        location: props.region,
+        accountKind: "StorageV2",
+        accountTier: "Standard",
+        accountReplicationType: props.replicationType ?? "LRS",
+        accessTier: "Hot",
+        isHnsEnabled: true,
+        minTlsVersion: "TLS1_2",
+        httpsTrafficOnlyEnabled: true,
+        allowNestedItemsToBePublic: false,
+        sharedAccessKeyEnabled: false,
+        // No SFTP/NFS local users: every data-plane identity is an Azure AD one (checkov CKV_AZURE_244).
+        localUserEnabled: false,
+        defaultToOauthAuthentication: true,
+        infrastructureEncryptionEnabled: true,
+        crossTenantReplicationEnabled: false,
+        blobProperties: {
+          deleteRetentionPolicy: { days: softDeleteDays },
+          containerDeleteRetentionPolicy: { days: softDeleteDays },
+        },
+      }),
+    );
 
     // storage_account_id (not _name) manages the container through Azure Resource Manager, which works with shared
     // keys disabled and without data-plane network access from the deploying machine.

@@ -3,8 +3,8 @@ import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurer
 import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { Construct } from "constructs";
-import { protect } from "../protection/protect";
 import { invalidProp } from "../common/validation";
+import { protect } from "../protection/protect";
 
 /**
  * Application (client) id of Microsoft's "AzureDatabricks" first-party application, the same in every tenant. A Key
@@ -47,22 +47,24 @@ export class SecretsKeyVault extends Construct {
       invalidProp(`SecretsKeyVault ${id}`, "name", props.name, "3-24 letters, digits and single hyphens, starting with a letter");
     }
     const client = new DataAzurermClientConfig(this, "client");
-    this.vault = protect(new KeyVault(this, "vault", {
-      name: props.name,
-      resourceGroupName: props.resourceGroupName,
-      location: props.region,
-      tenantId: client.tenantId,
-      skuName: "standard",
-      rbacAuthorizationEnabled: true,
-      purgeProtectionEnabled: true,
-      softDeleteRetentionDays: props.softDeleteRetentionDays ?? 90,
-      publicNetworkAccessEnabled: true,
-      networkAcls: {
-        defaultAction: props.privateNetworkOnly ? "Deny" : "Allow",
-        bypass: "AzureServices",
-        ipRules: props.allowedIpRanges ?? [],
-      },
-    }));
+    this.vault = protect(
+      new KeyVault(this, "vault", {
+        name: props.name,
+        resourceGroupName: props.resourceGroupName,
+        location: props.region,
+        tenantId: client.tenantId,
+        skuName: "standard",
+        rbacAuthorizationEnabled: true,
+        purgeProtectionEnabled: true,
+        softDeleteRetentionDays: props.softDeleteRetentionDays ?? 90,
+        publicNetworkAccessEnabled: true,
+        networkAcls: {
+          defaultAction: props.privateNetworkOnly ? "Deny" : "Allow",
+          bypass: "AzureServices",
+          ipRules: props.allowedIpRanges ?? [],
+        },
+      }),
+    );
 
     const databricks = new DataAzureadServicePrincipal(this, "azure-databricks", {
       clientId: AZURE_DATABRICKS_APPLICATION_ID,

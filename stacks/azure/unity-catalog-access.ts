@@ -6,10 +6,10 @@ import type { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-conta
 import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-credential";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
+import { invalidProp } from "../common/validation";
 import { protect } from "../protection/protect";
 import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
 import { ManagedStorageLocation } from "../unity-catalog/managed-location";
-import { invalidProp } from "../common/validation";
 
 export interface UnityCatalogAdlsAccessProps {
   readonly account: StorageAccount;

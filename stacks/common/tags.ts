@@ -2,7 +2,11 @@ import { type IAspect, TerraformResource } from "cdktf";
 import type { IConstruct } from "constructs";
 
 /** Tags every resource of this stack carries: the environment's own plus the ones that identify the deployment. */
-export function standardTags(environment: { readonly name: string; readonly stackName: string; readonly tags: Record<string, string> }): Record<string, string> {
+export function standardTags(environment: {
+  readonly name: string;
+  readonly stackName: string;
+  readonly tags: Record<string, string>;
+}): Record<string, string> {
   return {
     ...environment.tags,
     environment: environment.name,
@@ -17,11 +21,7 @@ interface Taggable {
 }
 
 function isTaggableAzureResource(node: IConstruct): node is TerraformResource & Taggable {
-  return (
-    node instanceof TerraformResource &&
-    node.terraformResourceType.startsWith("azurerm_") &&
-    "tagsInput" in node
-  );
+  return node instanceof TerraformResource && node.terraformResourceType.startsWith("azurerm_") && "tagsInput" in node;
 }
 
 /**

@@ -7,7 +7,7 @@ import platform from "./platform.json";
 import { AWS_REGIONS, AZURE_LOCATIONS } from "./regions";
 
 /** Quartz cron: 6 or 7 space-separated fields (seconds first), as Databricks job schedules expect. */
-const QUARTZ_FIELD = /^[0-9A-Za-z*?\/,\-#LW]+$/;
+const QUARTZ_FIELD = /^[0-9A-Za-z*?/,\-#LW]+$/;
 export function isQuartzCron(expression: string): boolean {
   const fields = expression.trim().split(/\s+/);
   return (fields.length === 6 || fields.length === 7) && fields.every((field) => QUARTZ_FIELD.test(field));
@@ -32,9 +32,7 @@ const bucketName = z
   });
 
 /** Azure storage account naming rules: 3-24 lower-case letters and digits, globally unique. */
-const storageAccountName = z
-  .string()
-  .regex(/^[a-z0-9]{3,24}$/, { error: "a valid storage account name (3-24 lower-case letters and digits)" });
+const storageAccountName = z.string().regex(/^[a-z0-9]{3,24}$/, { error: "a valid storage account name (3-24 lower-case letters and digits)" });
 
 /** Names derived from prefix and environment; global names (bucket, account) must be unique per cloud. */
 export function resourceNames(prefix: string, environment: string): ResourceNames {
@@ -69,11 +67,9 @@ const TIME_ZONES = new Set(Intl.supportedValuesOf("timeZone").concat(["UTC", "Et
 
 /** Environment names become stack names, state keys and parts of resource names: keep them short and DNS-safe. */
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{1,14}[a-z0-9]$/;
-const environmentName = z
-  .string()
-  .regex(ENVIRONMENT_NAME, {
-    error: "expected 3-16 characters: lower-case letters, digits and hyphens, starting with a letter",
-  });
+const environmentName = z.string().regex(ENVIRONMENT_NAME, {
+  error: "expected 3-16 characters: lower-case letters, digits and hyphens, starting with a letter",
+});
 
 const namePrefix = z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
   error: "expected 3-20 characters: lower-case letters, digits and hyphens, starting with a letter",
@@ -131,26 +127,31 @@ const cluster = z
     /** Use spot instances with on-demand fallback (the first node, the driver, is always on demand). */
     spot: z.boolean().default(true),
     /** Minutes of idle before autotermination is irrelevant for job clusters; this caps each task instead. */
-    taskTimeoutMinutes: z.number().int().min(5).max(24 * 60).default(120),
+    taskTimeoutMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60)
+      .default(120),
   })
   .check(
     crossCheck(["minWorkers", "maxWorkers", "nodeType", "allowedNodeTypes"], (c, ctx) => {
-    if (c.minWorkers > c.maxWorkers) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["minWorkers"],
-        input: c.minWorkers,
-        message: `expected minWorkers <= maxWorkers (${c.maxWorkers})`,
-      });
-    }
-    if (c.allowedNodeTypes && !c.allowedNodeTypes.includes(c.nodeType)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["nodeType"],
-        input: c.nodeType,
-        message: `expected one of allowedNodeTypes (${c.allowedNodeTypes.join(", ")})`,
-      });
-    }
+      if (c.minWorkers > c.maxWorkers) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["minWorkers"],
+          input: c.minWorkers,
+          message: `expected minWorkers <= maxWorkers (${c.maxWorkers})`,
+        });
+      }
+      if (c.allowedNodeTypes && !c.allowedNodeTypes.includes(c.nodeType)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["nodeType"],
+          input: c.nodeType,
+          message: `expected one of allowedNodeTypes (${c.allowedNodeTypes.join(", ")})`,
+        });
+      }
     }),
   );
 
@@ -213,9 +214,7 @@ const storage = z
     /** Deny public network access to the storage (Azure default-deny network rules; AWS VPC endpoint policies). */
     privateNetworkOnly: z.boolean().default(false),
     /** CIDR ranges allowed through the storage firewall when privateNetworkOnly is on. */
-    allowedIpRanges: z
-      .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, { error: "expected an IPv4 CIDR range" }))
-      .default([]),
+    allowedIpRanges: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, { error: "expected an IPv4 CIDR range" })).default([]),
   })
   .check(
     crossCheck(["landingPrefix", "managedPrefix"], (s, ctx) => {
@@ -229,14 +228,14 @@ const storage = z
       }
     }),
     crossCheck(["coolAfterDays", "retentionDays"], (s, ctx) => {
-    if (s.coolAfterDays !== undefined && s.coolAfterDays >= s.retentionDays) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["coolAfterDays"],
-        input: s.coolAfterDays,
-        message: `expected fewer days than retentionDays (${s.retentionDays})`,
-      });
-    }
+      if (s.coolAfterDays !== undefined && s.coolAfterDays >= s.retentionDays) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["coolAfterDays"],
+          input: s.coolAfterDays,
+          message: `expected fewer days than retentionDays (${s.retentionDays})`,
+        });
+      }
     }),
   );
 
@@ -271,9 +270,11 @@ const azure = z.strictObject({
   createResourceGroup: z.boolean().default(true),
   /** Subnet ids of the workspace's classic compute, allowed through the storage firewall when private. */
   allowedSubnetIds: z
-    .array(z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i, {
-      error: "expected a subnet resource id (/subscriptions/.../virtualNetworks/.../subnets/...)",
-    }))
+    .array(
+      z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i, {
+        error: "expected a subnet resource id (/subscriptions/.../virtualNetworks/.../subnets/...)",
+      }),
+    )
     .default([]),
   /** Back the secret scope with an Azure Key Vault instead of Databricks-managed secrets. */
   keyVaultSecretScope: z.boolean().default(false),
@@ -317,7 +318,10 @@ export const environmentSchema = z
        * the deployer's home, `<home>/.bundle/members-pipeline/<environment>`. Never under /Shared, where every user can
        * edit the code the jobs run with the MySQL secrets.
        */
-      deployRoot: z.string().regex(/^\/[^\s]*[^/\s]$/, { error: "expected an absolute workspace path without a trailing slash" }).optional(),
+      deployRoot: z
+        .string()
+        .regex(/^\/[^\s]*[^/\s]$/, { error: "expected an absolute workspace path without a trailing slash" })
+        .optional(),
     }),
     catalog,
     load: load.default({ maxDeletedShare: 0.05, maxQuarantinedShare: 0.01, piiRetentionDays: 30, historyRetentionDays: 7 }),
@@ -328,9 +332,7 @@ export const environmentSchema = z
     protectStatefulResources: z.boolean().optional(),
     notifications: z.strictObject({
       /** Addresses told about every failed run. */
-      failureEmails: z
-        .array(z.email({ error: "expected an e-mail address" }))
-        .min(1, { error: "expected at least one e-mail address" }),
+      failureEmails: z.array(z.email({ error: "expected an e-mail address" })).min(1, { error: "expected at least one e-mail address" }),
     }),
     schedules: z.strictObject({
       extract: schedule,
@@ -344,45 +346,42 @@ export const environmentSchema = z
   })
   .check(
     crossCheck(["cloud", "region"], (env, ctx) => {
-    const regions: readonly string[] = env.cloud === "aws" ? AWS_REGIONS : AZURE_LOCATIONS;
-    if (!regions.includes(env.region)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["region"],
-        input: env.region,
-        message:
-          env.cloud === "aws"
-            ? "expected an AWS region code such as eu-west-1"
-            : "expected an Azure location name such as westeurope",
-      });
-    }
+      const regions: readonly string[] = env.cloud === "aws" ? AWS_REGIONS : AZURE_LOCATIONS;
+      if (!regions.includes(env.region)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["region"],
+          input: env.region,
+          message: env.cloud === "aws" ? "expected an AWS region code such as eu-west-1" : "expected an Azure location name such as westeurope",
+        });
+      }
     }),
     crossCheck(["cloud", "azure", "stateBackend"], (env, ctx) => {
-    if (env.cloud === "azure" && !env.azure) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["azure"],
-        input: env.azure,
-        message: "expected an azure block (resourceGroupName, ...) for an Azure environment",
-      });
-    }
-    if (env.cloud === "aws" && env.azure) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["azure"],
-        input: env.azure,
-        message: "expected no azure block in an AWS environment",
-      });
-    }
-    const backend = env.stateBackend?.type;
-    if ((backend === "s3" && env.cloud !== "aws") || (backend === "azurerm" && env.cloud !== "azure")) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["stateBackend", "type"],
-        input: backend,
-        message: `expected the ${env.cloud === "aws" ? "s3 backend for an AWS" : "azurerm backend for an Azure"} environment`,
-      });
-    }
+      if (env.cloud === "azure" && !env.azure) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["azure"],
+          input: env.azure,
+          message: "expected an azure block (resourceGroupName, ...) for an Azure environment",
+        });
+      }
+      if (env.cloud === "aws" && env.azure) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["azure"],
+          input: env.azure,
+          message: "expected no azure block in an AWS environment",
+        });
+      }
+      const backend = env.stateBackend?.type;
+      if ((backend === "s3" && env.cloud !== "aws") || (backend === "azurerm" && env.cloud !== "azure")) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["stateBackend", "type"],
+          input: backend,
+          message: `expected the ${env.cloud === "aws" ? "s3 backend for an AWS" : "azurerm backend for an Azure"} environment`,
+        });
+      }
     }),
     crossCheck(["cloud", "storage"], (env, ctx) => {
       // Only the Azure landing zone implements private-network storage (firewall default Deny); on AWS the flag
@@ -405,7 +404,7 @@ export const environmentSchema = z
           path: ["azure", "allowedSubnetIds"],
           input: env.azure?.allowedSubnetIds ?? [],
           message:
-            "expected the workspace's VNet-injected subnets (with a Microsoft.Storage service endpoint) when storage.privateNetworkOnly is on: job clusters reach the storage from them and are refused otherwise (README \"Private storage\")",
+            'expected the workspace\'s VNet-injected subnets (with a Microsoft.Storage service endpoint) when storage.privateNetworkOnly is on: job clusters reach the storage from them and are refused otherwise (README "Private storage")',
         });
       }
     }),

@@ -2,14 +2,8 @@
  * Turns hand-written environment declarations into validated EnvironmentConfig objects, or one ConfigError that lists
  * every problem with its path and offending value. Runs before any construct is built.
  */
-import { z } from "zod";
-import {
-  appConfigSchema,
-  ENVIRONMENT_NAME,
-  type AppConfigInput,
-  type EnvironmentConfig,
-  resourceNames,
-} from "./schema";
+import type { z } from "zod";
+import { type AppConfigInput, appConfigSchema, ENVIRONMENT_NAME, type EnvironmentConfig, resourceNames } from "./schema";
 
 export interface ConfigProblem {
   /** Dotted path, environments addressed by name: `environments.prod.schedules.extract.cron`. */
@@ -137,9 +131,7 @@ function formatPath(path: readonly PropertyKey[], raw: unknown): string {
   let out = "";
   path.forEach((key, depth) => {
     const envName =
-      depth === 1 && path[0] === "environments" && typeof key === "number"
-        ? (node as { name?: unknown }[] | undefined)?.[key]?.name
-        : undefined;
+      depth === 1 && path[0] === "environments" && typeof key === "number" ? (node as { name?: unknown }[] | undefined)?.[key]?.name : undefined;
     if (typeof envName === "string" && ENVIRONMENT_NAME.test(envName)) out += `.${envName}`;
     else if (typeof key === "number") out += `[${key}]`;
     else out += `${out ? "." : ""}${String(key)}`;

@@ -6,8 +6,8 @@ import { Grants } from "@cdktf/provider-databricks/lib/grants";
 import { Schema } from "@cdktf/provider-databricks/lib/schema";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { protect } from "../protection/protect";
 import { invalidProp, requireLiteral } from "../common/validation";
+import { protect } from "../protection/protect";
 import { type Principal, principalName } from "./principal";
 
 /** What the job principal needs on the catalog: to see into it, nothing more. */

@@ -2,8 +2,8 @@ import { ClusterPolicy } from "@cdktf/provider-databricks/lib/cluster-policy";
 import type { JobJobClusterNewCluster } from "@cdktf/provider-databricks/lib/job";
 import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
 import { Construct } from "constructs";
-import { accessControl, type Principal } from "./principal";
 import { requireProp } from "../common/validation";
+import { accessControl, type Principal } from "./principal";
 
 export type Cloud = "aws" | "azure";
 
@@ -125,7 +125,8 @@ function cloudAttributes(cloud: Cloud, spot: boolean): Pick<JobJobClusterNewClus
 /** The policy as data; exported for tests and for anyone reviewing what a job cluster may do. */
 export function policyDefinition(p: JobClusterPolicyProps): PolicyDefinition {
   const spot = p.spot ?? true;
-  const fixed = (value: string | number | boolean, hidden = false): PolicyRule => (hidden ? { type: "fixed", value, hidden } : { type: "fixed", value });
+  const fixed = (value: string | number | boolean, hidden = false): PolicyRule =>
+    hidden ? { type: "fixed", value, hidden } : { type: "fixed", value };
   const nodeTypes: PolicyRule = { type: "allowlist", values: [...p.allowedNodeTypes], defaultValue: p.defaultNodeType };
 
   const workers: PolicyDefinition =

@@ -2,8 +2,8 @@ import { Job, type JobConfig, type JobJobClusterNewCluster, type JobTaskLibrary 
 import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { accessControl, type Principal } from "./principal";
 import { requireProp } from "../common/validation";
+import { accessControl, type Principal } from "./principal";
 
 /** Retries of a failed task: enough for a spot loss or a flaky connection, few enough to fail within the day. */
 export const TASK_MAX_RETRIES = 2;
@@ -85,8 +85,7 @@ export class PipelineJob extends Construct {
     validate(props);
     const taskTimeoutSeconds = props.taskTimeoutMinutes * 60;
     // The whole run may use every attempt plus the waits between them.
-    const runTimeoutSeconds =
-      taskTimeoutSeconds * (TASK_MAX_RETRIES + 1) + (TASK_MIN_RETRY_INTERVAL_MILLIS / 1000) * TASK_MAX_RETRIES;
+    const runTimeoutSeconds = taskTimeoutSeconds * (TASK_MAX_RETRIES + 1) + (TASK_MIN_RETRY_INTERVAL_MILLIS / 1000) * TASK_MAX_RETRIES;
     const emails = [...props.failureEmails];
 
     const config: JobConfig = {
@@ -96,9 +95,7 @@ export class PipelineJob extends Construct {
       queue: { enabled: true },
       timeoutSeconds: runTimeoutSeconds,
       health: {
-        rules: [
-          { metric: "RUN_DURATION_SECONDS", op: "GREATER_THAN", value: Math.round(taskTimeoutSeconds * DURATION_WARNING_FRACTION) },
-        ],
+        rules: [{ metric: "RUN_DURATION_SECONDS", op: "GREATER_THAN", value: Math.round(taskTimeoutSeconds * DURATION_WARNING_FRACTION) }],
       },
       emailNotifications: {
         onFailure: emails,

@@ -13,9 +13,7 @@ import { PipelineCode } from "./workspace-code";
 export const MEMBERS_TABLE = "members";
 
 /** A schedule or a file-arrival trigger, before the landing URL is known (the pipeline fills it in). */
-export type LoadTriggerSetting =
-  | Omit<Extract<JobTrigger, { kind: "file_arrival" }>, "url">
-  | Extract<JobTrigger, { kind: "schedule" }>;
+export type LoadTriggerSetting = Omit<Extract<JobTrigger, { kind: "file_arrival" }>, "url"> | Extract<JobTrigger, { kind: "schedule" }>;
 
 /** The load job's data guards and retention (job parameters of load_members). */
 export interface LoadSettings {
@@ -232,9 +230,26 @@ export class MembersPipeline extends Construct {
 }
 
 function validate(props: MembersPipelineProps, partitionCount: number, fetchSize: number): void {
-  requireLiteral("MembersPipeline", "landingUrl", props.landingUrl,
-    (u) => /^(s3|abfss|gs):\/\/[^\s]+\/$/.test(u), 'an s3://, abfss:// or gs:// URL ending with "/"');
+  requireLiteral(
+    "MembersPipeline",
+    "landingUrl",
+    props.landingUrl,
+    (u) => /^(s3|abfss|gs):\/\/[^\s]+\/$/.test(u),
+    'an s3://, abfss:// or gs:// URL ending with "/"',
+  );
   // The same bounds the notebook's widget parser enforces, so a bad value fails at synth, not at 02:00.
-  requireProp("MembersPipeline", "extractPartitionCount", partitionCount, (n) => Number.isInteger(n) && n >= 1 && n <= 256, "an integer between 1 and 256");
-  requireProp("MembersPipeline", "extractFetchSize", fetchSize, (n) => Number.isInteger(n) && n >= 100 && n <= 1_000_000, "an integer between 100 and 1000000");
+  requireProp(
+    "MembersPipeline",
+    "extractPartitionCount",
+    partitionCount,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 256,
+    "an integer between 1 and 256",
+  );
+  requireProp(
+    "MembersPipeline",
+    "extractFetchSize",
+    fetchSize,
+    (n) => Number.isInteger(n) && n >= 100 && n <= 1_000_000,
+    "an integer between 100 and 1000000",
+  );
 }

@@ -1,5 +1,5 @@
-import { SecretAcl } from "@cdktf/provider-databricks/lib/secret-acl";
 import { Secret } from "@cdktf/provider-databricks/lib/secret";
+import { SecretAcl } from "@cdktf/provider-databricks/lib/secret-acl";
 import { SecretScope } from "@cdktf/provider-databricks/lib/secret-scope";
 import { TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
@@ -45,8 +45,13 @@ export class MysqlSecretScope extends Construct {
 
   constructor(scope: Construct, id: string, props: MysqlSecretScopeProps) {
     super(scope, id);
-    requireLiteral("MysqlSecretScope", "scopeName", props.scopeName, (n) => /^[A-Za-z0-9._-]{1,128}$/.test(n),
-      "1-128 letters, digits, '.', '_' or '-'");
+    requireLiteral(
+      "MysqlSecretScope",
+      "scopeName",
+      props.scopeName,
+      (n) => /^[A-Za-z0-9._-]{1,128}$/.test(n),
+      "1-128 letters, digits, '.', '_' or '-'",
+    );
 
     this.scope = new SecretScope(this, "scope", {
       name: props.scopeName,

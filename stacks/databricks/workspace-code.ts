@@ -8,8 +8,8 @@ import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
 import { WorkspaceFile } from "@cdktf/provider-databricks/lib/workspace-file";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { SHARED_WORKSPACE_FOLDER } from "../config/schema";
 import { invalidProp, requireLiteral } from "../common/validation";
+import { SHARED_WORKSPACE_FOLDER } from "../config/schema";
 import { accessControl, type Principal } from "./principal";
 
 /** The repository's notebooks/ folder. */
@@ -70,23 +70,23 @@ export class PipelineCode extends Construct {
   constructor(scope: Construct, id: string, props: PipelineCodeProps) {
     super(scope, id);
     if (props.deployRoot !== undefined) {
-      requireLiteral("PipelineCode", "deployRoot", props.deployRoot, (p) => /^\/[^\s]*[^/\s]$/.test(p) && !SHARED_WORKSPACE_FOLDER.test(p),
-        "an absolute workspace path without a trailing slash, outside /Shared");
+      requireLiteral(
+        "PipelineCode",
+        "deployRoot",
+        props.deployRoot,
+        (p) => /^\/[^\s]*[^/\s]$/.test(p) && !SHARED_WORKSPACE_FOLDER.test(p),
+        "an absolute workspace path without a trailing slash, outside /Shared",
+      );
     }
     const dir = props.notebooksDir ?? DEFAULT_NOTEBOOKS_DIR;
 
-    const root =
-      props.deployRoot ??
-      `${new DataDatabricksCurrentUser(this, "deployer").home}/.bundle/members-pipeline/${props.folderName}`;
+    const root = props.deployRoot ?? `${new DataDatabricksCurrentUser(this, "deployer").home}/.bundle/members-pipeline/${props.folderName}`;
     const directory = new Directory(this, "root", { path: root });
     this.deployRoot = directory.path;
     const sameIdentity = JSON.stringify(props.owners) === JSON.stringify(props.readers);
     new Permissions(this, "root-permissions", {
       directoryPath: directory.path,
-      accessControl: [
-        accessControl(props.owners, "CAN_MANAGE"),
-        ...(sameIdentity ? [] : [accessControl(props.readers, "CAN_READ")]),
-      ],
+      accessControl: [accessControl(props.owners, "CAN_MANAGE"), ...(sameIdentity ? [] : [accessControl(props.readers, "CAN_READ")])],
     });
 
     const upload = (name: string) => {
@@ -108,7 +108,10 @@ export class PipelineCode extends Construct {
       const source = path.join(dir, PACKAGE, file);
       const md5 = md5Of(source);
       // Ids from module names (`module-load`, `module-init`): stable as long as the module keeps its name.
-      const moduleId = `module-${file.replace(/\.py$/, "").replace(/^_+|_+$/g, "").replace(/[^A-Za-z0-9]+/g, "-")}`;
+      const moduleId = `module-${file
+        .replace(/\.py$/, "")
+        .replace(/^_+|_+$/g, "")
+        .replace(/[^A-Za-z0-9]+/g, "-")}`;
       this.packageFiles[file] = new WorkspaceFile(this, moduleId, {
         path: `${this.deployRoot}/${PACKAGE}/${file}`,
         source: new TerraformAsset(this, `${moduleId}-source`, { path: source, type: AssetType.FILE }).path,

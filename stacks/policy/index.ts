@@ -2,8 +2,8 @@ export { blockingFindings, type Finding, formatFinding, PolicyPack, suppressPoli
 export { type PolicyOptions, type PolicyRule, type Severity, severityOf } from "./rule";
 export { RULES } from "./rules";
 
-import type { EnvironmentConfig } from "../config/schema";
 import { standardTags } from "../common/tags";
+import type { EnvironmentConfig } from "../config/schema";
 import { PolicyPack } from "./pack";
 import type { PolicyOptions } from "./rule";
 

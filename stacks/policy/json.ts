@@ -29,15 +29,15 @@ export function attachedTo(
 ): [string, Record<string, any>][] {
   return resources(tf, type).filter(([, props]) => {
     const value = props[attribute];
-    return (
-      referencedId(value, targetType, ["id", "bucket", "name"]) === targetId ||
-      (typeof value === "string" && literalNames.includes(value))
-    );
+    return referencedId(value, targetType, ["id", "bucket", "name"]) === targetId || (typeof value === "string" && literalNames.includes(value));
   });
 }
 
 /** The statements of an IAM policy given as a `data.aws_iam_policy_document` reference or as a JSON literal. */
-export function policyStatements(tf: TerraformJson, policy: unknown): { effect: string; actions: string[]; conditions: { test: string; variable: string; values: string[] }[] }[] {
+export function policyStatements(
+  tf: TerraformJson,
+  policy: unknown,
+): { effect: string; actions: string[]; conditions: { test: string; variable: string; values: string[] }[] }[] {
   if (typeof policy !== "string") return [];
   const docId = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/.exec(policy)?.[1];
   if (docId !== undefined) {

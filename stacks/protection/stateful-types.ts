@@ -20,5 +20,5 @@ export const STATEFUL_RESOURCE_TYPES: Readonly<Record<string, string>> = {
 
 /** True when a resource of this Terraform type is stateful (see STATEFUL_RESOURCE_TYPES). */
 export function isStatefulType(type: string): boolean {
-  return Object.prototype.hasOwnProperty.call(STATEFUL_RESOURCE_TYPES, type);
+  return Object.hasOwn(STATEFUL_RESOURCE_TYPES, type);
 }

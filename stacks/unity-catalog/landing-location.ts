@@ -2,8 +2,8 @@ import { ExternalLocation } from "@cdktf/provider-databricks/lib/external-locati
 import { Grants } from "@cdktf/provider-databricks/lib/grants";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { protect } from "../protection/protect";
 import { invalidProp, requireLiteral } from "../common/validation";
+import { protect } from "../protection/protect";
 
 /** The only privileges the jobs need on the landing zone: list/read batches and write them. */
 export const LANDING_PRIVILEGES = ["READ_FILES", "WRITE_FILES"] as const;
@@ -69,7 +69,11 @@ export class LandingLocation extends Construct {
 
   constructor(scope: Construct, id: string, props: LandingLocationProps) {
     super(scope, id);
-    this.externalLocation = protectedExternalLocation(this, props, "Landing zone of the members pipeline (Parquet batches written by the extract job)");
+    this.externalLocation = protectedExternalLocation(
+      this,
+      props,
+      "Landing zone of the members pipeline (Parquet batches written by the extract job)",
+    );
     this.grants = new Grants(this, "grants", {
       externalLocation: this.externalLocation.id,
       grant: [{ principal: props.grantee, privileges: [...LANDING_PRIVILEGES] }],

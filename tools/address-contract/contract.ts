@@ -5,9 +5,9 @@
  * Either would make Terraform delete the resource and create a new one, with the data in it, so the check fails and
  * says how to move instead (README "Changing things safely").
  */
-import { isStatefulType } from "../../stacks/protection/stateful-types";
 
 import type { TerraformJson } from "../../stacks/common/terraform-json";
+import { isStatefulType } from "../../stacks/protection/stateful-types";
 
 /** Synthesized Terraform JSON of one stack. */
 export type StackJson = TerraformJson;
@@ -68,7 +68,7 @@ export function contractProblems(contract: AddressContract, stacks: Record<strin
       } else if (actual[target] !== identity) {
         problems.push(
           `${stack}: ${target} changes ${identity} to ${actual[target]}: the provider replaces the resource (delete, then create)` +
-            " and the data in it is lost. Revert the naming input, or replace it deliberately (README \"Changing things safely\").",
+            ' and the data in it is lost. Revert the naming input, or replace it deliberately (README "Changing things safely").',
         );
       }
     }

@@ -15,4 +15,6 @@ const app = buildApp(undefined, Testing.app());
 const contract: AddressContract = {};
 for (const stack of app.node.children) contract[stack.node.id] = stackContract(JSON.parse(Testing.synth(stack as never)));
 writeFileSync(CONTRACT_FILE, `${JSON.stringify(contract, null, 2)}\n`);
-console.log(`address contract: ${Object.values(contract).reduce((n, c) => n + Object.keys(c).length, 0)} stateful resources in ${Object.keys(contract).length} stacks -> ${path.relative(process.cwd(), CONTRACT_FILE)}`);
+console.log(
+  `address contract: ${Object.values(contract).reduce((n, c) => n + Object.keys(c).length, 0)} stateful resources in ${Object.keys(contract).length} stacks -> ${path.relative(process.cwd(), CONTRACT_FILE)}`,
+);

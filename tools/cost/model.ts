@@ -51,7 +51,9 @@ const round = (value: number) => Math.round(value * 10_000) / 10_000;
 function priceOf(prices: PriceTable, cluster: ClusterShape): NodePrice {
   const node = prices.nodeTypes[cluster.nodeType];
   if (!node) {
-    throw new Error(`cost model: node type got "${cluster.nodeType}", expected one of ${Object.keys(prices.nodeTypes).join(", ")} (add it to tools/cost/prices.json)`);
+    throw new Error(
+      `cost model: node type got "${cluster.nodeType}", expected one of ${Object.keys(prices.nodeTypes).join(", ")} (add it to tools/cost/prices.json)`,
+    );
   }
   if (node.cloud !== cluster.cloud) {
     throw new Error(`cost model: node type "${cluster.nodeType}" got cloud ${cluster.cloud}, expected ${node.cloud}`);
@@ -68,8 +70,7 @@ export function jobRunCost(prices: PriceTable, cluster: ClusterShape, minutes: n
   const spotNodes = nodes - onDemandNodes;
   const dbu = nodes * node.dbuPerHour * hours;
   const dbuCost = dbu * prices.dbuRatePerHour[cluster.cloud].jobs;
-  const vmCost =
-    (onDemandNodes + spotNodes * (1 - prices.spotDiscount[cluster.cloud])) * node.vmPerHour * hours;
+  const vmCost = (onDemandNodes + spotNodes * (1 - prices.spotDiscount[cluster.cloud])) * node.vmPerHour * hours;
   return { nodes, hours: round(hours), dbu: round(dbu), dbuCost: round(dbuCost), vmCost: round(vmCost), total: round(dbuCost + vmCost) };
 }
 
@@ -119,8 +120,7 @@ export function quartzRunsPerMonth(expression: string, days = 30, firstWeekday =
   }
   // The month field is ignored: the model asks how often a typical month runs.
   const [seconds, minutes, hours, dayOfMonth, , dayOfWeek] = fields;
-  const perDay =
-    quartzField(seconds, 0, 59).size * quartzField(minutes, 0, 59).size * quartzField(hours, 0, 23).size;
+  const perDay = quartzField(seconds, 0, 59).size * quartzField(minutes, 0, 59).size * quartzField(hours, 0, 23).size;
   const domAny = dayOfMonth === "?" || dayOfMonth === "*";
   const dowAny = dayOfWeek === "?" || dayOfWeek === "*";
   const doms = quartzField(dayOfMonth, 1, 31);

@@ -4,9 +4,9 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import prices from "./prices.json";
-import { allPurposeMonthlyCost, type ClusterShape, jobRunCost, type PriceTable, quartzRunsPerMonth } from "./model";
 import type { TerraformJson } from "../../stacks/common/terraform-json";
+import { allPurposeMonthlyCost, type ClusterShape, jobRunCost, type PriceTable, quartzRunsPerMonth } from "./model";
+import prices from "./prices.json";
 
 interface JobJson {
   name: string;
@@ -44,7 +44,8 @@ export interface CostRow {
 /** Prices every job of one synthesized stack. A file-arrival load runs as often as the stack's extract. */
 export function costRows(stack: string, json: TerraformJson, table: PriceTable): CostRow[] {
   const jobs = Object.values(json.resource?.databricks_job ?? {}) as JobJson[];
-  const scheduledRuns = (job: JobJson) => (job.schedule ? quartzRunsPerMonth(job.schedule.quartz_cron_expression, table.assumptions.daysPerMonth) : undefined);
+  const scheduledRuns = (job: JobJson) =>
+    job.schedule ? quartzRunsPerMonth(job.schedule.quartz_cron_expression, table.assumptions.daysPerMonth) : undefined;
   const extractRuns = jobs.map(scheduledRuns).find((runs) => runs !== undefined) ?? table.assumptions.daysPerMonth;
   return jobs.map((job) => {
     const shape = clusterShape(job);

@@ -6,7 +6,7 @@
  * Format followed: Terraform's JSON Output Format, "Plan Representation" and "Change Representation",
  * https://developer.hashicorp.com/terraform/internals/json-format
  */
-import { STATEFUL_RESOURCE_TYPES, isStatefulType } from "../../stacks/protection/stateful-types";
+import { isStatefulType, STATEFUL_RESOURCE_TYPES } from "../../stacks/protection/stateful-types";
 
 /** The plan format major version this guard understands. The doc: "Reject any input which reports an unsupported
  * major version"; minor versions only add properties, which are ignored. */
@@ -56,9 +56,7 @@ export function parsePlan(text: string, source: string): Plan {
   const major = /^(\d+)\.\d+$/.exec(version);
   if (!major) throw new PlanError(`${source}: format_version "${version}" is not of the form MAJOR.MINOR`);
   if (Number(major[1]) !== SUPPORTED_FORMAT_MAJOR) {
-    throw new PlanError(
-      `${source}: unsupported plan format_version "${version}" (this guard reads major version ${SUPPORTED_FORMAT_MAJOR})`,
-    );
+    throw new PlanError(`${source}: unsupported plan format_version "${version}" (this guard reads major version ${SUPPORTED_FORMAT_MAJOR})`);
   }
   if (!Array.isArray(doc.resource_changes)) {
     throw new PlanError(
@@ -168,7 +166,14 @@ export interface Evaluation {
 export function evaluate(plan: Plan, allowList: readonly string[]): Evaluation {
   const allow = new Set(allowList);
   const byKind: Record<ChangeKind, ResourceChange[]> = {
-    create: [], update: [], replace: [], delete: [], forget: [], read: [], "no-op": [], other: [],
+    create: [],
+    update: [],
+    replace: [],
+    delete: [],
+    forget: [],
+    read: [],
+    "no-op": [],
+    other: [],
   };
   const violations: ResourceChange[] = [];
   const allowed: ResourceChange[] = [];
@@ -226,12 +231,18 @@ export function renderSummary(evaluation: Evaluation, stack: string): string {
     "**Destructive changes to stateful resources (not allowed):**",
     violations.map((rc) => `\`${label(rc)}\` (${describeActions(rc.actions)})`),
   );
-  list("**Allowed by the allow list:**", allowed.map((rc) => `\`${label(rc)}\` (${describeActions(rc.actions)})`));
-  list("**Allow-list entries that match no destructive change (stale?):**", unmatchedAllow.map((a) => `\`${a}\``));
+  list(
+    "**Allowed by the allow list:**",
+    allowed.map((rc) => `\`${label(rc)}\` (${describeActions(rc.actions)})`),
+  );
+  list(
+    "**Allow-list entries that match no destructive change (stale?):**",
+    unmatchedAllow.map((a) => `\`${a}\``),
+  );
   if (violations.length > 0) {
     lines.push("", "To accept the loss, list the addresses in `PLAN_GUARD_ALLOW` (or `--allow ADDR`) and re-run.");
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** The full CLI report: summary, every change by action, then the guard's findings and the verdict. */
@@ -242,13 +253,34 @@ export function renderReport(plan: Plan, evaluation: Evaluation, stack: string, 
   const section = (title: string, items: string[]) => {
     if (items.length > 0) lines.push("", `${title} (${items.length}):`, ...items.map((i) => `  ${i}`));
   };
-  section("Creates", byKind.create.map((rc) => `+ ${label(rc)}`));
-  section("Updates", byKind.update.map((rc) => `~ ${label(rc)}`));
-  section("Replaces", byKind.replace.map((rc) => `${rc.actions[0] === "delete" ? "-/+" : "+/-"} ${label(rc)}: ${details(rc)}`));
-  section("Deletes", byKind.delete.map((rc) => `- ${label(rc)}${rc.actionReason ? `: reason: ${rc.actionReason}` : ""}`));
-  section("Forgets: removed from state, not destroyed", byKind.forget.map((rc) => `. ${label(rc)}`));
-  section("Moves", moves.map((rc) => `${rc.previousAddress} -> ${rc.address}`));
-  section("Other actions", byKind.other.map((rc) => `? ${label(rc)}: ${details(rc)}`));
+  section(
+    "Creates",
+    byKind.create.map((rc) => `+ ${label(rc)}`),
+  );
+  section(
+    "Updates",
+    byKind.update.map((rc) => `~ ${label(rc)}`),
+  );
+  section(
+    "Replaces",
+    byKind.replace.map((rc) => `${rc.actions[0] === "delete" ? "-/+" : "+/-"} ${label(rc)}: ${details(rc)}`),
+  );
+  section(
+    "Deletes",
+    byKind.delete.map((rc) => `- ${label(rc)}${rc.actionReason ? `: reason: ${rc.actionReason}` : ""}`),
+  );
+  section(
+    "Forgets: removed from state, not destroyed",
+    byKind.forget.map((rc) => `. ${label(rc)}`),
+  );
+  section(
+    "Moves",
+    moves.map((rc) => `${rc.previousAddress} -> ${rc.address}`),
+  );
+  section(
+    "Other actions",
+    byKind.other.map((rc) => `? ${label(rc)}: ${details(rc)}`),
+  );
   lines.push("", `Reads: ${byKind.read.length}, no-ops: ${byKind["no-op"].length}`, "", "Guard:");
   for (const rc of violations) {
     lines.push(`  DESTRUCTIVE: ${label(rc)} (${describeActions(rc.actions)}); ${rc.type}: ${STATEFUL_RESOURCE_TYPES[rc.type]}`);
@@ -265,5 +297,5 @@ export function renderReport(plan: Plan, evaluation: Evaluation, stack: string, 
       `  --allow ADDR, or PLAN_GUARD_ALLOW="${violations.map((rc) => rc.address).join(" ")}"`,
     );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

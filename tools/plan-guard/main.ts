@@ -11,23 +11,20 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { PlanError, evaluate, exitCodeOf, parseAllowList, parsePlan, renderReport, renderSummary } from "./guard";
+import { evaluate, exitCodeOf, PlanError, parseAllowList, parsePlan, renderReport, renderSummary } from "./guard";
 
-const USAGE =
-  "usage: main.ts <plan.json> [--stack NAME] [--allow ADDR]... [--summary FILE]   (also PLAN_GUARD_ALLOW=\"addr1 addr2\")";
+const USAGE = 'usage: main.ts <plan.json> [--stack NAME] [--allow ADDR]... [--summary FILE]   (also PLAN_GUARD_ALLOW="addr1 addr2")';
+
+const OPTIONS = {
+  stack: { type: "string" },
+  allow: { type: "string", multiple: true },
+  summary: { type: "string" },
+} as const;
 
 function run(argv: string[], env: NodeJS.ProcessEnv): number {
-  let args;
+  let args: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>;
   try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        stack: { type: "string" },
-        allow: { type: "string", multiple: true },
-        summary: { type: "string" },
-      },
-    });
+    args = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (e) {
     console.error(`plan-guard: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -47,7 +44,7 @@ function run(argv: string[], env: NodeJS.ProcessEnv): number {
     console.error(`plan-guard: cannot read ${file}: ${(e as Error).message}`);
     return 2;
   }
-  let plan;
+  let plan: ReturnType<typeof parsePlan>;
   try {
     plan = parsePlan(text, file);
   } catch (e) {

@@ -48,16 +48,12 @@ export function mirrorCliConfig(mirror: string, providers: string[], why: string
   ].join("\n");
 }
 
-export function chooseCliConfig(
-  env: NodeJS.ProcessEnv,
-  pluginMirror: string | undefined,
-  workDir: string,
-): CliConfigChoice {
+export function chooseCliConfig(env: NodeJS.ProcessEnv, pluginMirror: string | undefined, workDir: string): CliConfigChoice {
   const [configured, how] = env.TF_CLI_CONFIG_FILE
     ? [env.TF_CLI_CONFIG_FILE, "TF_CLI_CONFIG_FILE"]
     : env.TERRAFORM_CONFIG
-    ? [env.TERRAFORM_CONFIG, "TERRAFORM_CONFIG"]
-    : [join(homedir(), ".terraformrc"), "default location"];
+      ? [env.TERRAFORM_CONFIG, "TERRAFORM_CONFIG"]
+      : [join(homedir(), ".terraformrc"), "default location"];
   if (existsSync(configured)) {
     return { env, description: `${configured} (${how}), used as is` };
   }
@@ -69,9 +65,7 @@ export function chooseCliConfig(
     writeFileSync(file, mirrorCliConfig(resolve(pluginMirror), providers, why));
     return {
       env: { ...env, TF_CLI_CONFIG_FILE: file },
-      description:
-        `${file} (written because ${why}): filesystem mirror for ${providers.join(", ")}; ` +
-        "direct from the registry for every other provider",
+      description: `${file} (written because ${why}): filesystem mirror for ${providers.join(", ")}; direct from the registry for every other provider`,
     };
   }
   const mirrorNote = pluginMirror ? `, no plugin mirror at ${pluginMirror}` : "";

@@ -12,8 +12,8 @@
  *   --jobs N  checks run concurrently (default: the number of CPUs).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cpus } from "node:os";
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { chooseCliConfig } from "./cli-config";
 import { generateTftest, type StackJson } from "./tftest";
@@ -118,18 +118,13 @@ interface Diagnostic {
 }
 
 const formatDiagnostic = (d: Diagnostic) => {
-  const where = [d.range ? `${d.range.filename}:${d.range.start.line}` : "", d.snippet?.context ?? ""]
-    .filter(Boolean)
-    .join(", ");
+  const where = [d.range ? `${d.range.filename}:${d.range.start.line}` : "", d.snippet?.context ?? ""].filter(Boolean).join(", ");
   const detail = (d.detail ?? "").replace(/\s+/g, " ").trim();
-  return `${d.severity === "error" ? "Error" : "Warning"}: ${d.summary}${where ? ` (${where})` : ""}${
-    detail ? `: ${detail}` : ""
-  }`;
+  return `${d.severity === "error" ? "Error" : "Warning"}: ${d.summary}${where ? ` (${where})` : ""}${detail ? `: ${detail}` : ""}`;
 };
 
 /** Diagnostics that mean "this provider cannot be obtained", not "this configuration is wrong". */
-const INSTALL_FAILURE =
-  /^(Failed to query available provider packages|Failed to install provider|Incompatible provider version)/;
+const INSTALL_FAILURE = /^(Failed to query available provider packages|Failed to install provider|Incompatible provider version)/;
 const PROVIDER_IN_DETAIL = /(?:for provider|installing|^Provider) ((?:[\w.-]+\/){1,2}[\w.-]+)/m;
 
 /**
@@ -151,10 +146,7 @@ async function init(dir: string, stack: StackJson): Promise<Result | undefined> 
     if (message.type === "diagnostic" && message.diagnostic?.severity === "error") diagnostics.push(message.diagnostic);
   }
   const versions = new Map(
-    Object.entries(stack.terraform?.required_providers ?? {}).map(([name, p]) => [
-      providerAddress(p.source ?? name),
-      p.version ?? "(any version)",
-    ]),
+    Object.entries(stack.terraform?.required_providers ?? {}).map(([name, p]) => [providerAddress(p.source ?? name), p.version ?? "(any version)"]),
   );
   const missing = new Set<string>();
   const other: Diagnostic[] = [];
@@ -203,12 +195,7 @@ async function mockedPlan(dir: string): Promise<Result> {
 }
 
 /** Copies a synthesized stack (with its assets) into the work directory and runs all three steps on the copy. */
-async function checkStack(
-  source: string,
-  name: string,
-  work: string,
-  mutate?: (json: any) => void,
-): Promise<Result & { warnings: string[] }> {
+async function checkStack(source: string, name: string, work: string, mutate?: (json: any) => void): Promise<Result & { warnings: string[] }> {
   const dir = resolve(work, name);
   rmSync(dir, { recursive: true, force: true });
   cpSync(source, dir, { recursive: true });
@@ -312,7 +299,7 @@ async function main(): Promise<number> {
           .sort()
       : [];
   for (const name of stacks) {
-    checks.push({ name, kind: "stack", run: () => checkStack(join(stacksDir!, name), name, options.work) });
+    checks.push({ name, kind: "stack", run: () => checkStack(join(stacksDir ?? "", name), name, options.work) });
   }
   const results = await pool(
     checks.map((check) => check.run),
@@ -348,9 +335,7 @@ async function main(): Promise<number> {
   }
 
   const outcome = tally.failed > 0 ? "FAILED" : "OK";
-  log(
-    `${outcome}: ${tally.passed} passed, ${tally.skipped} skipped (providers not installable), ${tally.failed} failed`,
-  );
+  log(`${outcome}: ${tally.passed} passed, ${tally.skipped} skipped (providers not installable), ${tally.failed} failed`);
   return tally.failed > 0 ? 1 : 0;
 }
 

@@ -93,7 +93,7 @@ export function generateTftest(stack: StackJson, stackName: string): string {
       const provider = providerOf(type, instance, names);
       if (provider === undefined) continue;
       if (!mockData.has(provider)) mockData.set(provider, new Set());
-      mockData.get(provider)!.add(type);
+      mockData.get(provider)?.add(type);
     }
   }
 
@@ -109,7 +109,7 @@ export function generateTftest(stack: StackJson, stackName: string): string {
       if (alias) lines.push(`  alias = ${hclString(alias)}`);
       for (const type of [...(mockData.get(name) ?? [])].sort()) {
         lines.push(`  mock_data "${type}" {`, "    defaults = {");
-        for (const [attribute, value] of Object.entries(dataDefaults(type)!)) {
+        for (const [attribute, value] of Object.entries(dataDefaults(type) ?? {})) {
           lines.push(`      ${attribute} = ${hclString(value)}`);
         }
         lines.push("    }", "  }");

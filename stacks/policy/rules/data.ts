@@ -9,9 +9,10 @@ import type { PolicyRule, Violation } from "../rule";
 export const DATA_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DAT-001",
-    description: "In a protected stack every stateful resource has lifecycle.prevent_destroy, no force_destroy, and KMS keys the longest deletion window",
+    description:
+      "In a protected stack every stateful resource has lifecycle.prevent_destroy, no force_destroy, and KMS keys the longest deletion window",
     explanation:
-      "Deleting or replacing a stateful resource loses landing files or the Delta tables; prevent_destroy stops such a plan (README \"Changing things safely\").",
+      'Deleting or replacing a stateful resource loses landing files or the Delta tables; prevent_destroy stops such a plan (README "Changing things safely").',
     check(tf, ctx) {
       if (!ctx.protectStatefulResources) return [];
       const out: Violation[] = [];
@@ -24,7 +25,8 @@ export const DATA_RULES: readonly PolicyRule[] = [
           if (type === "aws_kms_key" && Number(r.deletion_window_in_days) !== KMS_MAX_DELETION_WINDOW_DAYS) {
             problems.push(`deletion_window_in_days is ${JSON.stringify(r.deletion_window_in_days)}, expected ${KMS_MAX_DELETION_WINDOW_DAYS}`);
           }
-          if (problems.length > 0) out.push({ address: `${type}.${id}`, message: `${problems.join("; ")} (protect() it: stacks/protection/protect.ts)` });
+          if (problems.length > 0)
+            out.push({ address: `${type}.${id}`, message: `${problems.join("; ")} (protect() it: stacks/protection/protect.ts)` });
         }
       }
       return out;

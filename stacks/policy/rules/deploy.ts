@@ -4,9 +4,9 @@
  * (README "Policy pack" lists them with their sources). All are errors: a stack that breaks one fails at synth.
  */
 import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES, SHARED_WORKSPACE_FOLDER } from "../../config/schema";
-import { MIN_IAM_PROPAGATION_SECONDS, MIN_RUNTIME_FOR_MASKED_MERGE, MIN_TERRAFORM_VERSION } from "./documented-limits";
 import { asList, isTrue, jobClusters, referencedId, resources } from "../json";
 import type { PolicyRule, TerraformJson, Violation } from "../rule";
+import { MIN_IAM_PROPAGATION_SECONDS, MIN_RUNTIME_FOR_MASKED_MERGE, MIN_TERRAFORM_VERSION } from "./documented-limits";
 
 /** Azure roles only managed file events use; granted without them, they are standing privileges nobody needs. */
 const FILE_EVENT_ROLES = ["Storage Queue Data Contributor", "EventGrid EventSubscription Contributor", "Storage Account Contributor"];
@@ -70,23 +70,29 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DEP-001",
     description: "State is remote (s3 or azurerm backend): CI deploys from throwaway runners, where local state is lost",
-    explanation:
-      "CI deploys from throwaway runners: local state is lost after each run and the next deploy fails on \"already exists\".",
+    explanation: 'CI deploys from throwaway runners: local state is lost after each run and the next deploy fails on "already exists".',
     check(tf, ctx) {
       const backends = Object.keys((tf.terraform as { backend?: object } | undefined)?.backend ?? {});
       if (ctx.localStateOptIn || backends.some((b) => b === "s3" || b === "azurerm")) return [];
-      return [{ address: "terraform.backend", message: `backend is ${JSON.stringify(backends)}, expected s3 or azurerm (or stateBackend {type: "local"} for hand deploys)` }];
+      return [
+        {
+          address: "terraform.backend",
+          message: `backend is ${JSON.stringify(backends)}, expected s3 or azurerm (or stateBackend {type: "local"} for hand deploys)`,
+        },
+      ];
     },
   },
   {
     id: "MEM-DEP-002",
     description: "The Databricks provider names its auth_type: with several methods' variables set the SDK refuses to choose",
     explanation:
-      "The Databricks SDK counts every login method whose variables are set and refuses \"more than one authorization method configured\" unless auth_type picks one (databricks-sdk-go config).",
+      'The Databricks SDK counts every login method whose variables are set and refuses "more than one authorization method configured" unless auth_type picks one (databricks-sdk-go config).',
     check(tf) {
       const auth = databricksAuthType(tf);
       if (asList(tf.provider?.databricks).length === 0 || (DATABRICKS_AUTH_TYPES as readonly unknown[]).includes(auth)) return [];
-      return [{ address: "provider.databricks", message: `auth_type is ${JSON.stringify(auth)}, expected one of ${DATABRICKS_AUTH_TYPES.join(", ")}` }];
+      return [
+        { address: "provider.databricks", message: `auth_type is ${JSON.stringify(auth)}, expected one of ${DATABRICKS_AUTH_TYPES.join(", ")}` },
+      ];
     },
   },
   {
@@ -95,7 +101,9 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
     explanation:
       "Metastores without root storage reject a catalog without a storage root, and a managed location must be contained in an external location (Databricks, Managed storage).",
     check(tf) {
-      const locations = resources(tf, "databricks_external_location").map(([, l]) => l.url).filter((u): u is string => typeof u === "string");
+      const locations = resources(tf, "databricks_external_location")
+        .map(([, l]) => l.url)
+        .filter((u): u is string => typeof u === "string");
       return resources(tf, "databricks_catalog")
         .filter(([, c]) => typeof c.storage_root !== "string" || !locations.some((url) => c.storage_root.startsWith(url)))
         .map(([id, c]) => ({
@@ -107,15 +115,17 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DEP-004",
     description: "External locations do not overlap: Unity Catalog rejects a location inside another",
-    explanation:
-      "Unity Catalog does not allow an external location within another (Databricks, Paths).",
+    explanation: "Unity Catalog does not allow an external location within another (Databricks, Paths).",
     check(tf) {
       const locations = resources(tf, "databricks_external_location").filter(([, l]) => typeof l.url === "string");
       const out: Violation[] = [];
       locations.forEach(([id, l], i) => {
         for (const [otherId, other] of locations.slice(i + 1)) {
           if (overlaps(l.url, other.url)) {
-            out.push({ address: `databricks_external_location.${id}`, message: `url ${JSON.stringify(l.url)} overlaps databricks_external_location.${otherId} (${JSON.stringify(other.url)})` });
+            out.push({
+              address: `databricks_external_location.${id}`,
+              message: `url ${JSON.stringify(l.url)} overlaps databricks_external_location.${otherId} (${JSON.stringify(other.url)})`,
+            });
           }
         }
       });
@@ -133,11 +143,15 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
       const out: Violation[] = [];
       for (const [id, config] of resources(tf, "aws_s3_bucket_lifecycle_configuration")) {
         for (const rule of asList(config.rule)) {
-          const touchesCurrent = asList(rule.expiration).some((e) => e.days !== undefined || e.date !== undefined) || asList(rule.transition).length > 0;
+          const touchesCurrent =
+            asList(rule.expiration).some((e) => e.days !== undefined || e.date !== undefined) || asList(rule.transition).length > 0;
           const prefix = s3RulePrefix(rule) ?? "";
           const hit = managed.find((m) => overlaps(prefix, m));
           if (touchesCurrent && hit !== undefined) {
-            out.push({ address: `aws_s3_bucket_lifecycle_configuration.${id}`, message: `rule ${JSON.stringify(rule.id)} expires or tiers objects under prefix ${JSON.stringify(prefix)}, which covers managed storage ${JSON.stringify(hit)}` });
+            out.push({
+              address: `aws_s3_bucket_lifecycle_configuration.${id}`,
+              message: `rule ${JSON.stringify(rule.id)} expires or tiers objects under prefix ${JSON.stringify(prefix)}, which covers managed storage ${JSON.stringify(hit)}`,
+            });
           }
         }
       }
@@ -150,7 +164,10 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
           const paths = prefixes.length === 0 ? [""] : prefixes.map((p) => p.split("/").slice(1).join("/"));
           const hit = managed.find((m) => paths.some((p) => overlaps(p, m)));
           if (touchesCurrent && hit !== undefined) {
-            out.push({ address: `azurerm_storage_management_policy.${id}`, message: `rule ${JSON.stringify(rule.name)} deletes or tiers blobs matching ${JSON.stringify(prefixes)}, which covers managed storage ${JSON.stringify(hit)}` });
+            out.push({
+              address: `azurerm_storage_management_policy.${id}`,
+              message: `rule ${JSON.stringify(rule.name)} deletes or tiers blobs matching ${JSON.stringify(prefixes)}, which covers managed storage ${JSON.stringify(hit)}`,
+            });
           }
         }
       }
@@ -159,7 +176,8 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-006",
-    description: "azurerm manages storage through ARM only (features.storage.data_plane_available = false): data-plane reads get 403 with shared keys off and a default-deny firewall",
+    description:
+      "azurerm manages storage through ARM only (features.storage.data_plane_available = false): data-plane reads get 403 with shared keys off and a default-deny firewall",
     explanation:
       "azurerm 4.9+: with data_plane_available = false storage is managed through ARM only; data-plane reads fail with 403 when shared keys are off behind a default-deny firewall.",
     check(tf) {
@@ -173,19 +191,21 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DEP-007",
     description: "A default-deny storage firewall admits the workspace's job-cluster subnets (virtual_network_subnet_ids)",
-    explanation:
-      "Classic job clusters reach storage from the workspace subnets; the resource instance rule admits only the access connector.",
+    explanation: "Classic job clusters reach storage from the workspace subnets; the resource instance rule admits only the access connector.",
     check(tf) {
       return resources(tf, "azurerm_storage_account_network_rules")
         .filter(([, r]) => r.default_action === "Deny" && asList(r.virtual_network_subnet_ids).length === 0)
-        .map(([id]) => ({ address: `azurerm_storage_account_network_rules.${id}`, message: "default_action is Deny but virtual_network_subnet_ids is empty: classic job clusters would get 403 on the landing files" }));
+        .map(([id]) => ({
+          address: `azurerm_storage_account_network_rules.${id}`,
+          message: "default_action is Deny but virtual_network_subnet_ids is empty: classic job clusters would get 403 on the landing files",
+        }));
     },
   },
   {
     id: "MEM-DEP-008",
     description: "Code is deployed into a databricks_directory the stack owns, with databricks_permissions, never under /Shared",
     explanation:
-      "\"All users have the Can Manage permission for objects in the Shared folder\" (Databricks workspace ACLs): anyone could change code that runs with the MySQL secrets.",
+      '"All users have the Can Manage permission for objects in the Shared folder" (Databricks workspace ACLs): anyone could change code that runs with the MySQL secrets.',
     check(tf) {
       const permitted = new Set(
         resources(tf, "databricks_permissions")
@@ -194,13 +214,20 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
       );
       const out: Violation[] = [];
       for (const [id, dir] of resources(tf, "databricks_directory")) {
-        if (typeof dir.path === "string" && SHARED_WORKSPACE_FOLDER.test(dir.path)) out.push({ address: `databricks_directory.${id}`, message: `path ${JSON.stringify(dir.path)} is under /Shared, where every workspace user can manage objects` });
+        if (typeof dir.path === "string" && SHARED_WORKSPACE_FOLDER.test(dir.path))
+          out.push({
+            address: `databricks_directory.${id}`,
+            message: `path ${JSON.stringify(dir.path)} is under /Shared, where every workspace user can manage objects`,
+          });
       }
       for (const type of ["databricks_notebook", "databricks_workspace_file"]) {
         for (const [id, object] of resources(tf, type)) {
           const owner = typeof object.path === "string" ? /^\$\{databricks_directory\.([A-Za-z0-9_-]+)\.path\}\//.exec(object.path)?.[1] : undefined;
           if (owner === undefined || !permitted.has(owner)) {
-            out.push({ address: `${type}.${id}`, message: `path ${JSON.stringify(object.path)} is not inside a databricks_directory of this stack that has databricks_permissions` });
+            out.push({
+              address: `${type}.${id}`,
+              message: `path ${JSON.stringify(object.path)} is not inside a databricks_directory of this stack that has databricks_permissions`,
+            });
           }
         }
       }
@@ -217,32 +244,41 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
       if ((AZURE_AD_AUTH_TYPES as readonly unknown[]).includes(auth)) return [];
       return resources(tf, "databricks_secret_scope")
         .filter(([, s]) => s.backend_type === "AZURE_KEYVAULT")
-        .map(([id]) => ({ address: `databricks_secret_scope.${id}`, message: `backend_type AZURE_KEYVAULT with provider auth_type ${JSON.stringify(auth)}, expected one of ${AZURE_AD_AUTH_TYPES.join(", ")}` }));
+        .map(([id]) => ({
+          address: `databricks_secret_scope.${id}`,
+          message: `backend_type AZURE_KEYVAULT with provider auth_type ${JSON.stringify(auth)}, expected one of ${AZURE_AD_AUTH_TYPES.join(", ")}`,
+        }));
     },
   },
   {
     id: "MEM-DEP-010",
     description: `terraform.required_version admits no CLI older than ${MIN_TERRAFORM_VERSION.join(".")} (S3-native state locking GA)`,
-    explanation:
-      "The S3 backend's native locking (use_lockfile) is generally available from Terraform 1.11.",
+    explanation: "The S3 backend's native locking (use_lockfile) is generally available from Terraform 1.11.",
     check(tf) {
       const constraint = (tf.terraform as { required_version?: unknown } | undefined)?.required_version;
       const bound = constraintLowerBound(constraint);
       if (bound !== undefined && compareVersions(bound, MIN_TERRAFORM_VERSION) >= 0) return [];
-      return [{ address: "terraform.required_version", message: `got ${JSON.stringify(constraint)}, expected a constraint such as ">= ${MIN_TERRAFORM_VERSION.join(".")}.0"` }];
+      return [
+        {
+          address: "terraform.required_version",
+          message: `got ${JSON.stringify(constraint)}, expected a constraint such as ">= ${MIN_TERRAFORM_VERSION.join(".")}.0"`,
+        },
+      ];
     },
   },
   {
     id: "MEM-DEP-011",
     description: "No file-event roles (queue, Event Grid) for the access connector unless an external location enables file events",
-    explanation:
-      "File events are not enabled; queue and Event Grid roles would be standing privileges nobody uses.",
+    explanation: "File events are not enabled; queue and Event Grid roles would be standing privileges nobody uses.",
     check(tf) {
       const fileEvents = resources(tf, "databricks_external_location").some(([, l]) => isTrue(l.enable_file_events));
       if (fileEvents) return [];
       return resources(tf, "azurerm_role_assignment")
         .filter(([, r]) => FILE_EVENT_ROLES.includes(r.role_definition_name))
-        .map(([id, r]) => ({ address: `azurerm_role_assignment.${id}`, message: `grants ${JSON.stringify(r.role_definition_name)} although no external location has enable_file_events` }));
+        .map(([id, r]) => ({
+          address: `azurerm_role_assignment.${id}`,
+          message: `grants ${JSON.stringify(r.role_definition_name)} although no external location has enable_file_events`,
+        }));
     },
   },
   {
@@ -258,7 +294,11 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
       };
       for (const [id, job] of resources(tf, "databricks_job")) {
         for (const { where, cluster } of jobClusters(job)) {
-          if (cluster.spark_version !== undefined && tooOld(cluster.spark_version)) out.push({ address: `databricks_job.${id}`, message: `${where}: spark_version ${JSON.stringify(cluster.spark_version)} is older than ${MIN_RUNTIME_FOR_MASKED_MERGE.join(".")}` });
+          if (cluster.spark_version !== undefined && tooOld(cluster.spark_version))
+            out.push({
+              address: `databricks_job.${id}`,
+              message: `${where}: spark_version ${JSON.stringify(cluster.spark_version)} is older than ${MIN_RUNTIME_FOR_MASKED_MERGE.join(".")}`,
+            });
         }
       }
       for (const [id, policy] of resources(tf, "databricks_cluster_policy")) {
@@ -269,7 +309,11 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
           // an unparseable definition is reported by the provider at plan time
         }
         const pinned = definition.spark_version?.value;
-        if (tooOld(pinned)) out.push({ address: `databricks_cluster_policy.${id}`, message: `spark_version is ${JSON.stringify(pinned)}, expected a fixed runtime ${MIN_RUNTIME_FOR_MASKED_MERGE.join(".")} or newer` });
+        if (tooOld(pinned))
+          out.push({
+            address: `databricks_cluster_policy.${id}`,
+            message: `spark_version is ${JSON.stringify(pinned)}, expected a fixed runtime ${MIN_RUNTIME_FOR_MASKED_MERGE.join(".")} or newer`,
+          });
       }
       return out;
     },
@@ -277,14 +321,17 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DEP-013",
     description: "Configured reader groups can read the tables: USE_CATALOG on the catalog, USE_SCHEMA and SELECT on the schema",
-    explanation:
-      "Grants on created objects are authoritative and revoke anything granted by hand, so readers must be declared.",
+    explanation: "Grants on created objects are authoritative and revoke anything granted by hand, so readers must be declared.",
     check(tf, ctx) {
       const granted = (securable: string, reader: string): Set<string> =>
         new Set([
           ...resources(tf, "databricks_grants")
             .filter(([, g]) => g[securable] !== undefined)
-            .flatMap(([, g]) => asList(g.grant).filter((x) => x.principal === reader).flatMap((x) => asList(x.privileges))),
+            .flatMap(([, g]) =>
+              asList(g.grant)
+                .filter((x) => x.principal === reader)
+                .flatMap((x) => asList(x.privileges)),
+            ),
           ...resources(tf, "databricks_grant")
             .filter(([, g]) => g[securable] !== undefined && g.principal === reader)
             .flatMap(([, g]) => asList(g.privileges)),
@@ -295,7 +342,8 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
           ...["USE_CATALOG"].filter((p) => !granted("catalog", reader).has(p)),
           ...["USE_SCHEMA", "SELECT"].filter((p) => !granted("schema", reader).has(p)),
         ];
-        if (missing.length > 0) out.push({ address: "databricks_grants", message: `reader group ${JSON.stringify(reader)} lacks ${missing.join(", ")}` });
+        if (missing.length > 0)
+          out.push({ address: "databricks_grants", message: `reader group ${JSON.stringify(reader)} lacks ${missing.join(", ")}` });
       }
       return out;
     },
@@ -303,14 +351,16 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DEP-014",
     description: "Production jobs run as a service principal, and the test-data generator is not deployed to production",
-    explanation:
-      "A job without run_as runs as whoever deployed it last; the generator writes test rows into MySQL.",
+    explanation: "A job without run_as runs as whoever deployed it last; the generator writes test rows into MySQL.",
     check(tf, ctx) {
       if (ctx.developmentMode) return [];
       return [
         ...resources(tf, "databricks_job")
           .filter(([, job]) => typeof asList(job.run_as)[0]?.service_principal_name !== "string")
-          .map(([id]) => ({ address: `databricks_job.${id}`, message: "no run_as.service_principal_name: a production job would run as whoever deployed it" })),
+          .map(([id]) => ({
+            address: `databricks_job.${id}`,
+            message: "no run_as.service_principal_name: a production job would run as whoever deployed it",
+          })),
         ...resources(tf, "databricks_notebook")
           .filter(([, nb]) => typeof nb.path === "string" && nb.path.endsWith("/generate_member_data"))
           .map(([id]) => ({ address: `databricks_notebook.${id}`, message: "the member-data generator is deployed to a production environment" })),
@@ -320,12 +370,14 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-DEP-015",
     description: `Unity Catalog IAM roles are waited for (time_sleep >= ${MIN_IAM_PROPAGATION_SECONDS}s, re-run when the role's trust policy changes)`,
-    explanation:
-      "IAM is eventually consistent: a new or changed role is not assumable at once, and the external location validates it on create.",
+    explanation: "IAM is eventually consistent: a new or changed role is not assumable at once, and the external location validates it on create.",
     check(tf) {
       const sleeps = resources(tf, "time_sleep");
       return resources(tf, "aws_iam_role")
-        .filter(([, role]) => typeof role.assume_role_policy === "string" && role.assume_role_policy.includes("databricks_aws_unity_catalog_assume_role_policy"))
+        .filter(
+          ([, role]) =>
+            typeof role.assume_role_policy === "string" && role.assume_role_policy.includes("databricks_aws_unity_catalog_assume_role_policy"),
+        )
         .filter(([id]) => {
           const trustRef = `\${aws_iam_role.${id}.assume_role_policy}`;
           return !sleeps.some(([, s]) => {
@@ -335,20 +387,26 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
             return duration >= MIN_IAM_PROPAGATION_SECONDS && Object.values(s.triggers ?? {}).includes(trustRef);
           });
         })
-        .map(([id]) => ({ address: `aws_iam_role.${id}`, message: `no time_sleep of at least ${MIN_IAM_PROPAGATION_SECONDS}s whose triggers include the role's assume_role_policy` }));
+        .map(([id]) => ({
+          address: `aws_iam_role.${id}`,
+          message: `no time_sleep of at least ${MIN_IAM_PROPAGATION_SECONDS}s whose triggers include the role's assume_role_policy`,
+        }));
     },
   },
   {
     id: "MEM-DEP-016",
     description: "S3 lifecycle rules name a non-empty filter (prefix, and, tag or size), the form AWS provider 6.x accepts without a warning",
-    explanation:
-      "AWS provider 5.90+ warns on an empty filter {} or a missing filter and will make it an error.",
+    explanation: "AWS provider 5.90+ warns on an empty filter {} or a missing filter and will make it an error.",
     check(tf) {
       const out: Violation[] = [];
       for (const [id, config] of resources(tf, "aws_s3_bucket_lifecycle_configuration")) {
         for (const rule of asList(config.rule)) {
           const filter = asList(rule.filter)[0];
-          if (!filter || Object.keys(filter).length === 0) out.push({ address: `aws_s3_bucket_lifecycle_configuration.${id}`, message: `rule ${JSON.stringify(rule.id)} has ${filter ? "an empty filter {}" : "no filter"}, expected filter { prefix = "..." } (prefix "" for the whole bucket)` });
+          if (!filter || Object.keys(filter).length === 0)
+            out.push({
+              address: `aws_s3_bucket_lifecycle_configuration.${id}`,
+              message: `rule ${JSON.stringify(rule.id)} has ${filter ? "an empty filter {}" : "no filter"}, expected filter { prefix = "..." } (prefix "" for the whole bucket)`,
+            });
         }
       }
       return out;

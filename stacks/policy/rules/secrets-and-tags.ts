@@ -6,8 +6,7 @@ export const SECRET_AND_TAG_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-SEC-001",
     description: "No literal secret values: every databricks_secret string_value is a sensitive Terraform variable without a default",
-    explanation:
-      "A literal in code or a non-sensitive variable ends up in the repository, the plan output or CI logs.",
+    explanation: "A literal in code or a non-sensitive variable ends up in the repository, the plan output or CI logs.",
     check(tf) {
       const out: Violation[] = [];
       for (const [id, secret] of resources(tf, "databricks_secret")) {
@@ -15,7 +14,7 @@ export const SECRET_AND_TAG_RULES: readonly PolicyRule[] = [
         const variable = name === undefined ? undefined : tf.variable?.[name];
         if (name === undefined) {
           out.push({ address: `databricks_secret.${id}`, message: `string_value of key ${JSON.stringify(secret.key)} is not a \${var.…} reference` });
-        } else if (!variable || variable.sensitive !== true) {
+        } else if (variable?.sensitive !== true) {
           out.push({ address: `databricks_secret.${id}`, message: `variable ${name} is not declared sensitive` });
         } else if (variable.default !== undefined) {
           out.push({ address: `databricks_secret.${id}`, message: `variable ${name} has a default value (a literal secret in code)` });
@@ -27,8 +26,7 @@ export const SECRET_AND_TAG_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-TAG-001",
     description: "Every taggable resource carries the standard tags (AWS through provider default_tags, azurerm and jobs directly)",
-    explanation:
-      "Cost allocation and ownership queries rely on every resource carrying the standard tags.",
+    explanation: "Cost allocation and ownership queries rely on every resource carrying the standard tags.",
     check(tf, ctx) {
       const out: Violation[] = [];
       const hasAws = Object.keys(tf.resource ?? {}).some((type) => type.startsWith("aws_"));
@@ -38,7 +36,11 @@ export const SECRET_AND_TAG_RULES: readonly PolicyRule[] = [
         providers.forEach((provider, index) => {
           const tags = Object.assign({}, ...asList(provider.default_tags).map((d) => d.tags ?? {}));
           const missing = missingTags(tags, ctx.requiredTags);
-          if (missing.length > 0) out.push({ address: `provider.aws${provider.alias ? `.${provider.alias}` : `[${index}]`}`, message: `default_tags lack ${missing.join(", ")}` });
+          if (missing.length > 0)
+            out.push({
+              address: `provider.aws${provider.alias ? `.${provider.alias}` : `[${index}]`}`,
+              message: `default_tags lack ${missing.join(", ")}`,
+            });
         });
       }
       for (const [type, byId] of Object.entries(tf.resource ?? {})) {

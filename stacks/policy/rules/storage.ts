@@ -8,7 +8,8 @@ const STORAGE_ACCOUNT = "azurerm_storage_account";
 export const STORAGE_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-ENC-001",
-    description: "Storage is encrypted at rest: S3 buckets with SSE-KMS under a customer-managed key, storage accounts with infrastructure encryption",
+    description:
+      "Storage is encrypted at rest: S3 buckets with SSE-KMS under a customer-managed key, storage accounts with infrastructure encryption",
     explanation:
       "Landing files hold member PII; a customer-managed key keeps decryption under the account's own key policy and rotation, and ADLS infrastructure encryption adds a second layer below the service's.",
     check(tf) {
@@ -22,11 +23,18 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
             ),
           ),
         );
-        if (!kms) out.push({ address: `${S3_BUCKET}.${id}`, message: "no server-side encryption configuration with aws:kms and a customer-managed key (kms_master_key_id)" });
+        if (!kms)
+          out.push({
+            address: `${S3_BUCKET}.${id}`,
+            message: "no server-side encryption configuration with aws:kms and a customer-managed key (kms_master_key_id)",
+          });
       }
       for (const [id, account] of resources(tf, STORAGE_ACCOUNT)) {
         if (!isTrue(account.infrastructure_encryption_enabled)) {
-          out.push({ address: `${STORAGE_ACCOUNT}.${id}`, message: `infrastructure_encryption_enabled is ${JSON.stringify(account.infrastructure_encryption_enabled)}, expected true` });
+          out.push({
+            address: `${STORAGE_ACCOUNT}.${id}`,
+            message: `infrastructure_encryption_enabled is ${JSON.stringify(account.infrastructure_encryption_enabled)}, expected true`,
+          });
         }
       }
       return out;
@@ -47,12 +55,18 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
       }
       for (const [id, account] of resources(tf, STORAGE_ACCOUNT)) {
         if (account.allow_nested_items_to_be_public !== false) {
-          out.push({ address: `${STORAGE_ACCOUNT}.${id}`, message: `allow_nested_items_to_be_public is ${JSON.stringify(account.allow_nested_items_to_be_public)}, expected false` });
+          out.push({
+            address: `${STORAGE_ACCOUNT}.${id}`,
+            message: `allow_nested_items_to_be_public is ${JSON.stringify(account.allow_nested_items_to_be_public)}, expected false`,
+          });
         }
       }
       for (const [id, container] of resources(tf, "azurerm_storage_container")) {
         if (container.container_access_type !== undefined && container.container_access_type !== "private") {
-          out.push({ address: `azurerm_storage_container.${id}`, message: `container_access_type is ${JSON.stringify(container.container_access_type)}, expected "private"` });
+          out.push({
+            address: `azurerm_storage_container.${id}`,
+            message: `container_access_type is ${JSON.stringify(container.container_access_type)}, expected "private"`,
+          });
         }
       }
       return out;
@@ -61,8 +75,7 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-NET-001",
     description: "Private-network environments deny storage network access by default",
-    explanation:
-      "An environment that promises private-network storage must deny by default; otherwise the promise is only a label.",
+    explanation: "An environment that promises private-network storage must deny by default; otherwise the promise is only a label.",
     check(tf, ctx) {
       if (!ctx.privateNetworkOnly) return [];
       const out: Violation[] = [];
@@ -72,7 +85,10 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
           ([, r]) => r.default_action === "Deny",
         );
         if (!inline && !separate && account.public_network_access_enabled !== false) {
-          out.push({ address: `${STORAGE_ACCOUNT}.${id}`, message: 'no network rules with default_action "Deny" although the environment is privateNetworkOnly' });
+          out.push({
+            address: `${STORAGE_ACCOUNT}.${id}`,
+            message: 'no network rules with default_action "Deny" although the environment is privateNetworkOnly',
+          });
         }
       }
       for (const [id] of resources(tf, S3_BUCKET)) {
@@ -80,9 +96,15 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
         // ever appears in a private environment, it must say so in its policy.
         const policies = attachedTo(tf, "aws_s3_bucket_policy", "bucket", S3_BUCKET, id);
         const restricted = policies.some(([, p]) =>
-          policyStatements(tf, p.policy).some((s) => s.effect === "Deny" && s.conditions.some((c) => /^aws:(SourceVpce|SourceVpc)$/.test(c.variable))),
+          policyStatements(tf, p.policy).some(
+            (s) => s.effect === "Deny" && s.conditions.some((c) => /^aws:(SourceVpce|SourceVpc)$/.test(c.variable)),
+          ),
         );
-        if (!restricted) out.push({ address: `${S3_BUCKET}.${id}`, message: "no bucket policy denying access from outside a VPC (endpoint) although the environment is privateNetworkOnly" });
+        if (!restricted)
+          out.push({
+            address: `${S3_BUCKET}.${id}`,
+            message: "no bucket policy denying access from outside a VPC (endpoint) although the environment is privateNetworkOnly",
+          });
       }
       return out;
     },
@@ -90,8 +112,7 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-TLS-001",
     description: "Storage accepts TLS only: S3 bucket policy denies aws:SecureTransport=false, storage accounts HTTPS only with TLS 1.2+",
-    explanation:
-      "Credentials and PII cross the network to and from storage; plain HTTP or old TLS would expose them.",
+    explanation: "Credentials and PII cross the network to and from storage; plain HTTP or old TLS would expose them.",
     check(tf) {
       const out: Violation[] = [];
       for (const [id, bucket] of resources(tf, S3_BUCKET)) {
@@ -109,8 +130,10 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
       for (const [id, account] of resources(tf, STORAGE_ACCOUNT)) {
         const problems: string[] = [];
         // Explicit, not the provider default: the stack states what it relies on.
-        if (!isTrue(account.https_traffic_only_enabled)) problems.push(`https_traffic_only_enabled is ${JSON.stringify(account.https_traffic_only_enabled)}, expected true`);
-        if (!["TLS1_2", "TLS1_3"].includes(account.min_tls_version)) problems.push(`min_tls_version is ${JSON.stringify(account.min_tls_version)}, expected "TLS1_2"`);
+        if (!isTrue(account.https_traffic_only_enabled))
+          problems.push(`https_traffic_only_enabled is ${JSON.stringify(account.https_traffic_only_enabled)}, expected true`);
+        if (!["TLS1_2", "TLS1_3"].includes(account.min_tls_version))
+          problems.push(`min_tls_version is ${JSON.stringify(account.min_tls_version)}, expected "TLS1_2"`);
         if (problems.length > 0) out.push({ address: `${STORAGE_ACCOUNT}.${id}`, message: problems.join("; ") });
       }
       return out;
@@ -119,15 +142,17 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-LOC-001",
     description: "External locations cover the landing or managed-storage prefix (or below), never a whole bucket or container",
-    explanation:
-      "A location over a whole bucket or container would grant READ FILES on everything in it, managed Delta files included.",
+    explanation: "A location over a whole bucket or container would grant READ FILES on everything in it, managed Delta files included.",
     check(tf, ctx) {
       const out: Violation[] = [];
       const folders = [ctx.landingPrefix, ctx.managedPrefix].map((f) => escapeRegExp(f.replace(/^\/+|\/+$/g, ""))).join("|");
       const allowed = new RegExp(`^[a-z0-9]+://[^/]+/(${folders})/([^/]+/)*$`);
       for (const [id, location] of resources(tf, "databricks_external_location")) {
         if (typeof location.url !== "string" || !allowed.test(location.url)) {
-          out.push({ address: `databricks_external_location.${id}`, message: `url ${JSON.stringify(location.url)} is not inside /${ctx.landingPrefix}/ or /${ctx.managedPrefix}/ of its bucket or container` });
+          out.push({
+            address: `databricks_external_location.${id}`,
+            message: `url ${JSON.stringify(location.url)} is not inside /${ctx.landingPrefix}/ or /${ctx.managedPrefix}/ of its bucket or container`,
+          });
         }
       }
       return out;
@@ -136,8 +161,7 @@ export const STORAGE_RULES: readonly PolicyRule[] = [
   {
     id: "MEM-KMS-101",
     description: "Customer-managed KMS keys rotate (enable_key_rotation)",
-    explanation:
-      "Rotation limits how much data one leaked key version can decrypt; AWS keeps old versions, so nothing breaks.",
+    explanation: "Rotation limits how much data one leaked key version can decrypt; AWS keeps old versions, so nothing breaks.",
     check(tf) {
       return resources(tf, "aws_kms_key")
         .filter(([, key]) => !isTrue(key.enable_key_rotation))
