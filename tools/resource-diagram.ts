@@ -1,14 +1,27 @@
 /**
- * Draws a synthesized stack as a Mermaid flowchart: one node per resource and data source, grouped by construct,
- * one edge per Terraform reference or depends_on. Generated from the code, so it cannot drift; a jest test fails when
- * the committed diagram differs from what the current code generates (`make diagrams` regenerates it).
+ * Draws a synthesized stack as a Mermaid flowchart that fits one screen (SCREEN; a jest test checks the rendered SVG):
+ * - one box (subgraph) per construct path, two levels deep: `landing/storage`, `landing/unity-catalog`,
+ *   `pipeline/code`, `pipeline/catalog`, `pipeline/extract-job`, ...;
+ * - inside a box, repeated resources are one node with a count (`uploaded code ×16`: the notebooks and workspace
+ *   files; `databricks_grants ×2`), and a node lists after `+` what belongs to it: resources that configure it (the
+ *   bucket's versioning, encryption, ...), its grants or permissions, data sources only it reads, waits for it;
+ * - arrows: inside a box, node to node (a -> b: b references a; dotted: depends_on only); between boxes, one arrow per
+ *   pair of constructs, so ELK lays each construct out as a block and routes the arrows around the boxes.
+ *
+ * Generated from the code, so it cannot drift: a jest test fails when the committed diagram differs from what the
+ * current code generates (`make diagrams` regenerates it and renders the SVGs).
  */
-import { type TerraformStack, TerraformDataSource, TerraformResource, Testing } from "cdktf";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TerraformDataSource, TerraformResource, type TerraformStack, Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
 import { config as shipped } from "../stacks/config/environments";
 
 /** The stacks drawn: one per cloud. */
 export const DIAGRAM_STACKS = ["members-prod", "members-azure-dev"] as const;
+
+/** The largest rendered size (CSS pixels at scale 1) a generated stack diagram may have: one full-HD screen. */
+export const SCREEN = { width: 1920, height: 1080 } as const;
 
 type Block = Record<string, Record<string, Record<string, unknown>>>;
 interface StackJson {
@@ -16,13 +29,50 @@ interface StackJson {
   data?: Block;
 }
 
-interface Node {
+interface Resource {
   readonly address: string; // "aws_s3_bucket.landing_storage_bucket_2664DE92" or "data.aws_caller_identity.x"
-  readonly type: string;
-  readonly group: string;
-  readonly name: string;
-  readonly props: Record<string, unknown>;
+  readonly type: string; // "aws_s3_bucket" or "data aws_caller_identity"
+  readonly group: string; // construct path of the owning construct, at most two levels: "landing/storage"
+  readonly name: string; // construct path below the group: "bucket", "landing/location"
+  readonly references: string[]; // addresses this one's arguments reference
+  readonly dependsOn: string[]; // addresses in its depends_on
 }
+
+/**
+ * Resources that only configure another resource of the same construct are drawn inside that resource's node
+ * (`aws_s3_bucket` with `+ encryption, lifecycle, ...`): pattern of the configuring type -> type of the configured one.
+ */
+const CONFIGURES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^aws_s3_bucket_/, "aws_s3_bucket"],
+  [/^aws_kms_alias$/, "aws_kms_key"],
+  [/^aws_iam_role_policy(_attachment)?$/, "aws_iam_role"],
+  [/^databricks_secret$/, "databricks_secret_scope"],
+  [/^azurerm_storage_(container|management_policy)$/, "azurerm_storage_account"],
+];
+
+/** Grants and permissions: drawn inside the node of what they are on when a construct has one of the type. */
+const GRANT = /^(databricks_(grants|permissions|secret_acl)|azurerm_role_assignment)$/;
+
+/**
+ * Resources of one construct drawn as one node when the construct has more than one of them. Anything else repeated
+ * within a construct (two external locations) is one node per type.
+ */
+const FAMILIES: ReadonlyArray<{ readonly key: string; readonly title: string; readonly member: (type: string) => boolean }> = [
+  { key: "code", title: "uploaded code", member: (t) => t === "databricks_notebook" || t === "databricks_workspace_file" },
+  { key: "access", title: "grants + permissions", member: (t) => GRANT.test(t) },
+  { key: "data", title: "data sources", member: (t) => t.startsWith("data ") },
+];
+
+/**
+ * Resources other resources only sit in: drawn, but without an arrow to each resource in them (every Azure resource
+ * names its resource group; those arrows would add a column to the picture and say nothing else).
+ */
+const CONTAINERS: ReadonlySet<string> = new Set(["azurerm_resource_group"]);
+
+/** Names listed in a node up to this many; beyond it the node shows counts per type only. */
+const MAX_NAMES = 6;
+/** Characters per label line before names wrap onto the next one. */
+const LINE = 34;
 
 const REFERENCE = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)/g;
 
@@ -39,60 +89,218 @@ export function constructPaths(stack: TerraformStack): Map<string, string> {
   return paths;
 }
 
-function nodesOf(json: StackJson, paths: Map<string, string>): Node[] {
-  const nodes: Node[] = [];
-  for (const [kind, block] of [["resource", json.resource], ["data", json.data]] as const) {
+function resourcesOf(json: StackJson, paths: Map<string, string>): Resource[] {
+  const found: Array<Omit<Resource, "references" | "dependsOn"> & { props: Record<string, unknown> }> = [];
+  for (const [kind, block] of [
+    ["resource", json.resource],
+    ["data", json.data],
+  ] as const) {
     for (const [type, byId] of Object.entries(block ?? {})) {
       for (const [id, props] of Object.entries(byId)) {
         const address = kind === "data" ? `data.${type}.${id}` : `${type}.${id}`;
         const segments = (paths.get(address) ?? id).split("/");
-        const name = segments[segments.length - 1];
-        const group = segments.slice(0, Math.min(2, segments.length - 1)).join("/") || "stack";
-        nodes.push({ address, type, group, name, props });
+        const depth = Math.min(2, segments.length - 1);
+        const group = segments.slice(0, depth).join("/") || "stack";
+        found.push({ address, type: kind === "data" ? `data ${type}` : type, group, name: segments.slice(depth).join("/"), props });
       }
     }
   }
-  return nodes.sort((a, b) => a.address.localeCompare(b.address));
+  const known = new Set(found.map((r) => r.address));
+  return found
+    .map(({ props, ...resource }) => {
+      const { depends_on: dependsOn, ...rest } = props;
+      const references = [...JSON.stringify(rest).matchAll(REFERENCE)].map((m) => `${m[1] ?? ""}${m[2]}.${m[3]}`);
+      return {
+        ...resource,
+        references: [...new Set(references)].filter((a) => known.has(a) && a !== resource.address),
+        dependsOn: ((dependsOn as string[] | undefined) ?? []).filter((a) => known.has(a)),
+      };
+    })
+    .sort((a, b) => a.address.localeCompare(b.address));
 }
 
-const nodeId = (address: string) => address.replace(/[^A-Za-z0-9_]/g, "_");
+const sanitize = (text: string) => text.replace(/[^A-Za-z0-9_]/g, "_");
 
-function edgesOf(nodes: Node[]): Array<[string, string]> {
-  const known = new Set(nodes.map((n) => n.address));
-  const edges = new Set<string>();
-  for (const node of nodes) {
-    const { depends_on: dependsOn, ...rest } = node.props as Record<string, unknown>;
-    const text = JSON.stringify(rest);
-    for (const match of text.matchAll(REFERENCE)) {
-      const target = `${match[1] ?? ""}${match[2]}.${match[3]}`;
-      if (known.has(target) && target !== node.address) edges.add(`${nodeId(target)} --> ${nodeId(node.address)}`);
-    }
-    for (const dependency of (dependsOn as string[] | undefined) ?? []) {
-      if (known.has(dependency)) edges.add(`${nodeId(dependency)} -.-> ${nodeId(node.address)}`);
+interface DiagramNode {
+  readonly id: string;
+  readonly group: string;
+  readonly members: Resource[]; // of one type, or of one family
+  readonly satellites: Resource[]; // drawn inside: what configures a member, data only it reads, a wait only for it
+  title?: string; // set for a family of several types
+}
+
+/**
+ * Groups the resources of each construct into the nodes drawn; returns the nodes and address -> node.
+ *
+ * Drawn inside another node of its construct (listed after `+`): a resource configuring it (CONFIGURES); the
+ * construct's only grant of a type, inside the node it is on; a data source read only by that node; a wait
+ * (time_sleep) for that node alone, or else one only that node waits for. The rest of a construct is one node per
+ * family (FAMILIES, when the construct has several members) or per type, with a count.
+ */
+function collapse(resources: Resource[]): { nodes: DiagramNode[]; nodeOf: Map<string, DiagramNode> } {
+  const byKey = new Map<string, DiagramNode>();
+  const nodeOf = new Map<string, DiagramNode>();
+  const add = (r: Resource, key: string, id: string, title?: string) => {
+    const node = byKey.get(key) ?? { id: sanitize(id), group: r.group, members: [], satellites: [], title };
+    byKey.set(key, node);
+    node.members.push(r);
+    nodeOf.set(r.address, node);
+  };
+  const sameGroup = (r: Resource) => resources.filter((o) => o.group === r.group);
+  const configures = (r: Resource) =>
+    CONFIGURES.find(([pattern, target]) => pattern.test(r.type) && sameGroup(r).some((o) => o.type === target))?.[1];
+  const loneGrant = (r: Resource) => GRANT.test(r.type) && sameGroup(r).filter((o) => o.type === r.type).length === 1;
+  const attachable = (r: Resource) => loneGrant(r) || r.type.startsWith("data ") || r.type === "time_sleep";
+  const familyOf = (r: Resource) => FAMILIES.find((f) => f.member(r.type));
+  const grouped = (r: Resource, among: Resource[]) => {
+    const family = familyOf(r);
+    return family && among.filter((o) => o.group === r.group && familyOf(o) === family).length > 1 ? family : undefined;
+  };
+  const addByKind = (r: Resource, among: Resource[]) => {
+    const family = grouped(r, among);
+    if (family) add(r, `${r.group}|${family.key}`, `${family.key}_${r.group}`, family.title);
+    else add(r, `${r.group}|${r.type}`, `${r.type}_${r.group}`);
+  };
+
+  // 1. Each construct's main resources, by family or type.
+  const main = resources.filter((r) => !configures(r) && !attachable(r));
+  for (const r of main) addByKind(r, main);
+  // 2. What configures one of them.
+  for (const r of resources) {
+    const target = configures(r);
+    const node = target && nodeOf.get(sameGroup(r).find((o) => o.type === target)?.address ?? "");
+    if (!node) continue;
+    node.satellites.push(r);
+    nodeOf.set(r.address, node);
+  }
+  // 3. Grants, data sources and waits that belong to one node (repeated: data read by data, a wait for a grant).
+  const suppliers = (r: Resource) => [...r.references, ...r.dependsOn];
+  const consumers = (r: Resource) =>
+    resources.filter((o) => o.references.includes(r.address) || o.dependsOn.includes(r.address)).map((o) => o.address);
+  const onlyNode = (addresses: string[], r: Resource, sameGroupOnly = false) => {
+    const nodes = new Set(addresses.map((a) => nodeOf.get(a) ?? a).filter((n) => !sameGroupOnly || typeof n === "string" || n.group === r.group));
+    const [only] = nodes;
+    return nodes.size === 1 && typeof only !== "string" && only.group === r.group ? only : undefined;
+  };
+  const pending = resources.filter(attachable);
+  for (const waitsByWaiter of [false, true]) {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const r of pending.filter((p) => !nodeOf.has(p.address))) {
+        const node = loneGrant(r)
+          ? onlyNode(suppliers(r), r, true)
+          : r.type === "time_sleep"
+            ? onlyNode(waitsByWaiter ? consumers(r) : suppliers(r), r)
+            : onlyNode(consumers(r), r);
+        if (node) {
+          node.satellites.push(r);
+          nodeOf.set(r.address, node);
+          changed = true;
+        }
+      }
     }
   }
-  return [...edges].sort().map((e) => e.split(/ (-->|-\.->) /) as unknown as [string, string]);
+  // 4. The rest, by family or type.
+  const rest = pending.filter((r) => !nodeOf.has(r.address));
+  for (const r of rest) addByKind(r, rest);
+  return { nodes: [...byKey.values()].sort((a, b) => a.id.localeCompare(b.id)), nodeOf };
+}
+
+/**
+ * Joins items with ", " into lines of at most LINE characters (an item longer than that gets a line of its own); the
+ * first line starts with `head` when given.
+ */
+function wrap(items: string[], head = ""): string[] {
+  const lines: string[] = [];
+  let line = head;
+  for (const item of items) {
+    const joined = line === head ? `${head} ${item}`.trim() : `${line}, ${item}`;
+    if (joined.length <= LINE || line === "") line = joined;
+    else {
+      lines.push(line === head ? line : `${line},`);
+      line = item;
+    }
+  }
+  return line ? [...lines, line] : lines;
+}
+
+const count = (n: number) => (n > 1 ? ` ×${n}` : "");
+
+/** The node's lines: what it is (type or family, ×count) with its construct names, then `+ ` what is drawn inside it. */
+function label(node: DiagramNode): string {
+  const names = node.members.map((m) => m.name).sort();
+  const types = [...new Set(node.members.map((m) => m.type))].sort();
+  const ofType = (list: Resource[], type: string) => list.filter((m) => m.type === type);
+  const namesOf = (type: string) =>
+    ofType(node.members, type)
+      .map((m) => m.name)
+      .sort();
+  let lines: string[];
+  if (!node.title || types.length === 1) {
+    lines = wrap(names.length <= MAX_NAMES ? names : [], `${types[0]}${count(names.length)}:`);
+  } else if (node.members.length <= MAX_NAMES) {
+    lines = [`${node.title}${count(node.members.length)}:`, ...types.flatMap((type) => wrap(namesOf(type), `${type}:`))];
+  } else {
+    lines = [`${node.title}${count(node.members.length)}:`, ...types.map((t) => `${t}${count(ofType(node.members, t).length)}`)];
+  }
+  lines = lines.map((line) => line.replace(/:$/, ""));
+  const satellites = [...new Set(node.satellites.map((m) => m.type))].flatMap((type) => {
+    const ofThis = ofType(node.satellites, type);
+    return ofThis.length > 1 ? [`${type}${count(ofThis.length)}`] : [ofThis[0].name];
+  });
+  if (node.members.every((m) => CONTAINERS.has(m.type))) lines.push("(arrows to its contents not drawn)");
+  return [...lines, ...(satellites.length ? wrap(satellites.sort(), "+") : [])].join("<br/>");
+}
+
+/**
+ * The arrows drawn. Inside a construct, between nodes: `a --> b` when b references a, `a -.-> b` when b only
+ * depends_on a. Between constructs, one arrow per pair of constructs (solid when any reference, else dotted), so the
+ * constructs can be laid out as blocks.
+ */
+function edgesOf(resources: Resource[], nodeOf: Map<string, DiagramNode>, groupId: (group: string) => string): string[] {
+  const solid = new Set<string>();
+  const dotted = new Set<string>();
+  for (const resource of resources) {
+    const to = nodeOf.get(resource.address);
+    for (const [targets, edges, arrow] of [
+      [resource.references, solid, "-->"],
+      [resource.dependsOn, dotted, "-.->"],
+    ] as const) {
+      for (const address of targets) {
+        const from = nodeOf.get(address);
+        if (!from || !to || from === to || from.members.every((m) => CONTAINERS.has(m.type))) continue;
+        if (from.group === to.group) edges.add(`${from.id} ${arrow} ${to.id}`);
+        else edges.add(`${groupId(from.group)} ${arrow} ${groupId(to.group)}`);
+      }
+    }
+  }
+  const drawn = [...solid];
+  for (const edge of dotted) if (!solid.has(edge.replace(" -.-> ", " --> "))) drawn.push(edge);
+  return drawn.sort();
 }
 
 /** Mermaid source for one synthesized stack. */
 export function resourceDiagram(stackName: string, json: StackJson, paths: Map<string, string>): string {
-  const nodes = nodesOf(json, paths);
-  const groups = new Map<string, Node[]>();
-  for (const node of nodes) groups.set(node.group, [...(groups.get(node.group) ?? []), node]);
+  const resources = resourcesOf(json, paths);
+  const { nodes, nodeOf } = collapse(resources);
+  const groupId = (group: string) => sanitize(`g_${group}`);
   const lines = [
+    "---",
+    "config:",
+    "  layout: elk",
+    "---",
     `%% GENERATED by tools/resource-diagram.ts from the synthesized stack ${stackName}; do not edit (make diagrams).`,
-    "%% Solid arrow: the target references the source. Dotted arrow: explicit depends_on.",
+    `%% ${resources.length} resources and data sources in ${nodes.length} nodes, one box per construct. Repeated resources of a construct`,
+    "%% are one node (×count); `+` lists what is drawn inside a node: resources configuring it, data sources only it reads,",
+    "%% waits for it, its grants. Arrow a -> b: b references a (dotted: depends_on only); between constructs one arrow per pair.",
     "flowchart LR",
   ];
-  [...groups.keys()].sort().forEach((group, index) => {
-    lines.push(`  subgraph g${index}["${group}"]`);
-    for (const node of groups.get(group)!) {
-      const prefix = node.address.startsWith("data.") ? "data " : "";
-      lines.push(`    ${nodeId(node.address)}["${prefix}${node.type}<br/>${node.name}"]`);
-    }
+  for (const group of [...new Set(nodes.map((n) => n.group))].sort()) {
+    lines.push(`  subgraph ${groupId(group)}["${group}"]`, "    direction TB");
+    for (const node of nodes.filter((n) => n.group === group)) lines.push(`    ${node.id}["${label(node)}"]`);
     lines.push("  end");
-  });
-  for (const edge of edgesOf(nodes)) lines.push(`  ${(edge as unknown as string[]).join(" ")}`);
+  }
+  for (const edge of edgesOf(resources, nodeOf, groupId)) lines.push(`  ${edge}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -108,12 +316,10 @@ export function generateResourceDiagrams(): Record<string, string> {
 }
 
 if (require.main === module) {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const path = require("node:path") as typeof import("node:path");
-  const outDir = path.join(__dirname, "..", "diagrams", "generated");
-  fs.mkdirSync(outDir, { recursive: true });
+  const outDir = join(__dirname, "..", "diagrams", "generated");
+  mkdirSync(outDir, { recursive: true });
   for (const [name, source] of Object.entries(generateResourceDiagrams())) {
-    fs.writeFileSync(path.join(outDir, `${name}.mmd`), source);
+    writeFileSync(join(outDir, `${name}.mmd`), source);
     console.log(`wrote diagrams/generated/${name}.mmd`);
   }
 }
