@@ -77,7 +77,8 @@ for predicate in member_id_predicates(cfg.partition_count):
 # MAGIC (a rerun replaces only its date) and about one file per million rows. Order of writes: remove the date's old
 # MAGIC manifest, write the Parquet, read it back and verify the row count, then write the manifest (row count,
 # MAGIC checksum, min/max member_id and registration_date). If MySQL is unreachable the error names host and port and
-# MAGIC no manifest exists, so no reader ever sees a half batch.
+# MAGIC no manifest exists, so no reader ever sees a half batch. An empty source table is a valid, empty snapshot: one
+# MAGIC schema-only Parquet file and a manifest with 0 rows (the load's data guards decide whether it may flag members).
 
 # COMMAND ----------
 

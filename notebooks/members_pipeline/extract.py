@@ -16,7 +16,7 @@ from .config import ExtractConfig
 from .files import Files
 from .mysql import MySqlConnection, jdbc_properties, jdbc_url
 from .partitioning import member_id_predicates
-from .schema import SOURCE_COLUMNS, SOURCE_SCHEMA
+from .schema import LANDING_FILE_SCHEMA, SOURCE_COLUMNS, SOURCE_SCHEMA
 from .transform import clean_members, row_checksum
 
 # ~60-120 MB of snappy Parquet per file at the row width of `members`.
@@ -117,6 +117,33 @@ def batch_stats(df: DataFrame) -> dict:
     return out
 
 
+def write_batch(cleaned: DataFrame, root: str, run_date: dt.date, file_count: int) -> None:
+    (
+        cleaned.coalesce(file_count)
+        .withColumn("ingest_date", F.lit(run_date))
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")  # replaces this date only
+        .option("compression", "snappy")
+        .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+        .partitionBy("ingest_date")
+        .parquet(root)
+    )
+
+
+def write_empty_batch(spark: SparkSession, part_path: str) -> None:
+    """An empty source table is a valid, empty snapshot. A partitioned write of zero rows creates no folder at
+    all, so write one schema-only Parquet file straight into the date's folder (replacing an earlier run's files):
+    the batch then reads back, verifies and loads like any other."""
+    (
+        spark.createDataFrame([], LANDING_FILE_SCHEMA)
+        .coalesce(1)
+        .write.mode("overwrite")
+        .option("compression", "snappy")
+        .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+        .parquet(part_path)
+    )
+
+
 def extract_members(
     spark: SparkSession,
     files: Files,
@@ -144,22 +171,15 @@ def extract_members(
             raise SourceUnavailableError(
                 f"reading MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} failed: {_cause(exc, conn)}"
             ) from None
-        file_count = max(1, math.ceil(extracted / rows_per_file))
-        (
-            cleaned.coalesce(file_count)
-            .withColumn("ingest_date", F.lit(cfg.run_date))
-            .write.mode("overwrite")
-            .option("partitionOverwriteMode", "dynamic")  # replaces this date only
-            .option("compression", "snappy")
-            .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-            .partitionBy("ingest_date")
-            .parquet(root)
-        )
+        if extracted:
+            write_batch(cleaned, root, cfg.run_date, max(1, math.ceil(extracted / rows_per_file)))
+        else:
+            write_empty_batch(spark, part_path)
     finally:
         cleaned.unpersist()
 
     # Verify what actually landed, then publish the manifest as the very last write.
-    stats = batch_stats(spark.read.parquet(part_path))
+    stats = batch_stats(spark.read.schema(LANDING_FILE_SCHEMA).parquet(part_path))
     if stats["rows"] != extracted:
         raise ExtractVerificationError(
             f"{part_path}: wrote {extracted} rows but read back {stats['rows']}; manifest not written"

@@ -127,3 +127,18 @@ def test_failure_after_writing_files_leaves_no_manifest(pipeline, mysql, monkeyp
     assert _parquet_files(pipeline.partition())  # data files were written ...
     assert not (pipeline.partition() / "_manifest.json").exists()  # ... but the batch is not published
     assert pipeline.load()["batches_loaded"] == 0
+
+
+def test_empty_source_table_lands_an_empty_verified_batch_that_loads(pipeline, mysql, spark):
+    table = mysql.create_loose_table()  # a new system: the table exists, no members yet
+
+    summary = pipeline.extract(table, partition_count=2)
+
+    manifest = json.loads((pipeline.partition() / "_manifest.json").read_text())
+    assert summary["rows"] == 0 == manifest["rows"] and manifest["files"] == _parquet_files(pipeline.partition())
+    landed = spark.read.parquet(str(pipeline.partition().parent))
+    assert landed.count() == 0
+    assert [(f.name, f.dataType) for f in landed.schema] == [(f.name, f.dataType) for f in LANDING_SCHEMA]
+    loaded = pipeline.load()  # an empty snapshot on an empty members table: nothing would be flagged deleted
+    assert (loaded["batches_loaded"], loaded["merged"], loaded["flagged_deleted"]) == (1, 0, 0)
+    assert pipeline.table().count() == 0 and pipeline.table("members_load_log").count() == 1
