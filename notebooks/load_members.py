@@ -11,6 +11,17 @@
 # MAGIC ## Parameters
 # MAGIC Widgets: landing path, catalog, schema, table, optional ingest date (empty = every pending batch), and the account
 # MAGIC group that may read PII in clear (used by the column masks on Databricks). Locally the catalog is `spark_catalog`.
+# MAGIC
+# MAGIC **Data guards** (checked per batch before anything is written): the load refuses a batch that would flag more than
+# MAGIC `max_deleted_share` (default 0.05) of the active members deleted, or quarantine more than `max_quarantined_share`
+# MAGIC (default 0.01) of its rows. The run fails with `DataGuardError` and the numbers; nothing of that batch is merged,
+# MAGIC quarantined or logged. `accept_mass_change=true` accepts the batches of this one run anyway (the override and its
+# MAGIC numbers are printed, returned and written to the load log); leave it `false` in the job.
+# MAGIC
+# MAGIC **Erasure**: members flagged deleted for at least `pii_retention_days` (default 30, counted in ingest dates) keep
+# MAGIC a tombstone row but get their PII set to NULL, in the quarantine table too. `history_retention_days` (default 7)
+# MAGIC sets `delta.deletedFileRetentionDuration` and `delta.logRetentionDuration`: older table versions, which still
+# MAGIC hold erased values, are deleted by VACUUM once older than that.
 
 # COMMAND ----------
 
@@ -32,7 +43,7 @@ for _p in (_notebook_dir(), os.getcwd()):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from members_pipeline.config import parse_load_widgets  # noqa: E402
+from members_pipeline.config import LOAD_DEFAULTS, parse_load_widgets  # noqa: E402
 
 dbutils.widgets.text("landing_path", "", "Landing path (s3://... or abfss://...)")  # noqa: F821
 dbutils.widgets.text("catalog", "", "Catalog")  # noqa: F821
@@ -40,6 +51,12 @@ dbutils.widgets.text("schema", "", "Schema")  # noqa: F821
 dbutils.widgets.text("table", "members", "Table")  # noqa: F821
 dbutils.widgets.text("ingest_date", "", "Only this ingest date (YYYY-MM-DD, optional)")  # noqa: F821
 dbutils.widgets.text("pii_reader_group", "members-pii-readers", "Group that sees PII unmasked")  # noqa: F821
+for _name, _label in (("max_deleted_share", "Refuse above this share of active members flagged deleted (0-1)"),
+                      ("max_quarantined_share", "Refuse above this share of a batch's rows quarantined (0-1)"),
+                      ("accept_mass_change", "true = accept this run's batches despite the guards"),
+                      ("pii_retention_days", "Erase PII this many days after a member is deleted"),
+                      ("history_retention_days", "Days of Delta history kept before VACUUM deletes it")):
+    dbutils.widgets.text(_name, LOAD_DEFAULTS[_name], _label)  # noqa: F821
 
 cfg = parse_load_widgets(dbutils.widgets.get)  # noqa: F821
 print(cfg)
@@ -49,8 +66,11 @@ print(cfg)
 # MAGIC %md
 # MAGIC ## Tables
 # MAGIC Creates, if missing, the members table (Delta, liquid clustering on `member_id`, table and column comments, PII
-# MAGIC columns listed as a table property), the quarantine table and the load log. On Databricks a new members table
-# MAGIC also gets Unity Catalog tags on its PII columns and masks on email, phone and address.
+# MAGIC columns listed as a table property), the quarantine table and the load log; tables created by an older version
+# MAGIC get the newer columns added. History retention and statistics (non-PII columns only) are set as table properties.
+# MAGIC On Databricks a new members table also gets Unity Catalog tags on its PII columns and masks on email, phone and
+# MAGIC address that show PII to the reader group and to the job's own run-as principal (read with `current_user()`
+# MAGIC when the table is created), so the load's own MERGE never reads masked values.
 
 # COMMAND ----------
 
@@ -84,7 +104,10 @@ print("superseded:", [b.batch_id for b in superseded])
 # MAGIC the quarantine table with the reason; duplicates of a member_id collapse to one row (deterministic choice);
 # MAGIC `MERGE` inserts new members, updates changed ones (row hash), skips unchanged ones and flags members missing
 # MAGIC from the full snapshot as deleted. `manifest rows = merged + quarantined + duplicates` must hold, otherwise
-# MAGIC the batch fails loudly and is not logged. The load-log row is written last.
+# MAGIC the batch fails loudly and is not logged. Before the first write the data guards are checked (see Parameters).
+# MAGIC After the MERGE, PII of members deleted for `pii_retention_days` is erased (members and quarantine), then
+# MAGIC deletion vectors are purged. The load-log row is written last. After a run that erased something (and on the
+# MAGIC following runs until `history_retention_days` + 2 days have passed) both tables are vacuumed.
 
 # COMMAND ----------
 
@@ -99,8 +122,8 @@ print(json.dumps(summary, indent=2))
 
 # MAGIC %md
 # MAGIC ## 5. Result
-# MAGIC The JSON summary (batches, merged, inserted, updated, unchanged, quarantined, duplicates, flagged deleted) is the
-# MAGIC task's exit value.
+# MAGIC The JSON summary (batches, merged, inserted, updated, unchanged, quarantined, duplicates, flagged deleted, PII
+# MAGIC erased, guard overrides, vacuumed tables) is the task's exit value.
 
 # COMMAND ----------
 

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Callable, Optional
 
 Getter = Callable[[str], str]
@@ -81,6 +82,30 @@ class _Collector:
             self.fail(name, value, "one of " + ", ".join(choices))
         return upper
 
+    def share(self, name: str, default: str) -> Decimal:
+        """A fraction in [0, 1] (exact Decimal, so 0.05 of 1,000 is 50, not 50.000000000000004); empty = default."""
+        value = self.raw(name) or default
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or not 0 <= number <= 1:
+            self.fail(name, value, "a share between 0 and 1, e.g. 0.05 for 5%")
+            return Decimal(default)
+        return number
+
+    def boolean(self, name: str, default: str) -> bool:
+        value = self.raw(name) or default
+        if value.lower() not in ("true", "false"):
+            self.fail(name, value, "true or false")
+            return False
+        return value.lower() == "true"
+
+    def integer_or_default(self, name: str, default: str, low: int, high: int) -> int:
+        if not self.raw(name):
+            return int(default)
+        return self.integer(name, low, high)
+
     def path(self, name: str) -> str:
         value = self.raw(name)
         if not _SCHEME.match(value):
@@ -120,6 +145,17 @@ def parse_extract_widgets(get: Getter) -> ExtractConfig:
     return ExtractConfig(scope, landing, run_date, partitions, fetch, ssl_mode, table, run_id)
 
 
+# Defaults of the load's guard and retention widgets (the notebook declares them with these values; an empty
+# value means the default, so a job that does not pass a widget gets it too).
+LOAD_DEFAULTS = {
+    "max_deleted_share": "0.05",
+    "max_quarantined_share": "0.01",
+    "accept_mass_change": "false",
+    "pii_retention_days": "30",
+    "history_retention_days": "7",
+}
+
+
 @dataclass(frozen=True)
 class LoadConfig:
     landing_path: str
@@ -128,6 +164,11 @@ class LoadConfig:
     table: str
     ingest_date: Optional[dt.date]
     pii_reader_group: str
+    max_deleted_share: Decimal = Decimal(LOAD_DEFAULTS["max_deleted_share"])
+    max_quarantined_share: Decimal = Decimal(LOAD_DEFAULTS["max_quarantined_share"])
+    accept_mass_change: bool = False
+    pii_retention_days: int = int(LOAD_DEFAULTS["pii_retention_days"])
+    history_retention_days: int = int(LOAD_DEFAULTS["history_retention_days"])
 
     @property
     def members_table(self) -> str:
@@ -150,8 +191,16 @@ def parse_load_widgets(get: Getter) -> LoadConfig:
     table = c.identifier("table")
     ingest_date = c.date("ingest_date", optional=True)
     group = c.text("pii_reader_group", "the account group allowed to read PII in clear")
+    d = LOAD_DEFAULTS
+    max_deleted = c.share("max_deleted_share", d["max_deleted_share"])
+    max_quarantined = c.share("max_quarantined_share", d["max_quarantined_share"])
+    accept = c.boolean("accept_mass_change", d["accept_mass_change"])
+    pii_days = c.integer_or_default("pii_retention_days", d["pii_retention_days"], 0, 3650)
+    # At least a day: VACUUM must not delete files a running reader or writer may still need.
+    history_days = c.integer_or_default("history_retention_days", d["history_retention_days"], 1, 3650)
     c.done()
-    return LoadConfig(landing, catalog, schema, table, ingest_date, group)
+    return LoadConfig(landing, catalog, schema, table, ingest_date, group, max_deleted, max_quarantined, accept,
+                      pii_days, history_days)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,14 @@ from pyspark.sql import functions as F
 from . import landing
 from .config import _RUN_ID, LoadConfig
 from .files import Files
+from .guards import BatchImpact, DataGuardError, guard_problems, override_note, refusal_message
+from .retention import (MEMBERS_STATS_COLUMNS, QUARANTINE_STATS_COLUMNS, erase_members_sql, erase_quarantine_sql,
+                        erasure_due_condition, history_properties, vacuum_due)
 from .runtime import is_databricks
 from .schema import LANDING_SCHEMA, PII_COLUMNS, SOURCE_COLUMNS
 from .transform import deduplicate, row_checksum, row_hash, with_rejection_reason
+
+__all__ = ["DataGuardError", "ReconciliationError", "ConcurrentLoadError", "load_members", "ensure_tables"]
 
 
 class ReconciliationError(RuntimeError):
@@ -57,19 +62,48 @@ COLUMN_COMMENTS = {
     "country": "Country",
     "registration_date": "Date the member registered",
     "is_deleted": "True when the member is absent from the latest full snapshot of MySQL",
-    "row_hash": "SHA-256 of the business columns; MERGE skips rows whose hash is unchanged",
+    "row_hash": "SHA-256 of the business columns; MERGE skips rows whose hash is unchanged; 'pii-erased' once erased",
     "first_ingest_date": "Ingest date of the batch that first inserted the member",
     "last_changed_ingest_date": "Ingest date of the batch that last changed the row",
     "last_changed_run_id": "Extract run id of the batch that last changed the row",
     "updated_at": "When the row was last inserted or changed (UTC)",
+    "deleted_ingest_date": "Ingest date of the batch that flagged the member deleted; NULL while active",
+    "pii_erased_at": "When the PII columns were set to NULL, pii_retention_days after the member was flagged deleted",
 }
+QUARANTINE_ERASED_COMMENT = "When the PII columns were set to NULL (the member was erased from members)"
+LOG_ERASED_COMMENT = "Members whose PII this batch erased (pii_retention_days after they were flagged deleted)"
+LOG_OVERRIDE_COMMENT = "Set when accept_mass_change=true let this batch exceed a data guard: the numbers"
+# Columns added after the first release (name, type, comment): ensure_tables adds them to tables created by the
+# older DDL. The DDL below lists them last too, so old and new tables have the same column order.
+MEMBERS_ADDED_COLUMNS = (("deleted_ingest_date", "DATE", COLUMN_COMMENTS["deleted_ingest_date"]),
+                         ("pii_erased_at", "TIMESTAMP", COLUMN_COMMENTS["pii_erased_at"]))
+QUARANTINE_ADDED_COLUMNS = (("pii_erased_at", "TIMESTAMP", QUARANTINE_ERASED_COMMENT),)
+LOAD_LOG_ADDED_COLUMNS = (("pii_erased", "BIGINT", LOG_ERASED_COMMENT),
+                          ("guard_override", "STRING", LOG_OVERRIDE_COMMENT))
 
 
 def _comment(text: str) -> str:
     return text.replace("'", "\\'")
 
 
-def members_ddl(table: str) -> str:
+def sql_string(value: str) -> str:
+    """A Spark/Databricks SQL string literal: backslash escapes, as '' is concatenation there, not a quote."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _properties_sql(props: dict[str, str]) -> str:
+    return ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in props.items())
+
+
+def members_properties(cfg: LoadConfig) -> dict[str, str]:
+    return history_properties(cfg.history_retention_days, MEMBERS_STATS_COLUMNS)
+
+
+def quarantine_properties(cfg: LoadConfig) -> dict[str, str]:
+    return history_properties(cfg.history_retention_days, QUARANTINE_STATS_COLUMNS)
+
+
+def members_ddl(table: str, props: dict[str, str] | None = None) -> str:
     c = {k: _comment(v) for k, v in COLUMN_COMMENTS.items()}
     return f"""
 CREATE TABLE IF NOT EXISTS {table} (
@@ -87,25 +121,29 @@ CREATE TABLE IF NOT EXISTS {table} (
   first_ingest_date DATE COMMENT '{c["first_ingest_date"]}',
   last_changed_ingest_date DATE COMMENT '{c["last_changed_ingest_date"]}',
   last_changed_run_id STRING COMMENT '{c["last_changed_run_id"]}',
-  updated_at TIMESTAMP COMMENT '{c["updated_at"]}'
+  updated_at TIMESTAMP COMMENT '{c["updated_at"]}',
+  deleted_ingest_date DATE COMMENT '{c["deleted_ingest_date"]}',
+  pii_erased_at TIMESTAMP COMMENT '{c["pii_erased_at"]}'
 ) USING DELTA
 CLUSTER BY (member_id)
 COMMENT 'Members from MySQL, one row per member_id, loaded from the Parquet landing zone by load_members. Contains PII.'
-TBLPROPERTIES ('members.pii_columns' = '{",".join(PII_COLUMNS)}', 'members.source' = 'mysql.members')
+TBLPROPERTIES ({_properties_sql({"members.pii_columns": ",".join(PII_COLUMNS), "members.source": "mysql.members",
+                                 **(props or {})})})
 """
 
 
-def quarantine_ddl(table: str) -> str:
+def quarantine_ddl(table: str, props: dict[str, str] | None = None) -> str:
     return f"""
 CREATE TABLE IF NOT EXISTS {table} (
   member_id STRING, first_name STRING, last_name STRING, email STRING, phone_number STRING, address STRING,
   city STRING, country STRING, registration_date DATE,
   run_id STRING NOT NULL, extracted_at TIMESTAMP, ingest_date DATE NOT NULL,
   reason STRING NOT NULL COMMENT 'Why the row was not loaded',
-  quarantined_at TIMESTAMP NOT NULL
+  quarantined_at TIMESTAMP NOT NULL,
+  pii_erased_at TIMESTAMP COMMENT {sql_string(QUARANTINE_ERASED_COMMENT)}
 ) USING DELTA
 COMMENT 'Landed member rows that failed validation, with the reason. Contains PII.'
-TBLPROPERTIES ('members.pii_columns' = '{",".join(PII_COLUMNS)}')
+TBLPROPERTIES ({_properties_sql({"members.pii_columns": ",".join(PII_COLUMNS), **(props or {})})})
 """
 
 
@@ -115,20 +153,27 @@ CREATE TABLE IF NOT EXISTS {table} (
   batch_id STRING NOT NULL, ingest_date DATE NOT NULL, run_id STRING NOT NULL,
   manifest_rows BIGINT NOT NULL, merged BIGINT NOT NULL, quarantined BIGINT NOT NULL, duplicates BIGINT NOT NULL,
   inserted BIGINT NOT NULL, updated BIGINT NOT NULL, unchanged BIGINT NOT NULL, flagged_deleted BIGINT NOT NULL,
-  loaded_at TIMESTAMP NOT NULL
+  loaded_at TIMESTAMP NOT NULL,
+  pii_erased BIGINT COMMENT {sql_string(LOG_ERASED_COMMENT)},
+  guard_override STRING COMMENT {sql_string(LOG_OVERRIDE_COMMENT)}
 ) USING DELTA
 COMMENT 'One row per landed batch merged into the members table; batches listed here are never loaded twice.'
 """
 
 
-def databricks_governance_sql(cfg: LoadConfig) -> list[str]:
-    """Unity Catalog tags and column masks (Databricks only: OSS Spark has neither)."""
+def databricks_governance_sql(cfg: LoadConfig, writer: str) -> list[str]:
+    """Unity Catalog tags and column masks (Databricks only: OSS Spark has neither).
+
+    The mask shows PII to the reader group and to ``writer``, the principal that creates the table (the job's
+    run-as identity): the load itself MERGE-reads and rewrites these columns and must see real values, never '***'.
+    """
     fn = f"`{cfg.catalog}`.`{cfg.schema}`.`mask_member_pii`"
-    group = cfg.pii_reader_group.replace("'", "")
+    group = sql_string(cfg.pii_reader_group)
+    comment = sql_string(f"Shows member PII only to group {cfg.pii_reader_group} and to {writer}, the loader")
     stmts = [
-        f"CREATE OR REPLACE FUNCTION {fn}(value STRING) RETURNS STRING "
-        f"COMMENT 'Shows member PII only to {group}' "
-        f"RETURN CASE WHEN is_account_group_member('{group}') THEN value ELSE '***' END",
+        f"CREATE OR REPLACE FUNCTION {fn}(value STRING) RETURNS STRING COMMENT {comment} "
+        f"RETURN CASE WHEN is_account_group_member({group}) OR current_user() = {sql_string(writer)} "
+        f"THEN value ELSE '***' END",
         f"ALTER TABLE {cfg.members_table} SET TAGS ('contains_pii' = 'true')",
     ]
     for col in PII_COLUMNS:
@@ -138,16 +183,46 @@ def databricks_governance_sql(cfg: LoadConfig) -> list[str]:
     return stmts
 
 
+def _add_missing_columns(spark: SparkSession, table: str, columns: tuple[tuple[str, str, str], ...]) -> None:
+    have = {c.lower() for c in spark.table(table).columns}
+    missing = [f"{name} {kind} COMMENT {sql_string(comment)}" for name, kind, comment in columns if name not in have]
+    if missing:
+        spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({', '.join(missing)})")
+
+
+def _set_changed_properties(spark: SparkSession, table: str, wanted: dict[str, str]) -> None:
+    """Only what differs: an unconditional SET would add a commit to every run (reruns must change nothing)."""
+    if not wanted:
+        return
+    have = {r["key"]: r["value"] for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
+    changed = {k: v for k, v in wanted.items() if have.get(k) != v}
+    if changed:
+        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({_properties_sql(changed)})")
+
+
 def ensure_tables(spark: SparkSession, cfg: LoadConfig) -> None:
+    """Create the three tables if missing; bring tables created by an older DDL up to date (added columns,
+    history retention and statistics properties). A table created here already has both."""
     if not is_databricks():
         # Locally the schema lives in the Hive/Derby metastore; on Databricks the stack creates it.
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{cfg.catalog}`.`{cfg.schema}`")
-    created = not spark.catalog.tableExists(f"{cfg.catalog}.{cfg.schema}.{cfg.table}")
-    spark.sql(members_ddl(cfg.members_table))
-    spark.sql(quarantine_ddl(cfg.quarantine_table))
-    spark.sql(load_log_ddl(cfg.load_log_table))
-    if created and is_databricks():
-        for stmt in databricks_governance_sql(cfg):
+    tables = [
+        (cfg.members_table, members_ddl, MEMBERS_ADDED_COLUMNS, members_properties(cfg)),
+        (cfg.quarantine_table, quarantine_ddl, QUARANTINE_ADDED_COLUMNS, quarantine_properties(cfg)),
+        (cfg.load_log_table, lambda name, _props: load_log_ddl(name), LOAD_LOG_ADDED_COLUMNS, {}),
+    ]
+    created = []
+    for name, ddl, added, props in tables:
+        if spark.catalog.tableExists(name.replace("`", "")):
+            _add_missing_columns(spark, name, added)
+            _set_changed_properties(spark, name, props)
+        else:
+            spark.sql(ddl(name, props))  # IF NOT EXISTS: a concurrent load may create it first
+            created.append(name)
+    if cfg.members_table in created and is_databricks():
+        # Read once, when the table is created: the job's run-as principal is the one identity the mask exempts.
+        writer = spark.sql("SELECT current_user()").first()[0]
+        for stmt in databricks_governance_sql(cfg, writer):
             spark.sql(stmt)
 
 
@@ -235,7 +310,10 @@ def _merge_source(valid_dedup: DataFrame, rejected: DataFrame, batch: Batch, loa
     return valid_dedup.withColumn("_present_only", F.lit(False)).unionByName(present_only)
 
 
-def merge_sql(target: str, source_view: str, full_snapshot: bool) -> str:
+def merge_sql(target: str, source_view: str, full_snapshot: bool, ingest_date: dt.date) -> str:
+    """A member who comes back gets deleted_ingest_date and pii_erased_at cleared (set only on deleted members, so a
+    second deletion erases again, its new quarantine rows included). Its PII returns with its next valid row: an
+    erased tombstone's row_hash matches nothing, so that update always happens."""
     set_cols = ", ".join(f"t.{c} = s.{c}" for c in SOURCE_COLUMNS[1:])
     insert_cols = ", ".join(SOURCE_COLUMNS)
     insert_vals = ", ".join(f"s.{c}" for c in SOURCE_COLUMNS)
@@ -244,18 +322,18 @@ MERGE INTO {target} AS t
 USING {source_view} AS s
 ON t.member_id = s.member_id
 WHEN MATCHED AND NOT s._present_only AND (t.row_hash <> s.row_hash OR t.is_deleted) THEN UPDATE SET
-  {set_cols}, t.row_hash = s.row_hash, t.is_deleted = false,
+  {set_cols}, t.row_hash = s.row_hash, t.is_deleted = false, t.deleted_ingest_date = NULL, t.pii_erased_at = NULL,
   t.last_changed_ingest_date = s.ingest_date, t.last_changed_run_id = s.run_id, t.updated_at = s.loaded_at
 WHEN MATCHED AND s._present_only AND t.is_deleted THEN UPDATE SET
-  t.is_deleted = false, t.last_changed_ingest_date = s.ingest_date, t.last_changed_run_id = s.run_id,
-  t.updated_at = s.loaded_at
+  t.is_deleted = false, t.deleted_ingest_date = NULL, t.pii_erased_at = NULL,
+  t.last_changed_ingest_date = s.ingest_date, t.last_changed_run_id = s.run_id, t.updated_at = s.loaded_at
 WHEN NOT MATCHED AND NOT s._present_only THEN INSERT
   ({insert_cols}, row_hash, is_deleted, first_ingest_date, last_changed_ingest_date, last_changed_run_id, updated_at)
   VALUES ({insert_vals}, s.row_hash, false, s.ingest_date, s.ingest_date, s.run_id, s.loaded_at)
 """
     if full_snapshot:
-        sql += """WHEN NOT MATCHED BY SOURCE AND NOT t.is_deleted THEN UPDATE SET
-  t.is_deleted = true, t.updated_at = current_timestamp()
+        sql += f"""WHEN NOT MATCHED BY SOURCE AND NOT t.is_deleted THEN UPDATE SET
+  t.is_deleted = true, t.deleted_ingest_date = DATE'{ingest_date.isoformat()}', t.updated_at = current_timestamp()
 """
     return sql
 
@@ -286,9 +364,69 @@ def _table_version(spark: SparkSession, table: str) -> int:
     return DeltaTable.forName(spark, table.replace("`", "")).history(1).first()["version"]
 
 
+@dataclass(frozen=True)
+class MembersImpact:
+    active: int  # members not flagged deleted
+    absent: int  # of those, members the batch does not contain: a full snapshot flags them deleted
+    erasure_due: int  # members whose PII this batch's erasure step will null
+    last_erased_at: dt.datetime | None  # latest pii_erased_at in the table, for the VACUUM decision
+
+
+def members_impact(spark: SparkSession, cfg: LoadConfig, source: DataFrame, batch: Batch,
+                   full_snapshot: bool) -> MembersImpact:
+    """One pass over the members table before the MERGE (the snapshot the MERGE reads too; every extra read of a
+    freshly committed Delta table costs a log replay): what the batch would flag deleted, and what is due for
+    erasure after it. A deleted member present in the batch comes back, so it is not due; with
+    pii_retention_days 0 the members this batch flags are due at once."""
+    due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
+    present = source.select("member_id").withColumn("_present", F.lit(True))
+    absent = F.col("_present").isNull()
+    row = (spark.table(cfg.members_table).select("member_id", "is_deleted", "pii_erased_at", F.expr(due).alias("_due"))
+           .join(present, "member_id", "left")
+           .agg(F.count(F.when(~F.col("is_deleted"), 1)).alias("active"),
+                F.count(F.when(~F.col("is_deleted") & absent, 1)).alias("absent"),
+                F.count(F.when(F.col("_due") & absent, 1)).alias("due"),
+                F.max(F.unix_timestamp("pii_erased_at")).alias("last_erased"))
+           .first())
+    flagged = int(row["absent"]) if full_snapshot else 0
+    last = row["last_erased"]
+    return MembersImpact(
+        active=int(row["active"]), absent=flagged,
+        erasure_due=int(row["due"]) + (flagged if cfg.pii_retention_days == 0 else 0),
+        last_erased_at=dt.datetime.fromtimestamp(last, dt.timezone.utc) if last is not None else None)
+
+
+def check_guards(batch: Batch, impact: BatchImpact, cfg: LoadConfig) -> str | None:
+    """Raise DataGuardError when the batch exceeds a threshold; with accept_mass_change return the note instead."""
+    problems = guard_problems(impact, cfg.max_deleted_share, cfg.max_quarantined_share)
+    if not problems:
+        return None
+    if not cfg.accept_mass_change:
+        raise DataGuardError(refusal_message(batch.batch_id, problems))
+    note = override_note(batch.batch_id, problems)
+    print(note)
+    return note
+
+
+def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased_at: dt.datetime) -> dict:
+    """Null the PII of members deleted for at least pii_retention_days, quarantine rows first (so a run that fails
+    in between redoes both: the members rows are still due), then purge deletion vectors so the old values are
+    only in removed files, which VACUUM deletes after the history retention."""
+    due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
+    quarantine = spark.sql(erase_quarantine_sql(cfg.quarantine_table, cfg.members_table, due, erased_at)).first()
+    members = spark.sql(erase_members_sql(cfg.members_table, due, erased_at)).first()
+    for table in (cfg.members_table, cfg.quarantine_table):
+        # With deletion vectors (Databricks' default) UPDATE only marks old rows deleted inside the old file;
+        # PURGE rewrites those files so the erased values are left only in removed files.
+        spark.sql(f"REORG TABLE {table} APPLY (PURGE)").collect()
+    return {"pii_erased": int(members["num_affected_rows"]),
+            "pii_erased_quarantine_rows": int(quarantine["num_updated_rows"])}
+
+
 def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
     loaded_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     df = read_batch(spark, batch, cfg).cache()
+    deduped = None
     try:
         manifest_rows = verify_batch(df, batch)
         valid, rejected = split_batch(df)
@@ -302,23 +440,33 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
                 f"batch {batch.batch_id}: manifest rows {manifest_rows} != merged {merged} + quarantined "
                 f"{quarantined} + duplicates {duplicates}; batch not recorded as loaded"
             )
+        source = _merge_source(deduped, rejected, batch, loaded_at)
+        full_snapshot = batch.manifest.get("snapshot") == "full"
+        impact = members_impact(spark, cfg, source, batch, full_snapshot)
+        # Before any write: a refused batch leaves members, quarantine and load log untouched.
+        override = check_guards(batch, BatchImpact(manifest_rows, quarantined, impact.active, impact.absent), cfg)
+
         # Quarantine first, as one atomic replace of this run's rows: a retried load replaces its own rows, and
         # two loads of the same batch never both append (a DELETE then an append could interleave and double).
         (rejected.select(*SOURCE_COLUMNS, "run_id", "extracted_at", "ingest_date", "reason")
             .withColumn("quarantined_at", F.lit(loaded_at).cast("timestamp"))
+            .withColumn("pii_erased_at", F.lit(None).cast("timestamp"))
             .writeTo(cfg.quarantine_table)
             .overwrite((F.col("run_id") == batch.run_id) & (F.col("ingest_date") == F.lit(batch.ingest_date))))
 
         # Unique per call: two loads in one session must not replace or drop each other's source view.
         view = f"members_merge_source_{uuid.uuid4().hex}"
-        _merge_source(deduped, rejected, batch, loaded_at).createOrReplaceTempView(view)
+        source.createOrReplaceTempView(view)
         before = _table_version(spark, cfg.members_table)
-        merge_result = spark.sql(merge_sql(cfg.members_table, view, batch.manifest.get("snapshot") == "full")).first()
+        merge_result = spark.sql(merge_sql(cfg.members_table, view, full_snapshot, batch.ingest_date)).first()
         metrics = _merge_metrics(spark, cfg.members_table, before, merge_result)
         spark.catalog.dropTempView(view)
-        deduped.unpersist()
     finally:
+        if deduped is not None:
+            deduped.unpersist()
         df.unpersist()
+    erasure = (erase_expired_pii(spark, cfg, batch, loaded_at) if impact.erasure_due
+               else {"pii_erased": 0, "pii_erased_quarantine_rows": 0})
     result = {
         "batch_id": batch.batch_id,
         "ingest_date": batch.ingest_date.isoformat(),
@@ -331,12 +479,16 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
         "updated": metrics["updated"],
         "unchanged": merged - metrics["inserted"] - metrics["updated"],
         "flagged_deleted": metrics["flagged_deleted"],
+        "pii_erased": erasure["pii_erased"],
+        "pii_erased_quarantine_rows": erasure["pii_erased_quarantine_rows"],
+        "guard_override": override,
     }
     # The log row is the commit point: once it exists the batch is never loaded again. A conditional insert
     # (MERGE on batch_id), not an append: a concurrent load of the same batch that got here first makes this
     # one insert nothing (or fail with a Delta conflict), so a batch is never logged twice.
-    log = spark.createDataFrame([{**result, "ingest_date": batch.ingest_date, "loaded_at": loaded_at}],
-                                schema=spark.table(cfg.load_log_table).schema)
+    log_schema = spark.table(cfg.load_log_table).schema
+    log_row = {**result, "ingest_date": batch.ingest_date, "loaded_at": loaded_at}
+    log = spark.createDataFrame([tuple(log_row[f.name] for f in log_schema)], schema=log_schema)
     view = f"members_load_log_row_{uuid.uuid4().hex}"
     log.createOrReplaceTempView(view)
     try:
@@ -344,9 +496,19 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
                            f"WHEN NOT MATCHED THEN INSERT *").first()["num_inserted_rows"]
     finally:
         spark.catalog.dropTempView(view)
+    result["last_erased_at"] = impact.last_erased_at  # for the run's VACUUM decision, not logged
     if logged != 1:
         return {**result, "status": "already_loaded_concurrently"}
     return result
+
+
+def vacuum_tables(spark: SparkSession, cfg: LoadConfig) -> list[str]:
+    """VACUUM with each table's own delta.deletedFileRetentionDuration (history_retention_days): deletes the
+    removed files, erased values included, once they are older than that."""
+    tables = [cfg.members_table, cfg.quarantine_table]
+    for table in tables:
+        spark.sql(f"VACUUM {table}").collect()
+    return [t.replace("`", "") for t in tables]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -365,6 +527,11 @@ def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
     for b in to_load:
         try:
             r = load_batch(spark, b, cfg)
+        except DataGuardError as exc:
+            if results:  # say what this run did commit before the refusal
+                raise DataGuardError(f"{exc}; earlier batch(es) of this run were loaded: "
+                                     f"{', '.join(x['batch_id'] for x in results)}") from None
+            raise
         except Exception as exc:
             if not _is_delta_conflict(exc):
                 raise
@@ -374,9 +541,17 @@ def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
                 f"already logged"
             ) from None
         (concurrent if r.get("status") == "already_loaded_concurrently" else results).append(r)
+    done = results + concurrent
+    erased = any(r["pii_erased"] for r in done)
+    last_erased = max((r["last_erased_at"] for r in done if r["last_erased_at"]), default=None)
+    vacuumed = []
+    if done and vacuum_due(erased, last_erased, dt.datetime.now(dt.timezone.utc), cfg.history_retention_days):
+        vacuumed = vacuum_tables(spark, cfg)
+    for r in done:
+        r.pop("last_erased_at")
     totals = {k: sum(r[k] for r in results) for k in
               ("manifest_rows", "merged", "quarantined", "duplicates", "inserted", "updated", "unchanged",
-               "flagged_deleted")}
+               "flagged_deleted", "pii_erased", "pii_erased_quarantine_rows")}
     return {
         "status": "ok",
         "table": f"{cfg.catalog}.{cfg.schema}.{cfg.table}",
@@ -386,5 +561,8 @@ def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
         # Batches another load logged while this one was merging them (the table is unchanged by this run).
         "concurrently_loaded_batches": [r["batch_id"] for r in concurrent],
         **totals,
+        # Batches accepted with accept_mass_change=true although they exceeded a data guard, with the numbers.
+        "guard_overrides": [r["guard_override"] for r in results if r["guard_override"]],
+        "vacuumed_tables": vacuumed,
         "seconds": round(time.monotonic() - started, 2),
     }

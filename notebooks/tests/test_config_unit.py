@@ -1,6 +1,7 @@
 """Pure functions: widget parsing, JDBC URL and secrets, partition planning, transformations."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -140,10 +141,80 @@ def test_databricks_governance_statements():
 
     cfg = parse_load_widgets({"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members",
                               "ingest_date": "", "pii_reader_group": "pii-readers"}.get)
-    stmts = databricks_governance_sql(cfg)
-    assert "is_account_group_member('pii-readers')" in stmts[0]
+    stmts = databricks_governance_sql(cfg, "1f0c9a4e-loader-sp")
+    # The loader itself reads the real values: its own MERGE must never see '***'.
+    assert ("CASE WHEN is_account_group_member('pii-readers') OR current_user() = '1f0c9a4e-loader-sp' "
+            "THEN value ELSE '***' END") in stmts[0]
     masked = [s for s in stmts if "SET MASK" in s]
     assert [s.split("ALTER COLUMN ")[1].split()[0] for s in masked] == ["email", "phone_number", "address"]
     assert all(s.endswith("`main`.`crm`.`mask_member_pii`") for s in masked)
     tagged = [s.split("ALTER COLUMN ")[1].split()[0] for s in stmts if "ALTER COLUMN" in s and "SET TAGS" in s]
     assert tagged == ["first_name", "last_name", "email", "phone_number", "address"]
+
+
+def test_mask_names_are_escaped_so_a_quote_cannot_end_the_literal(spark):
+    from members_pipeline.load import databricks_governance_sql, sql_string
+
+    nasty = ["o'brien@example.com", "back\\slash'", "x' OR true OR '", "plain-group"]
+    for value in nasty:  # the real Spark parser reads back exactly the value
+        assert spark.sql(f"SELECT {sql_string(value)} AS v").first().v == value
+    cfg = parse_load_widgets({"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members",
+                              "ingest_date": "", "pii_reader_group": "x') OR true OR ('"}.get)
+    create = databricks_governance_sql(cfg, "o'brien@example.com")[0]
+    case = create[create.index("RETURN ") + len("RETURN "):]
+    # Evaluated locally with stand-ins for the two Databricks functions: nobody matches, so the value is masked.
+    local = (case.replace("is_account_group_member(", "'someone-else' = (")
+             .replace("current_user()", "'someone-else'").replace("value", "'secret'"))
+    assert spark.sql(f"SELECT {local} AS v").first().v == "***"
+
+
+def test_guard_and_retention_widgets_default_parse_and_report_errors():
+    base = {"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members", "ingest_date": "",
+            "pii_reader_group": "pii"}
+    cfg = parse_load_widgets(base.get)  # a job that passes none of them gets the defaults
+    assert (cfg.max_deleted_share, cfg.max_quarantined_share) == (Decimal("0.05"), Decimal("0.01"))
+    assert (cfg.accept_mass_change, cfg.pii_retention_days, cfg.history_retention_days) == (False, 30, 7)
+    cfg = parse_load_widgets({**base, "max_deleted_share": "0.2", "max_quarantined_share": "1",
+                              "accept_mass_change": "TRUE", "pii_retention_days": "0",
+                              "history_retention_days": "30"}.get)
+    assert (cfg.max_deleted_share, cfg.max_quarantined_share, cfg.accept_mass_change) == \
+        (Decimal("0.2"), Decimal("1"), True)
+    assert (cfg.pii_retention_days, cfg.history_retention_days) == (0, 30)
+    bad = {**base, "max_deleted_share": "5%", "max_quarantined_share": "1.5", "accept_mass_change": "yes",
+           "pii_retention_days": "-1", "history_retention_days": "0"}
+    with pytest.raises(WidgetError) as err:
+        parse_load_widgets(bad.get)
+    msg = str(err.value)
+    assert 'widget "max_deleted_share": got "5%", expected a share between 0 and 1' in msg
+    assert 'widget "max_quarantined_share": got "1.5", expected a share between 0 and 1' in msg
+    assert 'widget "accept_mass_change": got "yes", expected true or false' in msg
+    assert 'widget "pii_retention_days": got "-1", expected an integer between 0 and 3650' in msg
+    assert 'widget "history_retention_days": got "0", expected an integer between 1 and 3650' in msg
+    assert len(err.value.problems) == 5
+
+
+def test_guards_compare_exactly_and_name_the_numbers():
+    from members_pipeline.guards import BatchImpact, guard_problems
+
+    five, one = Decimal("0.05"), Decimal("0.01")
+    assert guard_problems(BatchImpact(rows=0, quarantined=0, active=0, absent=0), five, one) == []  # first load
+    assert guard_problems(BatchImpact(rows=1000, quarantined=10, active=1000, absent=50), five, one) == []  # at
+    (deleted,) = guard_problems(BatchImpact(rows=0, quarantined=0, active=1000, absent=1000), five, one)
+    assert deleted == "would flag 1,000 of 1,000 active members deleted (100.0%), above max_deleted_share 5.0%"
+    assert guard_problems(BatchImpact(rows=1000, quarantined=0, active=1000, absent=51), five, one)
+    (quarantined,) = guard_problems(BatchImpact(rows=100_000, quarantined=1_001, active=0, absent=0), five, one)
+    assert quarantined == "would quarantine 1,001 of 100,000 rows (1.0%), above max_quarantined_share 1.0%"
+    tiny = guard_problems(BatchImpact(rows=100_000, quarantined=1, active=0, absent=0), five, Decimal(0))
+    assert tiny == ["would quarantine 1 of 100,000 rows (0.001%), above max_quarantined_share 0.0%"]
+    # 0.29 * 100 is 28.999999999999996 in floats; the Decimal comparison does not refuse 29 of 100.
+    assert guard_problems(BatchImpact(rows=0, quarantined=0, active=100, absent=29), Decimal("0.29"), one) == []
+
+
+def test_vacuum_runs_after_an_erasure_until_the_history_retention_has_passed():
+    from members_pipeline.retention import vacuum_due
+
+    now = dt.datetime(2026, 3, 20, 6, 0, tzinfo=dt.timezone.utc)
+    assert vacuum_due(True, None, now, 7)
+    assert not vacuum_due(False, None, now, 7)
+    assert vacuum_due(False, now - dt.timedelta(days=8), now, 7)  # the files removed then are now deletable
+    assert not vacuum_due(False, now - dt.timedelta(days=10), now, 7)  # the daily VACUUMs since have done it

@@ -69,7 +69,7 @@ def test_invalid_rows_are_quarantined_and_counts_reconcile(pipeline, mysql):
     mysql.insert(table, good + bad + dupes)
 
     pipeline.extract(table)
-    result = pipeline.load()
+    result = pipeline.load(max_quarantined_share=1)  # half the batch is bad on purpose: not what the guard is for
 
     assert result["manifest_rows"] == 14
     assert (result["merged"], result["quarantined"], result["duplicates"]) == (5, 7, 2)
@@ -101,7 +101,7 @@ def test_duplicates_updates_and_deletes_follow_mysql(pipeline, mysql):
     mysql.execute(f"UPDATE `{table}` SET city = 'Lisbon', email = 'NEW@Example.com' WHERE member_id = 'm1'")
     mysql.execute(f"DELETE FROM `{table}` WHERE member_id = 'm2'")
     pipeline.extract(table, DAY2)
-    day2 = pipeline.load()
+    day2 = pipeline.load(max_deleted_share=1)  # 1 of 4 members deleted (25%): this test is about deletes
 
     assert (day2["inserted"], day2["updated"], day2["unchanged"], day2["flagged_deleted"]) == (0, 1, 2, 1)
     rows = {r.member_id: r for r in pipeline.table().collect()}
@@ -113,7 +113,7 @@ def test_duplicates_updates_and_deletes_follow_mysql(pipeline, mysql):
     mysql.insert(table, [member("m2")])  # comes back
     mysql.execute(f"UPDATE `{table}` SET email = 'broken' WHERE member_id = 'm3'")  # quarantined, still present
     pipeline.extract(table, DAY3)
-    day3 = pipeline.load()
+    day3 = pipeline.load(max_quarantined_share=1)  # 1 of 4 rows quarantined on purpose
     rows = {r.member_id: r for r in pipeline.table().collect()}
     assert not rows["m2"].is_deleted and not rows["m3"].is_deleted
     assert rows["m3"].email == "a.b@example.com"  # the bad value is not merged

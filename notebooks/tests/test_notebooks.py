@@ -42,8 +42,10 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
                             "source_table": table, "partition_count": "3"}, spark=spark).json()
     assert extract["rows"] == 300 and extract["files"] == 1
     schema = "nb_" + table
+    # 4 invalid of 300 rows (1.3%) is above the default max_quarantined_share of 1%: raised through the widget.
     load = run_notebook(NOTEBOOKS / "load_members.py",
-                        {"landing_path": landing, "catalog": "spark_catalog", "schema": schema}, spark=spark).json()
+                        {"landing_path": landing, "catalog": "spark_catalog", "schema": schema,
+                         "max_quarantined_share": "0.02"}, spark=spark).json()
     assert (load["merged"], load["quarantined"], load["duplicates"]) == (296, 4, 0)
     assert spark.table(f"spark_catalog.{schema}.members").count() == 296
 

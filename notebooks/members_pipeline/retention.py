@@ -1,0 +1,71 @@
+"""PII erasure after a retention, and the table history that must expire for erased values to leave storage.
+
+A member deleted in MySQL stays in the members table as a tombstone. Once it has been flagged deleted for
+``pii_retention_days`` (ingest date of the flagging batch vs the current batch's: deterministic, no wall clock),
+its PII columns are set to NULL there and in its quarantine rows. Delta keeps the old files for time travel, so the
+erased values physically leave storage only when VACUUM runs after ``history_retention_days``; the log's per-file
+statistics never hold PII because statistics are limited to non-PII columns (``delta.dataSkippingStatsColumns``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .schema import PII_COLUMNS
+
+# row_hash of an erased tombstone: matches no real row, so a member who comes back is always updated in full.
+ERASED_ROW_HASH = "pii-erased"
+# Statistics only on columns that hold no PII (clustering needs member_id; booleans cannot have statistics).
+MEMBERS_STATS_COLUMNS = "member_id,deleted_ingest_date,pii_erased_at,updated_at"
+QUARANTINE_STATS_COLUMNS = "member_id,run_id,ingest_date"
+
+
+def history_properties(days: int, stats_columns: str) -> dict[str, str]:
+    """Table properties bounding how long removed files (and log entries) keep erased values."""
+    interval = f"interval {days} days"
+    return {
+        "delta.deletedFileRetentionDuration": interval,
+        "delta.logRetentionDuration": interval,
+        "delta.dataSkippingStatsColumns": stats_columns,
+    }
+
+
+def erasure_due_condition(ingest_date: dt.date, retention_days: int) -> str:
+    """Members flagged deleted at least ``retention_days`` before ``ingest_date`` whose PII is still there.
+
+    Members flagged before deleted_ingest_date existed have it NULL; the date of updated_at (set when they were
+    flagged) stands in, which is never earlier than the flagging batch's ingest date (erases late, not early)."""
+    cutoff = ingest_date - dt.timedelta(days=retention_days)
+    return (f"is_deleted AND pii_erased_at IS NULL AND "
+            f"coalesce(deleted_ingest_date, CAST(updated_at AS DATE)) <= DATE'{cutoff.isoformat()}'")
+
+
+def _ts(value: dt.datetime) -> str:
+    return f"TIMESTAMP'{value.astimezone(dt.timezone.utc).isoformat()}'"
+
+
+def _null_pii(alias: str = "") -> str:
+    return ", ".join(f"{alias}{c} = NULL" for c in PII_COLUMNS)
+
+
+def erase_members_sql(members: str, condition: str, erased_at: dt.datetime) -> str:
+    return (f"UPDATE {members} SET {_null_pii()}, row_hash = '{ERASED_ROW_HASH}', pii_erased_at = {_ts(erased_at)} "
+            f"WHERE {condition}")
+
+
+def erase_quarantine_sql(quarantine: str, members: str, condition: str, erased_at: dt.datetime) -> str:
+    # MERGE, not UPDATE ... WHERE member_id IN (SELECT ...): Delta's UPDATE takes no subquery.
+    return (f"MERGE INTO {quarantine} AS q USING (SELECT member_id FROM {members} WHERE {condition}) AS m "
+            f"ON q.member_id = m.member_id WHEN MATCHED AND q.pii_erased_at IS NULL THEN UPDATE SET "
+            f"{_null_pii('q.')}, q.pii_erased_at = {_ts(erased_at)}")
+
+
+def vacuum_due(erased_now: bool, last_erased_at: dt.datetime | None, now: dt.datetime, history_days: int) -> bool:
+    """VACUUM after a run that erased something, and on every run until the pre-erasure files have passed the
+    history retention (+2 days of slack), so the VACUUM that can actually delete them runs even if nothing else is
+    erased in between. Wall clock here only decides maintenance, never data."""
+    if erased_now:
+        return True
+    if last_erased_at is None:
+        return False
+    return now - last_erased_at <= dt.timedelta(days=history_days + 2)
