@@ -527,9 +527,13 @@ describe("load job", () => {
         ingest_date: "",
       }),
     );
-    const widgets = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "load_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map(
+    const declared = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "load_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map(
       (m) => m[1],
     );
+    // The guard and retention widgets are declared in a loop over config.LOAD_DEFAULTS.
+    const config = readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline", "config.py"), "utf8");
+    const loadDefaults = /LOAD_DEFAULTS = \{([^}]*)\}/.exec(config)?.[1] ?? "";
+    const widgets = [...declared, ...[...loadDefaults.matchAll(/"([a-z_]+)":/g)].map((m) => m[1])];
     expect(widgets).toEqual(expect.arrayContaining(Object.keys(params)));
   });
 
