@@ -16,6 +16,7 @@ from .config import ExtractConfig
 from .files import Files
 from .mysql import MySqlConnection, jdbc_properties, jdbc_url
 from .partitioning import member_id_predicates
+from .results import Status
 from .schema import LANDING_FILE_SCHEMA, SOURCE_COLUMNS, SOURCE_SCHEMA
 from .transform import clean_members, row_checksum
 
@@ -200,7 +201,7 @@ def extract_members(
     }
     files.write_json(manifest, payload)
     return {
-        "status": "ok",
+        "status": Status.OK.value,
         "ingest_date": cfg.run_date.isoformat(),
         "run_id": cfg.run_id,
         "attempt_id": payload["attempt_id"],

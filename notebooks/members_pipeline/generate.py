@@ -8,6 +8,8 @@ from typing import Iterator
 
 from .config import GenerateConfig
 from .mysql import MySqlConnection
+from .results import Status
+from .schema import SOURCE_COLUMNS
 
 CREATE_TABLE = """
 CREATE TABLE `{table}` (
@@ -23,8 +25,6 @@ CREATE TABLE `{table}` (
   PRIMARY KEY (member_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
 """
-COLUMNS = ("member_id", "first_name", "last_name", "email", "phone_number", "address", "city", "country",
-           "registration_date")
 # Kinds of deliberately invalid rows (used to exercise quarantine); a blank key can exist once (primary key).
 INVALID_KINDS = ("malformed email", "future registration_date", "zero registration_date", "blank member_id")
 
@@ -37,29 +37,29 @@ def fake_members(rows: int, seed: int, invalid_rows: int = 0, today: dt.date | N
     fake = Faker()
     today = today or dt.date.today()
     for i in range(rows):
-        row = [
-            fake.uuid4(),
-            fake.first_name(),
-            fake.last_name(),
-            fake.email(),
-            fake.phone_number(),
-            fake.street_address(),
-            fake.city(),
-            fake.country(),
-            fake.date_between(start_date="-10y", end_date=today),
-        ]
+        row = {
+            "member_id": fake.uuid4(),
+            "first_name": fake.first_name(),
+            "last_name": fake.last_name(),
+            "email": fake.email(),
+            "phone_number": fake.phone_number(),
+            "address": fake.street_address(),
+            "city": fake.city(),
+            "country": fake.country(),
+            "registration_date": fake.date_between(start_date="-10y", end_date=today),
+        }
         bad = i - (rows - invalid_rows)
         if bad >= 0:
             kind = INVALID_KINDS[bad % 3] if bad > 0 else INVALID_KINDS[3]
             if kind == "malformed email":
-                row[3] = row[3].replace("@", " at ")
+                row["email"] = row["email"].replace("@", " at ")
             elif kind == "future registration_date":
-                row[8] = today + dt.timedelta(days=30 + bad % 300)
+                row["registration_date"] = today + dt.timedelta(days=30 + bad % 300)
             elif kind == "zero registration_date":
-                row[8] = "0000-00-00"
+                row["registration_date"] = "0000-00-00"
             else:
-                row[0] = ""
-        yield tuple(row)
+                row["member_id"] = ""
+        yield tuple(row[c] for c in SOURCE_COLUMNS)
 
 
 def connect(conn: MySqlConnection, **kwargs):
@@ -89,7 +89,7 @@ def generate_members(conn: MySqlConnection, cfg: GenerateConfig) -> dict:
                 cur.execute(f"DROP TABLE `{cfg.table}`")
             if not exists or cfg.if_exists == "REPLACE":
                 cur.execute(CREATE_TABLE.format(table=cfg.table))
-            sql = f"INSERT INTO `{cfg.table}` ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+            sql = f"INSERT INTO `{cfg.table}` ({', '.join(SOURCE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(SOURCE_COLUMNS))})"
             batch: list[tuple] = []
             inserted = 0
             for row in fake_members(cfg.rows, cfg.seed, cfg.invalid_rows):
@@ -105,5 +105,5 @@ def generate_members(conn: MySqlConnection, cfg: GenerateConfig) -> dict:
             total = cur.fetchone()[0]
     finally:
         db.close()
-    return {"status": "ok", "table": cfg.table, "inserted": inserted, "table_rows": total,
+    return {"status": Status.OK.value, "table": cfg.table, "inserted": inserted, "table_rows": total,
             "invalid_rows": cfg.invalid_rows, "seed": cfg.seed, "seconds": round(time.monotonic() - started, 2)}

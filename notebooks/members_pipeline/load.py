@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -16,6 +16,7 @@ from .files import Files
 from .guards import BatchImpact, DataGuardError, guard_problems, override_note, refusal_message
 from .retention import (MEMBERS_STATS_COLUMNS, QUARANTINE_STATS_COLUMNS, erase_members_sql, erase_quarantine_sql,
                         erasure_due_condition, history_properties, vacuum_due)
+from .results import BatchCounts, BatchResult, Status
 from .runtime import is_databricks
 from .schema import LANDING_SCHEMA, PII_COLUMNS, SOURCE_COLUMNS
 from .transform import deduplicate, row_checksum, row_hash, with_rejection_reason
@@ -302,10 +303,10 @@ def _merge_source(valid_dedup: DataFrame, rejected: DataFrame, batch: Batch, loa
         .select("member_id").distinct()
         .join(valid_dedup.select("member_id"), "member_id", "left_anti")
     )
-    cols = [c for c in valid_dedup.columns]
     fixed = {"ingest_date": F.lit(batch.ingest_date), "run_id": F.lit(batch.run_id),
              "loaded_at": F.lit(loaded_at).cast("timestamp")}
-    filler = [fixed.get(c, F.lit(None)).cast(valid_dedup.schema[c].dataType).alias(c) for c in cols if c != "member_id"]
+    filler = [fixed.get(c, F.lit(None)).cast(valid_dedup.schema[c].dataType).alias(c)
+              for c in valid_dedup.columns if c != "member_id"]
     present_only = present_only.select("member_id", *filler).withColumn("_present_only", F.lit(True))
     return valid_dedup.withColumn("_present_only", F.lit(False)).unionByName(present_only)
 
@@ -338,7 +339,14 @@ WHEN NOT MATCHED AND NOT s._present_only THEN INSERT
     return sql
 
 
-def _merge_metrics(spark: SparkSession, table: str, version_before: int, merge_result) -> dict:
+@dataclass(frozen=True)
+class MergeCounts:
+    inserted: int
+    updated: int  # changed members (members flagged deleted not included)
+    flagged_deleted: int
+
+
+def _merge_metrics(spark: SparkSession, table: str, version_before: int, merge_result) -> MergeCounts:
     """Counts of this run's MERGE. Inserted/updated come from the MERGE statement itself; the split of updates
     into changed vs flagged deleted from this MERGE's commit in the history (matched by its counts, since a
     concurrent load may have committed after it). A MERGE that changed nothing commits nothing."""
@@ -346,14 +354,14 @@ def _merge_metrics(spark: SparkSession, table: str, version_before: int, merge_r
 
     inserted, updated = int(merge_result["num_inserted_rows"]), int(merge_result["num_updated_rows"])
     if inserted == 0 and updated == 0:
-        return {"inserted": 0, "updated": 0, "flagged_deleted": 0}
+        return MergeCounts(0, 0, 0)
     history = DeltaTable.forName(spark, table.replace("`", "")).history(20).where(
         (F.col("version") > version_before) & (F.col("operation") == "MERGE")).orderBy("version").collect()
     for h in history:
         m = h["operationMetrics"]
         if (int(m.get("numTargetRowsInserted", -1)), int(m.get("numTargetRowsUpdated", -1))) == (inserted, updated):
             flagged = int(m.get("numTargetRowsNotMatchedBySourceUpdated", 0))
-            return {"inserted": inserted, "updated": updated - flagged, "flagged_deleted": flagged}
+            return MergeCounts(inserted=inserted, updated=updated - flagged, flagged_deleted=flagged)
     raise RuntimeError(f"{table}: no MERGE commit after version {version_before} with {inserted} inserted / "
                        f"{updated} updated rows in the table history")
 
@@ -408,7 +416,13 @@ def check_guards(batch: Batch, impact: BatchImpact, cfg: LoadConfig) -> str | No
     return note
 
 
-def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased_at: dt.datetime) -> dict:
+@dataclass(frozen=True)
+class ErasureCounts:
+    members: int
+    quarantine_rows: int
+
+
+def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased_at: dt.datetime) -> ErasureCounts:
     """Null the PII of members deleted for at least pii_retention_days, quarantine rows first (so a run that fails
     in between redoes both: the members rows are still due), then purge deletion vectors so the old values are
     only in removed files, which VACUUM deletes after the history retention."""
@@ -419,19 +433,29 @@ def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased
         # With deletion vectors (Databricks' default) UPDATE only marks old rows deleted inside the old file;
         # PURGE rewrites those files so the erased values are left only in removed files.
         spark.sql(f"REORG TABLE {table} APPLY (PURGE)").collect()
-    return {"pii_erased": int(members["num_affected_rows"]),
-            "pii_erased_quarantine_rows": int(quarantine["num_updated_rows"])}
+    return ErasureCounts(members=int(members["num_affected_rows"]), quarantine_rows=int(quarantine["num_updated_rows"]))
 
 
-def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
-    loaded_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    df = read_batch(spark, batch, cfg).cache()
-    deduped = None
+@dataclass(frozen=True)
+class ReconciledBatch:
+    """A verified batch split into what gets merged and what gets quarantined, with the reconciled row counts."""
+
+    deduped: DataFrame  # valid rows, one per member_id, with row_hash and loaded_at (cached: unpersist after use)
+    rejected: DataFrame  # invalid rows with their reason
+    manifest_rows: int
+    merged: int
+    quarantined: int
+    duplicates: int
+
+
+def reconcile_batch(df: DataFrame, batch: Batch, loaded_at: dt.datetime) -> ReconciledBatch:
+    """Verify the files against the manifest, split valid/rejected, deduplicate, and check that
+    manifest rows = merged + quarantined + duplicates (ReconciliationError otherwise: nothing is written)."""
+    manifest_rows = verify_batch(df, batch)
+    valid, rejected = split_batch(df)
+    valid_count = valid.count()
+    deduped = deduplicate(valid).withColumn("loaded_at", F.lit(loaded_at).cast("timestamp")).cache()
     try:
-        manifest_rows = verify_batch(df, batch)
-        valid, rejected = split_batch(df)
-        valid_count = valid.count()
-        deduped = deduplicate(valid).withColumn("loaded_at", F.lit(loaded_at).cast("timestamp")).cache()
         merged = deduped.count()
         quarantined = rejected.count()
         duplicates = valid_count - merged
@@ -440,55 +464,44 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
                 f"batch {batch.batch_id}: manifest rows {manifest_rows} != merged {merged} + quarantined "
                 f"{quarantined} + duplicates {duplicates}; batch not recorded as loaded"
             )
-        source = _merge_source(deduped, rejected, batch, loaded_at)
-        full_snapshot = batch.manifest.get("snapshot") == "full"
-        impact = members_impact(spark, cfg, source, batch, full_snapshot)
-        # Before any write: a refused batch leaves members, quarantine and load log untouched.
-        override = check_guards(batch, BatchImpact(manifest_rows, quarantined, impact.active, impact.absent), cfg)
+    except BaseException:
+        deduped.unpersist()  # the caller unpersists it only when this returns
+        raise
+    return ReconciledBatch(deduped, rejected, manifest_rows, merged, quarantined, duplicates)
 
-        # Quarantine first, as one atomic replace of this run's rows: a retried load replaces its own rows, and
-        # two loads of the same batch never both append (a DELETE then an append could interleave and double).
-        (rejected.select(*SOURCE_COLUMNS, "run_id", "extracted_at", "ingest_date", "reason")
-            .withColumn("quarantined_at", F.lit(loaded_at).cast("timestamp"))
-            .withColumn("pii_erased_at", F.lit(None).cast("timestamp"))
-            .writeTo(cfg.quarantine_table)
-            .overwrite((F.col("run_id") == batch.run_id) & (F.col("ingest_date") == F.lit(batch.ingest_date))))
 
-        # Unique per call: two loads in one session must not replace or drop each other's source view.
-        view = f"members_merge_source_{uuid.uuid4().hex}"
-        source.createOrReplaceTempView(view)
+def quarantine_rejected(cfg: LoadConfig, batch: Batch, rejected: DataFrame, loaded_at: dt.datetime) -> None:
+    """One atomic replace of this run's quarantine rows: a retried load replaces its own rows, and two loads of
+    the same batch never both append (a DELETE then an append could interleave and double)."""
+    (rejected.select(*SOURCE_COLUMNS, "run_id", "extracted_at", "ingest_date", "reason")
+        .withColumn("quarantined_at", F.lit(loaded_at).cast("timestamp"))
+        .withColumn("pii_erased_at", F.lit(None).cast("timestamp"))
+        .writeTo(cfg.quarantine_table)
+        .overwrite((F.col("run_id") == batch.run_id) & (F.col("ingest_date") == F.lit(batch.ingest_date))))
+
+
+def merge_members(spark: SparkSession, cfg: LoadConfig, batch: Batch, source: DataFrame,
+                  full_snapshot: bool) -> MergeCounts:
+    # Unique per call: two loads in one session must not replace or drop each other's source view.
+    view = f"members_merge_source_{uuid.uuid4().hex}"
+    source.createOrReplaceTempView(view)
+    try:
         before = _table_version(spark, cfg.members_table)
         merge_result = spark.sql(merge_sql(cfg.members_table, view, full_snapshot, batch.ingest_date)).first()
-        metrics = _merge_metrics(spark, cfg.members_table, before, merge_result)
-        spark.catalog.dropTempView(view)
+        return _merge_metrics(spark, cfg.members_table, before, merge_result)
     finally:
-        if deduped is not None:
-            deduped.unpersist()
-        df.unpersist()
-    erasure = (erase_expired_pii(spark, cfg, batch, loaded_at) if impact.erasure_due
-               else {"pii_erased": 0, "pii_erased_quarantine_rows": 0})
-    result = {
-        "batch_id": batch.batch_id,
-        "ingest_date": batch.ingest_date.isoformat(),
-        "run_id": batch.run_id,
-        "manifest_rows": manifest_rows,
-        "merged": merged,
-        "quarantined": quarantined,
-        "duplicates": duplicates,
-        "inserted": metrics["inserted"],
-        "updated": metrics["updated"],
-        "unchanged": merged - metrics["inserted"] - metrics["updated"],
-        "flagged_deleted": metrics["flagged_deleted"],
-        "pii_erased": erasure["pii_erased"],
-        "pii_erased_quarantine_rows": erasure["pii_erased_quarantine_rows"],
-        "guard_override": override,
-    }
-    # The log row is the commit point: once it exists the batch is never loaded again. A conditional insert
-    # (MERGE on batch_id), not an append: a concurrent load of the same batch that got here first makes this
-    # one insert nothing (or fail with a Delta conflict), so a batch is never logged twice.
+        spark.catalog.dropTempView(view)
+
+
+def log_batch(spark: SparkSession, cfg: LoadConfig, result: BatchResult, loaded_at: dt.datetime) -> bool:
+    """Write the batch's load-log row; False when another load logged the batch first.
+
+    The log row is the commit point: once it exists the batch is never loaded again. A conditional insert
+    (MERGE on batch_id), not an append: a concurrent load of the same batch that got here first makes this
+    one insert nothing (or fail with a Delta conflict), so a batch is never logged twice."""
     log_schema = spark.table(cfg.load_log_table).schema
-    log_row = {**result, "ingest_date": batch.ingest_date, "loaded_at": loaded_at}
-    log = spark.createDataFrame([tuple(log_row[f.name] for f in log_schema)], schema=log_schema)
+    values = result.log_values(loaded_at)
+    log = spark.createDataFrame([tuple(values[f.name] for f in log_schema)], schema=log_schema)
     view = f"members_load_log_row_{uuid.uuid4().hex}"
     log.createOrReplaceTempView(view)
     try:
@@ -496,9 +509,38 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> dict:
                            f"WHEN NOT MATCHED THEN INSERT *").first()["num_inserted_rows"]
     finally:
         spark.catalog.dropTempView(view)
-    result["last_erased_at"] = impact.last_erased_at  # for the run's VACUUM decision, not logged
-    if logged != 1:
-        return {**result, "status": "already_loaded_concurrently"}
+    return logged == 1
+
+
+def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResult:
+    """reconcile -> guards -> quarantine -> merge -> erase -> log."""
+    loaded_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    df = read_batch(spark, batch, cfg).cache()
+    rec = None
+    try:
+        rec = reconcile_batch(df, batch, loaded_at)
+        source = _merge_source(rec.deduped, rec.rejected, batch, loaded_at)
+        full_snapshot = batch.manifest.get("snapshot") == "full"
+        impact = members_impact(spark, cfg, source, batch, full_snapshot)
+        # Before any write: a refused batch leaves members, quarantine and load log untouched.
+        override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, impact.active, impact.absent),
+                                cfg)
+        quarantine_rejected(cfg, batch, rec.rejected, loaded_at)
+        merged = merge_members(spark, cfg, batch, source, full_snapshot)
+    finally:
+        if rec is not None:
+            rec.deduped.unpersist()
+        df.unpersist()
+    erased = erase_expired_pii(spark, cfg, batch, loaded_at) if impact.erasure_due else ErasureCounts(0, 0)
+    counts = BatchCounts(
+        manifest_rows=rec.manifest_rows, merged=rec.merged, quarantined=rec.quarantined, duplicates=rec.duplicates,
+        inserted=merged.inserted, updated=merged.updated, unchanged=rec.merged - merged.inserted - merged.updated,
+        flagged_deleted=merged.flagged_deleted, pii_erased=erased.members,
+        pii_erased_quarantine_rows=erased.quarantine_rows)
+    result = BatchResult(batch.batch_id, batch.ingest_date, batch.run_id, counts, override, Status.LOADED,
+                         last_erased_at=impact.last_erased_at)
+    if not log_batch(spark, cfg, result, loaded_at):
+        return replace(result, status=Status.ALREADY_LOADED_CONCURRENTLY)
     return result
 
 
@@ -511,7 +553,8 @@ def vacuum_tables(spark: SparkSession, cfg: LoadConfig) -> list[str]:
     return [t.replace("`", "") for t in tables]
 
 
-def _first_line(exc: BaseException) -> str:
+def _delta_error_line(exc: BaseException) -> str:
+    """The first line of the error that names an exception or a DELTA_ error code (else the exception's type)."""
     for line in str(exc).splitlines():
         line = line.strip()
         if "Exception" in line or "DELTA_" in line:
@@ -523,46 +566,43 @@ def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
     started = time.monotonic()
     ensure_tables(spark, cfg)
     to_load, superseded = find_batches(spark, files, cfg)
-    results, concurrent = [], []
+    results: list[BatchResult] = []
+    concurrent: list[BatchResult] = []
     for b in to_load:
         try:
             r = load_batch(spark, b, cfg)
         except DataGuardError as exc:
             if results:  # say what this run did commit before the refusal
                 raise DataGuardError(f"{exc}; earlier batch(es) of this run were loaded: "
-                                     f"{', '.join(x['batch_id'] for x in results)}") from None
+                                     f"{', '.join(x.batch_id for x in results)}") from None
             raise
         except Exception as exc:
             if not _is_delta_conflict(exc):
                 raise
             raise ConcurrentLoadError(
                 f"batch {b.batch_id}: another load committed to {cfg.members_table} or its quarantine/load log "
-                f"concurrently ({_first_line(exc)}); this run logged nothing; rerun the load, it skips batches "
+                f"concurrently ({_delta_error_line(exc)}); this run logged nothing; rerun the load, it skips batches "
                 f"already logged"
             ) from None
-        (concurrent if r.get("status") == "already_loaded_concurrently" else results).append(r)
+        (concurrent if r.status is Status.ALREADY_LOADED_CONCURRENTLY else results).append(r)
     done = results + concurrent
-    erased = any(r["pii_erased"] for r in done)
-    last_erased = max((r["last_erased_at"] for r in done if r["last_erased_at"]), default=None)
+    erased = any(r.counts.pii_erased for r in done)
+    last_erased = max((r.last_erased_at for r in done if r.last_erased_at), default=None)
     vacuumed = []
     if done and vacuum_due(erased, last_erased, dt.datetime.now(dt.timezone.utc), cfg.history_retention_days):
         vacuumed = vacuum_tables(spark, cfg)
-    for r in done:
-        r.pop("last_erased_at")
-    totals = {k: sum(r[k] for r in results) for k in
-              ("manifest_rows", "merged", "quarantined", "duplicates", "inserted", "updated", "unchanged",
-               "flagged_deleted", "pii_erased", "pii_erased_quarantine_rows")}
+    totals = BatchCounts.total([r.counts for r in results])
     return {
-        "status": "ok",
+        "status": Status.OK.value,
         "table": f"{cfg.catalog}.{cfg.schema}.{cfg.table}",
         "batches_loaded": len(results),
-        "batches": results,
+        "batches": [r.summary() for r in results],
         "superseded_batches": [b.batch_id for b in superseded],
         # Batches another load logged while this one was merging them (the table is unchanged by this run).
-        "concurrently_loaded_batches": [r["batch_id"] for r in concurrent],
-        **totals,
+        "concurrently_loaded_batches": [r.batch_id for r in concurrent],
+        **totals.as_dict(),
         # Batches accepted with accept_mass_change=true although they exceeded a data guard, with the numbers.
-        "guard_overrides": [r["guard_override"] for r in results if r["guard_override"]],
+        "guard_overrides": [r.guard_override for r in results if r.guard_override],
         "vacuumed_tables": vacuumed,
         "seconds": round(time.monotonic() - started, 2),
     }

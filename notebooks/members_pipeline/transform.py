@@ -42,13 +42,13 @@ def row_checksum(df: DataFrame) -> Column:
     return F.coalesce(F.sum(F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS]).cast("decimal(38,0)")), F.lit(0))
 
 
-def row_hash(prefix: str = "") -> Column:
+def row_hash() -> Column:
     """Hash of everything but the key, used by MERGE to skip unchanged members; NULL and '' stay distinct."""
-    parts = [F.coalesce(F.col(prefix + c).cast("string"), F.lit("\u0000")) for c in BUSINESS_COLUMNS]
+    parts = [F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in BUSINESS_COLUMNS]
     return F.sha2(F.concat_ws("\u001f", *parts), 256)
 
 
-def with_rejection_reason(df: DataFrame, ingest_date_col: str = "ingest_date") -> DataFrame:
+def with_rejection_reason(df: DataFrame) -> DataFrame:
     """Add ``reject_reason`` (NULL for valid rows). First failing rule wins, in the order below.
 
     A NULL e-mail is accepted (members may have none); a present but malformed one is not.
@@ -59,7 +59,7 @@ def with_rejection_reason(df: DataFrame, ingest_date_col: str = "ingest_date") -
         F.when(F.col("member_id").isNull() | (F.trim(F.col("member_id")) == ""), F.lit("missing member_id"))
         .when(F.col("email").isNotNull() & ~F.col("email").rlike(EMAIL_PATTERN), F.lit("malformed email"))
         .when(F.col("registration_date").isNull(), F.lit("missing or zero registration_date"))
-        .when(F.col("registration_date") > F.col(ingest_date_col), F.lit("future registration_date"))
+        .when(F.col("registration_date") > F.col("ingest_date"), F.lit("future registration_date"))
     )
     return df.withColumn("reject_reason", reason)
 
