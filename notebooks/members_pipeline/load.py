@@ -96,8 +96,14 @@ def _properties_sql(props: dict[str, str]) -> str:
     return ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in props.items())
 
 
+# Change Data Feed on the members table: downstream readers get each load's inserts, updates (pre/post images)
+# and delete flags (updates of is_deleted) with table_changes(). Its change files are removed files too, so they
+# share the history retention; erased PII stays in update_preimage rows until then (notebooks/README.md).
+CHANGE_DATA_FEED = {"delta.enableChangeDataFeed": "true"}
+
+
 def members_properties(cfg: LoadConfig) -> dict[str, str]:
-    return history_properties(cfg.history_retention_days, MEMBERS_STATS_COLUMNS)
+    return {**history_properties(cfg.history_retention_days, MEMBERS_STATS_COLUMNS), **CHANGE_DATA_FEED}
 
 
 def quarantine_properties(cfg: LoadConfig) -> dict[str, str]:
@@ -203,7 +209,7 @@ def _set_changed_properties(spark: SparkSession, table: str, wanted: dict[str, s
 
 def ensure_tables(spark: SparkSession, cfg: LoadConfig) -> None:
     """Create the three tables if missing; bring tables created by an older DDL up to date (added columns,
-    history retention and statistics properties). A table created here already has both."""
+    history retention, statistics and Change Data Feed properties). A table created here already has both."""
     if not is_databricks():
         # Locally the schema lives in the Hive/Derby metastore; on Databricks the stack creates it.
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{cfg.catalog}`.`{cfg.schema}`")

@@ -193,5 +193,9 @@ def test_tables_created_by_the_previous_ddl_are_upgraded_and_keep_working(pipeli
     props = spark.sql(f"DESCRIBE DETAIL {s}.members").first().properties
     assert props["delta.deletedFileRetentionDuration"] == props["delta.logRetentionDuration"] == "interval 7 days"
     assert "email" not in props["delta.dataSkippingStatsColumns"].split(",")
+    assert props["delta.enableChangeDataFeed"] == "true"  # Change Data Feed enabled on the old table
     (log,) = pipeline.table("members_load_log").collect()
     assert (log.pii_erased, log.guard_override) == (1, None)
+    commits = spark.sql(f"DESCRIBE HISTORY {s}.members").count()
+    assert pipeline.load()["batches_loaded"] == 0
+    assert spark.sql(f"DESCRIBE HISTORY {s}.members").count() == commits  # the upgrade is not redone

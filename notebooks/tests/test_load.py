@@ -196,3 +196,28 @@ def test_repaired_run_with_the_same_run_id_is_loaded_again(pipeline, mysql):
 
     assert (result["batches_loaded"], result["updated"]) == (1, 1)
     assert pipeline.table().first().city == "Faro"
+
+
+def test_change_data_feed_returns_exactly_one_days_inserts_updates_and_delete_flags(pipeline, mysql, spark):
+    table = mysql.create_loose_table()
+    mysql.insert(table, [member("m1"), member("m2"), member("m3")])
+    pipeline.extract(table)
+    pipeline.load()
+    name = f"spark_catalog.{pipeline.schema}.members"
+    day1_version = spark.sql(f"DESCRIBE HISTORY {name}").agg({"version": "max"}).first()[0]
+    mysql.execute(f"UPDATE `{table}` SET city = 'Lisbon' WHERE member_id = 'm1'")
+    mysql.execute(f"DELETE FROM `{table}` WHERE member_id = 'm2'")
+    mysql.insert(table, [member("m4")])
+    pipeline.extract(table, DAY2)
+    pipeline.load(max_deleted_share=1)
+
+    changes = spark.sql(f"SELECT * FROM table_changes('{name}', {day1_version + 1})").collect()
+
+    got = sorted((r.member_id, r._change_type, r.city, r.is_deleted) for r in changes)
+    assert got == [
+        ("m1", "update_postimage", "Lisbon", False), ("m1", "update_preimage", "Porto", False),
+        ("m2", "update_postimage", "Porto", True), ("m2", "update_preimage", "Porto", False),
+        ("m4", "insert", "Porto", False),
+    ]
+    assert {r._commit_version for r in changes} == {day1_version + 1}  # one MERGE commit: the day's load
+    assert {r.deleted_ingest_date for r in changes if r._change_type == "update_postimage" and r.is_deleted} == {DAY2}
