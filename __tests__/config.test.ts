@@ -1,3 +1,4 @@
+import contract from "../notebooks/members_pipeline/contract.json";
 import { config as shipped } from "../stacks/config/environments";
 import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
@@ -85,6 +86,29 @@ describe("shipped configuration", () => {
     const [env] = validateConfig(one(awsEnv({ schedules: { extract: { cron: "0 0 2 * * ?", paused: false }, load: { type: "file_arrival" } } })));
     expect(env.extractPaused).toBe(false);
     expect(env.loadPaused).toBe(true);
+  });
+});
+
+describe("load settings come from the notebook contract (contract.json)", () => {
+  const L = contract.notebooks.load;
+
+  test("defaults are the widgets' defaults", () => {
+    const [env] = validateConfig(one(awsEnv()));
+    expect(env.load).toEqual({
+      maxDeletedShare: Number(L.max_deleted_share.default),
+      maxQuarantinedShare: Number(L.max_quarantined_share.default),
+      piiRetentionDays: Number(L.pii_retention_days.default),
+      historyRetentionDays: Number(L.history_retention_days.default),
+    });
+    expect(env.databricks.piiReaderGroup).toBe(L.pii_reader_group.default);
+  });
+
+  test("bounds are the widget parser's bounds", () => {
+    const at = (load: Record<string, number>) => problemsOf(one(awsEnv({ load }))).map((p) => p.path);
+    expect(() => validateConfig(one(awsEnv({ load: { historyRetentionDays: L.history_retention_days.max } })))).not.toThrow();
+    expect(at({ historyRetentionDays: L.history_retention_days.max + 1 })).toEqual(["environments.dev.load.historyRetentionDays"]);
+    expect(at({ piiRetentionDays: L.pii_retention_days.min - 1 })).toEqual(["environments.dev.load.piiRetentionDays"]);
+    expect(at({ maxDeletedShare: L.max_deleted_share.max + 0.5 })).toEqual(["environments.dev.load.maxDeletedShare"]);
   });
 });
 

@@ -8,7 +8,7 @@ import { config as shipped } from "../stacks/config/environments";
 import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentConfig } from "../stacks/config/schema";
 import { validateConfig } from "../stacks/config/validate";
-import { MembersPipeline } from "../stacks/databricks/pipeline";
+import { jobParameterNames, MembersPipeline } from "../stacks/databricks/pipeline";
 import { DEFAULT_NOTEBOOKS_DIR } from "../stacks/databricks/workspace-code";
 import { pipelineSettings } from "../stacks/members-stack";
 import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
@@ -273,11 +273,12 @@ describe("uploaded code", () => {
     }
   });
 
-  test("one workspace file per members_pipeline module, next to the notebooks", () => {
+  test("one workspace file per members_pipeline module and data file (contract.json), next to the notebooks", () => {
     const pkg = path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline");
     const modules = readdirSync(pkg)
-      .filter((f) => f.endsWith(".py"))
+      .filter((f) => /\.(py|json)$/.test(f))
       .sort();
+    expect(modules).toContain("contract.json");
     const files = Object.values(resourcesOf(azure, "databricks_workspace_file"));
     expect(files.map((f) => f.path).sort()).toEqual(modules.map((m) => `${rootOf(azure)}/members_pipeline/${m}`).sort());
     expect(files.map((f) => path.basename(f.source)).sort()).toEqual([...modules].sort());
@@ -470,11 +471,8 @@ describe("extract job", () => {
       partition_count: "8",
       fetch_size: "10000",
     });
-    // Exactly the widgets the notebook declares (plus nothing it does not know).
-    const widgets = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "extract_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map(
-      (m) => m[1],
-    );
-    expect(widgets).toEqual(expect.arrayContaining(Object.keys(params)));
+    // Exactly the contract's job parameters (the notebook declares its widgets from the same contract.json).
+    expect(Object.keys(params).sort()).toEqual(jobParameterNames("extract").sort());
   });
 
   test("names and tags", () => {
@@ -527,14 +525,7 @@ describe("load job", () => {
         ingest_date: "",
       }),
     );
-    const declared = [...readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "load_members.py"), "utf8").matchAll(/widgets\.text\("([a-z_]+)"/g)].map(
-      (m) => m[1],
-    );
-    // The guard and retention widgets are declared in a loop over config.LOAD_DEFAULTS.
-    const config = readFileSync(path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline", "config.py"), "utf8");
-    const loadDefaults = /LOAD_DEFAULTS = \{([^}]*)\}/.exec(config)?.[1] ?? "";
-    const widgets = [...declared, ...[...loadDefaults.matchAll(/"([a-z_]+)":/g)].map((m) => m[1])];
-    expect(widgets).toEqual(expect.arrayContaining(Object.keys(params)));
+    expect(Object.keys(params).sort()).toEqual(jobParameterNames("load").sort());
   });
 
   test("same hygiene as the extract job", () => {

@@ -35,16 +35,11 @@ for _p in (_notebook_dir(), os.getcwd()):
         sys.path.insert(0, _p)
 
 from members_pipeline.config import parse_extract_widgets  # noqa: E402
+from members_pipeline.contract import declare_widgets  # noqa: E402
 from members_pipeline.mysql import connection_from_secrets, jdbc_url  # noqa: E402
 
-dbutils.widgets.text("secret_scope", "members-mysql", "Secret scope")  # noqa: F821
-dbutils.widgets.text("landing_path", "", "Landing path (s3://... or abfss://...)")  # noqa: F821
-dbutils.widgets.text("run_date", "", "Run date YYYY-MM-DD")  # noqa: F821
-dbutils.widgets.text("partition_count", "8", "Parallel JDBC partitions")  # noqa: F821
-dbutils.widgets.text("fetch_size", "10000", "JDBC fetch size")  # noqa: F821
-dbutils.widgets.text("ssl_mode", "REQUIRED", "MySQL sslMode")  # noqa: F821
-dbutils.widgets.text("source_table", "members", "MySQL table")  # noqa: F821
-dbutils.widgets.text("run_id", "", "Run id (empty: generated)")  # noqa: F821
+# Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
+declare_widgets(dbutils, "extract")  # noqa: F821
 
 cfg = parse_extract_widgets(dbutils.widgets.get)  # noqa: F821
 conn = connection_from_secrets(dbutils.secrets.get, cfg.secret_scope)  # noqa: F821

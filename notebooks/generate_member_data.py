@@ -44,15 +44,11 @@ for _p in (_notebook_dir(), os.getcwd()):
         sys.path.insert(0, _p)
 
 from members_pipeline.config import parse_generate_widgets  # noqa: E402
+from members_pipeline.contract import declare_widgets  # noqa: E402
 from members_pipeline.mysql import connection_from_secrets  # noqa: E402
 
-dbutils.widgets.text("secret_scope", "members-mysql", "Secret scope")  # noqa: F821
-dbutils.widgets.text("rows", "1000", "Rows")  # noqa: F821
-dbutils.widgets.text("seed", "42", "Faker seed")  # noqa: F821
-dbutils.widgets.text("batch_size", "5000", "Insert batch size")  # noqa: F821
-dbutils.widgets.text("table", "members", "MySQL table")  # noqa: F821
-dbutils.widgets.text("if_exists", "FAIL", "If the table exists: FAIL, REPLACE, APPEND")  # noqa: F821
-dbutils.widgets.text("invalid_rows", "0", "Invalid rows to include")  # noqa: F821
+# Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
+declare_widgets(dbutils, "generate")  # noqa: F821
 
 cfg = parse_generate_widgets(dbutils.widgets.get)  # noqa: F821
 conn = connection_from_secrets(dbutils.secrets.get, cfg.secret_scope)  # noqa: F821

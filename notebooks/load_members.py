@@ -43,20 +43,11 @@ for _p in (_notebook_dir(), os.getcwd()):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from members_pipeline.config import LOAD_DEFAULTS, parse_load_widgets  # noqa: E402
+from members_pipeline.config import parse_load_widgets  # noqa: E402
+from members_pipeline.contract import declare_widgets  # noqa: E402
 
-dbutils.widgets.text("landing_path", "", "Landing path (s3://... or abfss://...)")  # noqa: F821
-dbutils.widgets.text("catalog", "", "Catalog")  # noqa: F821
-dbutils.widgets.text("schema", "", "Schema")  # noqa: F821
-dbutils.widgets.text("table", "members", "Table")  # noqa: F821
-dbutils.widgets.text("ingest_date", "", "Only this ingest date (YYYY-MM-DD, optional)")  # noqa: F821
-dbutils.widgets.text("pii_reader_group", "members-pii-readers", "Group that sees PII unmasked")  # noqa: F821
-for _name, _label in (("max_deleted_share", "Refuse above this share of active members flagged deleted (0-1)"),
-                      ("max_quarantined_share", "Refuse above this share of a batch's rows quarantined (0-1)"),
-                      ("accept_mass_change", "true = accept this run's batches despite the guards"),
-                      ("pii_retention_days", "Erase PII this many days after a member is deleted"),
-                      ("history_retention_days", "Days of Delta history kept before VACUUM deletes it")):
-    dbutils.widgets.text(_name, LOAD_DEFAULTS[_name], _label)  # noqa: F821
+# Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
+declare_widgets(dbutils, "load")  # noqa: F821
 
 cfg = parse_load_widgets(dbutils.widgets.get)  # noqa: F821
 print(cfg)

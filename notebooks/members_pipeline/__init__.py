@@ -5,4 +5,4 @@ Databricks and on local Spark (see ../run_local.py) and is tested with pytest on
 """
 
 __all__ = ["config", "mysql", "partitioning", "schema", "transform", "landing", "extract", "load", "guards",
-           "retention", "results", "generate"]
+           "retention", "results", "contract", "generate"]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Optional
 
+from . import contract
+
 Getter = Callable[[str], str]
 
 SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
@@ -31,9 +33,18 @@ class WidgetError(ValueError):
 
 
 class _Collector:
-    def __init__(self, get: Getter):
+    """Reads one notebook's widgets; defaults and bounds come from the contract (contract.json)."""
+
+    def __init__(self, get: Getter, notebook: str):
         self._get = get
+        self._notebook = notebook
         self.problems: list[str] = []
+
+    def _bounds(self, name: str) -> tuple:
+        return contract.bounds(self._notebook, name)
+
+    def _default(self, name: str) -> str:
+        return contract.default(self._notebook, name)
 
     def raw(self, name: str) -> str:
         return (self._get(name) or "").strip()
@@ -47,7 +58,8 @@ class _Collector:
             self.fail(name, value, expected)
         return value
 
-    def integer(self, name: str, low: int, high: int) -> int:
+    def integer(self, name: str) -> int:
+        low, high = self._bounds(name)
         value = self.raw(name)
         try:
             number = int(value)
@@ -82,29 +94,32 @@ class _Collector:
             self.fail(name, value, "one of " + ", ".join(choices))
         return upper
 
-    def share(self, name: str, default: str) -> Decimal:
-        """A fraction in [0, 1] (exact Decimal, so 0.05 of 1,000 is 50, not 50.000000000000004); empty = default."""
+    def share(self, name: str) -> Decimal:
+        """A fraction in [min, max] = [0, 1] (exact Decimal, so 0.05 of 1,000 is 50, not 50.000000000000004);
+        empty = default."""
+        default = self._default(name)
+        low, high = self._bounds(name)
         value = self.raw(name) or default
         try:
             number = Decimal(value)
         except InvalidOperation:
             number = None
-        if number is None or not number.is_finite() or not 0 <= number <= 1:
-            self.fail(name, value, "a share between 0 and 1, e.g. 0.05 for 5%")
+        if number is None or not number.is_finite() or not low <= number <= high:
+            self.fail(name, value, f"a share between {low} and {high}, e.g. 0.05 for 5%")
             return Decimal(default)
         return number
 
-    def boolean(self, name: str, default: str) -> bool:
-        value = self.raw(name) or default
+    def boolean(self, name: str) -> bool:
+        value = self.raw(name) or self._default(name)
         if value.lower() not in ("true", "false"):
             self.fail(name, value, "true or false")
             return False
         return value.lower() == "true"
 
-    def integer_or_default(self, name: str, default: str, low: int, high: int) -> int:
+    def integer_or_default(self, name: str) -> int:
         if not self.raw(name):
-            return int(default)
-        return self.integer(name, low, high)
+            return int(self._default(name))
+        return self.integer(name)
 
     def path(self, name: str) -> str:
         value = self.raw(name)
@@ -130,12 +145,12 @@ class ExtractConfig:
 
 
 def parse_extract_widgets(get: Getter) -> ExtractConfig:
-    c = _Collector(get)
+    c = _Collector(get, "extract")
     scope = c.text("secret_scope", "the name of the secret scope holding the MySQL connection")
     landing = c.path("landing_path")
     run_date = c.date("run_date")
-    partitions = c.integer("partition_count", 1, 256)
-    fetch = c.integer("fetch_size", 100, 1_000_000)
+    partitions = c.integer("partition_count")
+    fetch = c.integer("fetch_size")
     ssl_mode = c.choice("ssl_mode", SSL_MODES)
     table = c.identifier("source_table")
     run_id = c.raw("run_id") or uuid.uuid4().hex
@@ -143,17 +158,6 @@ def parse_extract_widgets(get: Getter) -> ExtractConfig:
         c.fail("run_id", run_id, "up to 64 letters, digits or ._:- (or empty for a generated id)")
     c.done()
     return ExtractConfig(scope, landing, run_date, partitions, fetch, ssl_mode, table, run_id)
-
-
-# Defaults of the load's guard and retention widgets (the notebook declares them with these values; an empty
-# value means the default, so a job that does not pass a widget gets it too).
-LOAD_DEFAULTS = {
-    "max_deleted_share": "0.05",
-    "max_quarantined_share": "0.01",
-    "accept_mass_change": "false",
-    "pii_retention_days": "30",
-    "history_retention_days": "7",
-}
 
 
 @dataclass(frozen=True)
@@ -164,11 +168,12 @@ class LoadConfig:
     table: str
     ingest_date: Optional[dt.date]
     pii_reader_group: str
-    max_deleted_share: Decimal = Decimal(LOAD_DEFAULTS["max_deleted_share"])
-    max_quarantined_share: Decimal = Decimal(LOAD_DEFAULTS["max_quarantined_share"])
-    accept_mass_change: bool = False
-    pii_retention_days: int = int(LOAD_DEFAULTS["pii_retention_days"])
-    history_retention_days: int = int(LOAD_DEFAULTS["history_retention_days"])
+    # Defaults of the guard and retention widgets (contract.json): an empty widget value means the default too.
+    max_deleted_share: Decimal = Decimal(contract.default("load", "max_deleted_share"))
+    max_quarantined_share: Decimal = Decimal(contract.default("load", "max_quarantined_share"))
+    accept_mass_change: bool = contract.default("load", "accept_mass_change") == "true"
+    pii_retention_days: int = int(contract.default("load", "pii_retention_days"))
+    history_retention_days: int = int(contract.default("load", "history_retention_days"))
 
     @property
     def members_table(self) -> str:
@@ -184,20 +189,19 @@ class LoadConfig:
 
 
 def parse_load_widgets(get: Getter) -> LoadConfig:
-    c = _Collector(get)
+    c = _Collector(get, "load")
     landing = c.path("landing_path")
     catalog = c.identifier("catalog")
     schema = c.identifier("schema")
     table = c.identifier("table")
     ingest_date = c.date("ingest_date", optional=True)
     group = c.text("pii_reader_group", "the account group allowed to read PII in clear")
-    d = LOAD_DEFAULTS
-    max_deleted = c.share("max_deleted_share", d["max_deleted_share"])
-    max_quarantined = c.share("max_quarantined_share", d["max_quarantined_share"])
-    accept = c.boolean("accept_mass_change", d["accept_mass_change"])
-    pii_days = c.integer_or_default("pii_retention_days", d["pii_retention_days"], 0, 3650)
-    # At least a day: VACUUM must not delete files a running reader or writer may still need.
-    history_days = c.integer_or_default("history_retention_days", d["history_retention_days"], 1, 3650)
+    max_deleted = c.share("max_deleted_share")
+    max_quarantined = c.share("max_quarantined_share")
+    accept = c.boolean("accept_mass_change")
+    pii_days = c.integer_or_default("pii_retention_days")
+    # At least a day (contract min): VACUUM must not delete files a running reader or writer may still need.
+    history_days = c.integer_or_default("history_retention_days")
     c.done()
     return LoadConfig(landing, catalog, schema, table, ingest_date, group, max_deleted, max_quarantined, accept,
                       pii_days, history_days)
@@ -218,14 +222,14 @@ IF_EXISTS = ("FAIL", "REPLACE", "APPEND")
 
 
 def parse_generate_widgets(get: Getter) -> GenerateConfig:
-    c = _Collector(get)
+    c = _Collector(get, "generate")
     scope = c.text("secret_scope", "the name of the secret scope holding the MySQL connection")
-    rows = c.integer("rows", 0, 50_000_000)
-    seed = c.integer("seed", 0, 2**31 - 1)
-    batch = c.integer("batch_size", 1, 100_000)
+    rows = c.integer("rows")
+    seed = c.integer("seed")
+    batch = c.integer("batch_size")
     table = c.identifier("table")
     if_exists = c.choice("if_exists", IF_EXISTS)
-    invalid = c.integer("invalid_rows", 0, 50_000_000)
+    invalid = c.integer("invalid_rows")
     if not c.problems and invalid > rows:
         c.fail("invalid_rows", str(invalid), f"at most rows ({rows})")
     c.done()

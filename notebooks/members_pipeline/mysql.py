@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import quote
 
+from .contract import SECRET_KEYS, default
+
 JDBC_DRIVER_CLASS = "com.mysql.cj.jdbc.Driver"
-# Secret keys expected in the scope (the stack writes the same keys).
-SECRET_KEYS = ("host", "port", "database", "user", "password")
 
 
 class SecretError(ValueError):
@@ -58,10 +58,10 @@ def connection_from_secrets(get_secret: Callable[[str, str], str], scope: str) -
         raise SecretError(f'secret scope "{scope}", key "port": got "{values["port"]}", expected a TCP port number') from None
     if not 0 < port < 65536:
         raise SecretError(f'secret scope "{scope}", key "port": got "{port}", expected 1..65535')
-    return MySqlConnection(values["host"], port, values["database"], values["user"], values["password"])
+    return MySqlConnection(**{**values, "port": port})
 
 
-def jdbc_url(conn: MySqlConnection, ssl_mode: str = "REQUIRED", connect_timeout_ms: int = 10_000) -> str:
+def jdbc_url(conn: MySqlConnection, ssl_mode: str = default("extract", "ssl_mode"), connect_timeout_ms: int = 10_000) -> str:
     """jdbc:mysql:// URL (Spark picks its MySQL dialect from the scheme); credentials stay out of the URL.
 
     zeroDateTimeBehavior=CONVERT_TO_NULL turns MySQL's 0000-00-00 into NULL (quarantined by load instead of

@@ -189,7 +189,7 @@ def test_guard_and_retention_widgets_default_parse_and_report_errors():
     assert 'widget "max_quarantined_share": got "1.5", expected a share between 0 and 1' in msg
     assert 'widget "accept_mass_change": got "yes", expected true or false' in msg
     assert 'widget "pii_retention_days": got "-1", expected an integer between 0 and 3650' in msg
-    assert 'widget "history_retention_days": got "0", expected an integer between 1 and 3650' in msg
+    assert 'widget "history_retention_days": got "0", expected an integer between 1 and 365' in msg
     assert len(err.value.problems) == 5
 
 

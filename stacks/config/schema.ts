@@ -3,6 +3,7 @@
  * TypeScript types (z.input for what authors write, z.output for what constructs receive) and the checks.
  */
 import { z } from "zod";
+import contract from "../../notebooks/members_pipeline/contract.json";
 import platform from "./platform.json";
 import { AWS_REGIONS, AZURE_LOCATIONS } from "./regions";
 
@@ -249,16 +250,26 @@ const catalog = z.strictObject({
   createSchema: z.boolean().default(true),
 });
 
+/** Defaults and bounds of the load job's guard and retention parameters: notebooks/members_pipeline/contract.json. */
+const LOAD_PARAMS = contract.notebooks.load;
+const LOAD_DEFAULTS = {
+  maxDeletedShare: Number(LOAD_PARAMS.max_deleted_share.default),
+  maxQuarantinedShare: Number(LOAD_PARAMS.max_quarantined_share.default),
+  piiRetentionDays: Number(LOAD_PARAMS.pii_retention_days.default),
+  historyRetentionDays: Number(LOAD_PARAMS.history_retention_days.default),
+};
+const bounded = (spec: { min: number; max: number }) => z.number().min(spec.min).max(spec.max);
+
 /** The load job's data guards and retention (job parameters of load_members). */
 const load = z.strictObject({
   /** Refuse a snapshot that would flag more than this share of the active members deleted (0-1). */
-  maxDeletedShare: z.number().min(0).max(1).default(0.05),
+  maxDeletedShare: bounded(LOAD_PARAMS.max_deleted_share).default(LOAD_DEFAULTS.maxDeletedShare),
   /** Refuse a batch with more than this share of its rows quarantined (0-1). */
-  maxQuarantinedShare: z.number().min(0).max(1).default(0.01),
+  maxQuarantinedShare: bounded(LOAD_PARAMS.max_quarantined_share).default(LOAD_DEFAULTS.maxQuarantinedShare),
   /** Days after a member is flagged deleted before its PII is erased (the row stays as a tombstone). */
-  piiRetentionDays: z.number().int().min(0).max(3650).default(30),
+  piiRetentionDays: bounded(LOAD_PARAMS.pii_retention_days).int().default(LOAD_DEFAULTS.piiRetentionDays),
   /** Days Delta keeps removed files and log history: erased values leave the files at most this long after. */
-  historyRetentionDays: z.number().int().min(1).max(365).default(7),
+  historyRetentionDays: bounded(LOAD_PARAMS.history_retention_days).int().default(LOAD_DEFAULTS.historyRetentionDays),
 });
 
 const azure = z.strictObject({
@@ -312,7 +323,7 @@ export const environmentSchema = z
       /** Account groups that may read the member tables (USE CATALOG, USE SCHEMA, SELECT); PII stays masked. */
       readerGroups: z.array(z.string().min(1)).default([]),
       /** Account group that sees PII unmasked (column masks); also granted read access. */
-      piiReaderGroup: z.string().min(1).default("members-pii-readers"),
+      piiReaderGroup: z.string().min(1).default(LOAD_PARAMS.pii_reader_group.default),
       /**
        * Workspace folder the code is deployed to, owned by the stack (databricks_directory + permissions). Default:
        * the deployer's home, `<home>/.bundle/members-pipeline/<environment>`. Never under /Shared, where every user can
@@ -324,7 +335,7 @@ export const environmentSchema = z
         .optional(),
     }),
     catalog,
-    load: load.default({ maxDeletedShare: 0.05, maxQuarantinedShare: 0.01, piiRetentionDays: 30, historyRetentionDays: 7 }),
+    load: load.default(LOAD_DEFAULTS),
     /**
      * Protect stateful resources (lifecycle.prevent_destroy, no force_destroy, longest KMS deletion window).
      * Default: on in production mode, off in development.

@@ -1,5 +1,6 @@
 import { type ITerraformDependable, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import contract from "../../notebooks/members_pipeline/contract.json";
 import { requireLiteral, requireProp } from "../common/validation";
 import platform from "../config/platform.json";
 import { MembersCatalog } from "./catalog";
@@ -9,8 +10,38 @@ import type { Principal } from "./principal";
 import { type KeyVaultReference, MysqlSecretScope } from "./secrets";
 import { PipelineCode } from "./workspace-code";
 
+/**
+ * The stack <-> notebook contract (notebooks/members_pipeline/contract.json, shipped with the package): parameter
+ * names, widget defaults and bounds of each notebook, and the MySQL secret keys. The notebooks declare their widgets
+ * and parse them from the same file.
+ */
+export const NOTEBOOK_CONTRACT = contract;
+export type ContractNotebook = keyof typeof contract.notebooks;
+const EXTRACT = contract.notebooks.extract;
+const LOAD = contract.notebooks.load;
+
+/** Names of the notebook parameters a job passes: every widget of the contract except those marked `job: false`. */
+export function jobParameterNames(notebook: ContractNotebook): string[] {
+  return Object.entries(contract.notebooks[notebook])
+    .filter(([, spec]) => !("job" in spec && spec.job === false))
+    .map(([name]) => name);
+}
+
+/** The job's parameters, checked against the contract: exactly its job parameter names (order as given). */
+function jobParameters<N extends ContractNotebook>(
+  notebook: N,
+  values: Partial<Record<keyof (typeof contract.notebooks)[N], string>>,
+): Record<string, string> {
+  const expected = [...jobParameterNames(notebook)].sort();
+  const got = Object.keys(values).sort();
+  if (JSON.stringify(expected) !== JSON.stringify(got)) {
+    throw new Error(`MembersPipeline: ${notebook} job parameters ${got.join(", ")} differ from the contract's ${expected.join(", ")}`);
+  }
+  return values as Record<string, string>;
+}
+
 /** The Delta table load_members merges into (quarantine and load-log tables derive from it). */
-export const MEMBERS_TABLE = "members";
+export const MEMBERS_TABLE = LOAD.table.default;
 
 /** A schedule or a file-arrival trigger, before the landing URL is known (the pipeline fills it in). */
 export type LoadTriggerSetting = Omit<Extract<JobTrigger, { kind: "file_arrival" }>, "url"> | Extract<JobTrigger, { kind: "schedule" }>;
@@ -85,12 +116,12 @@ export interface MembersPipelineProps {
   readonly notebooksDir?: string;
   /**
    * Parallel JDBC partitions of the extract.
-   * @default 8
+   * @default `partition_count` of contract.json
    */
   readonly extractPartitionCount?: number;
   /**
    * JDBC fetch size (rows per round trip) of the extract.
-   * @default 10000
+   * @default `fetch_size` of contract.json
    */
   readonly extractFetchSize?: number;
 }
@@ -109,8 +140,8 @@ export class MembersPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: MembersPipelineProps) {
     super(scope, id);
-    const partitionCount = props.extractPartitionCount ?? 8;
-    const fetchSize = props.extractFetchSize ?? 10_000;
+    const partitionCount = props.extractPartitionCount ?? Number(EXTRACT.partition_count.default);
+    const fetchSize = props.extractFetchSize ?? Number(EXTRACT.fetch_size.default);
     validate(props, partitionCount, fetchSize);
     const principal = props.jobPrincipal;
     const base = props.namePrefix;
@@ -169,7 +200,7 @@ export class MembersPipeline extends Construct {
       taskKey: "extract_members",
       notebookPath: this.code.notebooks.extract_members.path,
       libraries: [{ maven: { coordinates: platform.jdbcDriver.maven } }],
-      parameters: {
+      parameters: jobParameters("extract", {
         secret_scope: this.secrets.scopeName,
         landing_path: props.landingUrl,
         // The run's own start date, so a rerun of a past run rewrites that day's partition, not today's.
@@ -177,7 +208,7 @@ export class MembersPipeline extends Construct {
         run_id: "{{job.run_id}}",
         partition_count: String(partitionCount),
         fetch_size: String(fetchSize),
-      },
+      }),
       trigger: props.extractSchedule,
     });
 
@@ -188,23 +219,23 @@ export class MembersPipeline extends Construct {
       description: "Complete landing batches -> Delta members table (MERGE), with quarantine and load log.",
       taskKey: "load_members",
       notebookPath: this.code.notebooks.load_members.path,
-      parameters: {
+      parameters: jobParameters("load", {
         landing_path: props.landingUrl,
         catalog: this.catalog.catalogName,
         schema: this.catalog.schemaName,
         table: MEMBERS_TABLE,
         // Empty: every pending batch. Set it in "Run now with different parameters" to load one date.
-        ingest_date: "",
+        ingest_date: LOAD.ingest_date.default,
         // Sees PII unmasked; the column masks also exempt the job's own identity (its MERGE reads the table).
         pii_reader_group: props.piiReaderGroup,
         // Data guards: refuse a snapshot that would flag or quarantine an unusual share (README "Changing things safely").
         max_deleted_share: String(load.maxDeletedShare),
         max_quarantined_share: String(load.maxQuarantinedShare),
         // "true" in "Run now with different parameters" accepts one run's mass change deliberately.
-        accept_mass_change: "false",
+        accept_mass_change: LOAD.accept_mass_change.default,
         pii_retention_days: String(load.piiRetentionDays),
         history_retention_days: String(load.historyRetentionDays),
-      },
+      }),
       trigger: props.loadTrigger.kind === "file_arrival" ? { ...props.loadTrigger, url: props.landingUrl } : props.loadTrigger,
     });
 
@@ -237,19 +268,11 @@ function validate(props: MembersPipelineProps, partitionCount: number, fetchSize
     (u) => /^(s3|abfss|gs):\/\/[^\s]+\/$/.test(u),
     'an s3://, abfss:// or gs:// URL ending with "/"',
   );
-  // The same bounds the notebook's widget parser enforces, so a bad value fails at synth, not at 02:00.
-  requireProp(
-    "MembersPipeline",
-    "extractPartitionCount",
-    partitionCount,
-    (n) => Number.isInteger(n) && n >= 1 && n <= 256,
-    "an integer between 1 and 256",
-  );
-  requireProp(
-    "MembersPipeline",
-    "extractFetchSize",
-    fetchSize,
-    (n) => Number.isInteger(n) && n >= 100 && n <= 1_000_000,
-    "an integer between 100 and 1000000",
-  );
+  // The contract's bounds, which the notebook's widget parser enforces too: a bad value fails at synth, not at 02:00.
+  for (const [prop, value, { min, max }] of [
+    ["extractPartitionCount", partitionCount, EXTRACT.partition_count],
+    ["extractFetchSize", fetchSize, EXTRACT.fetch_size],
+  ] as const) {
+    requireProp("MembersPipeline", prop, value, (n) => Number.isInteger(n) && n >= min && n <= max, `an integer between ${min} and ${max}`);
+  }
 }

@@ -3,11 +3,12 @@ import { SecretAcl } from "@cdktf/provider-databricks/lib/secret-acl";
 import { SecretScope } from "@cdktf/provider-databricks/lib/secret-scope";
 import { TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
+import contract from "../../notebooks/members_pipeline/contract.json";
 import { requireLiteral } from "../common/validation";
 import { type Principal, principalName } from "./principal";
 
-/** The keys the notebooks read (notebooks/members_pipeline/mysql.py SECRET_KEYS); each comes from TF_VAR_mysql_<key>. */
-export const MYSQL_SECRET_KEYS = ["host", "port", "database", "user", "password"] as const;
+/** The keys the notebooks read (`secretKeys` of notebooks/members_pipeline/contract.json); each comes from TF_VAR_mysql_<key>. */
+export const MYSQL_SECRET_KEYS: readonly string[] = contract.secretKeys;
 
 /** An Azure Key Vault as a Key Vault-backed secret scope names it. */
 export interface KeyVaultReference {
@@ -41,7 +42,7 @@ export class MysqlSecretScope extends Construct {
   /** The scope's name as a reference, so consumers are created after it. */
   readonly scopeName: string;
   /** The sensitive variables feeding a Databricks-backed scope; empty when Key Vault-backed. */
-  readonly variables: Partial<Record<(typeof MYSQL_SECRET_KEYS)[number], TerraformVariable>>;
+  readonly variables: Partial<Record<string, TerraformVariable>>;
 
   constructor(scope: Construct, id: string, props: MysqlSecretScopeProps) {
     super(scope, id);
@@ -59,7 +60,7 @@ export class MysqlSecretScope extends Construct {
     });
     this.scopeName = this.scope.name;
 
-    const variables: Partial<Record<(typeof MYSQL_SECRET_KEYS)[number], TerraformVariable>> = {};
+    const variables: Partial<Record<string, TerraformVariable>> = {};
     for (const key of props.keyVault ? [] : MYSQL_SECRET_KEYS) {
       const variable = new TerraformVariable(this, `mysql-${key}`, {
         type: "string",

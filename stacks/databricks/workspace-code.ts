@@ -50,7 +50,7 @@ export interface PipelineCodeProps {
 
 /**
  * Uploads the notebooks (`databricks_notebook`) and the `members_pipeline` package they import
- * (`databricks_workspace_file`, one per module) into a folder the stack owns (`databricks_directory` with
+ * (`databricks_workspace_file`, one per module or data file) into a folder the stack owns (`databricks_directory` with
  * `databricks_permissions`: owners CAN MANAGE, the job principal CAN READ; workspace admins and the folder's parent
  * owner keep theirs). The notebooks add their own workspace folder to sys.path, so the package sits next to them.
  *
@@ -121,13 +121,16 @@ export class PipelineCode extends Construct {
   }
 }
 
-/** The package's .py modules, sorted; no tests, caches or sub-folders (the package is flat). */
+/**
+ * The package's .py modules and .json data files (contract.json, read at run time), sorted; no tests, caches or
+ * sub-folders (the package is flat).
+ */
 export function packageModules(packageDir: string): string[] {
   if (!existsSync(packageDir) || !statSync(packageDir).isDirectory()) {
     invalidProp("PipelineCode", "package folder", packageDir, `a folder holding ${PACKAGE}/*.py`);
   }
   const files = readdirSync(packageDir)
-    .filter((f) => f.endsWith(".py") && !/^test_|_test\.py$/.test(f) && statSync(path.join(packageDir, f)).isFile())
+    .filter((f) => /\.(py|json)$/.test(f) && !/^test_|_test\.py$/.test(f) && statSync(path.join(packageDir, f)).isFile())
     .sort();
   if (!files.includes("__init__.py")) {
     invalidProp("PipelineCode", "package folder", packageDir, "a Python package (with __init__.py)");
