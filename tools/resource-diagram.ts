@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TerraformDataSource, TerraformResource, type TerraformStack, Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
+import type { TerraformJson } from "../stacks/common/terraform-json";
 import { config as shipped } from "../stacks/config/environments";
 
 /** The stacks drawn: one per cloud. */
@@ -22,12 +23,6 @@ export const DIAGRAM_STACKS = ["members-prod", "members-azure-dev"] as const;
 
 /** The largest rendered size (CSS pixels at scale 1) a generated stack diagram may have: one full-HD screen. */
 export const SCREEN = { width: 1920, height: 1080 } as const;
-
-type Block = Record<string, Record<string, Record<string, unknown>>>;
-interface StackJson {
-  resource?: Block;
-  data?: Block;
-}
 
 interface Resource {
   readonly address: string; // "aws_s3_bucket.landing_storage_bucket_2664DE92" or "data.aws_caller_identity.x"
@@ -89,7 +84,7 @@ export function constructPaths(stack: TerraformStack): Map<string, string> {
   return paths;
 }
 
-function resourcesOf(json: StackJson, paths: Map<string, string>): Resource[] {
+function resourcesOf(json: TerraformJson, paths: Map<string, string>): Resource[] {
   const found: Array<Omit<Resource, "references" | "dependsOn"> & { props: Record<string, unknown> }> = [];
   for (const [kind, block] of [
     ["resource", json.resource],
@@ -280,7 +275,7 @@ function edgesOf(resources: Resource[], nodeOf: Map<string, DiagramNode>, groupI
 }
 
 /** Mermaid source for one synthesized stack. */
-export function resourceDiagram(stackName: string, json: StackJson, paths: Map<string, string>): string {
+export function resourceDiagram(stackName: string, json: TerraformJson, paths: Map<string, string>): string {
   const resources = resourcesOf(json, paths);
   const { nodes, nodeOf } = collapse(resources);
   const groupId = (group: string) => sanitize(`g_${group}`);

@@ -82,8 +82,6 @@ export function allPurposeMonthlyCost(prices: PriceTable, cluster: ClusterShape)
   return round(hourly * prices.assumptions.allPurposeHoursPerMonth);
 }
 
-// ---- quartz schedule -> runs per month ---------------------------------------------------------------------------
-
 const DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /** Values a quartz field matches within [min, max]: `*`, `?`, lists, ranges, steps and names. */
