@@ -1,4 +1,4 @@
-# Python side: notebooks venv, local MariaDB, pytest, demo.
+# Python side: notebooks venv, Ruff, local MariaDB, pytest, demo.
 # Included by the top-level Makefile; also works standalone: `make -f mk/python.mk py-test|demo`.
 #
 # Use an existing MySQL server instead of the local MariaDB by exporting MEMBERS_MYSQL_HOST (and
@@ -9,6 +9,7 @@ PY_ROOT ?= $(abspath $(dir $(PY_MK_FILE))..)
 PY_PYTHON ?= python3.11
 PY_VENV ?= $(PY_ROOT)/.venv
 PY_BIN := $(PY_VENV)/bin/python
+PY_RUFF := $(PY_VENV)/bin/ruff
 PY_REQUIREMENTS := $(PY_ROOT)/notebooks/requirements.txt
 PY_VENV_STAMP := $(PY_VENV)/.requirements.installed
 PY_PYTEST_ARGS ?= -q
@@ -34,7 +35,7 @@ PY_MARIADB_ENV := MARIADB_DIR='$(MARIADB_DIR)' MARIADB_PORT=$(MARIADB_PORT) MARI
 	MARIADB_USER=$(MARIADB_USER) MARIADB_PASSWORD='$(MARIADB_PASSWORD)'
 PY_MARIADB_DOWN := $(if $(MARIADB_MANAGED),$(PY_MARIADB_ENV) $(MARIADB_SH) down,true)
 
-.PHONY: venv mariadb-up mariadb-down py-test demo py-clean
+.PHONY: venv lint-py format-py mariadb-up mariadb-down py-test demo py-clean
 
 venv: $(PY_VENV_STAMP) ## Python venv .venv from notebooks/requirements.txt (reinstalls when it changes)
 
@@ -44,6 +45,13 @@ $(PY_VENV_STAMP): $(PY_REQUIREMENTS)
 	@test -x $(PY_BIN) || $(PY_PYTHON) -m venv $(PY_VENV)
 	$(PY_BIN) -m pip install -q -r $(PY_REQUIREMENTS)
 	@touch $@
+
+# Check mode only (CI): every Python file of the repository, rules and line length in ruff.toml.
+lint-py: venv ## Ruff lint and format check of every Python file (ruff.toml); `make format-py` fixes
+	cd $(PY_ROOT) && $(PY_RUFF) check . && $(PY_RUFF) format --check .
+
+format-py: venv ## Ruff: apply the safe lint fixes and format every Python file
+	cd $(PY_ROOT) && $(PY_RUFF) check --fix . && $(PY_RUFF) format .
 
 mariadb-up: ## Start the local MariaDB on 127.0.0.1:33306 (installs mariadb-server if missing)
 ifeq ($(MARIADB_MANAGED),1)
@@ -56,7 +64,7 @@ mariadb-down: ## Stop the local MariaDB
 	@$(PY_MARIADB_DOWN)
 
 # Stops MariaDB afterwards even when pytest fails, and keeps pytest's exit code.
-py-test: venv mariadb-up ## pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end
+py-test: venv lint-py mariadb-up ## Ruff, then pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end
 	@cd $(PY_ROOT)/notebooks && $(PY_DB_ENV) $(PY_BIN) -m pytest $(PY_PYTEST_ARGS) tests; rc=$$?; \
 	$(PY_MARIADB_DOWN); exit $$rc
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from run_local import NOTEBOOKS_DIR, REPO_ROOT, build_spark, pin_utc, run_notebook
 
 
-def run_demo(rows: int, *, local_dir: Path, spark=None, seed: int = 42, schema: str = "members_demo",
-             table: str = "members", out=print) -> list[dict]:
+def run_demo(
+    rows: int, *, local_dir: Path, spark=None, seed: int = 42, schema: str = "members_demo", table: str = "members", out=print
+) -> list[dict]:
     landing = local_dir / "landing"
     steps: list[dict] = []
     startup = 0.0
@@ -45,19 +46,28 @@ def run_demo(rows: int, *, local_dir: Path, spark=None, seed: int = 42, schema: 
         steps.append({"run": run, "step": name, "seconds": result.seconds, **data})
         return data
 
-    step(1, "generate", "generate_member_data.py",
-         {"rows": str(rows), "seed": str(seed), "table": table, "if_exists": "REPLACE",
-          "invalid_rows": str(max(1, rows // 200) if rows else 0), "batch_size": "5000"})
+    step(
+        1,
+        "generate",
+        "generate_member_data.py",
+        {
+            "rows": str(rows),
+            "seed": str(seed),
+            "table": table,
+            "if_exists": "REPLACE",
+            "invalid_rows": str(max(1, rows // 200) if rows else 0),
+            "batch_size": "5000",
+        },
+    )
     for run in (1, 2):
-        step(run, "extract", "extract_members.py",
-             {"landing_path": str(landing), "run_date": today, "ssl_mode": ssl_mode, "source_table": table})
-        step(run, "load", "load_members.py",
-             {"landing_path": str(landing), "catalog": "spark_catalog", "schema": schema, "table": table})
+        step(run, "extract", "extract_members.py", {"landing_path": str(landing), "run_date": today, "ssl_mode": ssl_mode, "source_table": table})
+        step(run, "load", "load_members.py", {"landing_path": str(landing), "catalog": "spark_catalog", "schema": schema, "table": table})
 
-    out(f"\nMembers demo: {rows:,} members (seed {seed}), MySQL {os.environ.get('MEMBERS_MYSQL_HOST')}:"
-        f"{os.environ.get('MEMBERS_MYSQL_PORT')}, Spark {spark.version}, local Spark start-up {startup:.1f}s")
-    header = ("run", "step", "generated", "extracted", "loaded", "unchanged", "quarantined", "duplicates",
-              "flagged del", "seconds")
+    out(
+        f"\nMembers demo: {rows:,} members (seed {seed}), MySQL {os.environ.get('MEMBERS_MYSQL_HOST')}:"
+        f"{os.environ.get('MEMBERS_MYSQL_PORT')}, Spark {spark.version}, local Spark start-up {startup:.1f}s"
+    )
+    header = ("run", "step", "generated", "extracted", "loaded", "unchanged", "quarantined", "duplicates", "flagged del", "seconds")
     line = "{:>3}  {:<8}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>10}  {:>11}  {:>7}"
     out(line.format(*header))
     dash = "-"
@@ -67,16 +77,16 @@ def run_demo(rows: int, *, local_dir: Path, spark=None, seed: int = 42, schema: 
         elif s["step"] == "extract":
             cells = (dash, s["rows"], dash, dash, dash, dash, dash)
         else:
-            cells = (dash, dash, s["inserted"] + s["updated"], s["unchanged"], s["quarantined"], s["duplicates"],
-                     s["flagged_deleted"])
-        out(line.format(s["run"], s["step"], *[f"{c:,}" if isinstance(c, int) else c for c in cells],
-                        f"{s['seconds']:.1f}"))
+            cells = (dash, dash, s["inserted"] + s["updated"], s["unchanged"], s["quarantined"], s["duplicates"], s["flagged_deleted"])
+        out(line.format(s["run"], s["step"], *[f"{c:,}" if isinstance(c, int) else c for c in cells], f"{s['seconds']:.1f}"))
     rerun = steps[-1]
     changes = rerun["inserted"] + rerun["updated"] + rerun["flagged_deleted"]
     out(f"loaded = rows inserted or updated in {schema}.{table}; generated quarantined = deliberately invalid rows")
     out(f"notebook output: {log_path}")
-    out(f"rerun: {rerun['inserted']} inserted, {rerun['updated']} updated, {rerun['flagged_deleted']} flagged "
-        f"deleted -> {'zero changes' if changes == 0 else 'CHANGES (unexpected)'}")
+    out(
+        f"rerun: {rerun['inserted']} inserted, {rerun['updated']} updated, {rerun['flagged_deleted']} flagged "
+        f"deleted -> {'zero changes' if changes == 0 else 'CHANGES (unexpected)'}"
+    )
     return steps
 
 

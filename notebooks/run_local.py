@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = NOTEBOOKS_DIR.parent
@@ -63,8 +63,7 @@ def build_spark(local_dir: Path = DEFAULT_LOCAL_DIR, app_name: str = "members-lo
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.sql.catalogImplementation", "hive")
         .config("spark.sql.warehouse.dir", str(local_dir / "spark-warehouse"))
-        .config("spark.hadoop.javax.jdo.option.ConnectionURL",
-                f"jdbc:derby:;databaseName={local_dir / 'metastore_db'};create=true")
+        .config("spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={local_dir / 'metastore_db'};create=true")
         .config("spark.driver.extraJavaOptions", java_opts)
         .config("spark.executor.extraJavaOptions", java_opts)
         .config("spark.driver.memory", os.environ.get("MEMBERS_SPARK_DRIVER_MEMORY", "2g"))
@@ -134,8 +133,12 @@ class _Fs:
             raise FileNotFoundError(f"No such file or directory: {path}")
         entries = sorted(p.iterdir()) if p.is_dir() else [p]
         return [
-            FileInfo(str(e) + ("/" if e.is_dir() else ""), e.name + ("/" if e.is_dir() else ""),
-                     0 if e.is_dir() else e.stat().st_size, int(e.stat().st_mtime * 1000))
+            FileInfo(
+                str(e) + ("/" if e.is_dir() else ""),
+                e.name + ("/" if e.is_dir() else ""),
+                0 if e.is_dir() else e.stat().st_size,
+                int(e.stat().st_mtime * 1000),
+            )
             for e in entries
         ]
 
@@ -175,10 +178,10 @@ class _Widgets:
         self._values = dict(values)
         self._defaults: dict[str, str] = {}
 
-    def text(self, name: str, defaultValue: str = "", label: Optional[str] = None) -> None:
+    def text(self, name: str, defaultValue: str = "", label: str | None = None) -> None:
         self._defaults[name] = defaultValue
 
-    def dropdown(self, name: str, defaultValue: str, choices: list, label: Optional[str] = None) -> None:
+    def dropdown(self, name: str, defaultValue: str, choices: list, label: str | None = None) -> None:
         self._defaults[name] = defaultValue
 
     combobox = dropdown
@@ -205,7 +208,7 @@ def secret_env_name(scope: str, key: str) -> str:
 
 
 class _Secrets:
-    def __init__(self, env: Optional[dict] = None):
+    def __init__(self, env: dict | None = None):
         self._env = os.environ if env is None else env
 
     def get(self, scope: str, key: str) -> str:
@@ -221,7 +224,7 @@ class _Notebook:
 
 
 class LocalDbutils:
-    def __init__(self, widgets: dict[str, str], env: Optional[dict] = None):
+    def __init__(self, widgets: dict[str, str], env: dict | None = None):
         self.widgets = _Widgets(widgets)
         self.secrets = _Secrets(env)
         self.fs = _Fs()
@@ -237,15 +240,16 @@ def _display(obj: Any, *args, **kwargs) -> None:
 
 @dataclass
 class RunResult:
-    exit_value: Optional[str]
+    exit_value: str | None
     seconds: float
 
     def json(self) -> Any:
         return json.loads(self.exit_value) if self.exit_value else None
 
 
-def run_notebook(notebook: str | Path, widgets: Optional[dict[str, str]] = None, *, spark=None,
-                 local_dir: Path = DEFAULT_LOCAL_DIR, env: Optional[dict] = None) -> RunResult:
+def run_notebook(
+    notebook: str | Path, widgets: dict[str, str] | None = None, *, spark=None, local_dir: Path = DEFAULT_LOCAL_DIR, env: dict | None = None
+) -> RunResult:
     """Execute a notebook source file as Databricks would run it as a job task; returns its exit value."""
     path = Path(notebook).resolve()
     source = path.read_text()
@@ -268,8 +272,7 @@ def run_notebook(notebook: str | Path, widgets: Optional[dict[str, str]] = None,
         raise
     unknown = dbutils.widgets.undeclared()
     if unknown:
-        raise ValueError(f"{path.name}: unknown widget(s) {', '.join(unknown)}; the notebook declares "
-                         f"{', '.join(sorted(dbutils.widgets._defaults))}")
+        raise ValueError(f"{path.name}: unknown widget(s) {', '.join(unknown)}; the notebook declares {', '.join(sorted(dbutils.widgets._defaults))}")
     return RunResult(exit_value, round(time.monotonic() - started, 2))
 
 
@@ -280,12 +283,11 @@ def _parse_widget(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebook")
     parser.add_argument("--widget", "-w", action="append", type=_parse_widget, default=[], metavar="KEY=VALUE")
-    parser.add_argument("--local-dir", type=Path, default=DEFAULT_LOCAL_DIR,
-                        help="local metastore and warehouse (default: .local/runner)")
+    parser.add_argument("--local-dir", type=Path, default=DEFAULT_LOCAL_DIR, help="local metastore and warehouse (default: .local/runner)")
     parser.add_argument("--traceback", action="store_true", help="print the full traceback on failure")
     args = parser.parse_args(argv)
     pin_utc()
@@ -294,6 +296,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI reports any notebook failure
         if args.traceback:
             import traceback
+
             traceback.print_exc()
         print(f"run_local: {Path(args.notebook).name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -4,5 +4,18 @@ The notebooks only read widgets and secrets and call into this package, so the s
 Databricks and on local Spark (see ../run_local.py) and is tested with pytest on real engines.
 """
 
-__all__ = ["config", "mysql", "partitioning", "schema", "transform", "landing", "extract", "load", "guards",
-           "retention", "results", "contract", "generate"]
+__all__ = [
+    "config",
+    "mysql",
+    "partitioning",
+    "schema",
+    "transform",
+    "landing",
+    "extract",
+    "load",
+    "guards",
+    "retention",
+    "results",
+    "contract",
+    "generate",
+]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Optional
 
 from . import contract
 
@@ -70,7 +70,7 @@ class _Collector:
             return low
         return number
 
-    def date(self, name: str, optional: bool = False) -> Optional[dt.date]:
+    def date(self, name: str, optional: bool = False) -> dt.date | None:
         value = self.raw(name)
         if not value and optional:
             return None
@@ -166,7 +166,7 @@ class LoadConfig:
     catalog: str
     schema: str
     table: str
-    ingest_date: Optional[dt.date]
+    ingest_date: dt.date | None
     pii_reader_group: str
     # Defaults of the guard and retention widgets (contract.json): an empty widget value means the default too.
     max_deleted_share: Decimal = Decimal(contract.default("load", "max_deleted_share"))
@@ -203,8 +203,7 @@ def parse_load_widgets(get: Getter) -> LoadConfig:
     # At least a day (contract min): VACUUM must not delete files a running reader or writer may still need.
     history_days = c.integer_or_default("history_retention_days")
     c.done()
-    return LoadConfig(landing, catalog, schema, table, ingest_date, group, max_deleted, max_quarantined, accept,
-                      pii_days, history_days)
+    return LoadConfig(landing, catalog, schema, table, ingest_date, group, max_deleted, max_quarantined, accept, pii_days, history_days)
 
 
 @dataclass(frozen=True)

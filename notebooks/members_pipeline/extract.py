@@ -45,7 +45,7 @@ def _cause(exc: BaseException, conn: MySqlConnection) -> str:
     """First meaningful line of a (Java) exception plus its root cause, with the password scrubbed just in case."""
     lines = [ln.strip().lstrip(": ").strip() for ln in str(exc).splitlines() if ln.strip()]
     picked = next((ln for ln in lines if "Exception" in ln or "Error" in ln), lines[0] if lines else type(exc).__name__)
-    roots = [ln[len("Caused by:"):].strip() for ln in lines if ln.startswith("Caused by:")]
+    roots = [ln[len("Caused by:") :].strip() for ln in lines if ln.startswith("Caused by:")]
     if roots and roots[-1] not in picked:
         picked = f"{picked} (root cause: {roots[-1]})"
     if conn.password:
@@ -55,11 +55,12 @@ def _cause(exc: BaseException, conn: MySqlConnection) -> str:
 
 def _mysql_column_types(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) -> dict[str, str]:
     """COLUMN_TYPE per column of the source table, for error messages only (best effort)."""
-    query = ("(SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS "
-             f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{cfg.source_table}') AS cols")
+    query = (
+        "(SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS "
+        f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{cfg.source_table}') AS cols"
+    )
     try:
-        rows = spark.read.jdbc(jdbc_url(conn, cfg.ssl_mode), query,
-                               properties=jdbc_properties(conn, cfg.fetch_size)).collect()
+        rows = spark.read.jdbc(jdbc_url(conn, cfg.ssl_mode), query, properties=jdbc_properties(conn, cfg.fetch_size)).collect()
         return {r["name"]: str(r["type"]) for r in rows}
     except Exception:
         return {}
@@ -81,9 +82,7 @@ def check_source_schema(spark: SparkSession, df: DataFrame, conn: MySqlConnectio
         f"expected {expected.simpleString()}"
         for name, expected, actual in wrong
     )
-    raise SourceSchemaError(
-        f"MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} changed type: {details}; nothing written"
-    )
+    raise SourceSchemaError(f"MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} changed type: {details}; nothing written")
 
 
 def read_source(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) -> DataFrame:
@@ -155,7 +154,7 @@ def extract_members(
     rows_per_file: int = DEFAULT_ROWS_PER_FILE,
 ) -> dict:
     started = time.monotonic()
-    extracted_at = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    extracted_at = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     root = landing.members_root(cfg.landing_path)
     part_path = landing.partition_path(cfg.landing_path, cfg.run_date)
     manifest = landing.manifest_path(cfg.landing_path, cfg.run_date)
@@ -169,9 +168,7 @@ def extract_members(
         try:
             extracted = cleaned.count()  # the one pass over MySQL
         except Exception as exc:
-            raise SourceUnavailableError(
-                f"reading MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} failed: {_cause(exc, conn)}"
-            ) from None
+            raise SourceUnavailableError(f"reading MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} failed: {_cause(exc, conn)}") from None
         if extracted:
             write_batch(cleaned, root, cfg.run_date, max(1, math.ceil(extracted / rows_per_file)))
         else:
@@ -182,9 +179,7 @@ def extract_members(
     # Verify what actually landed, then publish the manifest as the very last write.
     stats = batch_stats(spark.read.schema(LANDING_FILE_SCHEMA).parquet(part_path))
     if stats["rows"] != extracted:
-        raise ExtractVerificationError(
-            f"{part_path}: wrote {extracted} rows but read back {stats['rows']}; manifest not written"
-        )
+        raise ExtractVerificationError(f"{part_path}: wrote {extracted} rows but read back {stats['rows']}; manifest not written")
     data_files = [f for f in files.list_files(part_path) if f.endswith(".parquet")]
     payload = {
         "manifest_version": landing.MANIFEST_VERSION,

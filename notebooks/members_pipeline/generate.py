@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from .config import GenerateConfig
 from .mysql import MySqlConnection
@@ -65,8 +65,16 @@ def fake_members(rows: int, seed: int, invalid_rows: int = 0, today: dt.date | N
 def connect(conn: MySqlConnection, **kwargs):
     import pymysql
 
-    return pymysql.connect(host=conn.host, port=conn.port, user=conn.user, password=conn.password,
-                           database=conn.database, charset="utf8mb4", connect_timeout=10, **kwargs)
+    return pymysql.connect(
+        host=conn.host,
+        port=conn.port,
+        user=conn.user,
+        password=conn.password,
+        database=conn.database,
+        charset="utf8mb4",
+        connect_timeout=10,
+        **kwargs,
+    )
 
 
 def generate_members(conn: MySqlConnection, cfg: GenerateConfig) -> dict:
@@ -74,8 +82,9 @@ def generate_members(conn: MySqlConnection, cfg: GenerateConfig) -> dict:
     try:
         db = connect(conn)
     except Exception as exc:
-        raise ConnectionError(f"cannot connect to MySQL at {conn.host}:{conn.port} (database {conn.database!r}): "
-                              f"{exc.args[-1] if exc.args else exc}") from None
+        raise ConnectionError(
+            f"cannot connect to MySQL at {conn.host}:{conn.port} (database {conn.database!r}): {exc.args[-1] if exc.args else exc}"
+        ) from None
     try:
         with db.cursor() as cur:
             # Zero dates are only insertable when the session allows them; keep everything else strict.
@@ -83,8 +92,7 @@ def generate_members(conn: MySqlConnection, cfg: GenerateConfig) -> dict:
             cur.execute("SHOW TABLES LIKE %s", (cfg.table,))
             exists = cur.fetchone() is not None
             if exists and cfg.if_exists == "FAIL":
-                raise RuntimeError(f"table `{cfg.table}` already exists in {conn.location}; "
-                                   f'set widget "if_exists" to REPLACE or APPEND')
+                raise RuntimeError(f'table `{cfg.table}` already exists in {conn.location}; set widget "if_exists" to REPLACE or APPEND')
             if exists and cfg.if_exists == "REPLACE":
                 cur.execute(f"DROP TABLE `{cfg.table}`")
             if not exists or cfg.if_exists == "REPLACE":
@@ -105,5 +113,12 @@ def generate_members(conn: MySqlConnection, cfg: GenerateConfig) -> dict:
             total = cur.fetchone()[0]
     finally:
         db.close()
-    return {"status": Status.OK.value, "table": cfg.table, "inserted": inserted, "table_rows": total,
-            "invalid_rows": cfg.invalid_rows, "seed": cfg.seed, "seconds": round(time.monotonic() - started, 2)}
+    return {
+        "status": Status.OK.value,
+        "table": cfg.table,
+        "inserted": inserted,
+        "table_rows": total,
+        "invalid_rows": cfg.invalid_rows,
+        "seed": cfg.seed,
+        "seconds": round(time.monotonic() - started, 2),
+    }

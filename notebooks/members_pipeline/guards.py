@@ -39,18 +39,23 @@ def guard_problems(impact: BatchImpact, max_deleted_share: Decimal, max_quaranti
     if impact.absent > max_deleted_share * impact.active:
         problems.append(
             f"would flag {impact.absent:,} of {impact.active:,} active members deleted "
-            f"({_pct(impact.absent, impact.active)}), above max_deleted_share {_pct(max_deleted_share)}")
+            f"({_pct(impact.absent, impact.active)}), above max_deleted_share {_pct(max_deleted_share)}"
+        )
     if impact.quarantined > max_quarantined_share * impact.rows:
         share = _pct(impact.quarantined, impact.rows)
-        problems.append(f"would quarantine {impact.quarantined:,} of {impact.rows:,} rows ({share}), "
-                        f"above max_quarantined_share {_pct(max_quarantined_share)}")
+        problems.append(
+            f"would quarantine {impact.quarantined:,} of {impact.rows:,} rows ({share}), above max_quarantined_share {_pct(max_quarantined_share)}"
+        )
     return problems
 
 
 def refusal_message(batch_id: str, problems: list[str]) -> str:
-    return (f"batch {batch_id}: " + "; ".join(problems)
-            + "; rerun with accept_mass_change=true to accept it for one run"
-            + " (nothing of this batch was merged, quarantined or logged)")
+    return (
+        f"batch {batch_id}: "
+        + "; ".join(problems)
+        + "; rerun with accept_mass_change=true to accept it for one run"
+        + " (nothing of this batch was merged, quarantined or logged)"
+    )
 
 
 def override_note(batch_id: str, problems: list[str]) -> str:

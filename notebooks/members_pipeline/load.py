@@ -14,9 +14,16 @@ from . import landing
 from .config import _RUN_ID, LoadConfig
 from .files import Files
 from .guards import BatchImpact, DataGuardError, guard_problems, override_note, refusal_message
-from .retention import (MEMBERS_STATS_COLUMNS, QUARANTINE_STATS_COLUMNS, erase_members_sql, erase_quarantine_sql,
-                        erasure_due_condition, history_properties, vacuum_due)
 from .results import BatchCounts, BatchResult, Status
+from .retention import (
+    MEMBERS_STATS_COLUMNS,
+    QUARANTINE_STATS_COLUMNS,
+    erase_members_sql,
+    erase_quarantine_sql,
+    erasure_due_condition,
+    history_properties,
+    vacuum_due,
+)
 from .runtime import is_databricks
 from .schema import LANDING_SCHEMA, PII_COLUMNS, SOURCE_COLUMNS
 from .transform import deduplicate, row_checksum, row_hash, with_rejection_reason
@@ -34,9 +41,18 @@ class ConcurrentLoadError(RuntimeError):
 
 def _is_delta_conflict(exc: BaseException) -> bool:
     text = f"{type(exc).__name__}: {exc}"[:2000]
-    return any(k in text for k in ("ConcurrentAppendException", "ConcurrentDeleteReadException",
-                                   "ConcurrentDeleteDeleteException", "ConcurrentTransactionException",
-                                   "MetadataChangedException", "ProtocolChangedException", "DELTA_CONCURRENT"))
+    return any(
+        k in text
+        for k in (
+            "ConcurrentAppendException",
+            "ConcurrentDeleteReadException",
+            "ConcurrentDeleteDeleteException",
+            "ConcurrentTransactionException",
+            "MetadataChangedException",
+            "ProtocolChangedException",
+            "DELTA_CONCURRENT",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -76,11 +92,12 @@ LOG_ERASED_COMMENT = "Members whose PII this batch erased (pii_retention_days af
 LOG_OVERRIDE_COMMENT = "Set when accept_mass_change=true let this batch exceed a data guard: the numbers"
 # Columns added after the first release (name, type, comment): ensure_tables adds them to tables created by the
 # older DDL. The DDL below lists them last too, so old and new tables have the same column order.
-MEMBERS_ADDED_COLUMNS = (("deleted_ingest_date", "DATE", COLUMN_COMMENTS["deleted_ingest_date"]),
-                         ("pii_erased_at", "TIMESTAMP", COLUMN_COMMENTS["pii_erased_at"]))
+MEMBERS_ADDED_COLUMNS = (
+    ("deleted_ingest_date", "DATE", COLUMN_COMMENTS["deleted_ingest_date"]),
+    ("pii_erased_at", "TIMESTAMP", COLUMN_COMMENTS["pii_erased_at"]),
+)
 QUARANTINE_ADDED_COLUMNS = (("pii_erased_at", "TIMESTAMP", QUARANTINE_ERASED_COMMENT),)
-LOAD_LOG_ADDED_COLUMNS = (("pii_erased", "BIGINT", LOG_ERASED_COMMENT),
-                          ("guard_override", "STRING", LOG_OVERRIDE_COMMENT))
+LOAD_LOG_ADDED_COLUMNS = (("pii_erased", "BIGINT", LOG_ERASED_COMMENT), ("guard_override", "STRING", LOG_OVERRIDE_COMMENT))
 
 
 def _comment(text: str) -> str:
@@ -134,8 +151,7 @@ CREATE TABLE IF NOT EXISTS {table} (
 ) USING DELTA
 CLUSTER BY (member_id)
 COMMENT 'Members from MySQL, one row per member_id, loaded from the Parquet landing zone by load_members. Contains PII.'
-TBLPROPERTIES ({_properties_sql({"members.pii_columns": ",".join(PII_COLUMNS), "members.source": "mysql.members",
-                                 **(props or {})})})
+TBLPROPERTIES ({_properties_sql({"members.pii_columns": ",".join(PII_COLUMNS), "members.source": "mysql.members", **(props or {})})})
 """
 
 
@@ -305,14 +321,10 @@ def _merge_source(valid_dedup: DataFrame, rejected: DataFrame, batch: Batch, loa
     """Deduplicated valid rows, plus key-only rows for members present in the snapshot but quarantined,
     so a member with a bad e-mail today is not mistaken for a deleted one."""
     present_only = (
-        rejected.where(F.col("member_id").isNotNull())
-        .select("member_id").distinct()
-        .join(valid_dedup.select("member_id"), "member_id", "left_anti")
+        rejected.where(F.col("member_id").isNotNull()).select("member_id").distinct().join(valid_dedup.select("member_id"), "member_id", "left_anti")
     )
-    fixed = {"ingest_date": F.lit(batch.ingest_date), "run_id": F.lit(batch.run_id),
-             "loaded_at": F.lit(loaded_at).cast("timestamp")}
-    filler = [fixed.get(c, F.lit(None)).cast(valid_dedup.schema[c].dataType).alias(c)
-              for c in valid_dedup.columns if c != "member_id"]
+    fixed = {"ingest_date": F.lit(batch.ingest_date), "run_id": F.lit(batch.run_id), "loaded_at": F.lit(loaded_at).cast("timestamp")}
+    filler = [fixed.get(c, F.lit(None)).cast(valid_dedup.schema[c].dataType).alias(c) for c in valid_dedup.columns if c != "member_id"]
     present_only = present_only.select("member_id", *filler).withColumn("_present_only", F.lit(True))
     return valid_dedup.withColumn("_present_only", F.lit(False)).unionByName(present_only)
 
@@ -361,15 +373,21 @@ def _merge_metrics(spark: SparkSession, table: str, version_before: int, merge_r
     inserted, updated = int(merge_result["num_inserted_rows"]), int(merge_result["num_updated_rows"])
     if inserted == 0 and updated == 0:
         return MergeCounts(0, 0, 0)
-    history = DeltaTable.forName(spark, table.replace("`", "")).history(20).where(
-        (F.col("version") > version_before) & (F.col("operation") == "MERGE")).orderBy("version").collect()
+    history = (
+        DeltaTable.forName(spark, table.replace("`", ""))
+        .history(20)
+        .where((F.col("version") > version_before) & (F.col("operation") == "MERGE"))
+        .orderBy("version")
+        .collect()
+    )
     for h in history:
         m = h["operationMetrics"]
         if (int(m.get("numTargetRowsInserted", -1)), int(m.get("numTargetRowsUpdated", -1))) == (inserted, updated):
             flagged = int(m.get("numTargetRowsNotMatchedBySourceUpdated", 0))
             return MergeCounts(inserted=inserted, updated=updated - flagged, flagged_deleted=flagged)
-    raise RuntimeError(f"{table}: no MERGE commit after version {version_before} with {inserted} inserted / "
-                       f"{updated} updated rows in the table history")
+    raise RuntimeError(
+        f"{table}: no MERGE commit after version {version_before} with {inserted} inserted / {updated} updated rows in the table history"
+    )
 
 
 def _table_version(spark: SparkSession, table: str) -> int:
@@ -386,8 +404,7 @@ class MembersImpact:
     last_erased_at: dt.datetime | None  # latest pii_erased_at in the table, for the VACUUM decision
 
 
-def members_impact(spark: SparkSession, cfg: LoadConfig, source: DataFrame, batch: Batch,
-                   full_snapshot: bool) -> MembersImpact:
+def members_impact(spark: SparkSession, cfg: LoadConfig, source: DataFrame, batch: Batch, full_snapshot: bool) -> MembersImpact:
     """One pass over the members table before the MERGE (the snapshot the MERGE reads too; every extra read of a
     freshly committed Delta table costs a log replay): what the batch would flag deleted, and what is due for
     erasure after it. A deleted member present in the batch comes back, so it is not due; with
@@ -395,19 +412,26 @@ def members_impact(spark: SparkSession, cfg: LoadConfig, source: DataFrame, batc
     due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
     present = source.select("member_id").withColumn("_present", F.lit(True))
     absent = F.col("_present").isNull()
-    row = (spark.table(cfg.members_table).select("member_id", "is_deleted", "pii_erased_at", F.expr(due).alias("_due"))
-           .join(present, "member_id", "left")
-           .agg(F.count(F.when(~F.col("is_deleted"), 1)).alias("active"),
-                F.count(F.when(~F.col("is_deleted") & absent, 1)).alias("absent"),
-                F.count(F.when(F.col("_due") & absent, 1)).alias("due"),
-                F.max(F.unix_timestamp("pii_erased_at")).alias("last_erased"))
-           .first())
+    row = (
+        spark.table(cfg.members_table)
+        .select("member_id", "is_deleted", "pii_erased_at", F.expr(due).alias("_due"))
+        .join(present, "member_id", "left")
+        .agg(
+            F.count(F.when(~F.col("is_deleted"), 1)).alias("active"),
+            F.count(F.when(~F.col("is_deleted") & absent, 1)).alias("absent"),
+            F.count(F.when(F.col("_due") & absent, 1)).alias("due"),
+            F.max(F.unix_timestamp("pii_erased_at")).alias("last_erased"),
+        )
+        .first()
+    )
     flagged = int(row["absent"]) if full_snapshot else 0
     last = row["last_erased"]
     return MembersImpact(
-        active=int(row["active"]), absent=flagged,
+        active=int(row["active"]),
+        absent=flagged,
         erasure_due=int(row["due"]) + (flagged if cfg.pii_retention_days == 0 else 0),
-        last_erased_at=dt.datetime.fromtimestamp(last, dt.timezone.utc) if last is not None else None)
+        last_erased_at=dt.datetime.fromtimestamp(last, dt.UTC) if last is not None else None,
+    )
 
 
 def check_guards(batch: Batch, impact: BatchImpact, cfg: LoadConfig) -> str | None:
@@ -479,15 +503,16 @@ def reconcile_batch(df: DataFrame, batch: Batch, loaded_at: dt.datetime) -> Reco
 def quarantine_rejected(cfg: LoadConfig, batch: Batch, rejected: DataFrame, loaded_at: dt.datetime) -> None:
     """One atomic replace of this run's quarantine rows: a retried load replaces its own rows, and two loads of
     the same batch never both append (a DELETE then an append could interleave and double)."""
-    (rejected.select(*SOURCE_COLUMNS, "run_id", "extracted_at", "ingest_date", "reason")
+    (
+        rejected.select(*SOURCE_COLUMNS, "run_id", "extracted_at", "ingest_date", "reason")
         .withColumn("quarantined_at", F.lit(loaded_at).cast("timestamp"))
         .withColumn("pii_erased_at", F.lit(None).cast("timestamp"))
         .writeTo(cfg.quarantine_table)
-        .overwrite((F.col("run_id") == batch.run_id) & (F.col("ingest_date") == F.lit(batch.ingest_date))))
+        .overwrite((F.col("run_id") == batch.run_id) & (F.col("ingest_date") == F.lit(batch.ingest_date)))
+    )
 
 
-def merge_members(spark: SparkSession, cfg: LoadConfig, batch: Batch, source: DataFrame,
-                  full_snapshot: bool) -> MergeCounts:
+def merge_members(spark: SparkSession, cfg: LoadConfig, batch: Batch, source: DataFrame, full_snapshot: bool) -> MergeCounts:
     # Unique per call: two loads in one session must not replace or drop each other's source view.
     view = f"members_merge_source_{uuid.uuid4().hex}"
     source.createOrReplaceTempView(view)
@@ -511,8 +536,9 @@ def log_batch(spark: SparkSession, cfg: LoadConfig, result: BatchResult, loaded_
     view = f"members_load_log_row_{uuid.uuid4().hex}"
     log.createOrReplaceTempView(view)
     try:
-        logged = spark.sql(f"MERGE INTO {cfg.load_log_table} AS t USING {view} AS s ON t.batch_id = s.batch_id "
-                           f"WHEN NOT MATCHED THEN INSERT *").first()["num_inserted_rows"]
+        logged = spark.sql(
+            f"MERGE INTO {cfg.load_log_table} AS t USING {view} AS s ON t.batch_id = s.batch_id WHEN NOT MATCHED THEN INSERT *"
+        ).first()["num_inserted_rows"]
     finally:
         spark.catalog.dropTempView(view)
     return logged == 1
@@ -520,7 +546,7 @@ def log_batch(spark: SparkSession, cfg: LoadConfig, result: BatchResult, loaded_
 
 def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResult:
     """reconcile -> guards -> quarantine -> merge -> erase -> log."""
-    loaded_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     df = read_batch(spark, batch, cfg).cache()
     rec = None
     try:
@@ -529,8 +555,7 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResul
         full_snapshot = batch.manifest.get("snapshot") == "full"
         impact = members_impact(spark, cfg, source, batch, full_snapshot)
         # Before any write: a refused batch leaves members, quarantine and load log untouched.
-        override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, impact.active, impact.absent),
-                                cfg)
+        override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, impact.active, impact.absent), cfg)
         quarantine_rejected(cfg, batch, rec.rejected, loaded_at)
         merged = merge_members(spark, cfg, batch, source, full_snapshot)
     finally:
@@ -539,12 +564,18 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResul
         df.unpersist()
     erased = erase_expired_pii(spark, cfg, batch, loaded_at) if impact.erasure_due else ErasureCounts(0, 0)
     counts = BatchCounts(
-        manifest_rows=rec.manifest_rows, merged=rec.merged, quarantined=rec.quarantined, duplicates=rec.duplicates,
-        inserted=merged.inserted, updated=merged.updated, unchanged=rec.merged - merged.inserted - merged.updated,
-        flagged_deleted=merged.flagged_deleted, pii_erased=erased.members,
-        pii_erased_quarantine_rows=erased.quarantine_rows)
-    result = BatchResult(batch.batch_id, batch.ingest_date, batch.run_id, counts, override, Status.LOADED,
-                         last_erased_at=impact.last_erased_at)
+        manifest_rows=rec.manifest_rows,
+        merged=rec.merged,
+        quarantined=rec.quarantined,
+        duplicates=rec.duplicates,
+        inserted=merged.inserted,
+        updated=merged.updated,
+        unchanged=rec.merged - merged.inserted - merged.updated,
+        flagged_deleted=merged.flagged_deleted,
+        pii_erased=erased.members,
+        pii_erased_quarantine_rows=erased.quarantine_rows,
+    )
+    result = BatchResult(batch.batch_id, batch.ingest_date, batch.run_id, counts, override, Status.LOADED, last_erased_at=impact.last_erased_at)
     if not log_batch(spark, cfg, result, loaded_at):
         return replace(result, status=Status.ALREADY_LOADED_CONCURRENTLY)
     return result
@@ -579,8 +610,7 @@ def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
             r = load_batch(spark, b, cfg)
         except DataGuardError as exc:
             if results:  # say what this run did commit before the refusal
-                raise DataGuardError(f"{exc}; earlier batch(es) of this run were loaded: "
-                                     f"{', '.join(x.batch_id for x in results)}") from None
+                raise DataGuardError(f"{exc}; earlier batch(es) of this run were loaded: {', '.join(x.batch_id for x in results)}") from None
             raise
         except Exception as exc:
             if not _is_delta_conflict(exc):
@@ -595,7 +625,7 @@ def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
     erased = any(r.counts.pii_erased for r in done)
     last_erased = max((r.last_erased_at for r in done if r.last_erased_at), default=None)
     vacuumed = []
-    if done and vacuum_due(erased, last_erased, dt.datetime.now(dt.timezone.utc), cfg.history_retention_days):
+    if done and vacuum_due(erased, last_erased, dt.datetime.now(dt.UTC), cfg.history_retention_days):
         vacuumed = vacuum_tables(spark, cfg)
     totals = BatchCounts.total([r.counts for r in results])
     return {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import quote
 
 from .contract import SECRET_KEYS, default
@@ -24,10 +24,7 @@ class MySqlConnection:
     password: str
 
     def __repr__(self) -> str:  # secrets never reach logs, notebook output or exceptions
-        return (
-            f"MySqlConnection(host={self.host!r}, port={self.port}, database={self.database!r}, "
-            f"user={self.user!r}, password='***')"
-        )
+        return f"MySqlConnection(host={self.host!r}, port={self.port}, database={self.database!r}, user={self.user!r}, password='***')"
 
     __str__ = __repr__
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 
 def member_id_boundaries(partition_count: int) -> list[str]:
     """Evenly spaced lower bounds (hex prefixes) of partitions 2..n."""
@@ -30,6 +32,6 @@ def member_id_predicates(partition_count: int, column: str = "member_id") -> lis
     if not bounds:
         return ["1=1"]
     preds = [f"({col} < '{bounds[0]}' OR {col} IS NULL)"]
-    preds += [f"{col} >= '{lo}' AND {col} < '{hi}'" for lo, hi in zip(bounds, bounds[1:])]
+    preds += [f"{col} >= '{lo}' AND {col} < '{hi}'" for lo, hi in pairwise(bounds)]
     preds.append(f"{col} >= '{bounds[-1]}'")
     return preds

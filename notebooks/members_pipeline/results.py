@@ -54,10 +54,22 @@ class BatchResult:
 
     def summary(self) -> dict:
         """The batch's entry in the run summary (JSON-ready)."""
-        return {"batch_id": self.batch_id, "ingest_date": self.ingest_date.isoformat(), "run_id": self.run_id,
-                **self.counts.as_dict(), "guard_override": self.guard_override, "status": self.status.value}
+        return {
+            "batch_id": self.batch_id,
+            "ingest_date": self.ingest_date.isoformat(),
+            "run_id": self.run_id,
+            **self.counts.as_dict(),
+            "guard_override": self.guard_override,
+            "status": self.status.value,
+        }
 
     def log_values(self, loaded_at: dt.datetime) -> dict:
         """Every value a load-log row may hold, by column name (the table's schema picks its columns)."""
-        return {"batch_id": self.batch_id, "ingest_date": self.ingest_date, "run_id": self.run_id,
-                **self.counts.as_dict(), "loaded_at": loaded_at, "guard_override": self.guard_override}
+        return {
+            "batch_id": self.batch_id,
+            "ingest_date": self.ingest_date,
+            "run_id": self.run_id,
+            **self.counts.as_dict(),
+            "loaded_at": loaded_at,
+            "guard_override": self.guard_override,
+        }

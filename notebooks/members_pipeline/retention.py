@@ -36,12 +36,11 @@ def erasure_due_condition(ingest_date: dt.date, retention_days: int) -> str:
     Members flagged before deleted_ingest_date existed have it NULL; the date of updated_at (set when they were
     flagged) stands in, which is never earlier than the flagging batch's ingest date (erases late, not early)."""
     cutoff = ingest_date - dt.timedelta(days=retention_days)
-    return (f"is_deleted AND pii_erased_at IS NULL AND "
-            f"coalesce(deleted_ingest_date, CAST(updated_at AS DATE)) <= DATE'{cutoff.isoformat()}'")
+    return f"is_deleted AND pii_erased_at IS NULL AND coalesce(deleted_ingest_date, CAST(updated_at AS DATE)) <= DATE'{cutoff.isoformat()}'"
 
 
 def _ts(value: dt.datetime) -> str:
-    return f"TIMESTAMP'{value.astimezone(dt.timezone.utc).isoformat()}'"
+    return f"TIMESTAMP'{value.astimezone(dt.UTC).isoformat()}'"
 
 
 def _null_pii(alias: str = "") -> str:
@@ -49,15 +48,16 @@ def _null_pii(alias: str = "") -> str:
 
 
 def erase_members_sql(members: str, condition: str, erased_at: dt.datetime) -> str:
-    return (f"UPDATE {members} SET {_null_pii()}, row_hash = '{ERASED_ROW_HASH}', pii_erased_at = {_ts(erased_at)} "
-            f"WHERE {condition}")
+    return f"UPDATE {members} SET {_null_pii()}, row_hash = '{ERASED_ROW_HASH}', pii_erased_at = {_ts(erased_at)} WHERE {condition}"
 
 
 def erase_quarantine_sql(quarantine: str, members: str, condition: str, erased_at: dt.datetime) -> str:
     # MERGE, not UPDATE ... WHERE member_id IN (SELECT ...): Delta's UPDATE takes no subquery.
-    return (f"MERGE INTO {quarantine} AS q USING (SELECT member_id FROM {members} WHERE {condition}) AS m "
-            f"ON q.member_id = m.member_id WHEN MATCHED AND q.pii_erased_at IS NULL THEN UPDATE SET "
-            f"{_null_pii('q.')}, q.pii_erased_at = {_ts(erased_at)}")
+    return (
+        f"MERGE INTO {quarantine} AS q USING (SELECT member_id FROM {members} WHERE {condition}) AS m "
+        f"ON q.member_id = m.member_id WHEN MATCHED AND q.pii_erased_at IS NULL THEN UPDATE SET "
+        f"{_null_pii('q.')}, q.pii_erased_at = {_ts(erased_at)}"
+    )
 
 
 def vacuum_due(erased_now: bool, last_erased_at: dt.datetime | None, now: dt.datetime, history_days: int) -> bool:

@@ -19,10 +19,7 @@ STRING_COLUMNS = SOURCE_COLUMNS[:-1]
 BUSINESS_COLUMNS = SOURCE_COLUMNS[1:]
 PII_COLUMNS = ("first_name", "last_name", "email", "phone_number", "address")
 
-SOURCE_SCHEMA = StructType(
-    [StructField(c, StringType(), True) for c in STRING_COLUMNS]
-    + [StructField("registration_date", DateType(), True)]
-)
+SOURCE_SCHEMA = StructType([StructField(c, StringType(), True) for c in STRING_COLUMNS] + [StructField("registration_date", DateType(), True)])
 
 # What a landed Parquet file holds; ingest_date is the partition column (directory), not a file column.
 AUDIT_FIELDS = [

@@ -55,9 +55,13 @@ def _mysql_conn() -> MySqlConnection:
         if env.get("MEMBERS_ALLOW_NO_DB") == "1":
             pytest.skip(message)
         pytest.fail(message)
-    return MySqlConnection(env["MEMBERS_MYSQL_HOST"], int(env.get("MEMBERS_MYSQL_PORT", "3306")),
-                           env.get("MEMBERS_MYSQL_DATABASE", "members"), env.get("MEMBERS_MYSQL_USER", "root"),
-                           env.get("MEMBERS_MYSQL_PASSWORD", ""))
+    return MySqlConnection(
+        env["MEMBERS_MYSQL_HOST"],
+        int(env.get("MEMBERS_MYSQL_PORT", "3306")),
+        env.get("MEMBERS_MYSQL_DATABASE", "members"),
+        env.get("MEMBERS_MYSQL_USER", "root"),
+        env.get("MEMBERS_MYSQL_PASSWORD", ""),
+    )
 
 
 class MySql:
@@ -137,9 +141,14 @@ class MariaDbServer:
         self.directory = directory
 
     def _run(self, action: str) -> None:
-        env = {**os.environ, "MARIADB_DIR": str(self.directory), "MARIADB_PORT": str(self.conn.port),
-               "MARIADB_DATABASE": self.conn.database, "MARIADB_USER": self.conn.user,
-               "MARIADB_PASSWORD": self.conn.password}
+        env = {
+            **os.environ,
+            "MARIADB_DIR": str(self.directory),
+            "MARIADB_PORT": str(self.conn.port),
+            "MARIADB_DATABASE": self.conn.database,
+            "MARIADB_USER": self.conn.user,
+            "MARIADB_PASSWORD": self.conn.password,
+        }
         done = subprocess.run([str(self.SCRIPT), action], env=env, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"mariadb.sh {action} failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -159,8 +168,10 @@ def mariadb_server(mysql):
     datadir = Path(mysql.execute("SELECT @@datadir")[0][0]).resolve()
     port = int(mysql.execute("SELECT @@port")[0][0])
     if conn.host not in ("127.0.0.1", "localhost") or datadir != directory / "data" or port != conn.port:
-        pytest.skip(f"the MySQL server at {conn.host}:{conn.port} (datadir {datadir}) is not the local MariaDB "
-                    f"that notebooks/scripts/mariadb.sh manages under {directory}; not restarting someone's server")
+        pytest.skip(
+            f"the MySQL server at {conn.host}:{conn.port} (datadir {datadir}) is not the local MariaDB "
+            f"that notebooks/scripts/mariadb.sh manages under {directory}; not restarting someone's server"
+        )
     server = MariaDbServer(conn, directory)
     yield server
     server.up()  # whatever the test did, later tests need the server
@@ -185,9 +196,16 @@ class Pipeline:
         return Files(LocalDbutils({}))
 
     def extract_widgets(self, table: str, run_date: dt.date = RUN_DATE, **extra) -> dict:
-        widgets = {"secret_scope": "members", "landing_path": self.landing, "run_date": run_date.isoformat(),
-                   "partition_count": "4", "fetch_size": "1000", "ssl_mode": "PREFERRED",
-                   "source_table": table, "run_id": ""}
+        widgets = {
+            "secret_scope": "members",
+            "landing_path": self.landing,
+            "run_date": run_date.isoformat(),
+            "partition_count": "4",
+            "fetch_size": "1000",
+            "ssl_mode": "PREFERRED",
+            "source_table": table,
+            "run_id": "",
+        }
         widgets.update({k: str(v) for k, v in extra.items()})
         return widgets
 
@@ -196,8 +214,14 @@ class Pipeline:
         return extract_members(self.spark, self.files, conn or self.mysql.conn, cfg)
 
     def load_widgets(self, **extra) -> dict:
-        widgets = {"landing_path": self.landing, "catalog": "spark_catalog", "schema": self.schema,
-                   "table": "members", "ingest_date": "", "pii_reader_group": "members-pii-readers"}
+        widgets = {
+            "landing_path": self.landing,
+            "catalog": "spark_catalog",
+            "schema": self.schema,
+            "table": "members",
+            "ingest_date": "",
+            "pii_reader_group": "members-pii-readers",
+        }
         widgets.update({k: str(v) for k, v in extra.items()})
         return widgets
 
@@ -216,7 +240,5 @@ def pipeline(spark, mysql, tmp_path):
     return Pipeline(spark, mysql, tmp_path)
 
 
-def member(member_id, email="a.b@example.com", registration_date=dt.date(2020, 5, 17), first_name="Ann",
-           city="Porto") -> tuple:
-    return (member_id, first_name, "Lee", email, "531.754.6833x29494", "1 Main St", city, "Portugal",
-            registration_date)
+def member(member_id, email="a.b@example.com", registration_date=dt.date(2020, 5, 17), first_name="Ann", city="Porto") -> tuple:
+    return (member_id, first_name, "Lee", email, "531.754.6833x29494", "1 Main St", city, "Portugal", registration_date)

@@ -4,14 +4,20 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-
 from members_pipeline.config import WidgetError, parse_extract_widgets, parse_generate_widgets, parse_load_widgets
 from members_pipeline.mysql import MySqlConnection, SecretError, connection_from_secrets, jdbc_properties, jdbc_url
 from members_pipeline.partitioning import member_id_boundaries, member_id_predicates
 
-GOOD_EXTRACT = {"secret_scope": "members-mysql", "landing_path": "s3://bucket/landing/", "run_date": "2026-03-01",
-                "partition_count": "8", "fetch_size": "10000", "ssl_mode": "required", "source_table": "members",
-                "run_id": ""}
+GOOD_EXTRACT = {
+    "secret_scope": "members-mysql",
+    "landing_path": "s3://bucket/landing/",
+    "run_date": "2026-03-01",
+    "partition_count": "8",
+    "fetch_size": "10000",
+    "ssl_mode": "required",
+    "source_table": "members",
+    "run_id": "",
+}
 
 
 def test_extract_widgets_parse_and_normalise():
@@ -28,8 +34,15 @@ def test_job_iso_timestamp_is_accepted_as_run_date():
 
 
 def test_bad_widgets_are_all_reported_with_value_and_expectation():
-    bad = {**GOOD_EXTRACT, "landing_path": "bucket/landing", "run_date": "2026-02-30", "partition_count": "zero",
-           "fetch_size": "5", "ssl_mode": "maybe", "source_table": "members; drop"}
+    bad = {
+        **GOOD_EXTRACT,
+        "landing_path": "bucket/landing",
+        "run_date": "2026-02-30",
+        "partition_count": "zero",
+        "fetch_size": "5",
+        "ssl_mode": "maybe",
+        "source_table": "members; drop",
+    }
     with pytest.raises(WidgetError) as err:
         parse_extract_widgets(bad.get)
     msg = str(err.value)
@@ -43,8 +56,14 @@ def test_bad_widgets_are_all_reported_with_value_and_expectation():
 
 
 def test_load_widgets():
-    widgets = {"landing_path": "abfss://landing@acct.dfs.core.windows.net/members", "catalog": "main",
-               "schema": "crm", "table": "members", "ingest_date": "", "pii_reader_group": "pii"}
+    widgets = {
+        "landing_path": "abfss://landing@acct.dfs.core.windows.net/members",
+        "catalog": "main",
+        "schema": "crm",
+        "table": "members",
+        "ingest_date": "",
+        "pii_reader_group": "pii",
+    }
     cfg = parse_load_widgets(widgets.get)
     assert cfg.ingest_date is None
     assert cfg.members_table == "`main`.`crm`.`members`"
@@ -56,8 +75,7 @@ def test_load_widgets():
 
 
 def test_generate_widgets_reject_more_invalid_rows_than_rows():
-    widgets = {"secret_scope": "s", "rows": "10", "seed": "1", "batch_size": "5", "table": "members",
-               "if_exists": "replace", "invalid_rows": "11"}
+    widgets = {"secret_scope": "s", "rows": "10", "seed": "1", "batch_size": "5", "table": "members", "if_exists": "replace", "invalid_rows": "11"}
     with pytest.raises(WidgetError, match=r'widget "invalid_rows": got "11", expected at most rows \(10\)'):
         parse_generate_widgets(widgets.get)
     assert parse_generate_widgets({**widgets, "invalid_rows": "3"}.get).if_exists == "REPLACE"
@@ -67,8 +85,13 @@ def test_jdbc_url_has_required_options_and_no_credentials():
     conn = MySqlConnection("db.example.internal", 3306, "crm", "reader", "s3cr3t&pw")
     url = jdbc_url(conn, "VERIFY_IDENTITY")
     assert url.startswith("jdbc:mysql://db.example.internal:3306/crm?")
-    for option in ("sslMode=VERIFY_IDENTITY", "zeroDateTimeBehavior=CONVERT_TO_NULL", "tinyInt1isBit=false",
-                   "connectionTimeZone=UTC", "useCursorFetch=true"):
+    for option in (
+        "sslMode=VERIFY_IDENTITY",
+        "zeroDateTimeBehavior=CONVERT_TO_NULL",
+        "tinyInt1isBit=false",
+        "connectionTimeZone=UTC",
+        "useCursorFetch=true",
+    ):
         assert option in url
     assert "s3cr3t" not in url and "reader" not in url
     props = jdbc_properties(conn, 5000)
@@ -89,6 +112,7 @@ def test_connection_from_secrets_reports_missing_keys_and_bad_port():
             if key not in values:
                 raise KeyError(key)
             return values[key]
+
         return get
 
     assert connection_from_secrets(getter(store), "scope").port == 3306
@@ -113,8 +137,7 @@ def test_predicates_partition_every_possible_id_exactly_once(n):
         hi = bounds[i] if i < len(bounds) else None
         return (lo is None or value >= lo) and (hi is None or value < hi)
 
-    ids = [None, "", " ", "0", "00000000-0000", "7fffffff", "8", "f", "ffffffff-ffff", "g-not-hex", "Z", "~",
-           "ABCDEF", "-leading-dash"]
+    ids = [None, "", " ", "0", "00000000-0000", "7fffffff", "8", "f", "ffffffff-ffff", "g-not-hex", "Z", "~", "ABCDEF", "-leading-dash"]
     for value in ids:
         assert sum(matches(i, value) for i in range(n)) == 1, value
 
@@ -139,12 +162,12 @@ def test_partition_count_out_of_range():
 def test_databricks_governance_statements():
     from members_pipeline.load import databricks_governance_sql
 
-    cfg = parse_load_widgets({"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members",
-                              "ingest_date": "", "pii_reader_group": "pii-readers"}.get)
+    cfg = parse_load_widgets(
+        {"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members", "ingest_date": "", "pii_reader_group": "pii-readers"}.get
+    )
     stmts = databricks_governance_sql(cfg, "1f0c9a4e-loader-sp")
     # The loader itself reads the real values: its own MERGE must never see '***'.
-    assert ("CASE WHEN is_account_group_member('pii-readers') OR current_user() = '1f0c9a4e-loader-sp' "
-            "THEN value ELSE '***' END") in stmts[0]
+    assert ("CASE WHEN is_account_group_member('pii-readers') OR current_user() = '1f0c9a4e-loader-sp' THEN value ELSE '***' END") in stmts[0]
     masked = [s for s in stmts if "SET MASK" in s]
     assert [s.split("ALTER COLUMN ")[1].split()[0] for s in masked] == ["email", "phone_number", "address"]
     assert all(s.endswith("`main`.`crm`.`mask_member_pii`") for s in masked)
@@ -158,30 +181,48 @@ def test_mask_names_are_escaped_so_a_quote_cannot_end_the_literal(spark):
     nasty = ["o'brien@example.com", "back\\slash'", "x' OR true OR '", "plain-group"]
     for value in nasty:  # the real Spark parser reads back exactly the value
         assert spark.sql(f"SELECT {sql_string(value)} AS v").first().v == value
-    cfg = parse_load_widgets({"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members",
-                              "ingest_date": "", "pii_reader_group": "x') OR true OR ('"}.get)
+    cfg = parse_load_widgets(
+        {
+            "landing_path": "s3://b/p",
+            "catalog": "main",
+            "schema": "crm",
+            "table": "members",
+            "ingest_date": "",
+            "pii_reader_group": "x') OR true OR ('",
+        }.get
+    )
     create = databricks_governance_sql(cfg, "o'brien@example.com")[0]
-    case = create[create.index("RETURN ") + len("RETURN "):]
+    case = create[create.index("RETURN ") + len("RETURN ") :]
     # Evaluated locally with stand-ins for the two Databricks functions: nobody matches, so the value is masked.
-    local = (case.replace("is_account_group_member(", "'someone-else' = (")
-             .replace("current_user()", "'someone-else'").replace("value", "'secret'"))
+    local = case.replace("is_account_group_member(", "'someone-else' = (").replace("current_user()", "'someone-else'").replace("value", "'secret'")
     assert spark.sql(f"SELECT {local} AS v").first().v == "***"
 
 
 def test_guard_and_retention_widgets_default_parse_and_report_errors():
-    base = {"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members", "ingest_date": "",
-            "pii_reader_group": "pii"}
+    base = {"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members", "ingest_date": "", "pii_reader_group": "pii"}
     cfg = parse_load_widgets(base.get)  # a job that passes none of them gets the defaults
     assert (cfg.max_deleted_share, cfg.max_quarantined_share) == (Decimal("0.05"), Decimal("0.01"))
     assert (cfg.accept_mass_change, cfg.pii_retention_days, cfg.history_retention_days) == (False, 30, 7)
-    cfg = parse_load_widgets({**base, "max_deleted_share": "0.2", "max_quarantined_share": "1",
-                              "accept_mass_change": "TRUE", "pii_retention_days": "0",
-                              "history_retention_days": "30"}.get)
-    assert (cfg.max_deleted_share, cfg.max_quarantined_share, cfg.accept_mass_change) == \
-        (Decimal("0.2"), Decimal("1"), True)
+    cfg = parse_load_widgets(
+        {
+            **base,
+            "max_deleted_share": "0.2",
+            "max_quarantined_share": "1",
+            "accept_mass_change": "TRUE",
+            "pii_retention_days": "0",
+            "history_retention_days": "30",
+        }.get
+    )
+    assert (cfg.max_deleted_share, cfg.max_quarantined_share, cfg.accept_mass_change) == (Decimal("0.2"), Decimal("1"), True)
     assert (cfg.pii_retention_days, cfg.history_retention_days) == (0, 30)
-    bad = {**base, "max_deleted_share": "5%", "max_quarantined_share": "1.5", "accept_mass_change": "yes",
-           "pii_retention_days": "-1", "history_retention_days": "0"}
+    bad = {
+        **base,
+        "max_deleted_share": "5%",
+        "max_quarantined_share": "1.5",
+        "accept_mass_change": "yes",
+        "pii_retention_days": "-1",
+        "history_retention_days": "0",
+    }
     with pytest.raises(WidgetError) as err:
         parse_load_widgets(bad.get)
     msg = str(err.value)
@@ -213,7 +254,7 @@ def test_guards_compare_exactly_and_name_the_numbers():
 def test_vacuum_runs_after_an_erasure_until_the_history_retention_has_passed():
     from members_pipeline.retention import vacuum_due
 
-    now = dt.datetime(2026, 3, 20, 6, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 3, 20, 6, 0, tzinfo=dt.UTC)
     assert vacuum_due(True, None, now, 7)
     assert not vacuum_due(False, None, now, 7)
     assert vacuum_due(False, now - dt.timedelta(days=8), now, 7)  # the files removed then are now deletable

@@ -5,7 +5,6 @@ import json
 import socket
 
 import pytest
-
 from conftest import RUN_DATE, member
 from members_pipeline.config import GenerateConfig
 from members_pipeline.extract import SourceUnavailableError
@@ -13,8 +12,16 @@ from members_pipeline.generate import generate_members
 from members_pipeline.mysql import MySqlConnection
 from members_pipeline.schema import LANDING_SCHEMA
 
-EDGE_DATES = [dt.date(1970, 1, 1), dt.date(1969, 12, 31), dt.date(1999, 12, 31), dt.date(2000, 1, 1),
-              dt.date(2000, 2, 29), dt.date(1900, 1, 1), dt.date(2024, 2, 29), dt.date(2026, 1, 15)]
+EDGE_DATES = [
+    dt.date(1970, 1, 1),
+    dt.date(1969, 12, 31),
+    dt.date(1999, 12, 31),
+    dt.date(2000, 1, 1),
+    dt.date(2000, 2, 29),
+    dt.date(1900, 1, 1),
+    dt.date(2024, 2, 29),
+    dt.date(2026, 1, 15),
+]
 
 
 def _generate(mysql, rows, seed=7, invalid_rows=0) -> str:
@@ -79,8 +86,22 @@ def test_rerun_same_date_replaces_partition(pipeline, mysql, spark):
 
 def test_every_row_is_read_once_whatever_the_member_id(pipeline, mysql, spark):
     table = mysql.create_loose_table()
-    ids = ["", "0", "7fffffff", "8", "ABCDEF01", "abcdef01", "f", "fffff", "g-not-hex", "Zulu", "~tilde", None,
-           "-dash", "00000000-0000-4000-8000-000000000000"]
+    ids = [
+        "",
+        "0",
+        "7fffffff",
+        "8",
+        "ABCDEF01",
+        "abcdef01",
+        "f",
+        "fffff",
+        "g-not-hex",
+        "Zulu",
+        "~tilde",
+        None,
+        "-dash",
+        "00000000-0000-4000-8000-000000000000",
+    ]
     mysql.insert(table, [member(i) for i in ids])
     for n in (1, 3, 16, 17):
         summary = pipeline.extract(table, partition_count=n)

@@ -10,11 +10,10 @@ import time
 import uuid
 
 import pytest
-
 from conftest import RUN_DATE, member
+from members_pipeline.config import parse_load_widgets
 from members_pipeline.extract import SourceSchemaError, SourceUnavailableError
 from members_pipeline.load import ensure_tables
-from members_pipeline.config import parse_load_widgets
 from members_pipeline.schema import LANDING_SCHEMA
 
 YESTERDAY = RUN_DATE - dt.timedelta(days=1)
@@ -23,8 +22,7 @@ BAD_EMAIL = "not-an-email"
 
 def _loose_table(mysql, rows: int, duplicates: int = 0, invalid: int = 0) -> str:
     table = mysql.create_loose_table()
-    good = [member(str(uuid.uuid5(uuid.NAMESPACE_OID, f"{table}-{i}")), email=f"m{i}@example.com")
-            for i in range(rows)]
+    good = [member(str(uuid.uuid5(uuid.NAMESPACE_OID, f"{table}-{i}")), email=f"m{i}@example.com") for i in range(rows)]
     bad = [member(f"bad-{i}", email=BAD_EMAIL) for i in range(invalid)]
     mysql.insert(table, good + good[:duplicates] + bad)
     return table
@@ -66,9 +64,11 @@ def test_mysql_restart_mid_extract_fails_cleanly_and_rerun_completes(pipeline, m
             locked.wait(120)
             with mysql.db.cursor() as cur:
                 for _ in range(600):
-                    cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                                "WHERE INFO LIKE %s AND INFO LIKE '%%member_id%%' AND STATE LIKE '%%lock%%'",
-                                (f"%FROM `{table}`%",))
+                    cur.execute(
+                        "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                        "WHERE INFO LIKE %s AND INFO LIKE '%%member_id%%' AND STATE LIKE '%%lock%%'",
+                        (f"%FROM `{table}`%",),
+                    )
                     seen["waiting_reads"] = cur.fetchone()[0]
                     if seen["waiting_reads"]:
                         break
@@ -128,12 +128,16 @@ def test_new_source_column_is_ignored_schema_and_rows_unchanged(pipeline, mysql,
     assert summary["rows"] == 1_000 == landed.count() == _manifest(pipeline)["rows"]
 
 
-@pytest.mark.parametrize("column, new_type, new_value, mysql_type, spark_type", [
-    ("registration_date", "VARCHAR(20)", "'not a date'", "varchar(20)", "string"),
-    ("member_id", "INT", "NULL", "int(11)", "int"),
-])
+@pytest.mark.parametrize(
+    "column, new_type, new_value, mysql_type, spark_type",
+    [
+        ("registration_date", "VARCHAR(20)", "'not a date'", "varchar(20)", "string"),
+        ("member_id", "INT", "NULL", "int(11)", "int"),
+    ],
+)
 def test_changed_source_column_type_fails_naming_column_and_types_and_writes_nothing(
-        pipeline, mysql, spark, column, new_type, new_value, mysql_type, spark_type):
+    pipeline, mysql, spark, column, new_type, new_value, mysql_type, spark_type
+):
     table = _loose_table(mysql, 300)
     good = pipeline.extract(table, YESTERDAY)  # an earlier good batch of another date
     good_files = _parquet_files(pipeline.partition(YESTERDAY))
@@ -161,8 +165,10 @@ def test_changed_source_column_type_fails_naming_column_and_types_and_writes_not
 # A batch of 1,000,000 rows within the driver's memory
 
 
-_DIGITS = "(SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL " \
-          "SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
+_DIGITS = (
+    "(SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL "
+    "SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
+)
 
 
 def _insert_generated(mysql, table: str, where: str) -> None:
@@ -207,14 +213,13 @@ def _jvm_rss_hwm_mb(spark) -> float | None:
 
 
 @pytest.mark.slow
-def test_one_million_row_batch_extracts_and_loads_within_driver_memory(pipeline, mysql, spark, record_property,
-                                                                      capsys):
+def test_one_million_row_batch_extracts_and_loads_within_driver_memory(pipeline, mysql, spark, record_property, capsys):
     table = mysql.create_loose_table()
     _insert_generated(mysql, table, "n < 999000")
     _insert_generated(mysql, table, "n < 1000")  # 1,000 exact duplicates -> 1,000,000 rows in all
     total, bad, distinct_good = mysql.execute(
-        f"SELECT COUNT(*), SUM(email = '{BAD_EMAIL}'), COUNT(DISTINCT IF(email = '{BAD_EMAIL}', NULL, member_id)) "
-        f"FROM `{table}`")[0]
+        f"SELECT COUNT(*), SUM(email = '{BAD_EMAIL}'), COUNT(DISTINCT IF(email = '{BAD_EMAIL}', NULL, member_id)) FROM `{table}`"
+    )[0]
     assert (total, bad, distinct_good) == (1_000_000, 1_000, 998_001)
     max_heap_mb = spark._jvm.java.lang.Runtime.getRuntime().maxMemory() / 2**20
     _reset_jvm_peaks(spark)
@@ -224,8 +229,7 @@ def test_one_million_row_batch_extracts_and_loads_within_driver_memory(pipeline,
 
     assert summary["rows"] == 1_000_000 == _manifest(pipeline)["rows"]
     (batch,) = loaded["batches"]
-    assert (batch["manifest_rows"], batch["merged"], batch["quarantined"], batch["duplicates"]) == \
-        (1_000_000, 998_001, 1_000, 999)
+    assert (batch["manifest_rows"], batch["merged"], batch["quarantined"], batch["duplicates"]) == (1_000_000, 998_001, 1_000, 999)
     assert batch["manifest_rows"] == batch["merged"] + batch["quarantined"] + batch["duplicates"]
     assert batch["inserted"] == 998_001
     members = pipeline.table()
@@ -242,9 +246,11 @@ def test_one_million_row_batch_extracts_and_loads_within_driver_memory(pipeline,
     record_property("jvm_rss_high_water_mb", rss_hwm and round(rss_hwm))
     record_property("python_peak_rss_mb", round(py_peak))
     with capsys.disabled():
-        print(f"\n[1M rows] driver JVM heap peak {heap_peak:.0f} MB of max {max_heap_mb:.0f} MB; JVM RSS high-water "
-              f"{rss_hwm or float('nan'):.0f} MB (process lifetime); python peak RSS {py_peak:.0f} MB; "
-              f"extract {summary['seconds']} s, load {loaded['seconds']} s")
+        print(
+            f"\n[1M rows] driver JVM heap peak {heap_peak:.0f} MB of max {max_heap_mb:.0f} MB; JVM RSS high-water "
+            f"{rss_hwm or float('nan'):.0f} MB (process lifetime); python peak RSS {py_peak:.0f} MB; "
+            f"extract {summary['seconds']} s, load {loaded['seconds']} s"
+        )
     # "Within memory" = the batch completed (no OutOfMemoryError) under the local driver's heap cap and the process
     # stayed well inside the machine's memory. The pool-peak sum above is reported, not asserted (see its docstring).
     assert max_heap_mb <= 2048 or os.environ.get("MEMBERS_SPARK_DRIVER_MEMORY")

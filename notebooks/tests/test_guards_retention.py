@@ -5,7 +5,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from conftest import RUN_DATE, member
 from members_pipeline.guards import DataGuardError
 from members_pipeline.schema import PII_COLUMNS
@@ -20,8 +19,7 @@ def _state(pipeline):
     out = []
     for name in ("members", "members_quarantine", "members_load_log"):
         out.append(sorted(tuple(r) for r in pipeline.table(name).collect()))
-        out.append(DeltaTable.forName(pipeline.spark, f"spark_catalog.{pipeline.schema}.{name}")
-                   .history(1).first().version)
+        out.append(DeltaTable.forName(pipeline.spark, f"spark_catalog.{pipeline.schema}.{name}").history(1).first().version)
     return out
 
 
@@ -47,8 +45,7 @@ def test_guards_refuse_unusual_batches_until_accepted_for_one_run(pipeline, mysq
     assert (accepted["batches_loaded"], accepted["quarantined"]) == (1, 1)
     (note,) = accepted["guard_overrides"]
     assert "would quarantine 1 of 20 rows (5.0%)" in note
-    assert [r.guard_override for r in pipeline.table("members_load_log").where("guard_override IS NOT NULL")
-            .collect()] == [note]
+    assert [r.guard_override for r in pipeline.table("members_load_log").where("guard_override IS NOT NULL").collect()] == [note]
 
     # A snapshot missing 10% of the members (2 of 20).
     mysql.execute(f"UPDATE `{table}` SET email = 'm0@example.com' WHERE member_id = 'm00'")
@@ -95,8 +92,17 @@ def _strings_in_data_files(spark, table_name: str) -> set:
     return values
 
 
-GONE = ("gone-1", "Gonzalo", "Erasedson", "gonzalo.erasedson@example.com", "+351 900 000 111", "9 Vanishing Rd",
-        "Porto", "Portugal", dt.date(2021, 4, 2))
+GONE = (
+    "gone-1",
+    "Gonzalo",
+    "Erasedson",
+    "gonzalo.erasedson@example.com",
+    "+351 900 000 111",
+    "9 Vanishing Rd",
+    "Porto",
+    "Portugal",
+    dt.date(2021, 4, 2),
+)
 GONE_INVALID = GONE[:3] + ("gonzalo-at-example.com",) + GONE[4:]  # the same member's quarantined row
 ERASED_VALUES = {GONE[i] for i in range(1, 6)} | {GONE_INVALID[3]}
 
@@ -110,8 +116,9 @@ def test_pii_is_erased_after_the_retention_and_leaves_the_files_after_vacuum(pip
     # Databricks writes deletion vectors by default (UPDATE then leaves old rows in the old file): do the same here.
     for name in (members, quarantine):
         spark.sql(f"ALTER TABLE {name} SET TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
-    dv = dict(spark__databricks__delta__update__deletionVectors__persistent="true",
-              spark__databricks__delta__merge__deletionVectors__persistent="true")
+    dv = dict(
+        spark__databricks__delta__update__deletionVectors__persistent="true", spark__databricks__delta__merge__deletionVectors__persistent="true"
+    )
 
     mysql.execute(f"DELETE FROM `{table}` WHERE member_id = 'gone-1'")
     with _spark_conf(spark, **dv):
@@ -186,9 +193,11 @@ def test_tables_created_by_the_previous_ddl_are_upgraded_and_keep_working(pipeli
     assert (result["batches_loaded"], result["pii_erased"]) == (1, 1)
     rows = {r.member_id: r for r in pipeline.table().collect()}
     assert all(rows["old-gone"][c] is None for c in PII_COLUMNS) and rows["keep-1"].first_name == "Ann"
-    for name, added in (("members", {"deleted_ingest_date", "pii_erased_at"}),
-                        ("members_quarantine", {"pii_erased_at"}),
-                        ("members_load_log", {"pii_erased", "guard_override"})):
+    for name, added in (
+        ("members", {"deleted_ingest_date", "pii_erased_at"}),
+        ("members_quarantine", {"pii_erased_at"}),
+        ("members_load_log", {"pii_erased", "guard_override"}),
+    ):
         assert added <= set(pipeline.table(name).columns), name
     props = spark.sql(f"DESCRIBE DETAIL {s}.members").first().properties
     assert props["delta.deletedFileRetentionDuration"] == props["delta.logRetentionDuration"] == "interval 7 days"

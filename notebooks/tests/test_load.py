@@ -4,7 +4,6 @@ import datetime as dt
 import json
 
 import pytest
-
 from conftest import RUN_DATE, member
 from members_pipeline.config import GenerateConfig
 from members_pipeline.generate import generate_members
@@ -31,9 +30,9 @@ def test_load_creates_members_table_and_rerun_changes_nothing(pipeline, mysql, s
     assert members.where("is_deleted").count() == 0
     source = {r[0]: r for r in mysql.execute(f"SELECT * FROM `{table}`")}
     for row in members.limit(50).collect():
-        assert tuple(row[c] for c in ("member_id", "first_name", "last_name", "phone_number", "address", "city",
-                                      "country", "registration_date")) == \
-            tuple(source[row.member_id][i] for i in (0, 1, 2, 4, 5, 6, 7, 8))
+        assert tuple(
+            row[c] for c in ("member_id", "first_name", "last_name", "phone_number", "address", "city", "country", "registration_date")
+        ) == tuple(source[row.member_id][i] for i in (0, 1, 2, 4, 5, 6, 7, 8))
         assert row.email == source[row.member_id][3].lower()
     before = _snapshot(members)
     version = spark.sql(f"DESCRIBE HISTORY spark_catalog.{pipeline.schema}.members").count()
@@ -74,13 +73,18 @@ def test_invalid_rows_are_quarantined_and_counts_reconcile(pipeline, mysql):
     assert result["manifest_rows"] == 14
     assert (result["merged"], result["quarantined"], result["duplicates"]) == (5, 7, 2)
     assert result["manifest_rows"] == result["merged"] + result["quarantined"] + result["duplicates"]
-    reasons = sorted(((r.member_id or "", r.reason) for r in pipeline.table("members_quarantine").collect()))
-    assert reasons == sorted([
-        ("", "missing member_id"), ("", "missing member_id"),
-        ("bad-email", "malformed email"), ("bad-email-2", "malformed email"),
-        ("future", "future registration_date"),
-        ("zero-date", "missing or zero registration_date"), ("null-date", "missing or zero registration_date"),
-    ])
+    reasons = sorted((r.member_id or "", r.reason) for r in pipeline.table("members_quarantine").collect())
+    assert reasons == sorted(
+        [
+            ("", "missing member_id"),
+            ("", "missing member_id"),
+            ("bad-email", "malformed email"),
+            ("bad-email-2", "malformed email"),
+            ("future", "future registration_date"),
+            ("zero-date", "missing or zero registration_date"),
+            ("null-date", "missing or zero registration_date"),
+        ]
+    )
     members = pipeline.table()
     assert members.count() == 5 == members.select("member_id").distinct().count()
     log = pipeline.table("members_load_log").first()
@@ -89,8 +93,7 @@ def test_invalid_rows_are_quarantined_and_counts_reconcile(pipeline, mysql):
 
 def test_duplicates_updates_and_deletes_follow_mysql(pipeline, mysql):
     table = mysql.create_loose_table()
-    mysql.insert(table, [member("m1"), member("m2"), member("m3"), member("m4", first_name="Ann"),
-                         member("m4", first_name="Bob")])
+    mysql.insert(table, [member("m1"), member("m2"), member("m3"), member("m4", first_name="Ann"), member("m4", first_name="Bob")])
     pipeline.extract(table)
     day1 = pipeline.load()
     assert (day1["inserted"], day1["duplicates"]) == (4, 1)
@@ -105,8 +108,7 @@ def test_duplicates_updates_and_deletes_follow_mysql(pipeline, mysql):
 
     assert (day2["inserted"], day2["updated"], day2["unchanged"], day2["flagged_deleted"]) == (0, 1, 2, 1)
     rows = {r.member_id: r for r in pipeline.table().collect()}
-    assert (rows["m1"].city, rows["m1"].email, rows["m1"].last_changed_ingest_date) == \
-        ("Lisbon", "new@example.com", DAY2)
+    assert (rows["m1"].city, rows["m1"].email, rows["m1"].last_changed_ingest_date) == ("Lisbon", "new@example.com", DAY2)
     assert rows["m2"].is_deleted and rows["m2"].city == "Porto"  # flagged, not removed
     assert not rows["m3"].is_deleted and rows["m3"].last_changed_ingest_date == RUN_DATE
 
@@ -215,8 +217,10 @@ def test_change_data_feed_returns_exactly_one_days_inserts_updates_and_delete_fl
 
     got = sorted((r.member_id, r._change_type, r.city, r.is_deleted) for r in changes)
     assert got == [
-        ("m1", "update_postimage", "Lisbon", False), ("m1", "update_preimage", "Porto", False),
-        ("m2", "update_postimage", "Porto", True), ("m2", "update_preimage", "Porto", False),
+        ("m1", "update_postimage", "Lisbon", False),
+        ("m1", "update_preimage", "Porto", False),
+        ("m2", "update_postimage", "Porto", True),
+        ("m2", "update_preimage", "Porto", False),
         ("m4", "insert", "Porto", False),
     ]
     assert {r._commit_version for r in changes} == {day1_version + 1}  # one MERGE commit: the day's load

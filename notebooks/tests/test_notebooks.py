@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import NOTEBOOKS, RUN_DATE
 from members_pipeline.config import WidgetError
 from run_demo import run_demo
@@ -28,48 +27,82 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
     env = {**os.environ, "MEMBERS_SECRET_MEMBERS_MYSQL_HOST": mysql.conn.host}
     # The generator needs no JVM: run it through the CLI exactly as a user would.
     proc = subprocess.run(
-        [sys.executable, str(NOTEBOOKS / "run_local.py"), str(NOTEBOOKS / "generate_member_data.py"),
-         "--widget", "rows=300", "--widget", "invalid_rows=4", "--widget", f"table={table}",
-         "--widget", "if_exists=FAIL", "--local-dir", str(tmp_path / "cli")],
-        env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(NOTEBOOKS / "run_local.py"),
+            str(NOTEBOOKS / "generate_member_data.py"),
+            "--widget",
+            "rows=300",
+            "--widget",
+            "invalid_rows=4",
+            "--widget",
+            f"table={table}",
+            "--widget",
+            "if_exists=FAIL",
+            "--local-dir",
+            str(tmp_path / "cli"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     generated = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (generated["inserted"], generated["table_rows"]) == (300, 300)
 
     landing = str(tmp_path / "landing")
-    extract = run_notebook(NOTEBOOKS / "extract_members.py",
-                           {"landing_path": landing, "run_date": RUN_DATE.isoformat(), "ssl_mode": "PREFERRED",
-                            "source_table": table, "partition_count": "3"}, spark=spark).json()
+    extract = run_notebook(
+        NOTEBOOKS / "extract_members.py",
+        {"landing_path": landing, "run_date": RUN_DATE.isoformat(), "ssl_mode": "PREFERRED", "source_table": table, "partition_count": "3"},
+        spark=spark,
+    ).json()
     assert extract["rows"] == 300 and extract["files"] == 1
     schema = "nb_" + table
     # 4 invalid of 300 rows (1.3%) is above the default max_quarantined_share of 1%: raised through the widget.
-    load = run_notebook(NOTEBOOKS / "load_members.py",
-                        {"landing_path": landing, "catalog": "spark_catalog", "schema": schema,
-                         "max_quarantined_share": "0.02"}, spark=spark).json()
+    load = run_notebook(
+        NOTEBOOKS / "load_members.py",
+        {"landing_path": landing, "catalog": "spark_catalog", "schema": schema, "max_quarantined_share": "0.02"},
+        spark=spark,
+    ).json()
     assert (load["merged"], load["quarantined"], load["duplicates"]) == (296, 4, 0)
     assert spark.table(f"spark_catalog.{schema}.members").count() == 296
 
     # Same generator parameters again: the table exists and if_exists=FAIL says so.
     again = subprocess.run(
-        [sys.executable, str(NOTEBOOKS / "run_local.py"), str(NOTEBOOKS / "generate_member_data.py"),
-         "--widget", f"table={table}"], env=env, capture_output=True, text=True, timeout=120)
+        [sys.executable, str(NOTEBOOKS / "run_local.py"), str(NOTEBOOKS / "generate_member_data.py"), "--widget", f"table={table}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 1
     assert f"table `{table}` already exists" in again.stderr and 'widget "if_exists"' in again.stderr
 
 
 def test_bad_widget_stops_the_notebook_with_a_clear_error(spark, tmp_path):
     with pytest.raises(WidgetError, match='widget "partition_count": got "zero", expected an integer'):
-        run_notebook(NOTEBOOKS / "extract_members.py",
-                     {"landing_path": str(tmp_path), "run_date": "2026-01-01", "partition_count": "zero"},
-                     spark=spark)
+        run_notebook(
+            NOTEBOOKS / "extract_members.py", {"landing_path": str(tmp_path), "run_date": "2026-01-01", "partition_count": "zero"}, spark=spark
+        )
 
 
 def test_runner_rejects_unknown_widgets_and_missing_secrets(tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(NOTEBOOKS / "run_local.py"), str(NOTEBOOKS / "generate_member_data.py"),
-         "--widget", "rowz=10", "--widget", "secret_scope=nowhere"],
+        [
+            sys.executable,
+            str(NOTEBOOKS / "run_local.py"),
+            str(NOTEBOOKS / "generate_member_data.py"),
+            "--widget",
+            "rowz=10",
+            "--widget",
+            "secret_scope=nowhere",
+        ],
         env={k: v for k, v in os.environ.items() if not k.startswith("MEMBERS_")},
-        capture_output=True, text=True, timeout=120)
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     assert "Secret does not exist with scope: nowhere and key: host (set MEMBERS_SECRET_NOWHERE_HOST)" in proc.stderr
     assert "unknown widget(s) rowz" in proc.stderr

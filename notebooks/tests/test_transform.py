@@ -5,13 +5,13 @@ import datetime as dt
 from members_pipeline.schema import LANDING_FILE_SCHEMA, SOURCE_SCHEMA
 from members_pipeline.transform import clean_members, deduplicate, row_hash, with_rejection_reason
 
-T0 = dt.datetime(2026, 1, 15, 3, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 1, 15, 3, 0, tzinfo=dt.UTC)
 
 
 def test_clean_members_trims_lowercases_and_types(spark):
     raw = spark.createDataFrame(
-        [(" id-1 ", "  Ann ", "Lee", "  Ann.Lee@Example.COM ", " 531.754.6833x29494 ", "1 Main", "", "PT",
-          dt.date(2000, 2, 29))], SOURCE_SCHEMA)
+        [(" id-1 ", "  Ann ", "Lee", "  Ann.Lee@Example.COM ", " 531.754.6833x29494 ", "1 Main", "", "PT", dt.date(2000, 2, 29))], SOURCE_SCHEMA
+    )
     out = clean_members(raw, "run-1", T0)
     assert out.schema == LANDING_FILE_SCHEMA
     row = out.first()
@@ -35,15 +35,16 @@ def test_rejection_reasons(spark):
         ("zero-date", "a@b.co", None, "missing or zero registration_date"),
         ("future", "a@b.co", dt.date(2026, 1, 16), "future registration_date"),
     ]
-    df = spark.createDataFrame([(r[0], r[1], r[2], ingest) for r in rows],
-                               "member_id string, email string, registration_date date, ingest_date date")
+    df = spark.createDataFrame([(r[0], r[1], r[2], ingest) for r in rows], "member_id string, email string, registration_date date, ingest_date date")
     got = {r.member_id: r.reject_reason for r in with_rejection_reason(df).collect()}
     assert got == {r[0]: r[3] for r in rows}
 
 
 def test_deduplicate_is_deterministic(spark):
-    cols = "member_id string, first_name string, last_name string, email string, phone_number string, " \
-           "address string, city string, country string, registration_date date, extracted_at timestamp"
+    cols = (
+        "member_id string, first_name string, last_name string, email string, phone_number string, "
+        "address string, city string, country string, registration_date date, extracted_at timestamp"
+    )
     base = ["x", "e@x.io", "1", "a", "c", "k", dt.date(2020, 1, 1), dt.datetime(2026, 1, 1)]
     df = spark.createDataFrame([("m1", "Ann", *base), ("m1", "Bob", *base), ("m2", "Cy", *base)], cols)
     df = df.withColumn("row_hash", row_hash())

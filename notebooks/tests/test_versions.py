@@ -6,7 +6,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pyspark
-
 from run_local import platform_pins
 
 NOTEBOOKS = Path(__file__).resolve().parents[1]
@@ -17,8 +16,7 @@ def test_local_pyspark_is_on_the_spark_line_of_the_pinned_runtime():
     raw = json.loads((NOTEBOOKS.parent / "stacks" / "config" / "platform.json").read_text())
     assert raw["supportedRuntimes"][pins["spark_version"]] == pins["spark_line"]
     major_minor = ".".join(pyspark.__version__.split(".")[:2])
-    assert major_minor == pins["spark_line"], (
-        f"pyspark {pyspark.__version__} but runtime {pins['spark_version']} runs Spark {pins['spark_line']}")
+    assert major_minor == pins["spark_line"], f"pyspark {pyspark.__version__} but runtime {pins['spark_version']} runs Spark {pins['spark_line']}"
 
 
 def test_delta_jar_and_pip_package_agree_with_the_pin():
@@ -44,10 +42,8 @@ def test_jvm_and_session_run_in_utc(spark):
 
 
 def test_generator_notebook_installs_the_pinned_versions():
-    reqs = dict(line.split("==") for line in (NOTEBOOKS / "requirements.txt").read_text().splitlines()
-                if "==" in line and not line.startswith("#"))
-    pip_line = next(line for line in (NOTEBOOKS / "generate_member_data.py").read_text().splitlines()
-                    if "%pip install" in line)
+    reqs = dict(line.split("==") for line in (NOTEBOOKS / "requirements.txt").read_text().splitlines() if "==" in line and not line.startswith("#"))
+    pip_line = next(line for line in (NOTEBOOKS / "generate_member_data.py").read_text().splitlines() if "%pip install" in line)
     for spec in pip_line.split("%pip install", 1)[1].split():
         name, pinned = spec.split("==")
         assert reqs[name] == pinned, f"{name}: notebook installs {pinned}, requirements.txt pins {reqs[name]}"

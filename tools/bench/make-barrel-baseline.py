@@ -11,6 +11,7 @@ becomes a barrel import plus an alias that keeps the name usable as value and ty
 
 Usage: make-barrel-baseline.py <repo> <out-dir>. The copy shares the repo's node_modules through a symlink.
 """
+
 import os
 import re
 import shutil
@@ -54,9 +55,11 @@ def main(repo: str, out: str) -> None:
     os.symlink(os.path.join(repo, "node_modules"), os.path.join(out, "node_modules"))
     # The cdktf-init tsconfig: type-checked by ts-node, no isolatedModules (import-equals aliases need it off).
     with open(os.path.join(out, "tsconfig.json"), "w") as f:
-        f.write('{"compilerOptions": {"target": "ES2022", "module": "commonjs", "strict": true, "esModuleInterop": true,'
-                ' "resolveJsonModule": true, "skipLibCheck": true, "types": ["node"]},'
-                ' "include": ["main.ts", "stacks/**/*.ts", "stacks/**/*.json"]}\n')
+        f.write(
+            '{"compilerOptions": {"target": "ES2022", "module": "commonjs", "strict": true, "esModuleInterop": true,'
+            ' "resolveJsonModule": true, "skipLibCheck": true, "types": ["node"]},'
+            ' "include": ["main.ts", "stacks/**/*.ts", "stacks/**/*.json"]}\n'
+        )
     rewritten = 0
     for root, _, files in os.walk(out):
         if "node_modules" in root:

@@ -15,6 +15,7 @@ For each member count N:
 Every step runs in its own process under timing.run_once: wall time and peak RSS of the process tree (JVM included).
 Spark start-up is inside each wall time; a no-op Spark process is measured too and subtracted for "excl. start-up".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,8 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "notebooks"))
 
-from timing import Sample, run_once  # noqa: E402
-
 from members_pipeline.schema import SOURCE_COLUMNS  # noqa: E402
+from timing import Sample, run_once  # noqa: E402
 
 RUN_DATE = "2026-01-31"
 LARGE = 1_000_000
@@ -54,13 +54,19 @@ def mariadb_cmd(db: dict, sql: str, extra: str = "") -> str:
     client = shutil.which("mariadb") or shutil.which("mysql")
     if not client:
         sys.exit("pipeline_bench: the `mariadb` client is not installed (apt-get install mariadb-client)")
-    return (f"{client} --no-defaults --protocol=tcp -h {shlex.quote(db['HOST'])} -P {db['PORT']} "
-            f"-u {shlex.quote(db['USER'])} {extra} {shlex.quote(db['DATABASE'])} -e {shlex.quote(sql)}")
+    return (
+        f"{client} --no-defaults --protocol=tcp -h {shlex.quote(db['HOST'])} -P {db['PORT']} "
+        f"-u {shlex.quote(db['USER'])} {extra} {shlex.quote(db['DATABASE'])} -e {shlex.quote(sql)}"
+    )
 
 
 def sql(db: dict, statement: str) -> str:
-    out = subprocess.run(["bash", "-c", mariadb_cmd(db, statement, "--batch --skip-column-names")],
-                         env={**os.environ, "MYSQL_PWD": db["PASSWORD"]}, capture_output=True, text=True)
+    out = subprocess.run(
+        ["bash", "-c", mariadb_cmd(db, statement, "--batch --skip-column-names")],
+        env={**os.environ, "MYSQL_PWD": db["PASSWORD"]},
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"mariadb: {out.stderr.strip()}")
     return out.stdout.strip()
@@ -70,8 +76,10 @@ def generate_sql(table: str, rows: int) -> list[str]:
     # Rows shaped like the Faker generator's: uuid4-looking id, names, e-mail, phone with extension, address,
     # city, country, registration date 2015-01-01 .. 2025-12-30 (before the bench's run date).
     h = "MD5(CONCAT('members-bench-', seq))"
-    uid = (f"CONCAT(SUBSTR({h},1,8),'-',SUBSTR({h},9,4),'-4',SUBSTR({h},14,3),'-',"
-           f"SUBSTR('89ab', 1 + (seq % 4), 1),SUBSTR({h},18,3),'-',SUBSTR({h},21,12))")
+    uid = (
+        f"CONCAT(SUBSTR({h},1,8),'-',SUBSTR({h},9,4),'-4',SUBSTR({h},14,3),'-',"
+        f"SUBSTR('89ab', 1 + (seq % 4), 1),SUBSTR({h},18,3),'-',SUBSTR({h},21,12))"
+    )
     return [
         f"DROP TABLE IF EXISTS `{table}`",
         f"""CREATE TABLE `{table}` (
@@ -110,8 +118,10 @@ def ensure_data(db: dict, rows: int) -> tuple[str, float | None]:
 
 def step_cmd(step: str, local_dir: Path, out: Path, **kw: str) -> str:
     args = " ".join(f"--{k.replace('_', '-')} {shlex.quote(v)}" for k, v in kw.items())
-    return (f"rm -rf {shlex.quote(str(local_dir))} && {shlex.quote(sys.executable)} {HERE / 'pipeline_step.py'} "
-            f"{step} --local-dir {shlex.quote(str(local_dir))} --out {shlex.quote(str(out))} {args}")
+    return (
+        f"rm -rf {shlex.quote(str(local_dir))} && {shlex.quote(sys.executable)} {HERE / 'pipeline_step.py'} "
+        f"{step} --local-dir {shlex.quote(str(local_dir))} --out {shlex.quote(str(out))} {args}"
+    )
 
 
 def run_step(step: str, work: Path, tag: str, **kw: str) -> tuple[Sample, dict]:
@@ -163,15 +173,17 @@ def main() -> int:
         raw = []
         for i in range(args.raw_runs):
             log(f"{n:,} members: mariadb client, run {i + 1}")
-            raw.append(run_once(mariadb_cmd(db, f"SELECT {cols} FROM `{table}`", "--batch --quick") + " > /dev/null",
-                                str(REPO), env={"MYSQL_PWD": db["PASSWORD"]}))
+            raw.append(
+                run_once(
+                    mariadb_cmd(db, f"SELECT {cols} FROM `{table}`", "--batch --quick") + " > /dev/null", str(REPO), env={"MYSQL_PWD": db["PASSWORD"]}
+                )
+            )
         landing = work / f"landing-{n}"
         shutil.rmtree(landing, ignore_errors=True)
         ext, ext_in = [], []
         for i in range(runs):
             log(f"{n:,} members: extract notebook, run {i + 1}/{runs}")
-            sample, res = run_step("extract", work, f"extract-{n}-{i}", landing=str(landing), table=table,
-                                   run_date=RUN_DATE)
+            sample, res = run_step("extract", work, f"extract-{n}-{i}", landing=str(landing), table=table, run_date=RUN_DATE)
             if res["result"]["rows"] != n:
                 raise RuntimeError(f"extract read {res['result']['rows']} rows, expected {n}")
             ext.append(sample)
@@ -194,8 +206,15 @@ def main() -> int:
 
         raw_s, ext_s, merge_s, over_s = med(raw), med(ext), med(merge), med(over)
         ext_x, merge_x, over_x = ext_s - startup, merge_s - startup, over_s - startup
-        growth[n] = {"raw": raw_s, "extract": ext_s, "extract excl.": ext_x, "merge": merge_s,
-                     "merge excl.": merge_x, "overwrite": over_s, "overwrite excl.": over_x}
+        growth[n] = {
+            "raw": raw_s,
+            "extract": ext_s,
+            "extract excl.": ext_x,
+            "merge": merge_s,
+            "merge excl.": merge_x,
+            "overwrite": over_s,
+            "overwrite excl.": over_x,
+        }
         extract_rows += [
             f"| {n:,} | `mariadb --batch --quick` → /dev/null (1 connection) | {args.raw_runs} | {raw_s:.2f} | – | "
             f"{rate(n, raw_s)} | 1× | {peak(raw):.0f} |",
@@ -212,9 +231,11 @@ def main() -> int:
             f"{statistics.median(over_in):.2f} | {rate(n, over_s)} | {rate(n, over_x)} | 1.00 | {peak(over):.0f} |",
         ]
 
-    print(f"Spark start-up (no-op process: Python + JVM start, `spark.range(1).count()`, stop): median of "
-          f"{len(noop)} = **{startup:.2f} s**, peak RSS {peak(noop):.0f} MB. Driver memory "
-          f"{os.environ.get('MEMBERS_SPARK_DRIVER_MEMORY', '2g')} (runner default), local[*].\n")
+    print(
+        f"Spark start-up (no-op process: Python + JVM start, `spark.range(1).count()`, stop): median of "
+        f"{len(noop)} = **{startup:.2f} s**, peak RSS {peak(noop):.0f} MB. Driver memory "
+        f"{os.environ.get('MEMBERS_SPARK_DRIVER_MEMORY', '2g')} (runner default), local[*].\n"
+    )
     print("Bench data (server-side `INSERT … SELECT` from `seq_1_to_N`):\n")
     print("| members | table | generated in |\n|---:|---|---|")
     print("\n".join(gen_rows) + "\n")
@@ -222,10 +243,8 @@ def main() -> int:
     print("| members | reader | runs | median wall s | in-notebook s | rows/s | time vs raw client | peak RSS MB |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     print("\n".join(extract_rows) + "\n")
-    print("Load: landing Parquet → Delta (fresh local metastore per run; ratio = MERGE time / overwrite time, "
-          "wall / excl. start-up)\n")
-    print("| members | load | runs | median wall s | in-step s | rows/s incl. start-up | rows/s excl. start-up | "
-          "time vs overwrite | peak RSS MB |")
+    print("Load: landing Parquet → Delta (fresh local metastore per run; ratio = MERGE time / overwrite time, wall / excl. start-up)\n")
+    print("| members | load | runs | median wall s | in-step s | rows/s incl. start-up | rows/s excl. start-up | time vs overwrite | peak RSS MB |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(load_rows) + "\n")
     if len(growth) > 1:

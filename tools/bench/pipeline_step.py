@@ -12,6 +12,7 @@ Steps (Spark built once with the runner's pinned config, `run_local.build_spark`
 The JVM is stopped and reaped before exit: a JVM left to exit on its own is re-parented and its memory would be
 missing from the parent's rusage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,26 +71,30 @@ def main() -> int:
         if args.step == "noop":
             result = {"rows": spark.range(1).count()}
         elif args.step == "extract":
-            result = run_notebook(NOTEBOOKS / "extract_members.py", {
-                "landing_path": args.landing, "run_date": args.run_date, "ssl_mode": args.ssl_mode,
-                "source_table": args.table}, spark=spark, local_dir=args.local_dir).json()
+            result = run_notebook(
+                NOTEBOOKS / "extract_members.py",
+                {"landing_path": args.landing, "run_date": args.run_date, "ssl_mode": args.ssl_mode, "source_table": args.table},
+                spark=spark,
+                local_dir=args.local_dir,
+            ).json()
         elif args.step == "load":
-            result = run_notebook(NOTEBOOKS / "load_members.py", {
-                "landing_path": args.landing, "catalog": "spark_catalog", "schema": "bench", "table": "members"},
-                spark=spark, local_dir=args.local_dir).json()
+            result = run_notebook(
+                NOTEBOOKS / "load_members.py",
+                {"landing_path": args.landing, "catalog": "spark_catalog", "schema": "bench", "table": "members"},
+                spark=spark,
+                local_dir=args.local_dir,
+            ).json()
         else:
             from members_pipeline import landing
 
             batch = landing.partition_path(args.landing, dt.date.fromisoformat(args.run_date))
             spark.sql("CREATE SCHEMA IF NOT EXISTS spark_catalog.bench")
-            (spark.read.parquet(batch).write.format("delta").mode("overwrite")
-             .saveAsTable("spark_catalog.bench.members_overwrite"))
+            (spark.read.parquet(batch).write.format("delta").mode("overwrite").saveAsTable("spark_catalog.bench.members_overwrite"))
             metrics = spark.sql("DESCRIBE HISTORY spark_catalog.bench.members_overwrite LIMIT 1").first()
             result = {"rows": int(metrics["operationMetrics"].get("numOutputRows", "0"))}
     step_seconds = time.monotonic() - t1
     stop_and_reap(spark)
-    args.out.write_text(json.dumps({"step": args.step, "startup_s": round(startup, 3),
-                                    "step_s": round(step_seconds, 3), "result": result}))
+    args.out.write_text(json.dumps({"step": args.step, "startup_s": round(startup, 3), "step_s": round(step_seconds, 3), "result": result}))
     return 0
 
 

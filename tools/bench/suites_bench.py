@@ -7,6 +7,7 @@ jest: `npx jest --ci` in the repo. pytest: `<this python> -m pytest -q tests` in
 in MEMBERS_MYSQL_* (`make bench` starts its own MariaDB and sets them). A failing suite is still timed and reported
 as failed; the benchmark never turns a speed figure into a failure, and a failed suite does not stop the bench.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,11 @@ def last_summary(log: str, suite: str) -> str:
         lines = [ln.strip() for ln in open(log, errors="replace")]
     except OSError:
         return ""
-    pick = [ln for ln in lines if ln.startswith("Tests:")] if suite == "jest" else \
-        [ln for ln in lines if " in " in ln and (" passed" in ln or " failed" in ln or " error" in ln)]
+    pick = (
+        [ln for ln in lines if ln.startswith("Tests:")]
+        if suite == "jest"
+        else [ln for ln in lines if " in " in ln and (" passed" in ln or " failed" in ln or " error" in ln)]
+    )
     return pick[-1].strip("= ").replace("|", "/") if pick else ""
 
 
@@ -39,8 +43,7 @@ def main() -> int:
     repo = os.path.abspath(args.repo)
     suites = [
         ("jest", "npx jest --ci", repo, args.jest_runs),
-        ("pytest", f"{shlex.quote(sys.executable)} -m pytest -q tests", os.path.join(repo, "notebooks"),
-         args.pytest_runs),
+        ("pytest", f"{shlex.quote(sys.executable)} -m pytest -q tests", os.path.join(repo, "notebooks"), args.pytest_runs),
     ]
     print("Test suites (wall time of the whole suite as `make test` runs it)\n")
     print("| suite | command | runs | median s | min s | max s | peak RSS MB | result |")
@@ -58,9 +61,11 @@ def main() -> int:
         failed = [s.exit_code for s in samples if s.exit_code != 0]
         result = "passed" if not failed else f"FAILED in {len(failed)} of {runs} run(s) (exit {failed[0]})"
         result += f": {summary}" if summary else ""
-        print(f"| {name} | `{command.replace(sys.executable, '.venv/bin/python')}` | "
-              f"{runs}{' (single run)' if runs == 1 else ''} | {statistics.median(secs):.1f} | {min(secs):.1f} | "
-              f"{max(secs):.1f} | {max(s.peak_rss_mb for s in samples):.0f} | {result} |")
+        print(
+            f"| {name} | `{command.replace(sys.executable, '.venv/bin/python')}` | "
+            f"{runs}{' (single run)' if runs == 1 else ''} | {statistics.median(secs):.1f} | {min(secs):.1f} | "
+            f"{max(secs):.1f} | {max(s.peak_rss_mb for s in samples):.0f} | {result} |"
+        )
     print()
     return 0
 

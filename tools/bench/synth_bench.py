@@ -2,6 +2,7 @@
 """Synth benchmark: every stack synthesized the way `make synth` does it, next to the same app run through
 type-checked ts-node, and next to the cdktf-init baseline (package-barrel imports + type-checked ts-node).
 Medians of N interleaved runs; prints a markdown table. Usage: synth_bench.py <repo> [runs]."""
+
 import os
 import sys
 
@@ -14,8 +15,7 @@ def main(repo: str, runs: int) -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     os.system(f"python3 {here}/make-barrel-baseline.py {repo} {baseline} >/dev/null")
     commands = {
-        "make synth way: per-resource imports, ts-node transpile-only": (
-            "node --require ts-node/register/transpile-only main.ts", repo),
+        "make synth way: per-resource imports, ts-node transpile-only": ("node --require ts-node/register/transpile-only main.ts", repo),
         "same app, type-checked ts-node (npx ts-node main.ts)": ("npx ts-node main.ts", repo),
         "baseline, cdktf-init way: barrel imports, type-checked ts-node": ("npx ts-node main.ts", baseline),
     }

@@ -1,4 +1,5 @@
 """Wall time and peak memory of shell commands, measured the same way for every benchmark row."""
+
 import os
 import statistics
 import subprocess
@@ -51,8 +52,7 @@ def run_once(command: str, cwd: str, env: dict | None = None, check: bool = True
     # stderr goes to a file, not a pipe: a pipe nobody reads until exit blocks a chatty command (jest, Spark).
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(["bash", "-c", command], cwd=cwd, env={**os.environ, **(env or {})},
-                                stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(["bash", "-c", command], cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keeps Popen from waiting again

@@ -61,8 +61,17 @@ def run_checkov(stack_dir: Path) -> dict:
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_NO_OUTPUT_COLOR": "1", "LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
         proc = subprocess.run(
-            [str(checkov), "-d", str(scannable_copy(stack_dir, Path(tmp))), "--framework", "terraform_json",
-             "--skip-download", "-o", "json", "--compact"],
+            [
+                str(checkov),
+                "-d",
+                str(scannable_copy(stack_dir, Path(tmp))),
+                "--framework",
+                "terraform_json",
+                "--skip-download",
+                "-o",
+                "json",
+                "--compact",
+            ],
             capture_output=True,
             text=True,
             env=env,
@@ -112,8 +121,10 @@ def main() -> int:
             problems.append(f"{summary['parsing_errors']} parsing error(s)")
         if not passed and not failed and not skipped:
             problems.append("checkov ran no check (wrong framework or empty stack?)")
-        print(f"checkov {stack_dir.name}: passed {len(passed)}, failed {len(failed)}, skipped {len(skipped)}"
-              + (f" -- {'; '.join(problems)}" if problems else ""))
+        print(
+            f"checkov {stack_dir.name}: passed {len(passed)}, failed {len(failed)}, skipped {len(skipped)}"
+            + (f" -- {'; '.join(problems)}" if problems else "")
+        )
         for check in failed:
             print(f"  FAILED {check['check_id']} {check['resource']}: {check['check_name']}")
         for check in skipped:
