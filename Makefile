@@ -12,17 +12,28 @@ include mk/bench.mk
 include mk/plan-guard.mk
 include mk/tf-validate.mk
 
-.PHONY: help synth test node-test typecheck lint-ts jest lint-workflows diagrams cost clean address-contract
+.PHONY: help wheel synth test node-test typecheck lint-ts jest lint-workflows diagrams cost clean address-contract
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# The members_pipeline wheel the jobs attach (notebooks/pyproject.toml); rebuilt when a package file changes. The stack
+# uploads it, so synth (and the synth tests) need it. Hatchling's fixed zip timestamps make it reproducible.
+WHEEL_DIR := notebooks/dist
+WHEEL_STAMP := $(WHEEL_DIR)/.built
+$(WHEEL_STAMP): notebooks/pyproject.toml $(wildcard notebooks/members_pipeline/*.py notebooks/members_pipeline/*.json)
+	rm -rf $(WHEEL_DIR)
+	$(PY_PYTHON) -m pip wheel -q --no-deps --disable-pip-version-check -w $(WHEEL_DIR) ./notebooks
+	@touch $@
+
+wheel: $(WHEEL_STAMP) ## Build the members_pipeline wheel into notebooks/dist/ (the one code artifact the jobs attach)
 
 # npm ci only when the lock file changed since the last install.
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-synth: $(NODE_STAMP) ## Synthesize every environment's stack into cdktf.out/ (no credentials needed)
+synth: $(NODE_STAMP) $(WHEEL_STAMP) ## Synthesize every environment's stack into cdktf.out/ (no credentials needed)
 	node --require ts-node/register/transpile-only main.ts
 	@ls cdktf.out/stacks | sed 's/^/  synthesized /'
 
@@ -32,7 +43,7 @@ cost: synth ## Estimate compute cost per run and per month of every stack (tools
 typecheck: $(NODE_STAMP) ## tsc --noEmit over the app and the tests
 	npx tsc --noEmit -p .
 
-jest: $(NODE_STAMP) ## Jest suites (synth tests, config validation)
+jest: $(NODE_STAMP) $(WHEEL_STAMP) ## Jest suites (synth tests, config validation)
 	npx jest --ci
 
 lint-ts: $(NODE_STAMP) ## Biome (lint + format check, config in biome.json) over the TypeScript, JS and JSON; `npx biome check --write .` fixes
@@ -54,7 +65,7 @@ $(RENDERER_STAMP): diagrams/renderer/package.json diagrams/renderer/package-lock
 	@touch $@
 
 # Debian's Chromium; mermaid-cli's own browser download is skipped.
-diagrams: $(NODE_STAMP) $(RENDERER_STAMP) ## Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
+diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(RENDERER_STAMP) ## Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh

@@ -9,7 +9,7 @@ import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentConfig } from "../stacks/config/schema";
 import { validateConfig } from "../stacks/config/validate";
 import { jobParameterNames, MembersPipeline } from "../stacks/databricks/pipeline";
-import { DEFAULT_NOTEBOOKS_DIR } from "../stacks/databricks/workspace-code";
+import { builtWheel, DEFAULT_NOTEBOOKS_DIR } from "../stacks/databricks/workspace-code";
 import { pipelineSettings } from "../stacks/members-stack";
 import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
@@ -237,9 +237,10 @@ describe("job clusters", () => {
     expect(az).not.toHaveProperty("aws_attributes");
   });
 
-  test("the extract task carries the pinned JDBC driver; the load task needs none", () => {
-    expect(extractJob(azure).props.task[0].library).toEqual([{ maven: { coordinates: platform.jdbcDriver.maven } }]);
-    expect(loadJob(azure).props.task[0]).not.toHaveProperty("library");
+  test("both tasks attach the members_pipeline wheel; the extract task also the pinned JDBC driver", () => {
+    const wheel = ref("databricks_workspace_file", onlyResource(azure, "databricks_workspace_file").id, "path");
+    expect(extractJob(azure).props.task[0].library).toEqual([{ whl: wheel }, { maven: { coordinates: platform.jdbcDriver.maven } }]);
+    expect(loadJob(azure).props.task[0].library).toEqual([{ whl: wheel }]);
   });
 });
 
@@ -266,23 +267,32 @@ describe("uploaded code", () => {
     const all = [...Object.values(resourcesOf(dev, "databricks_notebook")), ...Object.values(resourcesOf(dev, "databricks_workspace_file"))];
     expect(all.length).toBeGreaterThan(3);
     for (const r of all) {
-      const file = r.path.includes("/members_pipeline/")
-        ? path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline", path.basename(r.path))
+      const file = r.path.includes("/dist/")
+        ? builtWheel(path.join(DEFAULT_NOTEBOOKS_DIR, "dist"))
         : path.join(DEFAULT_NOTEBOOKS_DIR, `${path.basename(r.path)}.py`);
       expect(r.md5).toBe(createHash("md5").update(readFileSync(file)).digest("hex"));
     }
   });
 
-  test("one workspace file per members_pipeline module and data file (contract.json), next to the notebooks", () => {
-    const pkg = path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline");
-    const modules = readdirSync(pkg)
-      .filter((f) => /\.(py|json)$/.test(f))
-      .sort();
+  test("the package is one wheel under dist/ of the deploy root, holding every module and contract.json", () => {
+    const wheel = builtWheel(path.join(DEFAULT_NOTEBOOKS_DIR, "dist"));
+    const file = onlyResource(azure, "databricks_workspace_file").props;
+    expect(file.path).toBe(`${rootOf(azure)}/dist/${path.basename(wheel)}`);
+    expect(file.source).toMatch(new RegExp(`^assets/[^/]+/[0-9A-F]+/${path.basename(wheel).replace(/\./g, "\\.")}$`));
+    // The wheel is a zip: its central directory names every module of the package.
+    const zip = readFileSync(wheel).toString("latin1");
+    const modules = readdirSync(path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline")).filter((f) => /\.(py|json)$/.test(f));
     expect(modules).toContain("contract.json");
-    const files = Object.values(resourcesOf(azure, "databricks_workspace_file"));
-    expect(files.map((f) => f.path).sort()).toEqual(modules.map((m) => `${rootOf(azure)}/members_pipeline/${m}`).sort());
-    expect(files.map((f) => path.basename(f.source)).sort()).toEqual([...modules].sort());
-    for (const f of files) expect(f.source).toMatch(/^assets\//);
+    for (const m of modules) expect(zip).toContain(`members_pipeline/${m}`);
+  });
+
+  test("development deploys a generator job (started by hand) with the wheel; production none", () => {
+    const generator = resource(dev, "databricks_job", "pipeline_generate-job_").props;
+    expect(generator.schedule).toBeUndefined();
+    expect(generator.trigger).toBeUndefined();
+    expect(generator.task[0].library).toEqual([{ whl: ref("databricks_workspace_file", onlyResource(dev, "databricks_workspace_file").id, "path") }]);
+    expect(paramsOf(generator).secret_scope).toBe(ref("databricks_secret_scope", onlyResource(dev, "databricks_secret_scope").id, "name"));
+    expect(Object.keys(resourcesOf(prod, "databricks_job")).some((id) => id.includes("generate"))).toBe(false);
   });
 
   test("a change to a notebook's content changes its synthesized resource, and only that one", () => {
@@ -612,11 +622,13 @@ describe("bad input fails early with got/expected", () => {
     expect(build({ extractPartitionCount: 0 })).toThrow("MembersPipeline: extractPartitionCount: got 0, expected an integer between 1 and 256");
   });
 
-  test("notebooks folder without the members_pipeline package", () => {
+  test("notebooks folder without a built wheel", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "members-empty-"));
     try {
       for (const name of ["extract_members", "load_members", "generate_member_data"]) writeFileSync(path.join(dir, `${name}.py`), "# x\n");
-      expect(build({ notebooksDir: dir })).toThrow(/PipelineCode: package folder: got ".*members_pipeline", expected a folder/);
+      expect(build({ notebooksDir: dir })).toThrow(
+        /PipelineCode: package wheel: got \[\], expected exactly one members_pipeline-<version>-py3-none-any\.whl .*make wheel/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -409,7 +409,12 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
     const findings = findingsWith(stackOf(shippedEnv("dev")), { ...optionsOf("dev"), developmentMode: false }).filter(
       (f) => f.ruleId === "MEM-DEP-014",
     );
-    expect(findings.map((f) => f.address.split(".")[0]).sort()).toEqual(["databricks_job", "databricks_job", "databricks_notebook"]);
+    expect(findings.map((f) => f.address.split(".")[0]).sort()).toEqual([
+      "databricks_job",
+      "databricks_job",
+      "databricks_job",
+      "databricks_notebook",
+    ]);
   });
 
   test("MEM-DEP-015: IAM propagation shorter than 60 s or not re-run when the trust policy changes", () => {

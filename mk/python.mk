@@ -40,10 +40,13 @@ PY_MARIADB_DOWN := $(if $(MARIADB_MANAGED),$(PY_MARIADB_ENV) $(MARIADB_SH) down,
 venv: $(PY_VENV_STAMP) ## Python venv .venv from notebooks/requirements.txt (reinstalls when it changes)
 
 # Re-installs whenever requirements.txt changes.
-$(PY_VENV_STAMP): $(PY_REQUIREMENTS)
+# members_pipeline is installed editable from notebooks/pyproject.toml: the notebooks, the runner and the tests import
+# it as Databricks does (from the wheel), with no sys.path tricks.
+$(PY_VENV_STAMP): $(PY_REQUIREMENTS) $(PY_ROOT)/notebooks/pyproject.toml
 	@command -v $(PY_PYTHON) >/dev/null || { echo "$(PY_PYTHON) not found on PATH" >&2; exit 1; }
 	@test -x $(PY_BIN) || $(PY_PYTHON) -m venv $(PY_VENV)
 	$(PY_BIN) -m pip install -q -r $(PY_REQUIREMENTS)
+	$(PY_BIN) -m pip install -q --no-deps -e $(PY_ROOT)/notebooks
 	@touch $@
 
 # Check mode only (CI): every Python file of the repository, rules and line length in ruff.toml.

@@ -16,27 +16,9 @@
 
 # COMMAND ----------
 
-import os
-import sys
-
-
-def _notebook_dir() -> str:
-    if "__file__" in globals():  # local runner (run_local.py)
-        return os.path.dirname(os.path.abspath(__file__))
-    try:  # Databricks: the notebook's workspace folder, where the stack uploads members_pipeline/
-        ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()  # noqa: F821
-        return "/Workspace" + os.path.dirname(ctx.notebookPath().get())
-    except Exception:
-        return os.getcwd()  # recent runtimes start notebooks in their workspace folder
-
-
-for _p in (_notebook_dir(), os.getcwd()):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-from members_pipeline.config import parse_extract_widgets  # noqa: E402
-from members_pipeline.contract import declare_widgets  # noqa: E402
-from members_pipeline.mysql import connection_from_secrets, jdbc_url  # noqa: E402
+from members_pipeline.config import parse_extract_widgets
+from members_pipeline.contract import declare_widgets
+from members_pipeline.mysql import connection_from_secrets, jdbc_url
 
 # Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
 declare_widgets(dbutils, "extract")  # noqa: F821
@@ -56,8 +38,8 @@ print(conn, jdbc_url(conn, cfg.ssl_mode))
 
 # COMMAND ----------
 
-from members_pipeline.extract import source_query  # noqa: E402
-from members_pipeline.partitioning import member_id_predicates  # noqa: E402
+from members_pipeline.extract import source_query
+from members_pipeline.partitioning import member_id_predicates
 
 print(source_query(cfg.source_table))
 for predicate in member_id_predicates(cfg.partition_count):
@@ -77,8 +59,8 @@ for predicate in member_id_predicates(cfg.partition_count):
 
 # COMMAND ----------
 
-from members_pipeline.extract import extract_members  # noqa: E402
-from members_pipeline.files import Files  # noqa: E402
+from members_pipeline.extract import extract_members
+from members_pipeline.files import Files
 
 summary = extract_members(spark, Files(dbutils), conn, cfg)  # noqa: F821
 print(summary)
@@ -91,6 +73,6 @@ print(summary)
 
 # COMMAND ----------
 
-import json  # noqa: E402
+import json
 
 dbutils.notebook.exit(json.dumps(summary))  # noqa: F821

@@ -25,27 +25,9 @@
 
 # COMMAND ----------
 
-import os
-import sys
-
-
-def _notebook_dir() -> str:
-    if "__file__" in globals():  # local runner (run_local.py)
-        return os.path.dirname(os.path.abspath(__file__))
-    try:  # Databricks: the notebook's workspace folder, where the stack uploads members_pipeline/
-        ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()  # noqa: F821
-        return "/Workspace" + os.path.dirname(ctx.notebookPath().get())
-    except Exception:
-        return os.getcwd()  # recent runtimes start notebooks in their workspace folder
-
-
-for _p in (_notebook_dir(), os.getcwd()):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-from members_pipeline.config import parse_generate_widgets  # noqa: E402
-from members_pipeline.contract import declare_widgets  # noqa: E402
-from members_pipeline.mysql import connection_from_secrets  # noqa: E402
+from members_pipeline.config import parse_generate_widgets
+from members_pipeline.contract import declare_widgets
+from members_pipeline.mysql import connection_from_secrets
 
 # Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
 declare_widgets(dbutils, "generate")  # noqa: F821
@@ -62,9 +44,9 @@ print(cfg, conn)
 
 # COMMAND ----------
 
-import json  # noqa: E402
+import json
 
-from members_pipeline.generate import generate_members  # noqa: E402
+from members_pipeline.generate import generate_members
 
 summary = generate_members(conn, cfg)
 print(json.dumps(summary))

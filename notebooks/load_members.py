@@ -25,26 +25,8 @@
 
 # COMMAND ----------
 
-import os
-import sys
-
-
-def _notebook_dir() -> str:
-    if "__file__" in globals():  # local runner (run_local.py)
-        return os.path.dirname(os.path.abspath(__file__))
-    try:  # Databricks: the notebook's workspace folder, where the stack uploads members_pipeline/
-        ctx = dbutils.notebook.entry_point.getDbutils().notebook().getContext()  # noqa: F821
-        return "/Workspace" + os.path.dirname(ctx.notebookPath().get())
-    except Exception:
-        return os.getcwd()  # recent runtimes start notebooks in their workspace folder
-
-
-for _p in (_notebook_dir(), os.getcwd()):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-from members_pipeline.config import parse_load_widgets  # noqa: E402
-from members_pipeline.contract import declare_widgets  # noqa: E402
+from members_pipeline.config import parse_load_widgets
+from members_pipeline.contract import declare_widgets
 
 # Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
 declare_widgets(dbutils, "load")  # noqa: F821
@@ -65,7 +47,7 @@ print(cfg)
 
 # COMMAND ----------
 
-from members_pipeline.load import ensure_tables  # noqa: E402
+from members_pipeline.load import ensure_tables
 
 ensure_tables(spark, cfg)  # noqa: F821
 
@@ -78,8 +60,8 @@ ensure_tables(spark, cfg)  # noqa: F821
 
 # COMMAND ----------
 
-from members_pipeline.files import Files  # noqa: E402
-from members_pipeline.load import find_batches  # noqa: E402
+from members_pipeline.files import Files
+from members_pipeline.load import find_batches
 
 files = Files(dbutils)  # noqa: F821
 pending, superseded = find_batches(spark, files, cfg)  # noqa: F821
@@ -102,9 +84,9 @@ print("superseded:", [b.batch_id for b in superseded])
 
 # COMMAND ----------
 
-import json  # noqa: E402
+import json
 
-from members_pipeline.load import load_members  # noqa: E402
+from members_pipeline.load import load_members
 
 summary = load_members(spark, files, cfg)  # noqa: F821
 print(json.dumps(summary, indent=2))

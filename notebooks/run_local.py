@@ -257,8 +257,6 @@ def run_notebook(
         raise ValueError(f"{path} is not a Databricks notebook source (missing '# Databricks notebook source')")
     dbutils = LocalDbutils(widgets or {}, env)
     session = spark if spark is not None else _LazySpark(lambda: build_spark(local_dir))
-    if str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))
     scope = {"__name__": "__main__", "__file__": str(path), "spark": session, "dbutils": dbutils, "display": _display}
     started = time.monotonic()
     exit_value = None

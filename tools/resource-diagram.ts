@@ -94,8 +94,9 @@ function resourcesOf(json: TerraformJson, paths: Map<string, string>): Resource[
       for (const [id, props] of Object.entries(byId)) {
         const address = kind === "data" ? `data.${type}.${id}` : `${type}.${id}`;
         const segments = (paths.get(address) ?? id).split("/");
-        const depth = Math.min(2, segments.length - 1);
-        const group = segments.slice(0, depth).join("/") || "stack";
+        // The pipeline's jobs share one box (`pipeline/jobs`): they differ only in notebook and trigger.
+        const depth = /^[a-z-]+-job$/.test(segments[1] ?? "") ? 1 : Math.min(2, segments.length - 1);
+        const group = depth === 1 && segments.length > 2 ? `${segments[0]}/jobs` : segments.slice(0, depth).join("/") || "stack";
         found.push({ address, type: kind === "data" ? `data ${type}` : type, group, name: segments.slice(depth).join("/"), props });
       }
     }
@@ -226,15 +227,9 @@ function label(node: DiagramNode): string {
   const names = node.members.map((m) => m.name).sort();
   const types = [...new Set(node.members.map((m) => m.type))].sort();
   const ofType = (list: Resource[], type: string) => list.filter((m) => m.type === type);
-  const namesOf = (type: string) =>
-    ofType(node.members, type)
-      .map((m) => m.name)
-      .sort();
   let lines: string[];
   if (!node.title || types.length === 1) {
     lines = wrap(names.length <= MAX_NAMES ? names : [], `${types[0]}${count(names.length)}:`);
-  } else if (node.members.length <= MAX_NAMES) {
-    lines = [`${node.title}${count(node.members.length)}:`, ...types.flatMap((type) => wrap(namesOf(type), `${type}:`))];
   } else {
     lines = [`${node.title}${count(node.members.length)}:`, ...types.map((t) => `${t}${count(ofType(node.members, t).length)}`)];
   }

@@ -4,6 +4,8 @@ The notebooks only read widgets and secrets and call into this package, so the s
 Databricks and on local Spark (see ../run_local.py) and is tested with pytest on real engines.
 """
 
+__version__ = "0.2.0"
+
 __all__ = [
     "config",
     "mysql",

@@ -10,22 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from members_pipeline.config import parse_extract_widgets, parse_load_widgets
+from members_pipeline.extract import extract_members
+from members_pipeline.files import Files
+from members_pipeline.load import load_members
+from members_pipeline.mysql import MySqlConnection
+from run_local import LocalDbutils, build_spark
 
 NOTEBOOKS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(NOTEBOOKS))
-
-from members_pipeline.config import parse_extract_widgets, parse_load_widgets  # noqa: E402
-from members_pipeline.extract import extract_members  # noqa: E402
-from members_pipeline.files import Files  # noqa: E402
-from members_pipeline.load import load_members  # noqa: E402
-from members_pipeline.mysql import MySqlConnection  # noqa: E402
-from run_local import LocalDbutils, build_spark  # noqa: E402
 
 # Today, like a scheduled run: the generator draws registration dates up to today, so none is "future".
 RUN_DATE = dt.date.today()

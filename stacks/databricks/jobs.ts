@@ -46,8 +46,11 @@ export interface PipelineJobProps {
    * @default none
    */
   readonly libraries?: readonly JobTaskLibrary[];
-  /** When the job runs. */
-  readonly trigger: JobTrigger;
+  /**
+   * When the job runs.
+   * @default none: it runs only when started by hand ("Run now")
+   */
+  readonly trigger?: JobTrigger;
   /** Maximum minutes of one task attempt. */
   readonly taskTimeoutMinutes: number;
   /** Told about failed runs and runs exceeding the duration warning. */
@@ -119,7 +122,7 @@ export class PipelineJob extends Construct {
         },
       ],
       ...(props.runAsServicePrincipal ? { runAs: { servicePrincipalName: props.runAsServicePrincipal } } : {}),
-      ...triggerConfig(props.trigger),
+      ...(props.trigger ? triggerConfig(props.trigger) : {}),
       dependsOn: props.dependsOn,
     };
     this.job = new Job(this, "job", config);

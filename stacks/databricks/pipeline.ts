@@ -137,6 +137,8 @@ export class MembersPipeline extends Construct {
   readonly catalog: MembersCatalog;
   readonly extractJob: PipelineJob;
   readonly loadJob: PipelineJob;
+  /** The development-only member-data generator job, when the generator is deployed. */
+  readonly generateJob?: PipelineJob;
 
   constructor(scope: Construct, id: string, props: MembersPipelineProps) {
     super(scope, id);
@@ -199,7 +201,7 @@ export class MembersPipeline extends Construct {
       description: "MySQL members -> cleaned, typed Parquet batch in the landing zone (one partition per run date).",
       taskKey: "extract_members",
       notebookPath: this.code.notebooks.extract_members.path,
-      libraries: [{ maven: { coordinates: platform.jdbcDriver.maven } }],
+      libraries: [{ whl: this.code.wheelPath }, { maven: { coordinates: platform.jdbcDriver.maven } }],
       parameters: jobParameters("extract", {
         secret_scope: this.secrets.scopeName,
         landing_path: props.landingUrl,
@@ -219,6 +221,7 @@ export class MembersPipeline extends Construct {
       description: "Complete landing batches -> Delta members table (MERGE), with quarantine and load log.",
       taskKey: "load_members",
       notebookPath: this.code.notebooks.load_members.path,
+      libraries: [{ whl: this.code.wheelPath }],
       parameters: jobParameters("load", {
         landing_path: props.landingUrl,
         catalog: this.catalog.catalogName,
@@ -238,6 +241,23 @@ export class MembersPipeline extends Construct {
       }),
       trigger: props.loadTrigger.kind === "file_arrival" ? { ...props.loadTrigger, url: props.landingUrl } : props.loadTrigger,
     });
+
+    if (this.code.generator) {
+      // Development only: fills a test MySQL with fake members, started by hand ("Run now with different parameters").
+      const generate = contract.notebooks.generate;
+      this.generateJob = new PipelineJob(this, "generate-job", {
+        ...shared,
+        jobName: `${base}-generate-members`,
+        description: "Development only: fills the test MySQL database with seeded fake members (started by hand).",
+        taskKey: "generate_member_data",
+        notebookPath: this.code.generator.path,
+        libraries: [{ whl: this.code.wheelPath }],
+        parameters: jobParameters("generate", {
+          ...Object.fromEntries(Object.entries(generate).map(([name, spec]) => [name, String(spec.default)])),
+          secret_scope: this.secrets.scopeName,
+        }),
+      });
+    }
 
     // Output names are the interface of `cdktf output` and of CI scripts: fixed, not derived from construct paths.
     const outputs: Record<string, { value: string; description: string }> = {

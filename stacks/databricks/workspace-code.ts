@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { DataDatabricksCurrentUser } from "@cdktf/provider-databricks/lib/data-databricks-current-user";
 import { Directory } from "@cdktf/provider-databricks/lib/directory";
@@ -49,10 +49,11 @@ export interface PipelineCodeProps {
 }
 
 /**
- * Uploads the notebooks (`databricks_notebook`) and the `members_pipeline` package they import
- * (`databricks_workspace_file`, one per module or data file) into a folder the stack owns (`databricks_directory` with
- * `databricks_permissions`: owners CAN MANAGE, the job principal CAN READ; workspace admins and the folder's parent
- * owner keep theirs). The notebooks add their own workspace folder to sys.path, so the package sits next to them.
+ * Uploads the notebooks (`databricks_notebook`) and the `members_pipeline` wheel they import (one
+ * `databricks_workspace_file` under `dist/`, which the job tasks attach as a `whl` library: the way Databricks
+ * recommends shipping code to jobs; workspace files as libraries need DBR 11.3 LTS+, the policy pins 17.3) into a
+ * folder the stack owns (`databricks_directory` with `databricks_permissions`: owners CAN MANAGE, the job principal
+ * CAN READ; workspace admins and the folder's parent owner keep theirs).
  *
  * Sources are cdktf assets: copied into the stack's output folder under a content-hash path, so the synthesized JSON
  * names no machine-specific absolute path (the same plan from any checkout) and changes exactly when the content does.
@@ -64,8 +65,10 @@ export class PipelineCode extends Construct {
   readonly notebooks: Record<PipelineNotebook, Notebook>;
   /** The generator notebook, when included. */
   readonly generator?: Notebook;
-  /** Package modules by file name (e.g. "load.py"). */
-  readonly packageFiles: Record<string, WorkspaceFile>;
+  /** The members_pipeline wheel in the workspace. */
+  readonly wheel: WorkspaceFile;
+  /** Workspace path of the wheel, as a job library names it. */
+  readonly wheelPath: string;
 
   constructor(scope: Construct, id: string, props: PipelineCodeProps) {
     super(scope, id);
@@ -103,44 +106,28 @@ export class PipelineCode extends Construct {
     this.notebooks = notebooks;
     if (props.includeGenerator) this.generator = upload(GENERATOR_NOTEBOOK);
 
-    this.packageFiles = {};
-    for (const file of packageModules(path.join(dir, PACKAGE))) {
-      const source = path.join(dir, PACKAGE, file);
-      const md5 = md5Of(source);
-      // Ids from module names (`module-load`, `module-init`): stable as long as the module keeps its name.
-      const moduleId = `module-${file
-        .replace(/\.py$/, "")
-        .replace(/^_+|_+$/g, "")
-        .replace(/[^A-Za-z0-9]+/g, "-")}`;
-      this.packageFiles[file] = new WorkspaceFile(this, moduleId, {
-        path: `${this.deployRoot}/${PACKAGE}/${file}`,
-        source: new TerraformAsset(this, `${moduleId}-source`, { path: source, type: AssetType.FILE }).path,
-        md5,
-      });
-    }
+    const wheel = builtWheel(path.join(dir, "dist"));
+    this.wheel = new WorkspaceFile(this, "package-wheel", {
+      path: `${this.deployRoot}/dist/${path.basename(wheel)}`,
+      source: new TerraformAsset(this, "package-wheel-source", { path: wheel, type: AssetType.FILE }).path,
+      md5: md5Of(wheel),
+    });
+    this.wheelPath = this.wheel.path;
   }
 }
 
-/**
- * The package's .py modules and .json data files (contract.json, read at run time), sorted; no tests, caches or
- * sub-folders (the package is flat).
- */
-export function packageModules(packageDir: string): string[] {
-  if (!existsSync(packageDir) || !statSync(packageDir).isDirectory()) {
-    invalidProp("PipelineCode", "package folder", packageDir, `a folder holding ${PACKAGE}/*.py`);
+/** The one members_pipeline wheel `make wheel` built into `distDir`. */
+export function builtWheel(distDir: string): string {
+  const wheels = existsSync(distDir) ? readdirSync(distDir).filter((f) => /^members_pipeline-[^-]+-py3-none-any\.whl$/.test(f)) : [];
+  if (wheels.length !== 1) {
+    invalidProp("PipelineCode", "package wheel", wheels, `exactly one ${PACKAGE}-<version>-py3-none-any.whl in ${distDir} (run \`make wheel\`)`);
   }
-  const files = readdirSync(packageDir)
-    .filter((f) => /\.(py|json)$/.test(f) && !/^test_|_test\.py$/.test(f) && statSync(path.join(packageDir, f)).isFile())
-    .sort();
-  if (!files.includes("__init__.py")) {
-    invalidProp("PipelineCode", "package folder", packageDir, "a Python package (with __init__.py)");
-  }
-  return files;
+  return path.join(distDir, wheels[0]);
 }
 
 function md5Of(file: string): string {
   if (!existsSync(file)) {
-    invalidProp("PipelineCode", "notebook source", file, "an existing file");
+    invalidProp("PipelineCode", "source", file, "an existing file");
   }
   return createHash("md5").update(readFileSync(file)).digest("hex");
 }
