@@ -12,7 +12,7 @@ include mk/bench.mk
 include mk/plan-guard.mk
 include mk/tf-validate.mk
 
-.PHONY: help wheel synth test node-test typecheck lint-ts jest lint-workflows diagrams cost clean address-contract
+.PHONY: help wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,7 +49,10 @@ jest: $(NODE_STAMP) $(WHEEL_STAMP) ## Jest suites (synth tests, config validatio
 lint-ts: $(NODE_STAMP) ## Biome (lint + format check, config in biome.json) over the TypeScript, JS and JSON; `npx biome check --write .` fixes
 	npx biome ci --colors=off .
 
-node-test: typecheck lint-ts jest
+lint-duplicates: $(NODE_STAMP) ## jscpd: no block of 6+ lines copied between source files (tests excluded; .jscpd.json)
+	npx jscpd stacks tools notebooks main.ts
+
+node-test: typecheck lint-ts lint-duplicates jest
 
 # Built from source with the Go toolchain (the module proxy), pinned; no prebuilt binary download.
 $(ACTIONLINT):
@@ -70,7 +73,7 @@ diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(RENDERER_STAMP) ## Regenerate the stack
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test lint-workflows policy-check tf-validate-fixture py-test ## Everything CI runs: type-check, Biome, jest, actionlint, checkov, terraform validate + mocked plan (fixture), Ruff + pytest (Spark + Delta + MariaDB) last
+test: node-test lint-workflows policy-check tf-validate-fixture py-test ## Everything CI runs: type-check, Biome, jscpd, jest, actionlint, checkov, terraform validate + mocked plan (fixture), Ruff + pytest (Spark + Delta + MariaDB) last
 
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage

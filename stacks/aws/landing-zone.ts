@@ -1,6 +1,6 @@
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import type { LandingZone } from "../unity-catalog/landing-location";
+import { type LandingZone, landingZoneOf } from "../unity-catalog/landing-location";
 import { LandingBucket, type LandingBucketProps } from "./landing-bucket";
 import { UnityCatalogS3Access } from "./unity-catalog-access";
 
@@ -45,9 +45,6 @@ export class AwsLandingZone extends Construct implements LandingZone {
       grantee: props.grantee,
       managedPrefix: props.managedPrefix,
     });
-    this.landingUrl = this.access.landingUrl;
-    this.dependables = [this.access.location.externalLocation, this.access.location.grants];
-    const managed = this.access.managedLocation;
-    this.managedStorage = managed && { url: managed.url, location: managed.externalLocation };
+    ({ landingUrl: this.landingUrl, dependables: this.dependables, managedStorage: this.managedStorage } = landingZoneOf(this.access));
   }
 }

@@ -3,7 +3,7 @@ import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { protect } from "../protection/protect";
-import type { LandingZone } from "../unity-catalog/landing-location";
+import { type LandingZone, landingZoneOf } from "../unity-catalog/landing-location";
 import { AdlsLandingStorage, type AdlsLandingStorageProps } from "./landing-storage";
 import { UnityCatalogAdlsAccess, type UnityCatalogAdlsAccessProps } from "./unity-catalog-access";
 
@@ -63,9 +63,6 @@ export class AzureLandingZone extends Construct implements LandingZone {
       allowedIpRanges: props.allowedIpRanges,
       allowedSubnetIds: props.allowedSubnetIds,
     });
-    this.landingUrl = this.access.landingUrl;
-    this.dependables = [this.access.location.externalLocation, this.access.location.grants];
-    const managed = this.access.managedLocation;
-    this.managedStorage = managed && { url: managed.url, location: managed.externalLocation };
+    ({ landingUrl: this.landingUrl, dependables: this.dependables, managedStorage: this.managedStorage } = landingZoneOf(this.access));
   }
 }

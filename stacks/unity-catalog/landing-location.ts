@@ -20,6 +20,23 @@ export function landingFolder(construct: string, landingPrefix: string): string 
   return folder;
 }
 
+/** What a cloud's Unity Catalog access construct exposes (UnityCatalogS3Access, UnityCatalogAdlsAccess). */
+interface UnityCatalogAccess {
+  readonly landingUrl: string;
+  readonly location: LandingLocation;
+  readonly managedLocation?: { readonly url: string; readonly externalLocation: ITerraformDependable };
+}
+
+/** The landing zone a cloud's Unity Catalog access gives the pipeline: URL, what to wait for, managed storage. */
+export function landingZoneOf(access: UnityCatalogAccess): LandingZone {
+  const managed = access.managedLocation;
+  return {
+    landingUrl: access.landingUrl,
+    dependables: [access.location.externalLocation, access.location.grants],
+    managedStorage: managed && { url: managed.url, location: managed.externalLocation },
+  };
+}
+
 /** What a cloud's landing zone gives the cloud-agnostic pipeline. */
 export interface LandingZone {
   /** Landing URL inside the external location; ends with `/`. */
