@@ -1,6 +1,6 @@
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { type LandingZone, landingZoneOf } from "../unity-catalog/landing-location";
+import { type LandingZone, landingZoneOf, type ManagedStorage } from "../unity-catalog/landing-location";
 import { LandingBucket, type LandingBucketProps } from "./landing-bucket";
 import { UnityCatalogS3Access } from "./unity-catalog-access";
 
@@ -26,7 +26,7 @@ export class AwsLandingZone extends Construct implements LandingZone {
   readonly landingUrl: string;
   /** What must exist before jobs that read or write the landing URL are created. */
   readonly dependables: ITerraformDependable[];
-  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
+  readonly managedStorage?: ManagedStorage;
 
   constructor(scope: Construct, id: string, props: AwsLandingZoneProps) {
     super(scope, id);

@@ -3,7 +3,7 @@ import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { protect } from "../protection/protect";
-import { type LandingZone, landingZoneOf } from "../unity-catalog/landing-location";
+import { type LandingZone, landingZoneOf, type ManagedStorage } from "../unity-catalog/landing-location";
 import { AdlsLandingStorage, type AdlsLandingStorageProps } from "./landing-storage";
 import { UnityCatalogAdlsAccess, type UnityCatalogAdlsAccessProps } from "./unity-catalog-access";
 
@@ -30,7 +30,7 @@ export class AzureLandingZone extends Construct implements LandingZone {
   readonly landingUrl: string;
   /** What must exist before jobs that read or write the landing URL are created. */
   readonly dependables: ITerraformDependable[];
-  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
+  readonly managedStorage?: ManagedStorage;
 
   constructor(scope: Construct, id: string, props: AzureLandingZoneProps) {
     super(scope, id);

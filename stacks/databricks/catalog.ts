@@ -4,10 +4,10 @@ import { DataDatabricksSchema } from "@cdktf/provider-databricks/lib/data-databr
 import { Grant } from "@cdktf/provider-databricks/lib/grant";
 import { Grants } from "@cdktf/provider-databricks/lib/grants";
 import { Schema } from "@cdktf/provider-databricks/lib/schema";
-import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { invalidProp, requireLiteral } from "../common/validation";
 import { protect } from "../protection/protect";
+import type { ManagedStorage } from "../unity-catalog/landing-location";
 import { type Principal, principalName } from "./principal";
 
 /** What the job principal needs on the catalog: to see into it, nothing more. */
@@ -42,7 +42,7 @@ export interface MembersCatalogProps {
    * Required when createCatalog is true: metastores without root storage reject a catalog without one.
    * @default none (only valid for an existing catalog)
    */
-  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
+  readonly managedStorage?: ManagedStorage;
   /**
    * Properties recorded on created objects.
    * @default {}

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import contract from "../../notebooks/members_pipeline/contract.json";
 import { requireLiteral, requireProp } from "../common/validation";
 import platform from "../config/platform.json";
+import type { ManagedStorage } from "../unity-catalog/landing-location";
 import { MembersCatalog } from "./catalog";
 import { type Cloud, JobClusterPolicy, type JobClusterPolicyProps } from "./cluster-policy";
 import { type JobTrigger, PipelineJob } from "./jobs";
@@ -108,7 +109,7 @@ export interface MembersPipelineProps {
    * Storage root of the catalog when it is created, registered by its own external location.
    * @default none (required when catalog.create is true)
    */
-  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
+  readonly managedStorage?: ManagedStorage;
   /**
    * Local folder with the notebook sources and the members_pipeline package.
    * @default the repository's notebooks/ folder

@@ -37,6 +37,12 @@ export function landingZoneOf(access: UnityCatalogAccess): LandingZone {
   };
 }
 
+/** A created catalog's storage root and the external location that registers it (created first). */
+export interface ManagedStorage {
+  readonly url: string;
+  readonly location: ITerraformDependable;
+}
+
 /** What a cloud's landing zone gives the cloud-agnostic pipeline. */
 export interface LandingZone {
   /** Landing URL inside the external location; ends with `/`. */
@@ -44,7 +50,7 @@ export interface LandingZone {
   /** What must exist before jobs that read or write the landing URL are created. */
   readonly dependables: ITerraformDependable[];
   /** Storage root for a created catalog, registered by its own external location; undefined when not asked for. */
-  readonly managedStorage?: { readonly url: string; readonly location: ITerraformDependable };
+  readonly managedStorage?: ManagedStorage;
 }
 
 /** What every external location of the stack is made of (landing and managed storage). */
