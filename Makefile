@@ -11,6 +11,7 @@ include mk/policy.mk
 include mk/bench.mk
 include mk/plan-guard.mk
 include mk/tf-validate.mk
+include mk/cdktn.mk
 
 .PHONY: help wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract
 
