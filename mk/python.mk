@@ -12,7 +12,10 @@ PY_BIN := $(PY_VENV)/bin/python
 PY_RUFF := $(PY_VENV)/bin/ruff
 PY_REQUIREMENTS := $(PY_ROOT)/notebooks/requirements.txt
 PY_VENV_STAMP := $(PY_VENV)/.requirements.installed
-PY_PYTEST_ARGS ?= -q
+# The default suite leaves out the slow tests (the one-million-row reliability test, @pytest.mark.slow): they run in
+# `make py-test-slow` and in `make bench`.
+PY_PYTEST_ARGS ?= -q -m "not slow"
+PY_PYTEST_SLOW_ARGS ?= -q -m slow
 PY_DEMO_ROWS ?= $(or $(ROWS),1000)
 
 MARIADB_DIR ?= $(PY_ROOT)/.local/mariadb
@@ -35,7 +38,7 @@ PY_MARIADB_ENV := MARIADB_DIR='$(MARIADB_DIR)' MARIADB_PORT=$(MARIADB_PORT) MARI
 	MARIADB_USER=$(MARIADB_USER) MARIADB_PASSWORD='$(MARIADB_PASSWORD)'
 PY_MARIADB_DOWN := $(if $(MARIADB_MANAGED),$(PY_MARIADB_ENV) $(MARIADB_SH) down,true)
 
-.PHONY: venv lint-py format-py mariadb-up mariadb-down py-test demo py-clean
+.PHONY: venv lint-py format-py mariadb-up mariadb-down py-test py-test-slow demo py-clean
 
 venv: $(PY_VENV_STAMP) ## Python venv .venv from notebooks/requirements.txt (reinstalls when it changes)
 
@@ -66,10 +69,15 @@ endif
 mariadb-down: ## Stop the local MariaDB
 	@$(PY_MARIADB_DOWN)
 
-# Stops MariaDB afterwards even when pytest fails, and keeps pytest's exit code.
-py-test: venv lint-py mariadb-up ## Ruff, then pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end
-	@cd $(PY_ROOT)/notebooks && $(PY_DB_ENV) $(PY_BIN) -m pytest $(PY_PYTEST_ARGS) tests; rc=$$?; \
+# pytest with the given options in notebooks/; stops MariaDB afterwards even when pytest fails, keeps pytest's exit code.
+PY_PYTEST_RUN = cd $(PY_ROOT)/notebooks && $(PY_DB_ENV) $(PY_BIN) -m pytest $(1) tests; rc=$$?; \
 	$(PY_MARIADB_DOWN); exit $$rc
+
+py-test: venv lint-py mariadb-up ## Ruff, then pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end (not -m slow)
+	@$(call PY_PYTEST_RUN,$(PY_PYTEST_ARGS))
+
+py-test-slow: venv mariadb-up ## pytest -m slow only: the one-million-row reliability test (also a `make bench` step)
+	@$(call PY_PYTEST_RUN,$(PY_PYTEST_SLOW_ARGS))
 
 # make demo [ROWS=100000]: generate -> extract -> load, then extract + load again (expects zero changes).
 demo: venv mariadb-up ## Generate, extract, load, then rerun (zero changes); make demo ROWS=100000
