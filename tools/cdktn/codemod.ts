@@ -8,7 +8,7 @@
  *   codemod.ts <outdir>          copy the app, tests and tools into <outdir> and rewrite the copy (make cdktn-check)
  *   codemod.ts --in-place <dir>  rewrite the sources under <dir> itself: the switch (README "cdktf -> CDK Terrain")
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, posix, relative, resolve } from "node:path";
 
 /** Providers the app uses that have an @cdktn prebuilt package (same module layout: lib/<resource>). */
@@ -51,16 +51,20 @@ export function cdktfImports(source: string): string[] {
   return [...source.matchAll(SPECIFIER)].map((m) => m[3]).filter(isCdktf);
 }
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    if (entry === "node_modules") return [];
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return /\.(ts|js)$/.test(entry) ? [path] : [];
-  });
+const skipped = (root: string, path: string) =>
+  SKIPPED_PATHS.has(relative(root, path).split(/[\\/]/).join(posix.sep)) || SKIPPED_NAMES.has(basename(path));
+
+/** Every .ts/.js of the app under `root`: the COPIED entries, less the skipped ones. */
+function sourceFiles(root: string): string[] {
+  const walk = (path: string): string[] => {
+    if (skipped(root, path)) return [];
+    if (statSync(path).isDirectory()) return readdirSync(path).flatMap((entry) => walk(join(path, entry)));
+    return /\.(ts|js)$/.test(path) ? [path] : [];
+  };
+  return COPIED.filter((entry) => existsSync(join(root, entry))).flatMap((entry) => walk(join(root, entry)));
 }
 
-/** Rewrites every .ts/.js under `root` in place; returns the files changed. Throws on leftover cdktf imports. */
+/** Rewrites the app's .ts/.js under `root` in place; returns the files changed. Throws on leftover cdktf imports. */
 export function rewriteTree(root: string): string[] {
   const changed: string[] = [];
   const leftovers: string[] = [];
@@ -83,10 +87,7 @@ export function makeVariant(repo: string, out: string): string[] {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   for (const entry of COPIED) {
-    cpSync(join(repo, entry), join(out, entry), {
-      recursive: true,
-      filter: (src) => !SKIPPED_PATHS.has(relative(repo, src).split(/[\\/]/).join(posix.sep)) && !SKIPPED_NAMES.has(basename(src)),
-    });
+    cpSync(join(repo, entry), join(out, entry), { recursive: true, filter: (src) => !skipped(repo, src) });
   }
   return rewriteTree(out);
 }
