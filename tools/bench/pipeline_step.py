@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """One benchmark step in its own process, so its wall time and peak RSS (Python + the Spark JVM) stand alone.
 
-    .venv/bin/python tools/bench/pipeline_step.py noop|extract|load|overwrite --local-dir DIR --out result.json \
-        [--landing DIR] [--table bench_members_100000] [--run-date 2026-01-31]
+    .venv/bin/python tools/bench/pipeline_step.py noop|extract|load|overwrite|delta-stats --local-dir DIR --out result.json \
+        [--landing DIR] [--table bench_members_100000] [--run-date 2026-01-31] [--target members_overwrite]
 
 Steps (Spark built once with the runner's pinned config, `run_local.build_spark`):
   noop       Spark start-up and shutdown only: `spark.range(1).count()`.
   extract    the real `extract_members.py` notebook through `run_local.run_notebook` (MySQL from MEMBERS_MYSQL_*).
-  load       the real `load_members.py` notebook (MERGE) into an empty `spark_catalog.bench.members`.
-  overwrite  `spark.read.parquet(<the same batch>).write.format("delta").mode("overwrite").saveAsTable(...)`.
+  load       the real `load_members.py` notebook (MERGE) into `spark_catalog.bench.members` (empty, or the table
+             already in --local-dir: the daily load).
+  overwrite  `spark.read.parquet(<the batch of --run-date>).write.format("delta").mode("overwrite").saveAsTable(<--target>)`.
+  delta-stats  not timed: the last commit of each table in --table (comma-separated, in spark_catalog.bench) from
+             DESCRIBE HISTORY, its operationMetrics and the table's file count before and after it.
 The JVM is stopped and reaped before exit: a JVM left to exit on its own is re-parented and its memory would be
 missing from the parent's rusage.
 """
@@ -49,15 +52,34 @@ def stop_and_reap(spark) -> None:
             proc.wait()
 
 
+def last_commit_stats(spark, table: str) -> dict:
+    """The table's last commit: operation, operationMetrics, and its file count before and after (files of the
+    snapshot at that version and the one before; a file with a deletion vector counts once)."""
+    last = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()
+    version = int(last["version"])
+
+    def files_at(v: int) -> int:
+        return len(spark.sql(f"SELECT * FROM {table} VERSION AS OF {v}").inputFiles()) if v >= 0 else 0
+
+    return {
+        "version": version,
+        "operation": last["operation"],
+        "metrics": {k: int(v) for k, v in (last["operationMetrics"] or {}).items() if str(v).lstrip("-").isdigit()},
+        "files_before": files_at(version - 1),
+        "files_after": files_at(version),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=("noop", "extract", "load", "overwrite"))
+    parser.add_argument("step", choices=("noop", "extract", "load", "overwrite", "delta-stats"))
     parser.add_argument("--local-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--landing", default="")
     parser.add_argument("--table", default="members")
     parser.add_argument("--run-date", default="2026-01-31")
     parser.add_argument("--ssl-mode", default="PREFERRED")
+    parser.add_argument("--target", default="members_overwrite", help="table the overwrite step replaces (in spark_catalog.bench)")
     args = parser.parse_args()
     pin_utc()
 
@@ -84,14 +106,17 @@ def main() -> int:
                 spark=spark,
                 local_dir=args.local_dir,
             ).json()
-        else:
+        elif args.step == "overwrite":
             from members_pipeline import landing
 
+            target = f"spark_catalog.bench.{args.target}"
             batch = landing.partition_path(args.landing, dt.date.fromisoformat(args.run_date))
             spark.sql("CREATE SCHEMA IF NOT EXISTS spark_catalog.bench")
-            (spark.read.parquet(batch).write.format("delta").mode("overwrite").saveAsTable("spark_catalog.bench.members_overwrite"))
-            metrics = spark.sql("DESCRIBE HISTORY spark_catalog.bench.members_overwrite LIMIT 1").first()
+            spark.read.parquet(batch).write.format("delta").mode("overwrite").saveAsTable(target)
+            metrics = spark.sql(f"DESCRIBE HISTORY {target} LIMIT 1").first()
             result = {"rows": int(metrics["operationMetrics"].get("numOutputRows", "0"))}
+        else:
+            result = {name: last_commit_stats(spark, f"spark_catalog.bench.{name}") for name in args.table.split(",")}
     step_seconds = time.monotonic() - t1
     stop_and_reap(spark)
     args.out.write_text(json.dumps({"step": args.step, "startup_s": round(startup, 3), "step_s": round(step_seconds, 3), "result": result}))
