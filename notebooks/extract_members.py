@@ -51,11 +51,13 @@ for predicate in member_id_predicates(cfg.partition_count):
 # MAGIC ## 3–4. Read, transform, write
 # MAGIC Trim strings (blank becomes NULL), lower-case e-mail, keep phone numbers as text, enforce the schema and add the
 # MAGIC audit columns `ingest_date`, `run_id`, `extracted_at`. The batch is written with dynamic partition overwrite
-# MAGIC (a rerun replaces only its date) and about one file per million rows. Order of writes: remove the date's old
-# MAGIC manifest, write the Parquet, read it back and verify the row count, then write the manifest (row count,
-# MAGIC checksum, min/max member_id and registration_date). If MySQL is unreachable the error names host and port and
-# MAGIC no manifest exists, so no reader ever sees a half batch. An empty source table is a valid, empty snapshot: one
-# MAGIC schema-only Parquet file and a manifest with 0 rows (the load's data guards decide whether it may flag members).
+# MAGIC (a rerun replaces only its date), one file per JDBC partition (split above a million rows). MySQL is read
+# MAGIC once, straight into Parquet; the manifest's numbers (row count, checksum, min/max member_id and
+# MAGIC registration_date) are observed on the same rows as they are written. Order of writes: remove the date's old
+# MAGIC manifest, write the Parquet, verify the row count that landed, then write the manifest. If MySQL is unreachable
+# MAGIC the error names host and port and no manifest exists, so no reader ever sees a half batch. An empty source
+# MAGIC table is a valid, empty snapshot: one schema-only Parquet file and a manifest with 0 rows (the load's data
+# MAGIC guards decide whether it may flag members).
 
 # COMMAND ----------
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 import uuid
 
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from . import landing
@@ -102,27 +100,35 @@ def read_source(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) 
     return df
 
 
-def batch_stats(df: DataFrame) -> dict:
-    row = df.agg(
+def batch_stats_columns(df: DataFrame) -> list[Column]:
+    """What the manifest records about a batch, as aggregate columns over its rows (JSON-ready types)."""
+    return [
         F.count(F.lit(1)).alias("rows"),
         row_checksum(df).cast("string").alias("checksum"),
         F.min("member_id").alias("min_member_id"),
         F.max("member_id").alias("max_member_id"),
-        F.min("registration_date").alias("min_registration_date"),
-        F.max("registration_date").alias("max_registration_date"),
-    ).first()
-    out = row.asDict()
-    for key in ("min_registration_date", "max_registration_date"):
-        out[key] = out[key].isoformat() if out[key] is not None else None
-    return out
+        # As ISO strings: an Observation on classic compute hands back dates as JVM objects.
+        F.min("registration_date").cast("string").alias("min_registration_date"),
+        F.max("registration_date").cast("string").alias("max_registration_date"),
+    ]
 
 
-def write_batch(cleaned: DataFrame, root: str, run_date: dt.date, file_count: int) -> None:
+def manifest_stats(values: dict) -> dict:
+    return {**values, "rows": int(values["rows"])}
+
+
+def batch_stats(df: DataFrame) -> dict:
+    return manifest_stats(df.agg(*batch_stats_columns(df)).first().asDict())
+
+
+def write_batch(cleaned: DataFrame, root: str, run_date: dt.date, rows_per_file: int) -> None:
+    """One file per JDBC partition (more above rows_per_file): the rows stream from MySQL straight into Parquet,
+    with no count beforehand to size the files and no cached copy (neither exists on serverless compute)."""
     (
-        cleaned.coalesce(file_count)
-        .withColumn("ingest_date", F.lit(run_date))
+        cleaned.withColumn("ingest_date", F.lit(run_date))
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")  # replaces this date only
+        .option("maxRecordsPerFile", rows_per_file)
         .option("compression", "snappy")
         .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
         .partitionBy("ingest_date")
@@ -163,23 +169,25 @@ def extract_members(
     files.remove(manifest)
 
     raw = read_source(spark, conn, cfg)
-    cleaned = clean_members(raw, cfg.run_id, extracted_at).persist(StorageLevel.MEMORY_AND_DISK)
+    cleaned = clean_members(raw, cfg.run_id, extracted_at)
+    # The one pass over MySQL: rows go straight to Parquet while the observation aggregates the manifest's
+    # numbers from the same rows (an Observation works on classic compute and over Spark Connect alike).
+    observation = Observation(f"extract_{uuid.uuid4().hex}")
     try:
-        try:
-            extracted = cleaned.count()  # the one pass over MySQL
-        except Exception as exc:
-            raise SourceUnavailableError(f"reading MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} failed: {_cause(exc, conn)}") from None
-        if extracted:
-            write_batch(cleaned, root, cfg.run_date, max(1, math.ceil(extracted / rows_per_file)))
-        else:
-            write_empty_batch(spark, part_path)
-    finally:
-        cleaned.unpersist()
+        write_batch(cleaned.observe(observation, *batch_stats_columns(cleaned)), root, cfg.run_date, rows_per_file)
+    except Exception as exc:
+        raise SourceUnavailableError(
+            f"reading MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} into {part_path} failed: {_cause(exc, conn)}"
+        ) from None
+    stats = manifest_stats(observation.get)
+    if stats["rows"] == 0:
+        write_empty_batch(spark, part_path)
 
-    # Verify what actually landed, then publish the manifest as the very last write.
-    stats = batch_stats(spark.read.schema(LANDING_FILE_SCHEMA).parquet(part_path))
-    if stats["rows"] != extracted:
-        raise ExtractVerificationError(f"{part_path}: wrote {extracted} rows but read back {stats['rows']}; manifest not written")
+    # Verify what actually landed (row counts from the Parquet footers), then publish the manifest as the very
+    # last write. The load recomputes the checksum from the files and refuses a batch that does not match.
+    landed = spark.read.schema(LANDING_FILE_SCHEMA).parquet(part_path).count()
+    if landed != stats["rows"]:
+        raise ExtractVerificationError(f"{part_path}: wrote {stats['rows']} rows but read back {landed}; manifest not written")
     data_files = [f for f in files.list_files(part_path) if f.endswith(".parquet")]
     payload = {
         "manifest_version": landing.MANIFEST_VERSION,
@@ -200,7 +208,7 @@ def extract_members(
         "ingest_date": cfg.run_date.isoformat(),
         "run_id": cfg.run_id,
         "attempt_id": payload["attempt_id"],
-        "rows": extracted,
+        "rows": stats["rows"],
         "files": len(data_files),
         "partitions_read": cfg.partition_count,
         "path": part_path,

@@ -117,10 +117,14 @@ def _properties_sql(props: dict[str, str]) -> str:
 # and delete flags (updates of is_deleted) with table_changes(). Its change files are removed files too, so they
 # share the history retention; erased PII stays in update_preimage rows until then (notebooks/README.md).
 CHANGE_DATA_FEED = {"delta.enableChangeDataFeed": "true"}
+# Deletion vectors (Databricks' default for new tables, explicit here for OSS Delta and older tables): the daily
+# MERGE marks the few changed or flagged rows as deleted in their file and writes only those rows anew, instead of
+# rewriting every file that holds one of them (with uuid keys, every file).
+DELETION_VECTORS = {"delta.enableDeletionVectors": "true"}
 
 
 def members_properties(cfg: LoadConfig) -> dict[str, str]:
-    return {**history_properties(cfg.history_retention_days, MEMBERS_STATS_COLUMNS), **CHANGE_DATA_FEED}
+    return {**history_properties(cfg.history_retention_days, MEMBERS_STATS_COLUMNS), **CHANGE_DATA_FEED, **DELETION_VECTORS}
 
 
 def quarantine_properties(cfg: LoadConfig) -> dict[str, str]:
@@ -298,15 +302,32 @@ def read_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> DataFrame:
     return df.where(F.col("run_id") == batch.run_id)
 
 
-def verify_batch(df: DataFrame, batch: Batch) -> int:
-    stats = df.agg(F.count(F.lit(1)).alias("rows"), row_checksum(df).cast("string").alias("checksum")).first()
+def batch_counts(df: DataFrame) -> dict:
+    """Everything the reconciliation needs, in one pass over the batch's files: rows and checksum (against the
+    manifest), valid and rejected rows, and distinct valid member_ids (= the rows deduplicate keeps)."""
+    checked = with_rejection_reason(df)
+    valid = F.col("reject_reason").isNull()
+    return (
+        checked.agg(
+            F.count(F.lit(1)).alias("rows"),
+            row_checksum(checked).cast("string").alias("checksum"),
+            F.count(F.when(valid, 1)).alias("valid"),
+            F.count(F.when(~valid, 1)).alias("rejected"),
+            F.count_distinct(F.when(valid, F.col("member_id"))).alias("distinct_valid"),
+        )
+        .first()
+        .asDict()
+    )
+
+
+def verify_batch(counts: dict, batch: Batch) -> int:
     m = batch.manifest
-    if stats["rows"] != m["rows"] or stats["checksum"] != m["checksum"]:
+    if counts["rows"] != m["rows"] or counts["checksum"] != m["checksum"]:
         raise ReconciliationError(
             f"batch {batch.batch_id} at {batch.path}: manifest says {m['rows']} rows / checksum {m['checksum']}, "
-            f"files hold {stats['rows']} rows / checksum {stats['checksum']}; batch not loaded"
+            f"files hold {counts['rows']} rows / checksum {counts['checksum']}; batch not loaded"
         )
-    return stats["rows"]
+    return counts["rows"]
 
 
 def split_batch(df: DataFrame) -> tuple[DataFrame, DataFrame]:
@@ -364,24 +385,23 @@ class MergeCounts:
     flagged_deleted: int
 
 
+def _history(spark: SparkSession, table: str, limit: int) -> list:
+    """The newest commits, newest first, through SQL: the DeltaTable Python API needs Delta Connect on Spark
+    Connect (standard access mode, serverless), DESCRIBE HISTORY works everywhere."""
+    return spark.sql(f"DESCRIBE HISTORY {table} LIMIT {limit}").select("version", "operation", "operationMetrics").collect()
+
+
 def _merge_metrics(spark: SparkSession, table: str, version_before: int, merge_result) -> MergeCounts:
     """Counts of this run's MERGE. Inserted/updated come from the MERGE statement itself; the split of updates
     into changed vs flagged deleted from this MERGE's commit in the history (matched by its counts, since a
     concurrent load may have committed after it). A MERGE that changed nothing commits nothing."""
-    from delta.tables import DeltaTable
-
     inserted, updated = int(merge_result["num_inserted_rows"]), int(merge_result["num_updated_rows"])
     if inserted == 0 and updated == 0:
         return MergeCounts(0, 0, 0)
-    history = (
-        DeltaTable.forName(spark, table.replace("`", ""))
-        .history(20)
-        .where((F.col("version") > version_before) & (F.col("operation") == "MERGE"))
-        .orderBy("version")
-        .collect()
-    )
-    for h in history:
-        m = h["operationMetrics"]
+    for h in sorted(_history(spark, table, 20), key=lambda h: h["version"]):
+        if h["version"] <= version_before or h["operation"] != "MERGE":
+            continue
+        m = h["operationMetrics"] or {}
         if (int(m.get("numTargetRowsInserted", -1)), int(m.get("numTargetRowsUpdated", -1))) == (inserted, updated):
             flagged = int(m.get("numTargetRowsNotMatchedBySourceUpdated", 0))
             return MergeCounts(inserted=inserted, updated=updated - flagged, flagged_deleted=flagged)
@@ -391,9 +411,7 @@ def _merge_metrics(spark: SparkSession, table: str, version_before: int, merge_r
 
 
 def _table_version(spark: SparkSession, table: str) -> int:
-    from delta.tables import DeltaTable
-
-    return DeltaTable.forName(spark, table.replace("`", "")).history(1).first()["version"]
+    return _history(spark, table, 1)[0]["version"]
 
 
 @dataclass(frozen=True)
@@ -404,13 +422,13 @@ class MembersImpact:
     last_erased_at: dt.datetime | None  # latest pii_erased_at in the table, for the VACUUM decision
 
 
-def members_impact(spark: SparkSession, cfg: LoadConfig, source: DataFrame, batch: Batch, full_snapshot: bool) -> MembersImpact:
-    """One pass over the members table before the MERGE (the snapshot the MERGE reads too; every extra read of a
-    freshly committed Delta table costs a log replay): what the batch would flag deleted, and what is due for
-    erasure after it. A deleted member present in the batch comes back, so it is not due; with
-    pii_retention_days 0 the members this batch flags are due at once."""
+def members_impact(spark: SparkSession, cfg: LoadConfig, batch_rows: DataFrame, batch: Batch, full_snapshot: bool) -> MembersImpact:
+    """One pass over the members table before the MERGE: what the batch would flag deleted, and what is due for
+    erasure after it. A member counts as present when the batch holds any row with its id, valid or quarantined
+    (the MERGE source's key-only rows keep a quarantined member from being flagged). A deleted member present in
+    the batch comes back, so it is not due; with pii_retention_days 0 the members this batch flags are due at once."""
     due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
-    present = source.select("member_id").withColumn("_present", F.lit(True))
+    present = batch_rows.where(F.col("member_id").isNotNull()).select("member_id").distinct().withColumn("_present", F.lit(True))
     absent = F.col("_present").isNull()
     row = (
         spark.table(cfg.members_table)
@@ -468,9 +486,11 @@ def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased
 
 @dataclass(frozen=True)
 class ReconciledBatch:
-    """A verified batch split into what gets merged and what gets quarantined, with the reconciled row counts."""
+    """A verified batch split into what gets merged and what gets quarantined, with the reconciled row counts.
+    The DataFrames are plans over the batch's files, not cached copies: the results do not depend on caching,
+    which serverless compute does not offer."""
 
-    deduped: DataFrame  # valid rows, one per member_id, with row_hash and loaded_at (cached: unpersist after use)
+    source: DataFrame  # the MERGE source: deduplicated valid rows plus key-only rows of quarantined members
     rejected: DataFrame  # invalid rows with their reason
     manifest_rows: int
     merged: int
@@ -481,23 +501,18 @@ class ReconciledBatch:
 def reconcile_batch(df: DataFrame, batch: Batch, loaded_at: dt.datetime) -> ReconciledBatch:
     """Verify the files against the manifest, split valid/rejected, deduplicate, and check that
     manifest rows = merged + quarantined + duplicates (ReconciliationError otherwise: nothing is written)."""
-    manifest_rows = verify_batch(df, batch)
+    counts = batch_counts(df)
+    manifest_rows = verify_batch(counts, batch)
+    merged, quarantined = counts["distinct_valid"], counts["rejected"]
+    duplicates = counts["valid"] - merged
+    if manifest_rows != merged + quarantined + duplicates:
+        raise ReconciliationError(
+            f"batch {batch.batch_id}: manifest rows {manifest_rows} != merged {merged} + quarantined "
+            f"{quarantined} + duplicates {duplicates}; batch not recorded as loaded"
+        )
     valid, rejected = split_batch(df)
-    valid_count = valid.count()
-    deduped = deduplicate(valid).withColumn("loaded_at", F.lit(loaded_at).cast("timestamp")).cache()
-    try:
-        merged = deduped.count()
-        quarantined = rejected.count()
-        duplicates = valid_count - merged
-        if manifest_rows != merged + quarantined + duplicates:
-            raise ReconciliationError(
-                f"batch {batch.batch_id}: manifest rows {manifest_rows} != merged {merged} + quarantined "
-                f"{quarantined} + duplicates {duplicates}; batch not recorded as loaded"
-            )
-    except BaseException:
-        deduped.unpersist()  # the caller unpersists it only when this returns
-        raise
-    return ReconciledBatch(deduped, rejected, manifest_rows, merged, quarantined, duplicates)
+    deduped = deduplicate(valid).withColumn("loaded_at", F.lit(loaded_at).cast("timestamp"))
+    return ReconciledBatch(_merge_source(deduped, rejected, batch, loaded_at), rejected, manifest_rows, merged, quarantined, duplicates)
 
 
 def quarantine_rejected(cfg: LoadConfig, batch: Batch, rejected: DataFrame, loaded_at: dt.datetime) -> None:
@@ -547,21 +562,14 @@ def log_batch(spark: SparkSession, cfg: LoadConfig, result: BatchResult, loaded_
 def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResult:
     """reconcile -> guards -> quarantine -> merge -> erase -> log."""
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    df = read_batch(spark, batch, cfg).cache()
-    rec = None
-    try:
-        rec = reconcile_batch(df, batch, loaded_at)
-        source = _merge_source(rec.deduped, rec.rejected, batch, loaded_at)
-        full_snapshot = batch.manifest.get("snapshot") == "full"
-        impact = members_impact(spark, cfg, source, batch, full_snapshot)
-        # Before any write: a refused batch leaves members, quarantine and load log untouched.
-        override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, impact.active, impact.absent), cfg)
-        quarantine_rejected(cfg, batch, rec.rejected, loaded_at)
-        merged = merge_members(spark, cfg, batch, source, full_snapshot)
-    finally:
-        if rec is not None:
-            rec.deduped.unpersist()
-        df.unpersist()
+    df = read_batch(spark, batch, cfg)
+    rec = reconcile_batch(df, batch, loaded_at)
+    full_snapshot = batch.manifest.get("snapshot") == "full"
+    impact = members_impact(spark, cfg, df, batch, full_snapshot)
+    # Before any write: a refused batch leaves members, quarantine and load log untouched.
+    override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, impact.active, impact.absent), cfg)
+    quarantine_rejected(cfg, batch, rec.rejected, loaded_at)
+    merged = merge_members(spark, cfg, batch, rec.source, full_snapshot)
     erased = erase_expired_pii(spark, cfg, batch, loaded_at) if impact.erasure_due else ErasureCounts(0, 0)
     counts = BatchCounts(
         manifest_rows=rec.manifest_rows,

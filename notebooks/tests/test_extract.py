@@ -139,10 +139,10 @@ def test_failure_after_writing_files_leaves_no_manifest(pipeline, mysql, monkeyp
 
     table = _generate(mysql, 100)
 
-    def boom(df):
+    def boom(values):
         raise RuntimeError("simulated failure while verifying the batch")
 
-    monkeypatch.setattr(extract, "batch_stats", boom)
+    monkeypatch.setattr(extract, "manifest_stats", boom)
     with pytest.raises(RuntimeError, match="simulated failure"):
         pipeline.extract(table)
     assert _parquet_files(pipeline.partition())  # data files were written ...
