@@ -45,41 +45,113 @@ def platform_pins(path: Path = PLATFORM_JSON) -> dict:
     }
 
 
-def build_spark(local_dir: Path = DEFAULT_LOCAL_DIR, app_name: str = "members-local", cores: str = "*"):
-    """A local SparkSession shaped like a Databricks job cluster (Delta, JDBC driver, UTC, persistent catalog)."""
-    from pyspark.sql import SparkSession
-
+def spark_confs(local_dir: Path) -> dict[str, str]:
+    """The Spark configuration of a local session shaped like a Databricks job cluster (Delta, JDBC driver, UTC,
+    persistent catalog); the classic session and the local Spark Connect server both start from it."""
     local_dir = Path(local_dir).resolve()
-    local_dir.mkdir(parents=True, exist_ok=True)
     pins = platform_pins()
     # Driver JVM options only take effect when they are known before the JVM starts: the builder passes them
     # to spark-submit on first creation (tests assert the JVM default time zone really is UTC).
     java_opts = f"-Duser.timezone=UTC -Dderby.system.home={local_dir}"
-    builder = (
-        SparkSession.builder.master(f"local[{cores}]")
-        .appName(app_name)
-        .config("spark.jars.packages", f"{pins['delta_maven']},{pins['jdbc_maven']}")
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        .config("spark.sql.catalogImplementation", "hive")
-        .config("spark.sql.warehouse.dir", str(local_dir / "spark-warehouse"))
-        .config("spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={local_dir / 'metastore_db'};create=true")
-        .config("spark.driver.extraJavaOptions", java_opts)
-        .config("spark.executor.extraJavaOptions", java_opts)
-        .config("spark.driver.memory", os.environ.get("MEMBERS_SPARK_DRIVER_MEMORY", "2g"))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "4")
-        .config("spark.databricks.delta.snapshotPartitions", "2")
+    return {
+        "spark.jars.packages": f"{pins['delta_maven']},{pins['jdbc_maven']}",
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": str(local_dir / "spark-warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={local_dir / 'metastore_db'};create=true",
+        "spark.driver.extraJavaOptions": java_opts,
+        "spark.executor.extraJavaOptions": java_opts,
+        "spark.driver.memory": os.environ.get("MEMBERS_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.default.parallelism": "4",
+        "spark.databricks.delta.snapshotPartitions": "2",
         # VACUUM lists the table folder with this many tasks (default 10,000: ~40 s for a tiny local table).
-        .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    )
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "4",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    }
+
+
+def build_spark(local_dir: Path = DEFAULT_LOCAL_DIR, app_name: str = "members-local", cores: str = "*"):
+    """A classic local SparkSession with spark_confs (the driver runs in this process's JVM gateway)."""
+    from pyspark.sql import SparkSession
+
+    local_dir = Path(local_dir).resolve()
+    local_dir.mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.master(f"local[{cores}]").appName(app_name)
+    for key, value in spark_confs(local_dir).items():
+        builder = builder.config(key, value)
     spark = builder.enableHiveSupport().getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+class ConnectServer:
+    """A local Spark Connect server (pyspark's own SparkConnectServer through spark-submit) with spark_confs, the
+    way Databricks standard access mode and serverless run notebooks: the notebook holds only a client session."""
+
+    MAIN_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+    def __init__(self, local_dir: Path, port: int, cores: str = "*"):
+        import pyspark
+
+        self.local_dir = Path(local_dir).resolve()
+        self.port = port
+        self.log = self.local_dir / "connect-server.log"
+        submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+        confs = {**spark_confs(self.local_dir), "spark.connect.grpc.binding.port": str(port), "spark.app.name": "members-connect"}
+        self.command = [str(submit), "--master", f"local[{cores}]", "--class", self.MAIN_CLASS]
+        for key, value in confs.items():
+            self.command += ["--conf", f"{key}={value}"]
+        self.command.append("spark-internal")
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"sc://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 180) -> ConnectServer:
+        import socket
+        import subprocess
+
+        self.local_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Spark Connect server exited with {self.process.returncode}; log: {self.log}\n{self.log.read_text()[-3000:]}")
+            with socket.socket() as probe:
+                probe.settimeout(1)
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"Spark Connect server not listening on port {self.port} after {timeout_s:.0f} s; log: {self.log}")
+
+    def session(self):
+        """A client session; pyspark allows it only in a process without a classic session (pyspark.sql.functions
+        then build Connect columns)."""
+        from pyspark.sql import SparkSession
+
+        return SparkSession.builder.remote(self.url).getOrCreate()
+
+    def stop(self) -> None:
+        """Stops the server by its process group (spark-submit and the JVM it started)."""
+        import signal
+        import subprocess
+
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 def pin_utc() -> None:

@@ -125,7 +125,7 @@ def mysql():
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long-running test (1M rows); runs by default, deselect with -m 'not slow'")
+    config.addinivalue_line("markers", "slow: long-running test (1M rows); `make test` deselects it, `make bench` and `make py-test-slow` run it")
 
 
 class MariaDbServer:
@@ -239,3 +239,35 @@ def pipeline(spark, mysql, tmp_path):
 
 def member(member_id, email="a.b@example.com", registration_date=dt.date(2020, 5, 17), first_name="Ann", city="Porto") -> tuple:
     return (member_id, first_name, "Lee", email, "531.754.6833x29494", "1 Main St", city, "Portugal", registration_date)
+
+
+@pytest.fixture(scope="session")
+def connect_server(tmp_path_factory):
+    """A local Spark Connect server with the runner's configuration (Delta, the JDBC driver, UTC): how standard
+    access mode and serverless compute run notebooks. Stopped by its process id at the end of the session."""
+    import socket
+
+    from run_local import ConnectServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ConnectServer(tmp_path_factory.mktemp("spark-connect"), port).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def spark_without_cache(spark, monkeypatch):
+    """The classic session with cache/persist failing, as serverless compute rejects them."""
+
+    def unsupported(self, *args, **kwargs):
+        raise RuntimeError("[NOT_SUPPORTED_WITH_SERVERLESS] PERSIST TABLE is not supported on serverless compute.")
+
+    frame = type(spark.range(0))
+    for name in ("cache", "persist"):
+        monkeypatch.setattr(frame, name, unsupported)
+    monkeypatch.setattr(type(spark.catalog), "cacheTable", unsupported)
+    return spark

@@ -1,0 +1,67 @@
+"""The notebooks give the same tables on every kind of compute Databricks runs them on: a classic session (job
+clusters), Spark Connect (standard access mode, serverless) and a session where cache/persist fail (serverless).
+
+Each mode runs tests/mode_sequence.py (generate -> extract -> load, rerun: zero changes, change MySQL -> extract the
+next day -> load) on its own copy of the same generated MySQL table; the members, quarantine and load-log tables,
+the manifests and the notebooks' counts must equal the classic run's, apart from wall-clock columns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import NOTEBOOKS
+from mode_sequence import ADDED, CHANGED, DELETED, INVALID, ROWS, generate_template, pipeline_sequence
+
+
+@pytest.fixture(scope="module")
+def template():
+    from conftest import MySql, _mysql_conn
+
+    db = MySql(_mysql_conn())
+    try:
+        name = db.new_table_name()
+        generate_template(db.conn, name)
+        yield name
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def classic_result(spark, template, tmp_path_factory):
+    from conftest import MySql, _mysql_conn
+
+    db = MySql(_mysql_conn())
+    try:
+        yield pipeline_sequence(spark, db.conn, template, db.new_table_name(), str(tmp_path_factory.mktemp("classic") / "landing"), "modes_classic")
+    finally:
+        db.close()
+
+
+def test_classic_sequence_loads_changes_and_reruns_to_zero(classic_result):
+    first, rerun, day2 = classic_result["loads"]
+    assert (first["merged"] + first["quarantined"], first["quarantined"]) == (ROWS, INVALID)
+    assert (rerun["batches_loaded"], rerun["inserted"], rerun["updated"]) == (1, 0, 0)  # the rerun: zero changes
+    assert (day2["inserted"], day2["updated"], day2["flagged_deleted"]) == (ADDED, CHANGED, DELETED)
+
+
+def test_same_tables_over_spark_connect(connect_server, mysql, template, tmp_path, classic_result):
+    # Its own process: pyspark allows no Connect session next to the tests' classic one.
+    args = [connect_server.url, template, mysql.new_table_name(), str(tmp_path / "landing"), "modes_connect"]
+    proc = subprocess.run(
+        [sys.executable, str(NOTEBOOKS / "tests" / "mode_sequence.py"), *args], env=os.environ, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    for key in classic_result:
+        assert got[key] == classic_result[key], key
+
+
+def test_same_tables_without_cache(spark_without_cache, mysql, template, tmp_path, classic_result):
+    got = pipeline_sequence(spark_without_cache, mysql.conn, template, mysql.new_table_name(), str(tmp_path / "landing"), "modes_no_cache")
+    for key in classic_result:
+        assert got[key] == classic_result[key], key
