@@ -6,8 +6,9 @@
 #   make bench                                         full run (synth x5, jest, pytest + the 1M-row test, 100k + 1M
 #                                                      members: extract, first load, daily load; cost)
 #   make bench BENCH_ROWS="1000000 10000000"           goals at 1M and 10M members (growth 1M -> 10M); the 10M
-#                                                      tables take minutes to generate once, then are kept
-#   make bench BENCH_ROWS="1000000 10000000" BENCH_LARGE_RUNS=3   the same, median of 3 runs per Spark step
+#                                                      tables take minutes to generate once, then are kept; Spark
+#                                                      steps run BENCH_RUNS times below 10M, BENCH_LARGE_RUNS at 10M
+#   make bench BENCH_ROWS="1000000 10000000" BENCH_LARGE_RUNS=3   the same, median of 3 runs at 10M too
 #   make bench BENCH_ROWS=20000 BENCH_RUNS=1 BENCH_SYNTH_RUNS=1 BENCH_SLOW_RUNS=0   quick check of the harness
 #
 # The bench runs its own MariaDB (the mk/python.mk mariadb-up/-down targets with a separate data dir and port), so

@@ -260,8 +260,9 @@ def find_batches(spark: SparkSession, files: Files, cfg: LoadConfig) -> tuple[li
     it is reported, not loaded.
     """
     root = landing.members_root(cfg.landing_path)
-    loaded = {r.batch_id for r in spark.table(cfg.load_log_table).select("batch_id").collect()}
-    newest = spark.table(cfg.load_log_table).agg(F.max("ingest_date")).first()[0]
+    logged = spark.table(cfg.load_log_table).select("batch_id", "ingest_date").collect()  # one row per batch
+    loaded = {r.batch_id for r in logged}
+    newest = max((r.ingest_date for r in logged), default=None)
     candidates = []
     for name in files.list_dirs(root):
         day = landing.parse_partition_dir(name)

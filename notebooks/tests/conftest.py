@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,12 @@ def spark(tmp_path_factory):
             os.environ.pop("TZ")
         else:
             os.environ["TZ"] = saved
+        # Anything that ran localtime() meanwhile (logging) cached Kiritimati in the C library: re-read TZ, or
+        # datetimes collected later are rendered in that zone.
+        time.tzset()
+    # Test data is tiny: one shuffle partition and one snapshot partition save about a tenth of the suite's time.
+    session.conf.set("spark.sql.shuffle.partitions", "1")
+    session.conf.set("spark.databricks.delta.snapshotPartitions", "1")
     yield session
     session.stop()
 

@@ -1,4 +1,4 @@
-"""The generate -> extract -> load -> rerun -> change -> load sequence that test_compute_modes.py runs on every kind
+"""The generate -> extract -> load -> change -> extract -> load sequence that test_compute_modes.py runs on every kind
 of compute, as plain functions of a SparkSession (classic or Spark Connect) and a MySQL connection.
 
 Also a command: `python tests/mode_sequence.py <sc://url> <template> <table> <landing> <schema>` runs the sequence over Spark
@@ -62,8 +62,6 @@ def pipeline_sequence(spark, conn, template: str, table: str, landing: str, sche
     load = {"landing_path": landing, "catalog": "spark_catalog", "schema": schema, "max_quarantined_share": "0.05"}
     steps = [
         _run(spark, "extract_members.py", {**extract, "run_date": RUN_DATE.isoformat(), "run_id": "day1"}),
-        _run(spark, "load_members.py", load),
-        _run(spark, "extract_members.py", {**extract, "run_date": RUN_DATE.isoformat(), "run_id": "day1-rerun"}),
         _run(spark, "load_members.py", load),
     ]
     ids = sorted(r.member_id for r in spark.table(f"spark_catalog.{schema}.members").select("member_id").collect())

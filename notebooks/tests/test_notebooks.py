@@ -57,7 +57,7 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
         {"landing_path": landing, "run_date": RUN_DATE.isoformat(), "ssl_mode": "PREFERRED", "source_table": table, "partition_count": "3"},
         spark=spark,
     ).json()
-    assert extract["rows"] == 300 and extract["files"] == 1
+    assert extract["rows"] == 300 and extract["files"] == 3  # one file per JDBC partition
     schema = "nb_" + table
     # 4 invalid of 300 rows (1.3%) is above the default max_quarantined_share of 1%: raised through the widget.
     load = run_notebook(

@@ -50,6 +50,8 @@ from timing import Sample, run_once  # noqa: E402
 RUN_DATE = "2026-01-31"
 DAY2 = "2026-02-01"  # the daily load's snapshot: the next run date, same landing
 LARGE = 1_000_000
+# From here on a Spark step takes minutes: --large-runs (default 1) instead of --runs.
+FEW_RUNS_FROM = 10_000_000
 CHUNK = 1_000_000  # members per generating INSERT
 COLS = ", ".join(f"`{c}`" for c in SOURCE_COLUMNS)
 CHANGED = "CRC32(member_id) % 1000 < 5"  # 0.5 % of the members: city changed on day 2
@@ -261,7 +263,7 @@ class Bench:
         print(f"pipeline_bench: {msg}", file=sys.stderr, flush=True)
 
     def measure(self, n: int) -> None:
-        runs = self.args.runs if n < LARGE else min(self.args.runs, self.args.large_runs)
+        runs = self.args.runs if n < FEW_RUNS_FROM else min(self.args.runs, self.args.large_runs)
         st = self.steps[n] = {k: Step() for k in ("raw", "extract", "extract day 2", "merge", "overwrite", "daily merge", "daily overwrite")}
         self.log(f"{n:,} members: data")
         table, gen_s = ensure_data(self.db, n)
@@ -447,7 +449,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, LARGE])
     parser.add_argument("--runs", type=int, default=3, help="runs per Spark step below 1,000,000 members")
-    parser.add_argument("--large-runs", type=int, default=1, help="runs per Spark step at 1,000,000 members or more")
+    parser.add_argument("--large-runs", type=int, default=1, help="runs per Spark step at 10,000,000 members or more")
     parser.add_argument("--raw-runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=REPO / ".local" / "bench" / "work")
     args = parser.parse_args()
