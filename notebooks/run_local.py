@@ -132,13 +132,6 @@ class ConnectServer:
         self.stop()
         raise RuntimeError(f"Spark Connect server not listening on port {self.port} after {timeout_s:.0f} s; log: {self.log}")
 
-    def session(self):
-        """A client session; pyspark allows it only in a process without a classic session (pyspark.sql.functions
-        then build Connect columns)."""
-        from pyspark.sql import SparkSession
-
-        return SparkSession.builder.remote(self.url).getOrCreate()
-
     def stop(self) -> None:
         """Stops the server by its process group (spark-submit and the JVM it started)."""
         import signal

@@ -117,10 +117,6 @@ def manifest_stats(values: dict) -> dict:
     return {**values, "rows": int(values["rows"])}
 
 
-def batch_stats(df: DataFrame) -> dict:
-    return manifest_stats(df.agg(*batch_stats_columns(df)).first().asDict())
-
-
 def write_batch(cleaned: DataFrame, root: str, run_date: dt.date, rows_per_file: int) -> None:
     """One file per JDBC partition (more above rows_per_file): the rows stream from MySQL straight into Parquet,
     with no count beforehand to size the files and no cached copy (neither exists on serverless compute)."""

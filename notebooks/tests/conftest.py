@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import subprocess
 import time
 import uuid
@@ -248,18 +249,20 @@ def member(member_id, email="a.b@example.com", registration_date=dt.date(2020, 5
     return (member_id, first_name, "Lee", email, "531.754.6833x29494", "1 Main St", city, "Portugal", registration_date)
 
 
+def free_port() -> int:
+    """A local TCP port nothing listens on (bound once by the OS, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def connect_server(tmp_path_factory):
     """A local Spark Connect server with the runner's configuration (Delta, the JDBC driver, UTC): how standard
     access mode and serverless compute run notebooks. Stopped by its process id at the end of the session."""
-    import socket
-
     from run_local import ConnectServer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ConnectServer(tmp_path_factory.mktemp("spark-connect"), port).start()
+    server = ConnectServer(tmp_path_factory.mktemp("spark-connect"), free_port()).start()
     try:
         yield server
     finally:

@@ -2,10 +2,9 @@
 
 import datetime as dt
 import json
-import socket
 
 import pytest
-from conftest import RUN_DATE, member
+from conftest import RUN_DATE, free_port, member
 from members_pipeline.config import GenerateConfig
 from members_pipeline.extract import SourceUnavailableError
 from members_pipeline.generate import generate_members
@@ -111,17 +110,11 @@ def test_every_row_is_read_once_whatever_the_member_id(pipeline, mysql, spark):
         assert got == sorted("<null>" if (i is None or i == "") else i for i in ids), n
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_mysql_names_host_and_port_and_leaves_no_batch(pipeline, mysql):
     table = _generate(mysql, 200)
     pipeline.extract(table)  # an earlier, complete batch of the same date
     assert (pipeline.partition() / "_manifest.json").exists()
-    port = _closed_port()
+    port = free_port()
     dead = MySqlConnection("127.0.0.1", port, mysql.conn.database, mysql.conn.user, "not-the-password-xyz")
 
     with pytest.raises(SourceUnavailableError) as err:
