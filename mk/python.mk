@@ -24,6 +24,7 @@ MARIADB_DATABASE ?= members
 MARIADB_USER ?= members_app
 # Local, loopback-only test server; not a real credential.
 MARIADB_PASSWORD ?= local-test-only
+MARIADB_BUFFER_POOL ?= 256M
 MARIADB_SH := $(PY_ROOT)/notebooks/scripts/mariadb.sh
 
 ifeq ($(strip $(MEMBERS_MYSQL_HOST)),)
@@ -35,7 +36,7 @@ MARIADB_MANAGED :=
 PY_DB_ENV :=
 endif
 PY_MARIADB_ENV := MARIADB_DIR='$(MARIADB_DIR)' MARIADB_PORT=$(MARIADB_PORT) MARIADB_DATABASE=$(MARIADB_DATABASE) \
-	MARIADB_USER=$(MARIADB_USER) MARIADB_PASSWORD='$(MARIADB_PASSWORD)'
+	MARIADB_USER=$(MARIADB_USER) MARIADB_PASSWORD='$(MARIADB_PASSWORD)' MARIADB_BUFFER_POOL=$(MARIADB_BUFFER_POOL)
 PY_MARIADB_DOWN := $(if $(MARIADB_MANAGED),$(PY_MARIADB_ENV) $(MARIADB_SH) down,true)
 
 .PHONY: venv lint-py format-py mariadb-up mariadb-down py-test py-test-slow demo py-clean

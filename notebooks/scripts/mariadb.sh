@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local MariaDB for tests and the demo: `mariadb.sh up|down|status`.
 # Installs Debian's mariadb-server when missing, keeps its data under $MARIADB_DIR (ignored .local/),
-# listens on 127.0.0.1:$MARIADB_PORT only, runs in UTC. Idempotent.
+# listens on 127.0.0.1:$MARIADB_PORT only, runs in UTC. Idempotent. MARIADB_BUFFER_POOL (default 256M) sizes the InnoDB
+# buffer pool: the bench sets it so a 10M-row table with random uuid keys is generated in memory, not by page thrash.
 set -euo pipefail
 
 : "${MARIADB_DIR:?}" "${MARIADB_PORT:?}" "${MARIADB_DATABASE:?}" "${MARIADB_USER:?}" "${MARIADB_PASSWORD:?}"
@@ -50,7 +51,7 @@ up() {
     setsid "$(find_bin mariadbd mysqld)" --no-defaults --datadir="$DATA" --socket="$SOCK" --pid-file="$PID" \
       --port="$MARIADB_PORT" --bind-address=127.0.0.1 --default-time-zone=+00:00 --skip-name-resolve \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci --max-allowed-packet=64M \
-      --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --log-error="$LOG" "${user_opt[@]}" \
+      --innodb-buffer-pool-size="${MARIADB_BUFFER_POOL:-256M}" --innodb-flush-log-at-trx-commit=2 --log-error="$LOG" "${user_opt[@]}" \
       </dev/null >/dev/null 2>&1 &
     for _ in $(seq 1 120); do ping_ok && break; sleep 0.5; done
     ping_ok || { echo "mariadb.sh: server did not start; log follows" >&2; tail -n 40 "$LOG" >&2; exit 1; }
