@@ -7,6 +7,7 @@ MEMBERS_ALLOW_NO_DB=1 says so explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -22,7 +23,7 @@ from members_pipeline.extract import extract_members
 from members_pipeline.files import Files
 from members_pipeline.load import load_members
 from members_pipeline.mysql import MySqlConnection
-from run_local import LocalDbutils, build_spark
+from run_local import SMALL_DATA_CONFS, LocalDbutils, build_spark
 
 NOTEBOOKS = Path(__file__).resolve().parents[1]
 
@@ -37,7 +38,8 @@ def spark(tmp_path_factory):
     saved = os.environ.get("TZ")
     os.environ["TZ"] = "Pacific/Kiritimati"
     try:
-        session = build_spark(tmp_path_factory.mktemp("spark-local"), app_name="members-tests")
+        # The tables live as long as the session: an in-memory catalog, no Derby metastore.
+        session = build_spark(tmp_path_factory.mktemp("spark-local"), app_name="members-tests", persistent_catalog=False)
     finally:
         if saved is None:
             os.environ.pop("TZ")
@@ -46,9 +48,8 @@ def spark(tmp_path_factory):
         # Anything that ran localtime() meanwhile (logging) cached Kiritimati in the C library: re-read TZ, or
         # datetimes collected later are rendered in that zone.
         time.tzset()
-    # Test data is tiny: one shuffle partition and one snapshot partition save about a tenth of the suite's time.
-    session.conf.set("spark.sql.shuffle.partitions", "1")
-    session.conf.set("spark.databricks.delta.snapshotPartitions", "1")
+    for key, value in SMALL_DATA_CONFS.items():
+        session.conf.set(key, value)
     yield session
     session.stop()
 
@@ -262,22 +263,23 @@ def connect_server(tmp_path_factory):
     access mode and serverless compute run notebooks. Stopped by its process id at the end of the session."""
     from run_local import ConnectServer
 
-    server = ConnectServer(tmp_path_factory.mktemp("spark-connect"), free_port()).start()
+    server = ConnectServer(tmp_path_factory.mktemp("spark-connect"), free_port(), persistent_catalog=False).start()
     try:
         yield server
     finally:
         server.stop()
 
 
-@pytest.fixture
-def spark_without_cache(spark, monkeypatch):
-    """The classic session with cache/persist failing, as serverless compute rejects them."""
+@contextlib.contextmanager
+def cache_unsupported(spark):
+    """cache/persist raise on this classic session while inside, as serverless compute rejects them."""
 
     def unsupported(self, *args, **kwargs):
         raise RuntimeError("[NOT_SUPPORTED_WITH_SERVERLESS] PERSIST TABLE is not supported on serverless compute.")
 
     frame = type(spark.range(0))
-    for name in ("cache", "persist"):
-        monkeypatch.setattr(frame, name, unsupported)
-    monkeypatch.setattr(type(spark.catalog), "cacheTable", unsupported)
-    return spark
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("cache", "persist"):
+            patch.setattr(frame, name, unsupported)
+        patch.setattr(type(spark.catalog), "cacheTable", unsupported)
+        yield spark

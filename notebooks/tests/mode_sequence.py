@@ -94,13 +94,15 @@ def pipeline_sequence(spark, conn, template: str, table: str, landing: str, sche
 def main(argv: list[str]) -> int:
     from members_pipeline.mysql import MySqlConnection
     from pyspark.sql import SparkSession
-    from run_local import pin_utc
+    from run_local import SMALL_DATA_CONFS, pin_utc
 
     url, template, table, landing, schema = argv
     pin_utc()
     env = {k: os.environ[f"MEMBERS_MYSQL_{k.upper()}"] for k in ("host", "port", "database", "user", "password")}
     conn = MySqlConnection(**{**env, "port": int(env["port"])})
     spark = SparkSession.builder.remote(url).getOrCreate()
+    for key, value in SMALL_DATA_CONFS.items():
+        spark.conf.set(key, value)
     try:
         result = pipeline_sequence(spark, conn, template, table, landing, schema)
     finally:
