@@ -213,6 +213,53 @@ describe("each rule fails on a broken resource", () => {
     );
   });
 
+  test("MEM-CLU-002: a job cluster without a value its policy fixes (perpetual diff), or outside an allowlist or range", () => {
+    // The cost tags the policy fixes: the Jobs API writes them into the job, so a spec without them diffs forever.
+    expectViolation(
+      broken("prod", "databricks_job", { "job_cluster.0.new_cluster.custom_tags": undefined }),
+      "MEM-CLU-002",
+      /custom_tags\.project is fixed to "members-lakehouse" by the policy but missing from the spec/,
+    );
+    expectViolation(
+      broken("azure-dev", "databricks_job", { "job_cluster.0.new_cluster.spark_conf": { "spark.sql.session.timeZone": "Europe/Paris" } }),
+      "MEM-CLU-002",
+      /spark_conf\.spark\.sql\.session\.timeZone: got "Europe\/Paris", expected "UTC"/,
+    );
+    expectViolation(
+      broken("prod", "databricks_job", { "job_cluster.0.new_cluster.node_type_id": "m6gd.16xlarge" }),
+      "MEM-CLU-002",
+      /node_type_id: got "m6gd\.16xlarge", expected one of m6gd\.large, m6gd\.xlarge, m6gd\.2xlarge/,
+    );
+    expectViolation(
+      broken("prod", "databricks_job", { "job_cluster.0.new_cluster.autoscale.max_workers": 20 }),
+      "MEM-CLU-002",
+      /autoscale\.max_workers: got 20, expected a number in \[1, 8\]/,
+    );
+    expectViolation(
+      broken("prod", "databricks_job", { "job_cluster.0.new_cluster.init_scripts": [{ s3: { destination: "s3://x/init.sh" } }] }),
+      "MEM-CLU-002",
+      /init_scripts\.0\.s3\.destination: got "s3:\/\/x\/init\.sh", expected nothing \(forbidden by the policy\)/,
+    );
+  });
+
+  test("MEM-JOB-003: a wheel named by the workspace file's plain path, a DBFS library, a relative notebook path", () => {
+    const wheel = broken("prod", "databricks_job", {
+      "task.0.library": [{ whl: "${databricks_workspace_file.pipeline_code_package-wheel_637A6C3E.path}" }],
+    });
+    expectViolation(wheel, "MEM-JOB-003", /library whl: .* a workspace object's `path` .* reference its `workspace_path`/);
+    expectViolation(
+      broken("prod", "databricks_job", { "task.0.library": [{ whl: "/Users/someone/dist/x.whl" }] }),
+      "MEM-JOB-003",
+      /expected \/Workspace\/\.\.\./,
+    );
+    expectViolation(broken("prod", "databricks_job", { "task.0.library": [{ jar: "dbfs:/FileStore/x.jar" }] }), "MEM-JOB-003", /library jar/);
+    expectViolation(broken("prod", "databricks_job", { "task.0.notebook_task.notebook_path": "load_members" }), "MEM-JOB-003", /notebook_path/);
+    // The accepted forms.
+    for (const whl of ["/Workspace/Deployments/x.whl", "/Volumes/main/default/libs/x.whl", "s3://bucket/x.whl"]) {
+      expect(broken("prod", "databricks_job", { "task.0.library": [{ whl }] }).findings).toEqual([]);
+    }
+  });
+
   test("MEM-SEC-001: a literal secret value", () => {
     expectViolation(broken("dev", "databricks_secret", { string_value: "hunter2" }), "MEM-SEC-001", /not a \$\{var/);
   });

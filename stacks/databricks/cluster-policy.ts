@@ -95,9 +95,10 @@ export class JobClusterPolicy extends Construct {
       nodeTypeId: p.defaultNodeType,
       driverNodeTypeId: p.defaultNodeType,
       dataSecurityMode: DATA_SECURITY_MODE,
-      ...(singleNode
-        ? { numWorkers: 0, customTags: { ResourceClass: "SingleNode" } }
-        : { autoscale: { minWorkers: Math.max(p.minWorkers, 1), maxWorkers: p.maxWorkers } }),
+      // Every value the policy fixes (cost tags included): the Jobs API stores fixed values in the job, so a spec
+      // without them would diff on every plan (MEM-CLU-002).
+      customTags: { ...p.costTags, ...(singleNode ? { ResourceClass: "SingleNode" } : {}) },
+      ...(singleNode ? { numWorkers: 0 } : { autoscale: { minWorkers: Math.max(p.minWorkers, 1), maxWorkers: p.maxWorkers } }),
       sparkConf: { ...UTC_SPARK_CONF, ...(singleNode ? SINGLE_NODE_SPARK_CONF : {}) },
       ...cloudAttributes(p.cloud, p.spot ?? true),
     };

@@ -1,6 +1,45 @@
 /** Job rules (MEM-CLU, MEM-JOB): every job runs on policy-governed job compute, times out, retries and tells someone when it fails. */
+import { clusterPolicyViolations } from "../cluster-policy-eval";
 import { asList, isTrue, jobClusters, referencedId, resources } from "../json";
-import type { PolicyRule, Violation } from "../rule";
+import type { PolicyRule, TerraformJson, Violation } from "../rule";
+
+/**
+ * Library locations the Jobs API installs from: workspace files by their `/Workspace/...` path, Unity Catalog volumes,
+ * or cloud storage URIs. A workspace file's plain `path` (`/Users/...`) is refused, and DBFS is deprecated for
+ * libraries (Databricks, "Install libraries"; provider docs of databricks_job `library`).
+ */
+const LIBRARY_LOCATION = /^(\/Workspace\/|\/Volumes\/|(s3|s3a|abfss|gs):\/\/)/;
+/** Attributes that hold a `/Workspace/...` path: `workspace_path` of databricks_workspace_file, notebook, directory. */
+const WORKSPACE_PATH_REFERENCE = /^\$\{databricks_(workspace_file|notebook|directory)\.[A-Za-z0-9_-]+\.workspace_path\}/;
+const LIBRARY_FILE_KINDS = ["whl", "jar", "requirements", "egg"] as const;
+
+/** Why a library or notebook location would fail at run time, or undefined when the Jobs API accepts it. */
+export function libraryLocationProblem(value: unknown): string | undefined {
+  if (typeof value !== "string") return `got ${JSON.stringify(value)}, expected a path`;
+  if (WORKSPACE_PATH_REFERENCE.test(value) || (!value.startsWith("${") && LIBRARY_LOCATION.test(value))) return undefined;
+  const plainPath = /^\$\{databricks_(workspace_file|notebook|directory)\.[A-Za-z0-9_-]+\.path\}/.test(value);
+  return plainPath
+    ? `got ${JSON.stringify(value)}, a workspace object's \`path\` (/Users/..., no /Workspace prefix), which the Jobs API refuses for libraries: reference its \`workspace_path\``
+    : `got ${JSON.stringify(value)}, expected /Workspace/..., /Volumes/... or an s3://, abfss:// or gs:// URI`;
+}
+
+/** Why a notebook task's path would not resolve, or undefined: workspace notebooks are named by an absolute path. */
+function notebookPathProblem(task: Record<string, any>): string | undefined {
+  const nb = asList(task.notebook_task)[0];
+  if (nb === undefined || nb.source === "GIT") return undefined;
+  const path = nb.notebook_path;
+  if (typeof path === "string" && (/^\$\{databricks_notebook\.[A-Za-z0-9_-]+\.(path|workspace_path)\}$/.test(path) || /^\/[^$]/.test(path)))
+    return undefined;
+  return `task "${task.task_key}" notebook_path: got ${JSON.stringify(path)}, expected an absolute workspace path or a databricks_notebook reference`;
+}
+
+function clusterPolicyDefinition(tf: TerraformJson, policyId: string): Record<string, any> | undefined {
+  try {
+    return JSON.parse(tf.resource?.databricks_cluster_policy?.[policyId]?.definition);
+  } catch {
+    return undefined;
+  }
+}
 
 export const JOB_RULES: readonly PolicyRule[] = [
   {
@@ -21,6 +60,49 @@ export const JOB_RULES: readonly PolicyRule[] = [
         for (const task of asList(job.task)) {
           if (task.existing_cluster_id !== undefined)
             problems.push(`task "${task.task_key}" runs on existing_cluster_id (all-purpose compute outside the policy)`);
+        }
+        if (problems.length > 0) out.push({ address: `databricks_job.${id}`, message: problems.join("; ") });
+      }
+      return out;
+    },
+  },
+  {
+    id: "MEM-CLU-002",
+    description: "Every job cluster carries each value its cluster policy fixes and nothing the policy forbids or bounds out",
+    explanation:
+      "The Jobs API stores a policy's fixed values in the job's cluster spec, so a spec without them diffs on every plan; a value outside an allowlist or range is refused when the job is saved (Databricks, cluster policy definitions).",
+    check(tf) {
+      const out: Violation[] = [];
+      for (const [id, job] of resources(tf, "databricks_job")) {
+        const problems = jobClusters(job).flatMap(({ where, cluster }) => {
+          const policyId = referencedId(cluster.policy_id, "databricks_cluster_policy", ["id"]);
+          const definition = policyId === undefined ? undefined : clusterPolicyDefinition(tf, policyId);
+          // No policy of this stack: MEM-CLU-001 reports it.
+          return definition === undefined ? [] : clusterPolicyViolations(cluster, definition).map((p) => `${where}: ${p}`);
+        });
+        if (problems.length > 0) out.push({ address: `databricks_job.${id}`, message: problems.join("; ") });
+      }
+      return out;
+    },
+  },
+  {
+    id: "MEM-JOB-003",
+    description: "Job libraries name /Workspace/..., /Volumes/... or cloud URIs, and notebook tasks absolute workspace paths",
+    explanation:
+      "The Jobs API installs workspace-file libraries only by their /Workspace/... path (the provider's workspace_path); a workspace object's plain path makes every run fail to install its library.",
+    check(tf) {
+      const out: Violation[] = [];
+      for (const [id, job] of resources(tf, "databricks_job")) {
+        const problems: string[] = [];
+        for (const task of asList(job.task)) {
+          for (const library of asList(task.library))
+            for (const kind of LIBRARY_FILE_KINDS) {
+              if (library[kind] === undefined) continue;
+              const problem = libraryLocationProblem(library[kind]);
+              if (problem) problems.push(`task "${task.task_key}" library ${kind}: ${problem}`);
+            }
+          const notebook = notebookPathProblem(task);
+          if (notebook) problems.push(notebook);
         }
         if (problems.length > 0) out.push({ address: `databricks_job.${id}`, message: problems.join("; ") });
       }
