@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { strToU8, zipSync } from "fflate";
 import { buildApp } from "../stacks/app";
 import { config as shipped } from "../stacks/config/environments";
 import platform from "../stacks/config/platform.json";
@@ -238,7 +239,7 @@ describe("job clusters", () => {
   });
 
   test("both tasks attach the members_pipeline wheel; the extract task also the pinned JDBC driver", () => {
-    const wheel = ref("databricks_workspace_file", onlyResource(azure, "databricks_workspace_file").id, "path");
+    const wheel = ref("databricks_workspace_file", onlyResource(azure, "databricks_workspace_file").id, "workspace_path");
     expect(extractJob(azure).props.task[0].library).toEqual([{ whl: wheel }, { maven: { coordinates: platform.jdbcDriver.maven } }]);
     expect(loadJob(azure).props.task[0].library).toEqual([{ whl: wheel }]);
   });
@@ -290,7 +291,9 @@ describe("uploaded code", () => {
     const generator = resource(dev, "databricks_job", "pipeline_generate-job_").props;
     expect(generator.schedule).toBeUndefined();
     expect(generator.trigger).toBeUndefined();
-    expect(generator.task[0].library).toEqual([{ whl: ref("databricks_workspace_file", onlyResource(dev, "databricks_workspace_file").id, "path") }]);
+    expect(generator.task[0].library).toEqual([
+      { whl: ref("databricks_workspace_file", onlyResource(dev, "databricks_workspace_file").id, "workspace_path") },
+    ]);
     expect(paramsOf(generator).secret_scope).toBe(ref("databricks_secret_scope", onlyResource(dev, "databricks_secret_scope").id, "name"));
     expect(Object.keys(resourcesOf(prod, "databricks_job")).some((id) => id.includes("generate"))).toBe(false);
   });
@@ -629,6 +632,30 @@ describe("bad input fails early with got/expected", () => {
       expect(build({ notebooksDir: dir })).toThrow(
         /PipelineCode: package wheel: got \[\], expected exactly one members_pipeline-<version>-py3-none-any\.whl .*make wheel/,
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test("a stale wheel (package sources changed since `make wheel`) is refused, naming the files", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "members-stale-"));
+    try {
+      for (const name of ["extract_members", "load_members", "generate_member_data"]) writeFileSync(path.join(dir, `${name}.py`), "# x\n");
+      mkdirSync(path.join(dir, "members_pipeline", "__pycache__"), { recursive: true });
+      mkdirSync(path.join(dir, "dist"));
+      writeFileSync(path.join(dir, "members_pipeline", "load.py"), "VERSION = 2\n");
+      writeFileSync(path.join(dir, "members_pipeline", "new.py"), "x = 1\n");
+      writeFileSync(path.join(dir, "members_pipeline", "__pycache__", "load.cpython-311.pyc"), "ignored");
+      const wheel = (files: Record<string, string>) =>
+        writeFileSync(
+          path.join(dir, "dist", "members_pipeline-0.2.0-py3-none-any.whl"),
+          zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, strToU8(text)]))),
+        );
+      wheel({ "members_pipeline/load.py": "VERSION = 1\n", "members_pipeline/gone.py": "", "members_pipeline-0.2.0.dist-info/RECORD": "" });
+      expect(build({ notebooksDir: dir })).toThrow(
+        /PipelineCode: package wheel: got "members_pipeline-0\.2\.0-py3-none-any\.whl", expected a wheel built from the current members_pipeline sources \(these differ: gone\.py, load\.py, new\.py\); run `make wheel`/,
+      );
+      wheel({ "members_pipeline/load.py": "VERSION = 2\n", "members_pipeline/new.py": "x = 1\n" });
+      expect(build({ notebooksDir: dir })).not.toThrow();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,6 +8,7 @@ import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
 import { WorkspaceFile } from "@cdktf/provider-databricks/lib/workspace-file";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import { unzipSync } from "fflate";
 import { invalidProp, requireLiteral } from "../common/validation";
 import { SHARED_WORKSPACE_FOLDER } from "../config/schema";
 import { accessControl, type Principal } from "./principal";
@@ -67,7 +68,10 @@ export class PipelineCode extends Construct {
   readonly generator?: Notebook;
   /** The members_pipeline wheel in the workspace. */
   readonly wheel: WorkspaceFile;
-  /** Workspace path of the wheel, as a job library names it. */
+  /**
+   * `/Workspace/...` path of the wheel, as a job library must name it: the Jobs API refuses a workspace file's plain
+   * `path` (`/Users/...`) for libraries (provider docs: databricks_workspace_file `workspace_path`; MEM-JOB-003).
+   */
   readonly wheelPath: string;
 
   constructor(scope: Construct, id: string, props: PipelineCodeProps) {
@@ -112,17 +116,53 @@ export class PipelineCode extends Construct {
       source: new TerraformAsset(this, "package-wheel-source", { path: wheel, type: AssetType.FILE }).path,
       md5: md5Of(wheel),
     });
-    this.wheelPath = this.wheel.path;
+    this.wheelPath = this.wheel.workspacePath;
   }
 }
 
-/** The one members_pipeline wheel `make wheel` built into `distDir`. */
+/**
+ * The one members_pipeline wheel `make wheel` built into `distDir`, refused when it is stale: a hand `cdktf deploy`
+ * after editing the package would otherwise ship whatever wheel was built last. The wheel's package files must equal
+ * the sources in `<distDir>/../members_pipeline`, byte for byte.
+ */
 export function builtWheel(distDir: string): string {
   const wheels = existsSync(distDir) ? readdirSync(distDir).filter((f) => /^members_pipeline-[^-]+-py3-none-any\.whl$/.test(f)) : [];
   if (wheels.length !== 1) {
     invalidProp("PipelineCode", "package wheel", wheels, `exactly one ${PACKAGE}-<version>-py3-none-any.whl in ${distDir} (run \`make wheel\`)`);
   }
-  return path.join(distDir, wheels[0]);
+  const wheel = path.join(distDir, wheels[0]);
+  const stale = staleFiles(wheel, path.join(distDir, "..", PACKAGE));
+  if (stale.length > 0) {
+    invalidProp(
+      "PipelineCode",
+      "package wheel",
+      wheels[0],
+      `a wheel built from the current ${PACKAGE} sources (these differ: ${stale.join(", ")}); run \`make wheel\``,
+    );
+  }
+  return wheel;
+}
+
+/** Package files whose content differs between the wheel and the source folder, or that only one of them has. */
+export function staleFiles(wheel: string, sourceDir: string): string[] {
+  const packaged = unzipSync(readFileSync(wheel), { filter: (entry) => entry.name.startsWith(`${PACKAGE}/`) });
+  const inWheel = new Map(Object.entries(packaged).map(([name, bytes]) => [name.slice(PACKAGE.length + 1), Buffer.from(bytes)]));
+  const sources = existsSync(sourceDir) ? sourceFiles(sourceDir) : [];
+  const names = [...new Set([...inWheel.keys(), ...sources])].sort();
+  return names.filter((name) => {
+    const source = path.join(sourceDir, name);
+    const packagedBytes = inWheel.get(name);
+    return packagedBytes === undefined || !sources.includes(name) || !packagedBytes.equals(readFileSync(source));
+  });
+}
+
+/** What hatchling packages: every file below the package folder except byte-code caches (git-ignored). */
+function sourceFiles(dir: string, prefix = ""): string[] {
+  return readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
+    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) return entry.name === "__pycache__" ? [] : sourceFiles(dir, name);
+    return entry.name.endsWith(".pyc") ? [] : [name];
+  });
 }
 
 function md5Of(file: string): string {
