@@ -20,6 +20,7 @@ import { AWS_REGIONS, AZURE_LOCATIONS } from "../stacks/config/regions";
 import { AZURE_AD_AUTH_TYPES } from "../stacks/config/schema";
 import { ConfigError } from "../stacks/config/validate";
 import { blockingFindings, formatFinding, PolicyPack } from "../stacks/policy";
+import prices from "../tools/cost/prices.json";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -30,8 +31,13 @@ const PATH = process.env.FUZZ_PATH;
 
 const QUARTZ = ["0 0 2 * * ?", "0 30 1 * * ?", "0 0/15 * * * ?", "0 0 3 ? * MON-FRI", "0 0 0 1 * ? *", "15 10 4 L * ?"];
 const TIME_ZONES = ["UTC", "Etc/UTC", "Europe/London", "Europe/Amsterdam", "America/New_York", "Asia/Tokyo"];
-const AWS_NODES = ["m6gd.large", "m6gd.xlarge", "i3.xlarge", "r6id.2xlarge"];
-const AZURE_NODES = ["Standard_D4ads_v5", "Standard_E8ads_v5", "Standard_DS3_v2"];
+// Validation knows the node types the cost model prices (tools/cost/prices.json); others are a mutation.
+const nodeTypesOf = (cloud: string) =>
+  Object.entries(prices.nodeTypes)
+    .filter(([, price]) => price.cloud === cloud)
+    .map(([nodeType]) => nodeType);
+const AWS_NODES = nodeTypesOf("aws");
+const AZURE_NODES = nodeTypesOf("azure");
 
 // Single hyphens only; "--" and length limits are exercised by the mutations and the regression test below.
 const envName = fc.stringMatching(/^[a-z](-?[a-z0-9]){2,4}$/);
@@ -116,6 +122,7 @@ const common = {
   }),
   deployRoot: fc.option(fc.constantFrom("/Workspace/Deployments/members", "/Deployments/pipelines/members"), { nil: undefined }),
   withBackend: fc.boolean(),
+  workspaceId: fc.stringMatching(/^[1-9][0-9]{15}$/),
 };
 
 const awsEnvironment = fc
@@ -149,7 +156,8 @@ const azureEnvironment = fc
     ),
   })
   .map((e) => ({
-    ...environmentBase(e, "azure", "https://adb-1234567890123456.7.azuredatabricks.net"),
+    // An Azure host carries the workspace id.
+    ...environmentBase(e, "azure", `https://adb-${e.workspaceId}.7.azuredatabricks.net`),
     azure: e.azure,
     stateBackend: e.withBackend
       ? { type: "azurerm", resourceGroupName: "rg-tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" }
@@ -165,6 +173,7 @@ function environmentBase(e: any, cloud: "aws" | "azure", host: string): Record<s
     mode: e.mode,
     databricks: withoutUndefined({
       host,
+      workspaceId: e.workspaceId,
       authType: e.authType,
       // Production requires a run-as service principal; development may run as the deployer.
       runAsServicePrincipal: e.mode === "production" || e.withRunAs ? e.runAs : undefined,
@@ -191,6 +200,7 @@ const MUTATION_PATHS = [
   "mode",
   "databricks",
   "databricks.host",
+  "databricks.workspaceId",
   "databricks.runAsServicePrincipal",
   "databricks.deployRoot",
   "catalog.name",
@@ -227,6 +237,8 @@ const BAD_VALUES: readonly unknown[] = [
   " ",
   "not a cron",
   "0 0 2 * *",
+  "0 0 27 * * ?",
+  "0 0 2 * * *",
   "UPPER_case",
   "x".repeat(300),
   "s3://",

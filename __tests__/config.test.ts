@@ -3,6 +3,10 @@ import { config as shipped } from "../stacks/config/environments";
 import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
 import { ConfigError, type ConfigProblem, validateConfig } from "../stacks/config/validate";
+import prices from "../tools/cost/prices.json";
+
+/** A workspace id that is neither an example nor a placeholder (placeholders.ts). */
+const WORKSPACE_ID = "1234567890123456";
 
 /** A complete, valid AWS environment that each case breaks in one place. */
 function awsEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
@@ -12,7 +16,7 @@ function awsEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
     region: "eu-west-1",
     prefix: "acme-members",
     mode: "development",
-    databricks: { host: "https://dbc-example.cloud.databricks.com", authType: "oauth-m2m" },
+    databricks: { host: "https://dbc-example.cloud.databricks.com", workspaceId: WORKSPACE_ID, authType: "oauth-m2m" },
     catalog: { name: "members_dev" },
     notifications: { failureEmails: ["alerts@example.com"] },
     schedules: { extract: { cron: "0 0 2 * * ?" }, load: { type: "file_arrival" } },
@@ -31,7 +35,7 @@ function azureEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
     prefix: "acme",
     cluster: { nodeType: "Standard_D4ads_v5", minWorkers: 1, maxWorkers: 2 },
     azure: { resourceGroupName: "rg-members" },
-    databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure" },
+    databricks: { host: `https://adb-${WORKSPACE_ID}.7.azuredatabricks.net`, workspaceId: WORKSPACE_ID, authType: "github-oidc-azure" },
     stateBackend: { type: "azurerm", resourceGroupName: "rg-state", storageAccountName: "acmestate", containerName: "tfstate" },
     ...overrides,
   });
@@ -207,7 +211,8 @@ describe("invalid configuration is rejected with path and value", () => {
   });
 
   test("duplicate environment names", () => {
-    const problems = problemsOf({ environments: [awsEnv(), awsEnv({ prefix: "other" })] });
+    // Another catalog too: the same one in the same region would be a second problem (one catalog per metastore).
+    const problems = problemsOf({ environments: [awsEnv(), awsEnv({ prefix: "other", catalog: { name: "other_dev" } })] });
     expect(problems).toEqual([expect.objectContaining({ path: "environments[1].name", got: '"dev"', expected: expect.stringMatching(/unique/) })]);
   });
 
@@ -218,7 +223,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("missing required field (databricks host)", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { authType: "oauth-m2m" } })),
+      one(awsEnv({ databricks: { workspaceId: WORKSPACE_ID, authType: "oauth-m2m" } })),
       "environments.dev.databricks.host",
       "nothing (the field is required)",
       /https:\/\/ workspace URL/,
@@ -284,7 +289,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("workspace host that is not https", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { host: "http://dbc-example.cloud.databricks.com", authType: "oauth-m2m" } })),
+      one(awsEnv({ databricks: { host: "http://dbc-example.cloud.databricks.com", workspaceId: WORKSPACE_ID, authType: "oauth-m2m" } })),
       "environments.dev.databricks.host",
       '"http://dbc-example.cloud.databricks.com"',
       /https/,
@@ -293,7 +298,16 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("run-as principal that is not an application id", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { host: "https://dbc-example.cloud.databricks.com", authType: "oauth-m2m", runAsServicePrincipal: "etl-bot" } })),
+      one(
+        awsEnv({
+          databricks: {
+            host: "https://dbc-example.cloud.databricks.com",
+            workspaceId: WORKSPACE_ID,
+            authType: "oauth-m2m",
+            runAsServicePrincipal: "etl-bot",
+          },
+        }),
+      ),
       "environments.dev.databricks.runAsServicePrincipal",
       '"etl-bot"',
       /UUID/,
@@ -361,6 +375,7 @@ describe("invalid configuration is rejected with path and value", () => {
 describe("deployability: environments written the old way are rejected", () => {
   const SP = "5f0c2a52-8d4e-4b7a-9c2e-7a1d3e0b6f90";
   const host = "https://dbc-example.cloud.databricks.com";
+  const workspace = { host, workspaceId: WORKSPACE_ID };
 
   test("item 1: no state backend (local state by omission) is refused; local is an explicit opt-in", () => {
     const { stateBackend: _omitted, ...withoutBackend } = awsEnv() as EnvironmentInput & { stateBackend?: unknown };
@@ -372,7 +387,7 @@ describe("deployability: environments written the old way are rejected", () => {
 
   test("item 2: no Databricks auth_type", () => {
     const problem = expectSingleProblem(
-      one(awsEnv({ databricks: { host } })),
+      one(awsEnv({ databricks: workspace })),
       "environments.dev.databricks.authType",
       "nothing (the field is required)",
     );
@@ -381,7 +396,7 @@ describe("deployability: environments written the old way are rejected", () => {
 
   test("item 2: an Azure AD auth type on an AWS workspace", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { host, authType: "azure-client-secret" } })),
+      one(awsEnv({ databricks: { ...workspace, authType: "azure-client-secret" } })),
       "environments.dev.databricks.authType",
       '"azure-client-secret"',
       /AWS/,
@@ -412,7 +427,7 @@ describe("deployability: environments written the old way are rejected", () => {
     ["/Users/someone@example.com/members", /another user's home/],
   ])("item 6: deploy root %s", (deployRoot, expected) => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { host, authType: "oauth-m2m", deployRoot } })),
+      one(awsEnv({ databricks: { ...workspace, authType: "oauth-m2m", deployRoot } })),
       "environments.dev.databricks.deployRoot",
       JSON.stringify(deployRoot),
       expected,
@@ -421,14 +436,14 @@ describe("deployability: environments written the old way are rejected", () => {
 
   test("item 6: the run-as service principal's own home folder is accepted", () => {
     const [env] = validateConfig(
-      one(awsEnv({ databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP, deployRoot: `/Users/${SP}/members` } })),
+      one(awsEnv({ databricks: { ...workspace, authType: "oauth-m2m", runAsServicePrincipal: SP, deployRoot: `/Users/${SP}/members` } })),
     );
     expect(env.deployRoot).toBe(`/Users/${SP}/members`);
   });
 
   test("item 7: Key Vault-backed scope with OAuth M2M", () => {
     const problem = expectSingleProblem(
-      one(azureEnv({ databricks: { host, authType: "oauth-m2m" }, azure: { resourceGroupName: "rg-members", keyVaultSecretScope: true } })),
+      one(azureEnv({ databricks: { ...workspace, authType: "oauth-m2m" }, azure: { resourceGroupName: "rg-members", keyVaultSecretScope: true } })),
       "environments.azdev.databricks.authType",
       '"oauth-m2m"',
     );
@@ -440,7 +455,12 @@ describe("deployability: environments written the old way are rejected", () => {
     ["the all-zero placeholder", "00000000-0000-0000-0000-000000000000", '"00000000-0000-0000-0000-000000000000"'],
   ])("item 12: production with %s", (_case, runAsServicePrincipal, got) => {
     const problem = expectSingleProblem(
-      one(awsEnv({ mode: "production", databricks: { host, authType: "oauth-m2m", ...(runAsServicePrincipal ? { runAsServicePrincipal } : {}) } })),
+      one(
+        awsEnv({
+          mode: "production",
+          databricks: { ...workspace, authType: "oauth-m2m", ...(runAsServicePrincipal ? { runAsServicePrincipal } : {}) },
+        }),
+      ),
       "environments.dev.databricks.runAsServicePrincipal",
       got,
     );
@@ -448,9 +468,136 @@ describe("deployability: environments written the old way are rejected", () => {
   });
 
   test("protection defaults: on in production, off in development, configurable", () => {
-    const [prod] = validateConfig(one(awsEnv({ mode: "production", databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP } })));
+    const [prod] = validateConfig(
+      one(awsEnv({ mode: "production", databricks: { ...workspace, authType: "oauth-m2m", runAsServicePrincipal: SP } })),
+    );
     const [dev] = validateConfig(one(awsEnv()));
     const [devProtected] = validateConfig(one(awsEnv({ protectStatefulResources: true })));
     expect([prod.protectStatefulResources, dev.protectStatefulResources, devProtected.protectStatefulResources]).toEqual([true, false, true]);
+  });
+});
+
+/** The synth-time checks of what would otherwise fail at 02:00 (or at the first deploy). */
+describe("caught at synth instead of at run or deploy time", () => {
+  const withCron = (cron: string) => one(awsEnv({ name: "prod", schedules: { extract: { cron }, load: { type: "file_arrival" } } }));
+  const BOTH_DAYS =
+    '"?" in exactly one of day-of-month (field 4) and day-of-week (field 6) of a quartz expression: Quartz, and so Databricks, does not support specifying both';
+
+  test("quartz cron: the message names the field and its range", () => {
+    expect(() => validateConfig(withCron("0 0 27 * * ?"))).toThrow(
+      'environments.prod.schedules.extract.cron: got "0 0 27 * * ?", expected hours 0-23 (field 3 of a quartz expression)',
+    );
+  });
+
+  test.each([
+    ["60 0 2 * * ?", "seconds 0-59 (field 1 of a quartz expression)"],
+    ["0 0/60 * * * ?", "minutes 0-59 (field 2 of a quartz expression)"],
+    ["0 0 2 0 * ?", "day-of-month 1-31, L, L-n, nW, LW or ? (field 4 of a quartz expression)"],
+    ["0 0 2 1,L * ?", "day-of-month 1-31, L, L-n, nW, LW or ? (field 4 of a quartz expression)"],
+    ["0 0 2 * 13 ?", "month 1-12 or JAN-DEC (field 5 of a quartz expression)"],
+    ["0 0 2 ? * 0", "day-of-week 1-7 or SUN-SAT, L, nL, n#1-5 or ? (field 6 of a quartz expression)"],
+    ["0 0 2 ? * MON#6", "day-of-week 1-7 or SUN-SAT, L, nL, n#1-5 or ? (field 6 of a quartz expression)"],
+    ["0 0 2 * * ? 2100", "year 1970-2099 (field 7 of a quartz expression)"],
+    ["0 0 2 * * *", BOTH_DAYS],
+    ["0 0 2 * * MON", BOTH_DAYS],
+    ["0 0 2 ? * ?", BOTH_DAYS],
+  ])("quartz cron %s", (cron, expected) => {
+    const problem = expectSingleProblem(withCron(cron), "environments.prod.schedules.extract.cron", JSON.stringify(cron));
+    expect(problem.expected).toBe(expected);
+  });
+
+  test.each([
+    "0 0 2 * * ?",
+    "0 0/15 * * * ?",
+    "*/30 5-10 22-2 ? * MON-FRI",
+    "0 0 0 L * ?",
+    "0 0 0 L-3 * ?",
+    "0 0 0 LW * ?",
+    "0 0 0 15W nov-feb ?",
+    "0 0 0 ? * 6L",
+    "0 0 0 ? * FRI#3",
+    "0 0 0 1 JAN ? 2030-2040",
+    "0 0 0 ? * * *",
+  ])("quartz cron %s is accepted", (cron) => {
+    expect(() => validateConfig(withCron(cron))).not.toThrow();
+  });
+
+  test("quartz cron of a scheduled load is checked the same way", () => {
+    const problem = expectSingleProblem(
+      one(awsEnv({ schedules: { extract: { cron: "0 0 2 * * ?" }, load: { type: "schedule", cron: "0 0 4 * * *" } } })),
+      "environments.dev.schedules.load.cron",
+      '"0 0 4 * * *"',
+    );
+    expect(problem.expected).toBe(BOTH_DAYS);
+  });
+
+  // The expected list is the price list's own (tools/cost/prices.json), so adding a node type there keeps this passing.
+  const known = (cloud: string) =>
+    Object.entries(prices.nodeTypes)
+      .filter(([, price]) => price.cloud === cloud)
+      .map(([nodeType]) => nodeType);
+  const unknownNodeType = (cloud: string) =>
+    `a node type the cost model knows for ${cloud} (${known(cloud).slice(0, 4).join(", ")}${known(cloud).length > 4 ? ", ..." : ""}); if it is real, add it to tools/cost/prices.json`;
+
+  test("node type the price list does not know (a typo)", () => {
+    const problem = expectSingleProblem(
+      one(awsEnv({ cluster: { nodeType: "m6gd.xlarg", minWorkers: 0, maxWorkers: 1 } })),
+      "environments.dev.cluster.nodeType",
+      '"m6gd.xlarg"',
+    );
+    expect(problem.expected).toBe(unknownNodeType("aws"));
+    expect(unknownNodeType("aws")).toMatch(/^a node type the cost model knows for aws \(m6gd\.large, /);
+  });
+
+  test("node type of the other cloud, in the allow-list", () => {
+    const cluster = { nodeType: "Standard_D4ads_v5", allowedNodeTypes: ["Standard_D4ads_v5", "m6gd.large"], minWorkers: 1, maxWorkers: 2 };
+    const problem = expectSingleProblem(one(azureEnv({ cluster })), "environments.azdev.cluster.allowedNodeTypes[1]", '"m6gd.large"');
+    expect(problem.expected).toBe(unknownNodeType("azure"));
+  });
+
+  test("workspace id is required, as digits", () => {
+    const { workspaceId: _omitted, ...databricks } = awsEnv().databricks;
+    expectSingleProblem(one(awsEnv({ databricks })), "environments.dev.databricks.workspaceId", "nothing (the field is required)");
+    const problem = expectSingleProblem(
+      one(awsEnv({ databricks: { ...databricks, workspaceId: "dbc-1234" } })),
+      "environments.dev.databricks.workspaceId",
+      '"dbc-1234"',
+    );
+    expect(problem.expected).toBe('the numeric workspace id as a string of digits, e.g. "1234567890123456"');
+  });
+
+  test("workspace id on Azure: the one in the adb-<id> host", () => {
+    const databricks = { ...azureEnv().databricks, workspaceId: "6543210987654321" };
+    const problem = expectSingleProblem(one(azureEnv({ databricks })), "environments.azdev.databricks.workspaceId", '"6543210987654321"');
+    expect(problem.expected).toBe(`"${WORKSPACE_ID}", the workspace id in the host https://adb-${WORKSPACE_ID}.7.azuredatabricks.net`);
+  });
+
+  describe("one catalog name per metastore (one metastore per cloud region and account)", () => {
+    const dev = awsEnv({ catalog: { name: "members" } });
+    const prod = (catalog: Record<string, unknown>, region = "eu-west-1") =>
+      awsEnv({ name: "prod", region, catalog, stateBackend: { type: "s3", bucket: "acme-state", region } });
+
+    test("two environments in one region naming the same catalog: an error on the later one, naming the other", () => {
+      expect(problemsOf({ environments: [dev, prod({ name: "members" })] })).toEqual([
+        {
+          path: "environments.prod.catalog.name",
+          got: '"members"',
+          expected:
+            'a catalog name environment "dev" does not use: both are on aws eu-west-1, so they share a metastore (one per region per account), and "dev" creates it',
+        },
+      ]);
+    });
+
+    test("the later one creating a catalog the earlier one only references", () => {
+      const [problem] = problemsOf({ environments: [awsEnv({ catalog: { name: "members", create: false } }), prod({ name: "members" })] });
+      expect(problem.expected).toMatch(/share a metastore .*, and this one creates it$/);
+    });
+
+    test("other regions, other names, or both referencing an existing catalog are fine", () => {
+      expect(() => validateConfig({ environments: [dev, prod({ name: "members" }, "eu-central-1")] })).not.toThrow();
+      expect(() => validateConfig({ environments: [dev, prod({ name: "members_prod" })] })).not.toThrow();
+      const existing = { name: "shared", create: false };
+      expect(() => validateConfig({ environments: [awsEnv({ catalog: existing }), prod(existing)] })).not.toThrow();
+    });
   });
 });

@@ -10,6 +10,7 @@ import { AzureLandingZone } from "./azure/landing-zone";
 import { SecretsKeyVault } from "./azure/secrets-key-vault";
 import { AzureDefaultTags, standardTags } from "./common/tags";
 import { invalidProp } from "./common/validation";
+import { addPlaceholderGuard } from "./config/placeholder-guard";
 import platform from "./config/platform.json";
 import type { EnvironmentConfig } from "./config/schema";
 import { MembersPipeline, type MembersPipelineProps } from "./databricks/pipeline";
@@ -52,6 +53,8 @@ export class MembersStack extends TerraformStack {
     this.configureBackend(env);
     // 1.11: S3-native state locking (use_lockfile) is GA; older CLIs would ignore or reject parts of this config.
     this.addOverride("terraform.required_version", platform.terraform.requiredVersion);
+    // Example or placeholder values left in the configuration: synth works, every plan (diff, deploy) stops on them.
+    addPlaceholderGuard(this, env);
 
     // auth_type is explicit: with several methods' variables set (DATABRICKS_CLIENT_ID/SECRET and ARM_* on Azure) the
     // Databricks SDK refuses "more than one authorization method configured" unless auth_type picks one.

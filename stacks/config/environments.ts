@@ -5,9 +5,14 @@
  * nothing secret belongs here. MySQL connection details come from TF_VAR_* variables, cloud and Databricks
  * credentials from the providers' own environment variables (see README "Deploy and diff").
  *
+ * Each stack synthesizes as it is, but refuses to plan or deploy while a field still holds an example or placeholder
+ * value (the EXAMPLE_* constants, example.com addresses, "example" hosts and state stores, all-zero ids) or leaves a
+ * group at its schema default: stacks/config/placeholders.ts has the rules.
+ *
  * Every environment CI deploys keeps its state remotely (`stateBackend`): runners are thrown away after each run.
  * Production environments run as a service principal; replace the example application ids with your own.
  */
+import { EXAMPLE_GROUPS, EXAMPLE_WORKSPACE_IDS } from "./placeholders";
 import type { AppConfigInput, EnvironmentInput } from "./schema";
 
 const team = {
@@ -31,7 +36,7 @@ const dev: EnvironmentInput = {
   ...awsBase,
   name: "dev",
   mode: "development",
-  databricks: { host: "https://dbc-example-dev.cloud.databricks.com", authType: "oauth-m2m" },
+  databricks: { host: "https://dbc-example-dev.cloud.databricks.com", workspaceId: EXAMPLE_WORKSPACE_IDS.dev, authType: "oauth-m2m" },
   catalog: { name: "members_dev", schema: "members" },
   schedules: {
     extract: { cron: "0 0 2 * * ?", timezone: "UTC" },
@@ -49,6 +54,7 @@ const staging: EnvironmentInput = {
   mode: "production",
   databricks: {
     host: "https://dbc-example-staging.cloud.databricks.com",
+    workspaceId: EXAMPLE_WORKSPACE_IDS.staging,
     authType: "oauth-m2m",
     // Example id: replace with the application id of your staging jobs' service principal.
     runAsServicePrincipal: "11111111-1111-4111-8111-111111111111",
@@ -70,10 +76,11 @@ const prod: EnvironmentInput = {
   mode: "production",
   databricks: {
     host: "https://dbc-example-prod.cloud.databricks.com",
+    workspaceId: EXAMPLE_WORKSPACE_IDS.prod,
     authType: "oauth-m2m",
     // Example id: replace with the application id of your production jobs' service principal.
     runAsServicePrincipal: "22222222-2222-4222-8222-222222222222",
-    readerGroups: ["members-analysts"],
+    readerGroups: [EXAMPLE_GROUPS.analysts],
   },
   catalog: { name: "members", schema: "members" },
   schedules: {
@@ -99,7 +106,7 @@ const azureDev: EnvironmentInput = {
   prefix: "acmembr",
   mode: "development",
   // Federated GitHub OIDC token for the ARM_CLIENT_ID application: the same identity azurerm uses.
-  databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure" },
+  databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", workspaceId: "0000000000000000", authType: "github-oidc-azure" },
   catalog: { name: "members_azure_dev", schema: "members" },
   notifications: team,
   schedules: {

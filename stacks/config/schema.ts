@@ -4,15 +4,11 @@
  */
 import { z } from "zod";
 import contract from "../../notebooks/members_pipeline/contract.json";
+import prices from "../../tools/cost/prices.json";
 import platform from "./platform.json";
+import { quartzProblem } from "./quartz";
 import { AWS_REGIONS, AZURE_LOCATIONS } from "./regions";
-
-/** Quartz cron: 6 or 7 space-separated fields (seconds first), as Databricks job schedules expect. */
-const QUARTZ_FIELD = /^[0-9A-Za-z*?/,\-#LW]+$/;
-export function isQuartzCron(expression: string): boolean {
-  const fields = expression.trim().split(/\s+/);
-  return (fields.length === 6 || fields.length === 7) && fields.every((field) => QUARTZ_FIELD.test(field));
-}
+import type { ConfigProblem } from "./validate";
 
 /**
  * A cross-field check that runs as soon as the fields it reads are valid, even when siblings are not, so a single
@@ -64,6 +60,20 @@ export const SHARED_WORKSPACE_FOLDER = /^(\/Workspace)?\/Shared(\/|$)/;
 /** The placeholder application id an example config carries; never a real service principal. */
 const PLACEHOLDER_UUID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
 
+/** An Azure Databricks workspace URL carries the workspace id: https://adb-<workspace id>.<n>.azuredatabricks.net */
+const AZURE_WORKSPACE_HOST = /^https:\/\/adb-(\d+)\.\d+\.azuredatabricks\.net\/?$/;
+
+/**
+ * Node types per cloud, from the cost model's price list (tools/cost/prices.json), the one list of node types this
+ * product knows: a typo or another cloud's type would fail only when the job cluster starts, and `make cost` could not
+ * price it.
+ */
+function knownNodeTypes(cloud: "aws" | "azure"): string[] {
+  return Object.entries(prices.nodeTypes)
+    .filter(([, price]) => price.cloud === cloud)
+    .map(([nodeType]) => nodeType);
+}
+
 const TIME_ZONES = new Set(Intl.supportedValuesOf("timeZone").concat(["UTC", "Etc/UTC"]));
 
 /** Environment names become stack names, state keys and parts of resource names: keep them short and DNS-safe. */
@@ -82,8 +92,11 @@ const ucName = z.string().regex(/^[a-z_][a-z0-9_]{0,254}$/, {
 });
 
 const schedule = z.strictObject({
-  /** Quartz cron expression, e.g. "0 0 2 * * ?" (02:00 every day). */
-  cron: z.string().refine(isQuartzCron, { error: "expected a 6- or 7-field quartz expression" }),
+  /** Quartz cron expression, e.g. "0 0 2 * * ?" (02:00 every day); checked field by field (quartz.ts). */
+  cron: z.string().superRefine((cron, ctx) => {
+    const problem = quartzProblem(cron);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", input: cron, message: `expected ${problem}` });
+  }),
   /** IANA time zone the cron is evaluated in. */
   timezone: z
     .string()
@@ -307,6 +320,11 @@ export const environmentSchema = z
       /** Workspace URL, e.g. https://dbc-example.cloud.databricks.com */
       host: z.url({ protocol: /^https$/, error: "expected an https:// workspace URL" }),
       /**
+       * Numeric workspace id, as a string of digits (e.g. "1234567890123456"): Unity Catalog workspace bindings name
+       * the workspace by it. On Azure it is the number in the adb-<id>.<n>.azuredatabricks.net host.
+       */
+      workspaceId: z.string().regex(/^[0-9]+$/, { error: 'expected the numeric workspace id as a string of digits, e.g. "1234567890123456"' }),
+      /**
        * How the Databricks provider authenticates (its `auth_type`). Explicit, because with several methods' variables
        * in the environment (DATABRICKS_CLIENT_ID and ARM_* on Azure) the SDK refuses to choose. The workflows export
        * only the chosen method's variables (README "Deploy and diff").
@@ -391,6 +409,33 @@ export const environmentSchema = z
           path: ["stateBackend", "type"],
           input: backend,
           message: `expected the ${env.cloud === "aws" ? "s3 backend for an AWS" : "azurerm backend for an Azure"} environment`,
+        });
+      }
+    }),
+    crossCheck(["cloud", "cluster"], (env, ctx) => {
+      const known = knownNodeTypes(env.cloud);
+      const check = (nodeType: string, path: (string | number)[]) => {
+        if (known.includes(nodeType)) return;
+        ctx.addIssue({
+          code: "custom",
+          path: ["cluster", ...path],
+          input: nodeType,
+          message: `expected a node type the cost model knows for ${env.cloud} (${known.slice(0, 4).join(", ")}${known.length > 4 ? ", ..." : ""}); if it is real, add it to tools/cost/prices.json`,
+        });
+      };
+      check(env.cluster.nodeType, ["nodeType"]);
+      env.cluster.allowedNodeTypes?.forEach((nodeType, index) => {
+        check(nodeType, ["allowedNodeTypes", index]);
+      });
+    }),
+    crossCheck(["databricks"], (env, ctx) => {
+      const hostId = AZURE_WORKSPACE_HOST.exec(env.databricks.host)?.[1];
+      if (hostId !== undefined && env.databricks.workspaceId !== hostId) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["databricks", "workspaceId"],
+          input: env.databricks.workspaceId,
+          message: `expected "${hostId}", the workspace id in the host ${env.databricks.host}`,
         });
       }
     }),
@@ -503,7 +548,7 @@ export const appConfigSchema = z.strictObject({
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type AppConfigInput = z.input<typeof appConfigSchema>;
-type ParsedEnvironment = z.output<typeof environmentSchema>;
+export type ParsedEnvironment = z.output<typeof environmentSchema>;
 
 /** An environment after validation, with every default filled in and derived names computed. */
 export interface EnvironmentConfig extends ParsedEnvironment {
@@ -525,6 +570,8 @@ export interface EnvironmentConfig extends ParsedEnvironment {
   readonly jobPrincipal: string;
   /** Days before landing objects move to a cheaper tier; undefined means no tiering. */
   readonly coolAfterDays: number | undefined;
+  /** Fields still holding an example or placeholder value (placeholders.ts): the stack then refuses to deploy. */
+  readonly placeholders: readonly ConfigProblem[];
 }
 
 export interface ResourceNames {

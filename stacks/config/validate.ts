@@ -3,7 +3,8 @@
  * every problem with its path and offending value. Runs before any construct is built.
  */
 import type { z } from "zod";
-import { type AppConfigInput, appConfigSchema, ENVIRONMENT_NAME, type EnvironmentConfig, resourceNames } from "./schema";
+import { placeholderProblems } from "./placeholders";
+import { type AppConfigInput, appConfigSchema, ENVIRONMENT_NAME, type EnvironmentConfig, type EnvironmentInput, resourceNames } from "./schema";
 
 export interface ConfigProblem {
   /** Dotted path, environments addressed by name: `environments.prod.schedules.extract.cron`. */
@@ -32,11 +33,12 @@ export function formatProblem(problem: ConfigProblem): string {
 export function validateConfig(raw: unknown): EnvironmentConfig[] {
   const parsed = appConfigSchema.safeParse(raw, { reportInput: true });
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => toProblem(issue, raw));
-  problems.push(...duplicateNameProblems(raw));
+  problems.push(...duplicateNameProblems(raw), ...sharedCatalogProblems(raw));
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(problems);
   }
-  return parsed.data.environments.map((env) => {
+  const rawEnvironments = (raw as AppConfigInput).environments;
+  return parsed.data.environments.map((env, index) => {
     const names = resourceNames(env.prefix, env.name);
     const development = env.mode === "development";
     return {
@@ -52,6 +54,7 @@ export function validateConfig(raw: unknown): EnvironmentConfig[] {
       allowedNodeTypes: env.cluster.allowedNodeTypes ?? [env.cluster.nodeType],
       jobPrincipal: env.databricks.runAsServicePrincipal ?? env.databricks.platformGroup,
       coolAfterDays: env.storage.coolAfterDays ?? (env.storage.retentionDays > 30 ? 30 : undefined),
+      placeholders: placeholderProblems(env, rawEnvironments[index]),
     };
   });
 }
@@ -77,6 +80,39 @@ function duplicateNameProblems(raw: unknown): ConfigProblem[] {
     }
   });
   return problems;
+}
+
+/**
+ * Databricks allows one Unity Catalog metastore per region per account, so environments on the same cloud and region
+ * share one (this assumes one account, as the shipped configuration does). A catalog name is unique in a metastore:
+ * two such environments naming the same catalog, where at least one creates it, would fight over it (the second create
+ * fails, or one stack's authoritative grants and destroy hit the other's data).
+ */
+function sharedCatalogProblems(raw: unknown): ConfigProblem[] {
+  const environments = (raw as AppConfigInput | undefined)?.environments;
+  if (!Array.isArray(environments)) return [];
+  const catalogs = environments.map(catalogInMetastore);
+  const problems: ConfigProblem[] = [];
+  catalogs.forEach((later, index) => {
+    if (later === undefined) return;
+    const earlier = catalogs.slice(0, index).find((c) => c?.key === later.key && (c.creates || later.creates));
+    if (earlier === undefined) return;
+    const creator = earlier.creates ? JSON.stringify(earlier.environment) : "this one";
+    problems.push({
+      path: formatPath(["environments", index, "catalog", "name"], raw),
+      got: JSON.stringify(later.catalog),
+      expected: `a catalog name environment ${JSON.stringify(earlier.environment)} does not use: both are on ${later.metastore}, so they share a metastore (one per region per account), and ${creator} creates it`,
+    });
+  });
+  return problems;
+}
+
+/** An environment's catalog and the metastore it lives in, from its raw input; undefined while those are not strings. */
+function catalogInMetastore(env: unknown) {
+  const { name, cloud, region, catalog } = (env ?? {}) as Partial<EnvironmentInput>;
+  if (typeof catalog?.name !== "string" || typeof cloud !== "string" || typeof region !== "string") return undefined;
+  const metastore = `${cloud} ${region}`;
+  return { environment: name, metastore, catalog: catalog.name, key: `${metastore} ${catalog.name}`, creates: catalog.create !== false };
 }
 
 function toProblem(issue: z.core.$ZodIssue, raw: unknown): ConfigProblem {

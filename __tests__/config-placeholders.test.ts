@@ -1,0 +1,165 @@
+/**
+ * Example and placeholder values (stacks/config/placeholders.ts) never reach a deploy: validation lists them, and a
+ * stack holding any gets a terraform_data guard whose precondition fails every plan, plus a warning at synth.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, type TerraformStack, Testing } from "cdktf";
+import { buildApp } from "../stacks/app";
+import { config as shipped } from "../stacks/config/environments";
+import { PLACEHOLDER_GUARD_ID, placeholderMessage } from "../stacks/config/placeholder-guard";
+import type { EnvironmentInput } from "../stacks/config/schema";
+import { formatProblem, validateConfig } from "../stacks/config/validate";
+import { synthAll, type TerraformJson } from "./synth-helpers";
+
+const shippedEnv = (name: string) => shipped.environments.find((e) => e.name === name)!;
+
+/** The shipped prod environment with every example value replaced by a real-looking one, as a fork would. */
+const realProd: EnvironmentInput = {
+  ...shippedEnv("prod"),
+  databricks: {
+    ...shippedEnv("prod").databricks,
+    host: "https://dbc-3f9a2c1e-77b0.cloud.databricks.com",
+    workspaceId: "3141592653589793",
+    runAsServicePrincipal: "5f0c2a52-8d4e-4b7a-9c2e-7a1d3e0b6f90",
+    platformGroup: "data-platform",
+    // Explicitly the schema defaults: a decision written down is no placeholder.
+    viewerGroup: "users",
+    piiReaderGroup: "members-pii-readers",
+    readerGroups: ["bi-analysts"],
+  },
+  notifications: { failureEmails: ["data-alerts@acme.io"] },
+  stateBackend: { type: "s3", bucket: "acme-tfstate-eu", region: "eu-west-1" },
+};
+
+const validated = (env: EnvironmentInput) => validateConfig({ environments: [env] })[0];
+const placeholderPaths = (env: EnvironmentInput) => validated(env).placeholders.map((p) => p.path);
+
+describe("placeholder fields", () => {
+  test("the shipped prod configuration: every example field, with its value", () => {
+    const prod = validateConfig(shipped).find((e) => e.name === "prod")!;
+    expect(prod.placeholders.map((p) => p.path)).toEqual([
+      "environments.prod.databricks.host",
+      "environments.prod.databricks.workspaceId",
+      "environments.prod.databricks.runAsServicePrincipal",
+      "environments.prod.databricks.platformGroup",
+      "environments.prod.databricks.viewerGroup",
+      "environments.prod.databricks.readerGroups[0]",
+      "environments.prod.databricks.piiReaderGroup",
+      "environments.prod.notifications.failureEmails[0]",
+      "environments.prod.stateBackend.bucket",
+    ]);
+    expect(prod.placeholders.map(formatProblem)).toEqual(
+      expect.arrayContaining([
+        'environments.prod.databricks.workspaceId: got "1000000000000003", expected your workspace\'s id (the number after ?o= in its URL; on Azure the one in adb-<id>)',
+        'environments.prod.databricks.platformGroup: got "members-platform" (the schema default), expected the account group that manages and runs the jobs, set explicitly',
+        'environments.prod.databricks.readerGroups[0]: got "members-analysts", expected the account groups that may read the member tables ([] for none), not an example name',
+      ]),
+    );
+  });
+
+  test("the shipped Azure environment: its all-zero workspace, subnets and example state account", () => {
+    const paths = validateConfig(shipped)
+      .find((e) => e.name === "azure-dev")!
+      .placeholders.map((p) => p.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "environments.azure-dev.databricks.host",
+        "environments.azure-dev.databricks.workspaceId",
+        "environments.azure-dev.azure.allowedSubnetIds[0]",
+        "environments.azure-dev.azure.allowedSubnetIds[1]",
+        "environments.azure-dev.stateBackend.storageAccountName",
+      ]),
+    );
+  });
+
+  test("no shipped environment is deployable as it is", () => {
+    for (const env of validateConfig(shipped)) expect(env.placeholders.length).toBeGreaterThan(0);
+  });
+
+  test("real-looking values (a fork's): none", () => {
+    expect(placeholderPaths(realProd)).toEqual([]);
+  });
+
+  test.each([
+    ["databricks.host", { databricks: { ...realProd.databricks, host: "https://my-example-workspace.cloud.databricks.com" } }],
+    ["databricks.workspaceId", { databricks: { ...realProd.databricks, workspaceId: "7777777777777777" } }],
+    ["databricks.workspaceId", { databricks: { ...realProd.databricks, workspaceId: "1000000000000001" } }],
+    // Validation already refuses the all-zero id in production; in development it is a placeholder.
+    [
+      "databricks.runAsServicePrincipal",
+      { mode: "development", databricks: { ...realProd.databricks, runAsServicePrincipal: "00000000-0000-0000-0000-000000000000" } },
+    ],
+    ["databricks.runAsServicePrincipal", { databricks: { ...realProd.databricks, runAsServicePrincipal: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa" } }],
+    ["databricks.platformGroup", { databricks: { ...realProd.databricks, platformGroup: "members-analysts" } }],
+    ["databricks.piiReaderGroup", { databricks: { ...realProd.databricks, piiReaderGroup: undefined } }],
+    ["notifications.failureEmails[1]", { notifications: { failureEmails: ["data-alerts@acme.io", "oncall@mail.example.net"] } }],
+    ["stateBackend.bucket", { stateBackend: { type: "s3", bucket: "my-example-state", region: "eu-west-1" } }],
+  ])("one placeholder: %s", (path, change) => {
+    expect(placeholderPaths({ ...realProd, ...change } as EnvironmentInput)).toEqual([`environments.prod.${path}`]);
+  });
+
+  test("Azure: the all-zero subscription in a subnet id, an example state account", () => {
+    const azure = shippedEnv("azure-dev");
+    const real = { ...azure, databricks: realProd.databricks, notifications: realProd.notifications } as EnvironmentInput;
+    const subnet = (subscription: string) =>
+      `/subscriptions/${subscription}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/host`;
+    const env = {
+      ...real,
+      databricks: { ...real.databricks, host: "https://adb-3141592653589793.13.azuredatabricks.net" },
+      azure: { ...azure.azure!, allowedSubnetIds: [subnet("8d3f0a52-1b2c-4d5e-9f60-7a8b9c0d1e2f"), subnet("00000000-0000-0000-0000-000000000000")] },
+    } as EnvironmentInput;
+    expect(placeholderPaths(env)).toEqual([
+      "environments.azure-dev.azure.allowedSubnetIds[1]",
+      "environments.azure-dev.stateBackend.storageAccountName",
+    ]);
+  });
+});
+
+describe("the deploy guard", () => {
+  /** The synthesized JSON with the locals the guard's condition reads. */
+  type StackJson = TerraformJson & { locals?: Record<string, unknown> };
+  const guardOf = (json: StackJson) => json.resource?.terraform_data?.[PLACEHOLDER_GUARD_ID];
+  const { stacks } = synthAll({ environments: [shippedEnv("prod"), { ...realProd, name: "live", prefix: "acme-live", catalog: { name: "live" } }] });
+
+  test("a stack with placeholders gets a terraform_data whose precondition lists them; one without gets none", () => {
+    const prod = validateConfig(shipped).find((e) => e.name === "prod")!;
+    expect(guardOf(stacks["members-prod"])).toMatchObject({
+      lifecycle: { precondition: [{ condition: "${(length(local.placeholder_fields) < 1)}", error_message: placeholderMessage(prod) }] },
+    });
+    expect((stacks["members-prod"] as StackJson).locals?.placeholder_fields).toEqual(prod.placeholders.map((p) => p.path));
+    expect(placeholderMessage(prod)).toMatch(
+      /^Stack members-prod still holds example or placeholder values and must not be deployed\. Replace them in stacks\/config\/environments\.ts:\n {2}- environments\.prod\.databricks\.host: got "https:\/\/dbc-example-prod\.cloud\.databricks\.com", expected /,
+    );
+
+    expect(guardOf(stacks["members-live"])).toBeUndefined();
+    expect(stacks["members-live"].resource?.terraform_data).toBeUndefined();
+    expect((stacks["members-live"] as StackJson).locals?.placeholder_fields).toBeUndefined();
+  });
+
+  test("configured values stay literal in the message (Terraform would read ${ as a template)", () => {
+    const env = { ...realProd, stateBackend: { type: "s3", bucket: "example-${b}%{c}", region: "eu-west-1" } } as EnvironmentInput;
+    const stack = buildApp({ environments: [env] }, Testing.app()).node.children[0] as TerraformStack;
+    const json: StackJson = JSON.parse(Testing.synth(stack));
+    expect(guardOf(json)!.lifecycle.precondition[0].error_message).toContain('got "example-$${b}%%{c}"');
+    expect(json.locals?.placeholder_fields).toEqual(["environments.prod.stateBackend.bucket"]);
+  });
+
+  test("synth warns on the stack and, run the way `make synth` runs it, prints the same", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "placeholders-"));
+    const written: string[] = [];
+    const stderr = jest.spyOn(process.stderr, "write").mockImplementation((chunk) => written.push(String(chunk)) > 0);
+    try {
+      const app = buildApp({ environments: [shippedEnv("prod")] }, new App({ outdir }));
+      const stack = app.node.children[0] as TerraformStack;
+      const message = placeholderMessage(validated(shippedEnv("prod")));
+      expect(stack.node.metadata).toContainEqual(expect.objectContaining({ type: "@cdktf/warn", data: message }));
+      app.synth();
+      expect(written).toEqual([`WARNING: ${message}\n`]);
+    } finally {
+      stderr.mockRestore();
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
