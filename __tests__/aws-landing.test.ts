@@ -4,6 +4,7 @@ import { Testing } from "cdktf";
 import { LandingBucket } from "../stacks/aws/landing-bucket";
 import { UnityCatalogS3Access } from "../stacks/aws/unity-catalog-access";
 import { config as shippedConfig } from "../stacks/config/environments";
+import { MANAGED_FILE_EVENTS_AWS_ACTIONS } from "../stacks/policy/rules/documented-limits";
 import { landingLocationOf, onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
 /** `${type.id.attr}` reference to a resource or data source found in the synthesized JSON. */
@@ -180,6 +181,8 @@ describe("Unity Catalog IAM role", () => {
         `${bucketArn}/managed/*`,
         ref("aws_kms_key", key.id, "arn"),
         credential.props.aws_iam_role.role_arn,
+        // Managed file events: the SNS topics and SQS queues Databricks names csms-*, in this account only.
+        ...["sns", "sqs"].map((service) => credential.props.aws_iam_role.role_arn.replace(/:iam::(.*):role\/.*$/, `:${service}:*:$1:csms-*`)),
       ]),
     );
     const list = document.props.statement.find((s: any) => s.actions.includes("s3:ListBucket"));
@@ -187,6 +190,24 @@ describe("Unity Catalog IAM role", () => {
     const objectStatement = document.props.statement.find((s: any) => s.actions.includes("s3:PutObject"));
     expect(objectStatement.resources).toEqual([`${bucketArn}/landing/*`, `${bucketArn}/managed/*`]);
     expect(resources.some((r: string) => r === "*" || r.endsWith(":*"))).toBe(false);
+  });
+
+  test("managed file events: the role holds exactly the statements of the provider's databricks_aws_unity_catalog_policy", () => {
+    const document = onlyData(prod, "aws_iam_policy_document", "access-policy");
+    const bySid = Object.fromEntries(document.props.statement.map((s: any) => [s.sid, s]));
+    expect(bySid.ManagedFileEventsSetupStatement.actions).toEqual([...MANAGED_FILE_EVENTS_AWS_ACTIONS.setup]);
+    expect(bySid.ManagedFileEventsSetupStatement.actions).toEqual(
+      expect.arrayContaining(["s3:PutBucketNotification", "sns:CreateTopic", "sqs:CreateQueue"]),
+    );
+    expect(bySid.ManagedFileEventsSetupStatement.resources[0]).toBe(ref("aws_s3_bucket", bucket.id, "arn"));
+    expect(bySid.ManagedFileEventsListStatement.actions).toEqual(["sqs:ListQueues", "sqs:ListQueueTags", "sns:ListTopics"]);
+    expect(bySid.ManagedFileEventsTeardownStatement.actions).toEqual(["sns:Unsubscribe", "sns:DeleteTopic", "sqs:DeleteQueue"]);
+    for (const location of Object.values(resourcesOf(prod, "databricks_external_location")) as any[]) {
+      expect(location).toEqual(
+        expect.objectContaining({ enable_file_events: true, file_event_queue: { managed_sqs: {} }, isolation_mode: "ISOLATION_MODE_ISOLATED" }),
+      );
+    }
+    expect(credential.props.isolation_mode).toBe("ISOLATION_MODE_ISOLATED");
   });
 
   test("the external location waits for IAM propagation after the role and its policy", () => {

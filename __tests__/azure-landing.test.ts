@@ -126,23 +126,39 @@ describe("access connector and Unity Catalog access", () => {
     expect(connector.props.identity).toEqual({ type: "SystemAssigned" });
   });
 
-  test("the connector identity is Blob Data Contributor on the account, by reference", () => {
+  test("the connector identity is Blob Data Contributor on the account and holds the managed file events' roles, by reference", () => {
     const assignments = Object.values(resourcesOf(azure, "azurerm_role_assignment"));
-    expect(assignments).toEqual([
-      expect.objectContaining({
-        role_definition_name: "Storage Blob Data Contributor",
-        scope: ref("azurerm_storage_account", account.id, "id"),
-        principal_id: ref("azurerm_databricks_access_connector", connector.id, "identity[0].principal_id"),
-      }),
-    ]);
+    const principal = ref("azurerm_databricks_access_connector", connector.id, "identity[0].principal_id");
+    const onAccount = ref("azurerm_storage_account", account.id, "id");
+    const group = onlyResource(azure, "azurerm_resource_group");
+    expect(assignments.map((a: any) => [a.role_definition_name, a.scope, a.principal_id]).sort()).toEqual(
+      [
+        ["Storage Blob Data Contributor", onAccount, principal],
+        // Managed file events (Databricks, Azure managed identities: file events): queue on the account, Event Grid
+        // subscription in the resource group.
+        ["Storage Account Contributor", onAccount, principal],
+        ["Storage Queue Data Contributor", onAccount, principal],
+        ["EventGrid EventSubscription Contributor", ref("azurerm_resource_group", group.id, "id"), principal],
+      ].sort(),
+    );
   });
 
-  test("file events are not enabled, so even a file-arrival load grants no queue or Event Grid role", () => {
-    const env: EnvironmentInput = { ...shippedAzure, schedules: { ...shippedAzure.schedules, load: { type: "file_arrival" } } };
-    const stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
-    const roles = Object.values(resourcesOf(stack, "azurerm_role_assignment")).map((a: any) => a.role_definition_name);
-    expect(roles).toEqual(["Storage Blob Data Contributor"]);
-    expect(Object.values(resourcesOf(stack, "databricks_external_location")).some((l: any) => l.enable_file_events)).toBe(false);
+  test("every external location says file events on, with a managed queue in the landing resource group, and is isolated", () => {
+    const group = onlyResource(azure, "azurerm_resource_group");
+    const [[clientId]] = Object.entries(azure.data!.azurerm_client_config);
+    const locations = Object.values(resourcesOf(azure, "databricks_external_location"));
+    expect(locations).toHaveLength(2);
+    for (const location of locations as any[]) {
+      expect(location.enable_file_events).toBe(true);
+      expect(location.file_event_queue).toEqual({
+        managed_aqs: {
+          resource_group: ref("azurerm_resource_group", group.id, "name"),
+          subscription_id: `\${data.azurerm_client_config.${clientId}.subscription_id}`,
+        },
+      });
+      expect(location.isolation_mode).toBe("ISOLATION_MODE_ISOLATED");
+    }
+    expect(onlyResource(azure, "databricks_storage_credential").props.isolation_mode).toBe("ISOLATION_MODE_ISOLATED");
   });
 
   test("the storage credential uses the connector as managed identity", () => {
@@ -211,7 +227,7 @@ describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
   });
 
   test("the vault has purge protection, soft delete, RBAC authorization and default-deny network ACLs when private", () => {
-    const client = Object.keys(stack.data!.azurerm_client_config)[0];
+    const client = Object.keys(stack.data!.azurerm_client_config).find((id) => id.startsWith("secrets-vault_"));
     expect(vault.props).toMatchObject({
       name: "acmembr-azure-dev-kv",
       purge_protection_enabled: true,

@@ -328,10 +328,11 @@ describe("uploaded code", () => {
 });
 
 describe("deployed code lives in a folder the stack owns", () => {
-  test("default root: the deployer's home, Asset Bundles style; platform group CAN_MANAGE, job principal CAN_READ, nobody else", () => {
-    const [[userId]] = Object.entries(prod.data!.databricks_current_user);
+  test("default root: /Deployments/<prefix>-<env>, from the configuration only; platform group CAN_MANAGE, job principal CAN_READ, nobody else", () => {
     const dir = onlyResource(prod, "databricks_directory");
-    expect(dir.props.path).toBe(`\${data.databricks_current_user.${userId}.home}/.bundle/members-pipeline/prod`);
+    expect(dir.props.path).toBe(`/Deployments/${envOf("prod").names.base}`);
+    // Nothing depends on who runs the plan (a PR plan identity, a person): no identity data source at all.
+    for (const json of Object.values(stacks)) expect(json.data?.databricks_current_user).toBeUndefined();
     const permissions = resource(prod, "databricks_permissions", "pipeline_code_root-permissions_").props;
     expect(permissions.directory_path).toBe(ref("databricks_directory", dir.id, "path"));
     expect(permissions.access_control).toEqual([
@@ -349,8 +350,8 @@ describe("deployed code lives in a folder the stack owns", () => {
     const json = synthAll({ environments: [{ ...env, databricks: { ...env.databricks, deployRoot: "/Workspace/Deployments/members/dev" } }] }).stacks[
       "members-dev"
     ];
-    expect(onlyResource(json, "databricks_directory").props.path).toBe("/Workspace/Deployments/members/dev");
-    expect(json.data?.databricks_current_user).toBeUndefined();
+    // Written without the /Workspace prefix, which the provider's read-back may drop (a replacement on every plan).
+    expect(onlyResource(json, "databricks_directory").props.path).toBe("/Deployments/members/dev");
   });
 
   test("the member-data generator is uploaded to development environments only", () => {

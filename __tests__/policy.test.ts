@@ -93,6 +93,9 @@ function expectViolation(result: { findings: Finding[]; address: string }, ruleI
 
 const ENVIRONMENTS = shipped.environments.map((e) => e.name);
 
+/** The policy pack's annotations, `[MEM-...]`; the shipped example's placeholder warning is another construct's. */
+const packAnnotations = (annotations: { message: string }[]) => annotations.filter((a) => a.message.startsWith("[MEM-"));
+
 describe("shipped stacks", () => {
   const findings: Record<string, Finding[]> = {};
   beforeAll(() => {
@@ -425,8 +428,70 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
     expect(ids(findingsOf(ok))).not.toContain("MEM-DEP-010");
   });
 
-  test("MEM-DEP-011: file-event roles without file events", () => {
-    expectViolation(broken("azure-dev", "azurerm_role_assignment", { role_definition_name: "Storage Queue Data Contributor" }), "MEM-DEP-011");
+  test("MEM-DEP-011: file events left to the server's default, or off where provider 1.99 cannot send off", () => {
+    expectViolation(
+      broken("prod", "databricks_external_location", { enable_file_events: undefined }),
+      "MEM-DEP-011",
+      /enable_file_events is not set: Databricks turns file events on by default/,
+    );
+    expectViolation(
+      broken("prod", "databricks_external_location", { enable_file_events: false, file_event_queue: undefined }),
+      "MEM-DEP-011",
+      /enable_file_events is false, which databricks provider "1\.99\.0" drops on create \(fixed in 1\.117, PR #5762\)/,
+    );
+    expectViolation(
+      broken("azure-dev", "databricks_external_location", { file_event_queue: undefined }),
+      "MEM-DEP-011",
+      /without a file_event_queue/,
+    );
+  });
+
+  test("MEM-DEP-011: off is accepted from a provider that sends it; then file-event roles are standing privileges", () => {
+    const stack = stackOf(shippedEnv("azure-dev"));
+    providerOf(stack, "databricks"); // the provider exists; its version constraint is what the rule reads
+    stack.addOverride("terraform.required_providers.databricks.version", "~> 1.117");
+    for (const location of stack.node
+      .findAll()
+      .filter((c): c is TerraformResource => c instanceof TerraformResource && c.terraformResourceType === "databricks_external_location")) {
+      location.addOverride("enable_file_events", false);
+      location.addOverride("file_event_queue", undefined);
+    }
+    const findings = findingsOf(stack).filter((f) => f.ruleId === "MEM-DEP-011");
+    expect(findings.map((f) => f.address.split(".")[0])).toEqual(["azurerm_role_assignment", "azurerm_role_assignment", "azurerm_role_assignment"]);
+    expect(findings.map((f) => f.message).join("\n")).toMatch(
+      /"Storage Queue Data Contributor" although no external location has enable_file_events/,
+    );
+  });
+
+  test("MEM-DEP-011: managed file events without the permissions their queue needs (both clouds)", () => {
+    // The findings are on the locations whose queues the identity may not create.
+    const on = (r: { findings: Finding[] }) => r.findings.filter((f) => f.ruleId === "MEM-DEP-011");
+    const aws = on(
+      broken("prod", "aws_iam_role_policy", {
+        policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: "*" }] }),
+      }),
+    );
+    expect(aws.map((f) => f.address.split(".")[0])).toEqual(["databricks_external_location", "databricks_external_location"]);
+    expect(aws[0].message).toMatch(
+      /^managed_sqs file events, but no IAM role policy of the stack allows s3:GetBucketNotification, s3:PutBucketNotification, sns:/,
+    );
+    const azure = on(
+      broken("azure-dev", "azurerm_role_assignment", { role_definition_name: "Reader" }, undefined, "eventgrid-eventsubscription-contributor"),
+    );
+    expect(azure.map((f) => f.message)).toEqual([
+      "managed_aqs file events, but the stack assigns no EventGrid EventSubscription Contributor",
+      "managed_aqs file events, but the stack assigns no EventGrid EventSubscription Contributor",
+    ]);
+  });
+
+  test("MEM-DEP-018: a catalog, credential or location reachable from every workspace on the metastore", () => {
+    expectViolation(broken("prod", "databricks_catalog", { isolation_mode: "OPEN" }), "MEM-DEP-018", /got "OPEN", expected "ISOLATED"/);
+    expectViolation(
+      broken("prod", "databricks_storage_credential", { isolation_mode: undefined }),
+      "MEM-DEP-018",
+      /expected "ISOLATION_MODE_ISOLATED"/,
+    );
+    expectViolation(broken("azure-dev", "databricks_external_location", { isolation_mode: "ISOLATION_MODE_OPEN" }), "MEM-DEP-018");
   });
 
   test("MEM-DEP-012: a runtime too old to MERGE into the masked members table", () => {
@@ -476,6 +541,14 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
     expectViolation(broken("dev", "aws_s3_bucket_lifecycle_configuration", { "rule.2.filter.0.prefix": undefined }), "MEM-DEP-016", /empty filter/);
   });
 
+  test("MEM-DEP-017: a deploy root derived from the identity running the plan", () => {
+    expectViolation(
+      broken("prod", "databricks_directory", { path: "${data.databricks_current_user.me.home}/.bundle/members-pipeline/prod" }),
+      "MEM-DEP-017",
+      /path = .*databricks_current_user.* depends on who runs Terraform/,
+    );
+  });
+
   test("MEM-DAT-001: an unprotected stateful resource in a production stack; development is not asked", () => {
     expectViolation(broken("prod", "aws_s3_bucket", { "lifecycle.prevent_destroy": false }), "MEM-DAT-001", /prevent_destroy/);
     expectViolation(broken("prod", "aws_s3_bucket", { force_destroy: true }), "MEM-DAT-001", /force_destroy/);
@@ -508,7 +581,7 @@ describe("synth", () => {
     resourceOf(stack, "aws_kms_key").addOverride("enable_key_rotation", false);
     app.synth();
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-    expect(manifest.stacks["members-prod"].annotations).toEqual([
+    expect(packAnnotations(manifest.stacks["members-prod"].annotations)).toEqual([
       expect.objectContaining({ level: "@cdktf/warn", message: expect.stringContaining("[MEM-KMS-101] aws_kms_key.") }),
     ]);
   });
@@ -522,7 +595,7 @@ describe("synth", () => {
     expect(findingsOf(stack).find((f) => f.ruleId === "MEM-JOB-002")?.suppressedBecause).toMatch(/external scheduler/);
     app.synth();
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-    expect(manifest.stacks["members-dev"].annotations).toEqual([
+    expect(packAnnotations(manifest.stacks["members-dev"].annotations)).toEqual([
       expect.objectContaining({ level: "@cdktf/info", message: expect.stringContaining("[MEM-JOB-002] suppressed: test:") }),
     ]);
   });

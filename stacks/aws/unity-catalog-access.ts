@@ -10,10 +10,13 @@ import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-creden
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
 import { invalidProp } from "../common/validation";
-import { MIN_IAM_PROPAGATION_SECONDS } from "../policy/rules/documented-limits";
+import { MANAGED_FILE_EVENTS_AWS_ACTIONS, MIN_IAM_PROPAGATION_SECONDS } from "../policy/rules/documented-limits";
 import { protect } from "../protection/protect";
-import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
+import { LandingLocation, landingFolder, SECURABLE_ISOLATION_MODE } from "../unity-catalog/landing-location";
 import { ManagedStorageLocation } from "../unity-catalog/managed-location";
+
+/** Databricks creates and owns the SNS topic and SQS queue; the role may (MANAGED_FILE_EVENTS_AWS_ACTIONS). */
+const MANAGED_SQS = { managedSqs: {} };
 
 export interface UnityCatalogS3AccessProps {
   /** Bucket holding the landing zone. */
@@ -79,6 +82,7 @@ export class UnityCatalogS3Access extends Construct {
         name: props.name,
         comment: `Unity Catalog access to ${folders.map((f) => `s3://${props.bucket.bucket}/${f}/`).join(" and ")} (managed by cdktf)`,
         awsIamRole: { roleArn },
+        isolationMode: SECURABLE_ISOLATION_MODE,
       }),
     );
 
@@ -97,6 +101,8 @@ export class UnityCatalogS3Access extends Construct {
       assumeRolePolicy: trust.json,
     });
 
+    const { setup, list, teardown } = MANAGED_FILE_EVENTS_AWS_ACTIONS;
+    const fileEventResources = ["sqs", "sns"].map((service) => `arn:${partition.partition}:${service}:*:${caller.accountId}:csms-*`);
     const access = new DataAwsIamPolicyDocument(this, "access-policy", {
       statement: [
         {
@@ -132,6 +138,11 @@ export class UnityCatalogS3Access extends Construct {
           actions: ["sts:AssumeRole"],
           resources: [roleArn],
         },
+        // Managed file events (on for every location, see StorageLocationProps.fileEventQueue): Databricks sets up a
+        // bucket notification to an SNS topic and SQS queue named csms-*, and tears them down.
+        { sid: "ManagedFileEventsSetupStatement", actions: [...setup], resources: [props.bucket.arn, ...fileEventResources] },
+        { sid: "ManagedFileEventsListStatement", actions: [...list], resources: fileEventResources },
+        { sid: "ManagedFileEventsTeardownStatement", actions: [...teardown], resources: fileEventResources },
       ],
     });
     const rolePolicy = new IamRolePolicy(this, "role-policy", {
@@ -154,6 +165,7 @@ export class UnityCatalogS3Access extends Construct {
       credentialName: this.storageCredential.name,
       grantee: props.grantee,
       dependsOn: [iamPropagation],
+      fileEventQueue: MANAGED_SQS,
     });
     if (managed !== undefined) {
       this.managedLocation = new ManagedStorageLocation(this, "managed", {
@@ -161,6 +173,7 @@ export class UnityCatalogS3Access extends Construct {
         url: `s3://${props.bucket.bucket}/${managed}/`,
         credentialName: this.storageCredential.name,
         dependsOn: [iamPropagation],
+        fileEventQueue: MANAGED_SQS,
       });
     }
   }

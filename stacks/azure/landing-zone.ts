@@ -34,10 +34,11 @@ export class AzureLandingZone extends Construct implements LandingZone {
 
   constructor(scope: Construct, id: string, props: AzureLandingZoneProps) {
     super(scope, id);
-    this.resourceGroupName =
+    const group =
       props.createResourceGroup === false
-        ? new DataAzurermResourceGroup(this, "resource-group", { name: props.resourceGroupName }).name
-        : protect(new ResourceGroup(this, "resource-group", { name: props.resourceGroupName, location: props.region })).name;
+        ? new DataAzurermResourceGroup(this, "resource-group", { name: props.resourceGroupName })
+        : protect(new ResourceGroup(this, "resource-group", { name: props.resourceGroupName, location: props.region }));
+    this.resourceGroupName = group.name;
 
     this.storage = new AdlsLandingStorage(this, "storage", {
       accountName: props.accountName,
@@ -54,6 +55,7 @@ export class AzureLandingZone extends Construct implements LandingZone {
       container: this.storage.container,
       landingPrefix: props.landingPrefix,
       resourceGroupName: this.resourceGroupName,
+      resourceGroupId: group.id,
       region: props.region,
       connectorName: props.connectorName,
       name: props.unityCatalogName,

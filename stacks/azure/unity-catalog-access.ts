@@ -1,3 +1,4 @@
+import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
 import { DatabricksAccessConnector } from "@cdktf/provider-azurerm/lib/databricks-access-connector";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import type { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
@@ -7,8 +8,9 @@ import { StorageCredential } from "@cdktf/provider-databricks/lib/storage-creden
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { Construct } from "constructs";
 import { invalidProp } from "../common/validation";
+import { MANAGED_FILE_EVENTS_AZURE_ROLES } from "../policy/rules/documented-limits";
 import { protect } from "../protection/protect";
-import { LandingLocation, landingFolder } from "../unity-catalog/landing-location";
+import { LandingLocation, landingFolder, SECURABLE_ISOLATION_MODE } from "../unity-catalog/landing-location";
 import { ManagedStorageLocation } from "../unity-catalog/managed-location";
 
 export interface UnityCatalogAdlsAccessProps {
@@ -17,6 +19,8 @@ export interface UnityCatalogAdlsAccessProps {
   /** Folder inside the container that the external location covers. */
   readonly landingPrefix: string;
   readonly resourceGroupName: string;
+  /** Resource id of that group: Databricks creates the file events' Event Grid subscription in it. */
+  readonly resourceGroupId: string;
   /** Azure region (location name), e.g. westeurope. */
   readonly region: string;
   /** Name of the access connector. */
@@ -53,8 +57,9 @@ export interface UnityCatalogAdlsAccessProps {
  * the data-plane role that identity needs on the account, a storage credential naming the connector, and the
  * external location `abfss://<container>@<account>.dfs.core.windows.net/<prefix>/` with its grants.
  *
- * File events are not enabled (README "Load trigger"): the file-arrival trigger lists the landing folder, which is
- * well within its documented limits for one batch a day, so the connector gets no queue or Event Grid roles.
+ * Managed file events are on for every location (see StorageLocationProps.fileEventQueue): Databricks creates an
+ * Event Grid subscription and a storage queue for them, with the connector's identity, which therefore holds the roles
+ * Databricks documents for it (MANAGED_FILE_EVENTS_AZURE_ROLES).
  */
 export class UnityCatalogAdlsAccess extends Construct {
   readonly connector: DatabricksAccessConnector;
@@ -80,15 +85,23 @@ export class UnityCatalogAdlsAccess extends Construct {
       location: props.region,
       identity: { type: "SystemAssigned" },
     });
-    this.roleAssignments = [
-      new RoleAssignment(this, "blob-data-contributor", {
-        scope: props.account.id,
-        roleDefinitionName: "Storage Blob Data Contributor",
+    const assign = (id: string, roleDefinitionName: string, scope: string) =>
+      new RoleAssignment(this, id, {
+        scope,
+        roleDefinitionName,
         principalId: this.connector.identity.principalId,
         principalType: "ServicePrincipal",
         description: `Unity Catalog access connector ${props.connectorName}`,
-      }),
+      });
+    this.roleAssignments = [
+      assign("blob-data-contributor", "Storage Blob Data Contributor", props.account.id),
+      ...MANAGED_FILE_EVENTS_AZURE_ROLES.map(({ role, scope }) =>
+        assign(role.toLowerCase().replace(/ /g, "-"), role, scope === "account" ? props.account.id : props.resourceGroupId),
+      ),
     ];
+    const fileEventQueue = {
+      managedAqs: { resourceGroup: props.resourceGroupName, subscriptionId: new DataAzurermClientConfig(this, "client").subscriptionId },
+    };
 
     const dependsOnNetwork = [];
     if (props.privateNetworkOnly) {
@@ -110,6 +123,7 @@ export class UnityCatalogAdlsAccess extends Construct {
         name: props.name,
         comment: `Unity Catalog access to the ${props.container.name} container of ${props.account.name} (managed by cdktf)`,
         azureManagedIdentity: { accessConnectorId: this.connector.id },
+        isolationMode: SECURABLE_ISOLATION_MODE,
       }),
     );
 
@@ -126,6 +140,7 @@ export class UnityCatalogAdlsAccess extends Construct {
       credentialName: this.storageCredential.name,
       grantee: props.grantee,
       dependsOn: [rbacPropagation],
+      fileEventQueue,
     });
     if (managed !== undefined) {
       this.managedLocation = new ManagedStorageLocation(this, "managed", {
@@ -133,6 +148,7 @@ export class UnityCatalogAdlsAccess extends Construct {
         url: folderUrl(managed),
         credentialName: this.storageCredential.name,
         dependsOn: [rbacPropagation],
+        fileEventQueue,
       });
     }
   }

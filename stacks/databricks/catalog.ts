@@ -91,6 +91,9 @@ export class MembersCatalog extends Construct {
           comment: "Members lakehouse tables (managed by cdktf).",
           storageRoot: props.managedStorage.url,
           properties,
+          // Reachable only from bound workspaces; created ISOLATED, it is bound to the creating workspace, the
+          // environment's own (see SECURABLE_ISOLATION_MODE for why no databricks_workspace_binding).
+          isolationMode: "ISOLATED",
           dependsOn: [props.managedStorage.location],
         }),
       );

@@ -58,7 +58,7 @@ export interface LoadSettings {
 export interface MembersPipelineProps {
   /** Cloud of the workspace; picks the spot settings (aws_attributes or azure_attributes). */
   readonly cloud: Cloud;
-  /** Short environment name: the deploy folder's name and a catalog property. */
+  /** Short environment name: a catalog property. */
   readonly environmentName: string;
   /** Base of every Databricks object name (`<prefix>-<env>`): scope, cluster policy, jobs. */
   readonly namePrefix: string;
@@ -85,7 +85,7 @@ export interface MembersPipelineProps {
   readonly failureEmails: readonly string[];
   /** Job tags and cluster cost tags. */
   readonly tags: Readonly<Record<string, string>>;
-  /** Workspace folder the code is deployed to. @default the deployer's home (PipelineCode) */
+  /** Workspace folder the code is deployed to. @default `/Deployments/<namePrefix>` (PipelineCode) */
   readonly deployRoot?: string;
   /** Also deploy the member-data generator notebook (development environments). @default false */
   readonly includeGenerator?: boolean;
@@ -167,7 +167,7 @@ export class MembersPipeline extends Construct {
     const platformGroup = { kind: "group", name: props.platformGroup } as const;
     this.code = new PipelineCode(this, "code", {
       deployRoot: props.deployRoot,
-      folderName: props.environmentName,
+      folderName: props.namePrefix,
       owners: platformGroup,
       readers: principal,
       includeGenerator: props.includeGenerator,

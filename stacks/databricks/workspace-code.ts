@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { DataDatabricksCurrentUser } from "@cdktf/provider-databricks/lib/data-databricks-current-user";
 import { Directory } from "@cdktf/provider-databricks/lib/directory";
 import { Notebook } from "@cdktf/provider-databricks/lib/notebook";
 import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
@@ -24,14 +23,26 @@ export const GENERATOR_NOTEBOOK = "generate_member_data";
 
 const PACKAGE = "members_pipeline";
 
+/**
+ * Parent of the default deploy roots, at the workspace root ("Only workspace admins can create objects in the
+ * Workspace root folder": the first deploy creates it as an admin, README "Before the first deploy").
+ * Paths are written without the `/Workspace` prefix: provider 1.99 reads a directory's path back from the API, which
+ * may drop the prefix (terraform-provider-databricks #4672), and `path` forces a new directory. Where the `/Workspace`
+ * form is required (job libraries), the objects' computed `workspace_path` gives it.
+ */
+export const DEPLOYMENTS_FOLDER = "/Deployments";
+const WORKSPACE_PREFIX = /^\/Workspace(?=\/)/;
+
 export interface PipelineCodeProps {
   /**
-   * Workspace folder the stack creates and owns, e.g. /Workspace/Deployments/members/dev. Never under /Shared, where
-   * every workspace user has CAN MANAGE (the policy pack refuses it).
-   * @default `<deployer's home>/.bundle/members-pipeline/<folderName>`, the Asset Bundles convention
+   * Workspace folder the stack creates and owns, e.g. /Deployments/members/dev (a `/Workspace` prefix is accepted and
+   * dropped: see DEPLOYMENTS_FOLDER). Never under /Shared, where every workspace user has CAN MANAGE (the policy pack
+   * refuses it). A function of the configuration only: never the deployer's home, which would move the code (and
+   * replace every notebook) whenever someone else runs the plan.
+   * @default `/Deployments/<folderName>`
    */
   readonly deployRoot?: string;
-  /** Last path segment of the default deploy root (the environment name). */
+  /** Last path segment of the default deploy root (unique per workspace: prefix and environment). */
   readonly folderName: string;
   /** Gets CAN MANAGE on the folder: may change the code. */
   readonly owners: Principal;
@@ -87,7 +98,7 @@ export class PipelineCode extends Construct {
     }
     const dir = props.notebooksDir ?? DEFAULT_NOTEBOOKS_DIR;
 
-    const root = props.deployRoot ?? `${new DataDatabricksCurrentUser(this, "deployer").home}/.bundle/members-pipeline/${props.folderName}`;
+    const root = (props.deployRoot ?? `${DEPLOYMENTS_FOLDER}/${props.folderName}`).replace(WORKSPACE_PREFIX, "");
     const directory = new Directory(this, "root", { path: root });
     this.deployRoot = directory.path;
     const sameIdentity = JSON.stringify(props.owners) === JSON.stringify(props.readers);

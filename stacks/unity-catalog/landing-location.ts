@@ -1,9 +1,18 @@
-import { ExternalLocation } from "@cdktf/provider-databricks/lib/external-location";
+import { ExternalLocation, type ExternalLocationFileEventQueue } from "@cdktf/provider-databricks/lib/external-location";
 import { Grants } from "@cdktf/provider-databricks/lib/grants";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { invalidProp, requireLiteral } from "../common/validation";
 import { protect } from "../protection/protect";
+
+/**
+ * Isolation mode of the stack's storage credential and external locations: reachable only from workspaces bound to
+ * them. Created in ISOLATED mode, Unity Catalog binds the workspace that creates them, the environment's own (provider
+ * docs, isolation_mode); no databricks_workspace_binding is declared for it, because that resource would take over
+ * the automatic binding and be destroyed before the securable (terraform-provider-databricks #5300). The Databricks
+ * security reference architecture does the same.
+ */
+export const SECURABLE_ISOLATION_MODE = "ISOLATION_MODE_ISOLATED";
 
 /** The only privileges the jobs need on the landing zone: list/read batches and write them. */
 export const LANDING_PRIVILEGES = ["READ_FILES", "WRITE_FILES"] as const;
@@ -62,6 +71,13 @@ export interface StorageLocationProps {
   /** Storage credential the location uses. */
   readonly credentialName: string;
   /**
+   * Queue of the location's managed file events, which its cloud identity is allowed to create (managed_sqs on AWS,
+   * managed_aqs on Azure). File events are always on: Databricks enables them by default on new external locations,
+   * and provider 1.99 drops an explicit `enable_file_events = false` on create (fixed in 1.117, PR #5762), so "off"
+   * cannot be sent; they are also Databricks' recommended mode for file-arrival triggers.
+   */
+  readonly fileEventQueue: ExternalLocationFileEventQueue;
+  /**
    * Resources that must exist before Unity Catalog validates the location (the cloud identity's permissions).
    * @default none
    */
@@ -72,8 +88,19 @@ export interface StorageLocationProps {
 export function protectedExternalLocation(scope: Construct, props: StorageLocationProps, comment: string): ExternalLocation {
   // A file-arrival trigger and a UC location must both end with "/"; tokens are checked at the call site.
   requireLiteral(`${scope.constructor.name} ${scope.node.id}`, "url", props.url, (u) => u.endsWith("/"), 'a URL ending with "/"');
-  const { name, url, credentialName, dependsOn } = props;
-  return protect(new ExternalLocation(scope, "location", { name, url, credentialName, comment, dependsOn }));
+  const { name, url, credentialName, dependsOn, fileEventQueue } = props;
+  return protect(
+    new ExternalLocation(scope, "location", {
+      name,
+      url,
+      credentialName,
+      comment,
+      dependsOn,
+      enableFileEvents: true,
+      fileEventQueue,
+      isolationMode: SECURABLE_ISOLATION_MODE,
+    }),
+  );
 }
 
 export interface LandingLocationProps extends StorageLocationProps {

@@ -4,12 +4,56 @@
  * (README "Policy pack" lists them with their sources). All are errors: a stack that breaks one fails at synth.
  */
 import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES, SHARED_WORKSPACE_FOLDER } from "../../config/schema";
-import { asList, isTrue, jobClusters, referencedId, resources } from "../json";
+import { asList, isTrue, jobClusters, policyStatements, referencedId, resources } from "../json";
 import type { PolicyRule, TerraformJson, Violation } from "../rule";
-import { MIN_IAM_PROPAGATION_SECONDS, MIN_RUNTIME_FOR_MASKED_MERGE, MIN_TERRAFORM_VERSION } from "./documented-limits";
+import {
+  MANAGED_FILE_EVENTS_AWS_ACTIONS,
+  MANAGED_FILE_EVENTS_AZURE_ROLES,
+  MIN_IAM_PROPAGATION_SECONDS,
+  MIN_PROVIDER_SENDING_FILE_EVENTS_FALSE,
+  MIN_RUNTIME_FOR_MASKED_MERGE,
+  MIN_TERRAFORM_VERSION,
+} from "./documented-limits";
 
-/** Azure roles only managed file events use; granted without them, they are standing privileges nobody needs. */
-const FILE_EVENT_ROLES = ["Storage Queue Data Contributor", "EventGrid EventSubscription Contributor", "Storage Account Contributor"];
+const FILE_EVENT_ROLES: readonly string[] = MANAGED_FILE_EVENTS_AZURE_ROLES.map((r) => r.role);
+const FILE_EVENT_ACTIONS: readonly string[] = Object.values(MANAGED_FILE_EVENTS_AWS_ACTIONS).flat();
+/** Isolation modes of securables reachable only from bound workspaces (catalog; credential and location). */
+const ISOLATED = {
+  databricks_catalog: "ISOLATED",
+  databricks_storage_credential: "ISOLATION_MODE_ISOLATED",
+  databricks_external_location: "ISOLATION_MODE_ISOLATED",
+};
+
+/** Why one external location's file-events setting and the stack's grants disagree, or undefined. */
+function fileEventsProblem(tf: TerraformJson, location: Record<string, any>): string | undefined {
+  const enabled = location.enable_file_events;
+  if (enabled === false || enabled === "false") {
+    const pinned = constraintLowerBound((tf.terraform as any)?.required_providers?.databricks?.version);
+    if (pinned !== undefined && compareVersions(pinned, MIN_PROVIDER_SENDING_FILE_EVENTS_FALSE) >= 0) return undefined;
+    return `enable_file_events is false, which databricks provider ${JSON.stringify((tf.terraform as any)?.required_providers?.databricks?.version)} drops on create (fixed in ${MIN_PROVIDER_SENDING_FILE_EVENTS_FALSE.join(".")}, PR #5762): the server's default, on, applies without the permissions`;
+  }
+  if (!isTrue(enabled))
+    return "enable_file_events is not set: Databricks turns file events on by default for new external locations, so say so (true, with file_event_queue and its permissions)";
+  const queue = asList(location.file_event_queue)[0] ?? {};
+  if (queue.managed_sqs !== undefined) {
+    const allowed = new Set(
+      resources(tf, "aws_iam_role_policy").flatMap(([, p]) =>
+        policyStatements(tf, p.policy)
+          .filter((st) => st.effect === "Allow")
+          .flatMap((st) => st.actions),
+      ),
+    );
+    const missing = FILE_EVENT_ACTIONS.filter((a) => !allowed.has(a));
+    return missing.length === 0 ? undefined : `managed_sqs file events, but no IAM role policy of the stack allows ${missing.join(", ")}`;
+  }
+  if (queue.managed_aqs !== undefined) {
+    const granted = new Set(resources(tf, "azurerm_role_assignment").map(([, r]) => r.role_definition_name));
+    const missing = FILE_EVENT_ROLES.filter((role) => !granted.has(role));
+    return missing.length === 0 ? undefined : `managed_aqs file events, but the stack assigns no ${missing.join(", ")}`;
+  }
+  if (Object.keys(queue).some((k) => k.startsWith("provided_"))) return undefined;
+  return `enable_file_events is true without a file_event_queue (expected managed_sqs on AWS, managed_aqs on Azure)`;
+}
 
 function compareVersions(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -64,6 +108,16 @@ function s3RulePrefix(rule: Record<string, any>): string | undefined {
   const filter = asList(rule.filter)[0];
   const prefix = filter?.prefix ?? asList(filter?.and)[0]?.prefix ?? rule.prefix;
   return typeof prefix === "string" ? prefix : undefined;
+}
+
+/** Data sources whose values are the identity running Terraform: a PR plan identity, a person, the CI deployer. */
+const IDENTITY_DATA_SOURCES = ["databricks_current_user", "databricks_current_config"];
+
+/** Every string inside `value`, with its attribute path. */
+function strings(value: unknown, at = ""): [string, string][] {
+  if (typeof value === "string") return [[at, value]];
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([k, v]) => (k === "//" ? [] : strings(v, at ? `${at}.${k}` : k)));
 }
 
 export const DEPLOY_RULES: readonly PolicyRule[] = [
@@ -268,17 +322,24 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-011",
-    description: "No file-event roles (queue, Event Grid) for the access connector unless an external location enables file events",
-    explanation: "File events are not enabled; queue and Event Grid roles would be standing privileges nobody uses.",
+    description:
+      "External locations say enable_file_events = true with a managed queue whose permissions the stack grants; file-event permissions only with file events",
+    explanation:
+      "Databricks enables file events by default on new external locations and provider 1.99 drops an explicit false on create: a location must say true, and its identity needs the documented SNS/SQS (AWS) or queue and Event Grid (Azure) permissions, or the location and its file-arrival trigger report errors.",
     check(tf) {
-      const fileEvents = resources(tf, "databricks_external_location").some(([, l]) => isTrue(l.enable_file_events));
-      if (fileEvents) return [];
-      return resources(tf, "azurerm_role_assignment")
-        .filter(([, r]) => FILE_EVENT_ROLES.includes(r.role_definition_name))
-        .map(([id, r]) => ({
+      const out: Violation[] = [];
+      const locations = resources(tf, "databricks_external_location");
+      for (const [id, location] of locations) {
+        const problem = fileEventsProblem(tf, location);
+        if (problem) out.push({ address: `databricks_external_location.${id}`, message: problem });
+      }
+      if (locations.some(([, l]) => isTrue(l.enable_file_events))) return out;
+      for (const [id, r] of resources(tf, "azurerm_role_assignment").filter(([, r]) => FILE_EVENT_ROLES.includes(r.role_definition_name)))
+        out.push({
           address: `azurerm_role_assignment.${id}`,
           message: `grants ${JSON.stringify(r.role_definition_name)} although no external location has enable_file_events`,
-        }));
+        });
+      return out;
     },
   },
   {
@@ -410,6 +471,49 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
         }
       }
       return out;
+    },
+  },
+  {
+    id: "MEM-DEP-017",
+    description: "No resource or output depends on the identity running Terraform (databricks_current_user, databricks_current_config)",
+    explanation:
+      "Pull-request plans run as a plan identity and hand deploys as a person: a deploy root derived from the caller's home would show every notebook, the wheel and every job replaced or updated whenever someone else plans, and move production code into a person's home.",
+    check(tf) {
+      const identity = new RegExp(`\\$\\{data\\.(${IDENTITY_DATA_SOURCES.join("|")})\\.`);
+      const out: Violation[] = [];
+      const blocks: [string, Record<string, unknown>][] = [
+        ...Object.entries(tf.resource ?? {}).flatMap(([type, byId]) =>
+          Object.entries(byId).map(([id, r]) => [`${type}.${id}`, r] as [string, Record<string, unknown>]),
+        ),
+        ...Object.entries((tf as { output?: Record<string, Record<string, unknown>> }).output ?? {}).map(
+          ([id, o]) => [`output.${id}`, o] as [string, Record<string, unknown>],
+        ),
+      ];
+      for (const [address, body] of blocks) {
+        const hits = strings(body).filter(([, value]) => identity.test(value));
+        if (hits.length > 0)
+          out.push({
+            address,
+            message: `${hits.map(([at, value]) => `${at} = ${JSON.stringify(value)}`).join("; ")} depends on who runs Terraform, expected values from the configuration only`,
+          });
+      }
+      return out;
+    },
+  },
+  {
+    id: "MEM-DEP-018",
+    description: "Created catalogs, storage credentials and external locations are isolated (bound to the environment's workspace)",
+    explanation:
+      "In OPEN mode every workspace on the metastore reaches them; dev, staging and prod usually share one metastore per region. ISOLATED binds them to the workspace that creates them, the environment's own (Databricks security reference architecture).",
+    check(tf) {
+      return Object.entries(ISOLATED).flatMap(([type, mode]) =>
+        resources(tf, type)
+          .filter(([, r]) => r.isolation_mode !== mode)
+          .map(([id, r]) => ({
+            address: `${type}.${id}`,
+            message: `isolation_mode: got ${JSON.stringify(r.isolation_mode)}, expected ${JSON.stringify(mode)} (reachable from every workspace on the metastore otherwise)`,
+          })),
+      );
     },
   },
 ];
