@@ -122,7 +122,6 @@ const common = {
   }),
   deployRoot: fc.option(fc.constantFrom("/Workspace/Deployments/members", "/Deployments/pipelines/members"), { nil: undefined }),
   withBackend: fc.boolean(),
-  workspaceId: fc.stringMatching(/^[1-9][0-9]{15}$/),
 };
 
 const awsEnvironment = fc
@@ -156,8 +155,7 @@ const azureEnvironment = fc
     ),
   })
   .map((e) => ({
-    // An Azure host carries the workspace id.
-    ...environmentBase(e, "azure", `https://adb-${e.workspaceId}.7.azuredatabricks.net`),
+    ...environmentBase(e, "azure", "https://adb-1234567890123456.7.azuredatabricks.net"),
     azure: e.azure,
     stateBackend: e.withBackend
       ? { type: "azurerm", resourceGroupName: "rg-tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" }
@@ -173,7 +171,6 @@ function environmentBase(e: any, cloud: "aws" | "azure", host: string): Record<s
     mode: e.mode,
     databricks: withoutUndefined({
       host,
-      workspaceId: e.workspaceId,
       authType: e.authType,
       // Production requires a run-as service principal; development may run as the deployer.
       runAsServicePrincipal: e.mode === "production" || e.withRunAs ? e.runAs : undefined,
@@ -200,7 +197,6 @@ const MUTATION_PATHS = [
   "mode",
   "databricks",
   "databricks.host",
-  "databricks.workspaceId",
   "databricks.runAsServicePrincipal",
   "databricks.deployRoot",
   "catalog.name",

@@ -21,7 +21,6 @@ const realProd: EnvironmentInput = {
   databricks: {
     ...shippedEnv("prod").databricks,
     host: "https://dbc-3f9a2c1e-77b0.cloud.databricks.com",
-    workspaceId: "3141592653589793",
     runAsServicePrincipal: "5f0c2a52-8d4e-4b7a-9c2e-7a1d3e0b6f90",
     platformGroup: "data-platform",
     // Explicitly the schema defaults: a decision written down is no placeholder.
@@ -41,7 +40,6 @@ describe("placeholder fields", () => {
     const prod = validateConfig(shipped).find((e) => e.name === "prod")!;
     expect(prod.placeholders.map((p) => p.path)).toEqual([
       "environments.prod.databricks.host",
-      "environments.prod.databricks.workspaceId",
       "environments.prod.databricks.runAsServicePrincipal",
       "environments.prod.databricks.platformGroup",
       "environments.prod.databricks.viewerGroup",
@@ -52,7 +50,6 @@ describe("placeholder fields", () => {
     ]);
     expect(prod.placeholders.map(formatProblem)).toEqual(
       expect.arrayContaining([
-        'environments.prod.databricks.workspaceId: got "1000000000000003", expected your workspace\'s id (the number after ?o= in its URL; on Azure the one in adb-<id>)',
         'environments.prod.databricks.platformGroup: got "members-platform" (the schema default), expected the account group that manages and runs the jobs, set explicitly',
         'environments.prod.databricks.readerGroups[0]: got "members-analysts", expected the account groups that may read the member tables ([] for none), not an example name',
       ]),
@@ -66,7 +63,6 @@ describe("placeholder fields", () => {
     expect(paths).toEqual(
       expect.arrayContaining([
         "environments.azure-dev.databricks.host",
-        "environments.azure-dev.databricks.workspaceId",
         "environments.azure-dev.azure.allowedSubnetIds[0]",
         "environments.azure-dev.azure.allowedSubnetIds[1]",
         "environments.azure-dev.stateBackend.storageAccountName",
@@ -84,8 +80,6 @@ describe("placeholder fields", () => {
 
   test.each([
     ["databricks.host", { databricks: { ...realProd.databricks, host: "https://my-example-workspace.cloud.databricks.com" } }],
-    ["databricks.workspaceId", { databricks: { ...realProd.databricks, workspaceId: "7777777777777777" } }],
-    ["databricks.workspaceId", { databricks: { ...realProd.databricks, workspaceId: "1000000000000001" } }],
     // Validation already refuses the all-zero id in production; in development it is a placeholder.
     [
       "databricks.runAsServicePrincipal",

@@ -5,9 +5,6 @@ import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
 import { ConfigError, type ConfigProblem, validateConfig } from "../stacks/config/validate";
 import prices from "../tools/cost/prices.json";
 
-/** A workspace id that is neither an example nor a placeholder (placeholders.ts). */
-const WORKSPACE_ID = "1234567890123456";
-
 /** A complete, valid AWS environment that each case breaks in one place. */
 function awsEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
   return {
@@ -16,7 +13,7 @@ function awsEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
     region: "eu-west-1",
     prefix: "acme-members",
     mode: "development",
-    databricks: { host: "https://dbc-example.cloud.databricks.com", workspaceId: WORKSPACE_ID, authType: "oauth-m2m" },
+    databricks: { host: "https://dbc-example.cloud.databricks.com", authType: "oauth-m2m" },
     catalog: { name: "members_dev" },
     notifications: { failureEmails: ["alerts@example.com"] },
     schedules: { extract: { cron: "0 0 2 * * ?" }, load: { type: "file_arrival" } },
@@ -35,7 +32,7 @@ function azureEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
     prefix: "acme",
     cluster: { nodeType: "Standard_D4ads_v5", minWorkers: 1, maxWorkers: 2 },
     azure: { resourceGroupName: "rg-members" },
-    databricks: { host: `https://adb-${WORKSPACE_ID}.7.azuredatabricks.net`, workspaceId: WORKSPACE_ID, authType: "github-oidc-azure" },
+    databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure" },
     stateBackend: { type: "azurerm", resourceGroupName: "rg-state", storageAccountName: "acmestate", containerName: "tfstate" },
     ...overrides,
   });
@@ -223,7 +220,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("missing required field (databricks host)", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { workspaceId: WORKSPACE_ID, authType: "oauth-m2m" } })),
+      one(awsEnv({ databricks: { authType: "oauth-m2m" } })),
       "environments.dev.databricks.host",
       "nothing (the field is required)",
       /https:\/\/ workspace URL/,
@@ -289,7 +286,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("workspace host that is not https", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { host: "http://dbc-example.cloud.databricks.com", workspaceId: WORKSPACE_ID, authType: "oauth-m2m" } })),
+      one(awsEnv({ databricks: { host: "http://dbc-example.cloud.databricks.com", authType: "oauth-m2m" } })),
       "environments.dev.databricks.host",
       '"http://dbc-example.cloud.databricks.com"',
       /https/,
@@ -298,16 +295,7 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("run-as principal that is not an application id", () => {
     expectSingleProblem(
-      one(
-        awsEnv({
-          databricks: {
-            host: "https://dbc-example.cloud.databricks.com",
-            workspaceId: WORKSPACE_ID,
-            authType: "oauth-m2m",
-            runAsServicePrincipal: "etl-bot",
-          },
-        }),
-      ),
+      one(awsEnv({ databricks: { host: "https://dbc-example.cloud.databricks.com", authType: "oauth-m2m", runAsServicePrincipal: "etl-bot" } })),
       "environments.dev.databricks.runAsServicePrincipal",
       '"etl-bot"',
       /UUID/,
@@ -375,7 +363,6 @@ describe("invalid configuration is rejected with path and value", () => {
 describe("deployability: environments written the old way are rejected", () => {
   const SP = "5f0c2a52-8d4e-4b7a-9c2e-7a1d3e0b6f90";
   const host = "https://dbc-example.cloud.databricks.com";
-  const workspace = { host, workspaceId: WORKSPACE_ID };
 
   test("item 1: no state backend (local state by omission) is refused; local is an explicit opt-in", () => {
     const { stateBackend: _omitted, ...withoutBackend } = awsEnv() as EnvironmentInput & { stateBackend?: unknown };
@@ -387,7 +374,7 @@ describe("deployability: environments written the old way are rejected", () => {
 
   test("item 2: no Databricks auth_type", () => {
     const problem = expectSingleProblem(
-      one(awsEnv({ databricks: workspace })),
+      one(awsEnv({ databricks: { host } })),
       "environments.dev.databricks.authType",
       "nothing (the field is required)",
     );
@@ -396,7 +383,7 @@ describe("deployability: environments written the old way are rejected", () => {
 
   test("item 2: an Azure AD auth type on an AWS workspace", () => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { ...workspace, authType: "azure-client-secret" } })),
+      one(awsEnv({ databricks: { host, authType: "azure-client-secret" } })),
       "environments.dev.databricks.authType",
       '"azure-client-secret"',
       /AWS/,
@@ -427,7 +414,7 @@ describe("deployability: environments written the old way are rejected", () => {
     ["/Users/someone@example.com/members", /another user's home/],
   ])("item 6: deploy root %s", (deployRoot, expected) => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { ...workspace, authType: "oauth-m2m", deployRoot } })),
+      one(awsEnv({ databricks: { host, authType: "oauth-m2m", deployRoot } })),
       "environments.dev.databricks.deployRoot",
       JSON.stringify(deployRoot),
       expected,
@@ -436,14 +423,14 @@ describe("deployability: environments written the old way are rejected", () => {
 
   test("item 6: the run-as service principal's own home folder is accepted", () => {
     const [env] = validateConfig(
-      one(awsEnv({ databricks: { ...workspace, authType: "oauth-m2m", runAsServicePrincipal: SP, deployRoot: `/Users/${SP}/members` } })),
+      one(awsEnv({ databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP, deployRoot: `/Users/${SP}/members` } })),
     );
     expect(env.deployRoot).toBe(`/Users/${SP}/members`);
   });
 
   test("item 7: Key Vault-backed scope with OAuth M2M", () => {
     const problem = expectSingleProblem(
-      one(azureEnv({ databricks: { ...workspace, authType: "oauth-m2m" }, azure: { resourceGroupName: "rg-members", keyVaultSecretScope: true } })),
+      one(azureEnv({ databricks: { host, authType: "oauth-m2m" }, azure: { resourceGroupName: "rg-members", keyVaultSecretScope: true } })),
       "environments.azdev.databricks.authType",
       '"oauth-m2m"',
     );
@@ -458,7 +445,7 @@ describe("deployability: environments written the old way are rejected", () => {
       one(
         awsEnv({
           mode: "production",
-          databricks: { ...workspace, authType: "oauth-m2m", ...(runAsServicePrincipal ? { runAsServicePrincipal } : {}) },
+          databricks: { host, authType: "oauth-m2m", ...(runAsServicePrincipal ? { runAsServicePrincipal } : {}) },
         }),
       ),
       "environments.dev.databricks.runAsServicePrincipal",
@@ -468,9 +455,7 @@ describe("deployability: environments written the old way are rejected", () => {
   });
 
   test("protection defaults: on in production, off in development, configurable", () => {
-    const [prod] = validateConfig(
-      one(awsEnv({ mode: "production", databricks: { ...workspace, authType: "oauth-m2m", runAsServicePrincipal: SP } })),
-    );
+    const [prod] = validateConfig(one(awsEnv({ mode: "production", databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP } })));
     const [dev] = validateConfig(one(awsEnv()));
     const [devProtected] = validateConfig(one(awsEnv({ protectStatefulResources: true })));
     expect([prod.protectStatefulResources, dev.protectStatefulResources, devProtected.protectStatefulResources]).toEqual([true, false, true]);
@@ -553,23 +538,6 @@ describe("caught at synth instead of at run or deploy time", () => {
     const cluster = { nodeType: "Standard_D4ads_v5", allowedNodeTypes: ["Standard_D4ads_v5", "m6gd.large"], minWorkers: 1, maxWorkers: 2 };
     const problem = expectSingleProblem(one(azureEnv({ cluster })), "environments.azdev.cluster.allowedNodeTypes[1]", '"m6gd.large"');
     expect(problem.expected).toBe(unknownNodeType("azure"));
-  });
-
-  test("workspace id is required, as digits", () => {
-    const { workspaceId: _omitted, ...databricks } = awsEnv().databricks;
-    expectSingleProblem(one(awsEnv({ databricks })), "environments.dev.databricks.workspaceId", "nothing (the field is required)");
-    const problem = expectSingleProblem(
-      one(awsEnv({ databricks: { ...databricks, workspaceId: "dbc-1234" } })),
-      "environments.dev.databricks.workspaceId",
-      '"dbc-1234"',
-    );
-    expect(problem.expected).toBe('the numeric workspace id as a string of digits, e.g. "1234567890123456"');
-  });
-
-  test("workspace id on Azure: the one in the adb-<id> host", () => {
-    const databricks = { ...azureEnv().databricks, workspaceId: "6543210987654321" };
-    const problem = expectSingleProblem(one(azureEnv({ databricks })), "environments.azdev.databricks.workspaceId", '"6543210987654321"');
-    expect(problem.expected).toBe(`"${WORKSPACE_ID}", the workspace id in the host https://adb-${WORKSPACE_ID}.7.azuredatabricks.net`);
   });
 
   describe("one catalog name per metastore (one metastore per cloud region and account)", () => {

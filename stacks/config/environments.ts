@@ -12,7 +12,7 @@
  * Every environment CI deploys keeps its state remotely (`stateBackend`): runners are thrown away after each run.
  * Production environments run as a service principal; replace the example application ids with your own.
  */
-import { EXAMPLE_GROUPS, EXAMPLE_WORKSPACE_IDS } from "./placeholders";
+import { EXAMPLE_GROUPS } from "./placeholders";
 import type { AppConfigInput, EnvironmentInput } from "./schema";
 
 const team = {
@@ -36,7 +36,7 @@ const dev: EnvironmentInput = {
   ...awsBase,
   name: "dev",
   mode: "development",
-  databricks: { host: "https://dbc-example-dev.cloud.databricks.com", workspaceId: EXAMPLE_WORKSPACE_IDS.dev, authType: "oauth-m2m" },
+  databricks: { host: "https://dbc-example-dev.cloud.databricks.com", authType: "oauth-m2m" },
   catalog: { name: "members_dev", schema: "members" },
   schedules: {
     extract: { cron: "0 0 2 * * ?", timezone: "UTC" },
@@ -54,7 +54,6 @@ const staging: EnvironmentInput = {
   mode: "production",
   databricks: {
     host: "https://dbc-example-staging.cloud.databricks.com",
-    workspaceId: EXAMPLE_WORKSPACE_IDS.staging,
     authType: "oauth-m2m",
     // Example id: replace with the application id of your staging jobs' service principal.
     runAsServicePrincipal: "11111111-1111-4111-8111-111111111111",
@@ -76,7 +75,6 @@ const prod: EnvironmentInput = {
   mode: "production",
   databricks: {
     host: "https://dbc-example-prod.cloud.databricks.com",
-    workspaceId: EXAMPLE_WORKSPACE_IDS.prod,
     authType: "oauth-m2m",
     // Example id: replace with the application id of your production jobs' service principal.
     runAsServicePrincipal: "22222222-2222-4222-8222-222222222222",
@@ -106,7 +104,7 @@ const azureDev: EnvironmentInput = {
   prefix: "acmembr",
   mode: "development",
   // Federated GitHub OIDC token for the ARM_CLIENT_ID application: the same identity azurerm uses.
-  databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", workspaceId: "0000000000000000", authType: "github-oidc-azure" },
+  databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure" },
   catalog: { name: "members_azure_dev", schema: "members" },
   notifications: team,
   schedules: {

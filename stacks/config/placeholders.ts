@@ -4,10 +4,9 @@
  * a stack with any refuses to plan (placeholder-guard.ts), while synth keeps working.
  *
  * A value counts as a placeholder when it is
- * - recognisably fake: a host with "example" in it or the all-zero Azure workspace adb-0000000000000000, a workspace id
- *   of one repeated digit, a UUID of one repeated hex digit (version and variant digits aside: 1111...-4111-8111-...),
- *   an address at example.com/.org/.net (RFC 2606), a state bucket or storage account with "example" in it, a subnet
- *   of the all-zero subscription;
+ * - recognisably fake: a host with "example" in it or the all-zero Azure workspace adb-0000000000000000, a UUID of one
+ *   repeated hex digit (version and variant digits aside: 1111...-4111-8111-...), an address at example.com/.org/.net
+ *   (RFC 2606), a state bucket or storage account with "example" in it, a subnet of the all-zero subscription;
  * - one of the example values below, which environments.ts takes from here (their one list): a fork that writes its
  *   own value in environments.ts is no longer flagged;
  * - a group the environment does not set: the schema's group defaults are names this repository made up
@@ -18,14 +17,10 @@
 import type { EnvironmentInput, ParsedEnvironment } from "./schema";
 import type { ConfigProblem } from "./validate";
 
-/** Example workspace ids of the shipped AWS environments (environments.ts uses these). */
-export const EXAMPLE_WORKSPACE_IDS = { dev: "1000000000000001", staging: "1000000000000002", prod: "1000000000000003" } as const;
-
 /** Example account group names of the shipped environments (environments.ts uses these). */
 export const EXAMPLE_GROUPS = { analysts: "members-analysts" } as const;
 
 const EXAMPLE_HOST = /example|^https:\/\/adb-0+\./i;
-const REPEATED_DIGIT = /^(\d)\1*$/;
 const REPEATED_HEX_UUID = /^([0-9a-f])\1{7}-\1{4}-[0-9a-f]\1{3}-[0-9a-f]\1{3}-\1{12}$/i;
 const EXAMPLE_EMAIL = /@(.+\.)?example\.(com|org|net)$/i;
 const ZERO_SUBSCRIPTION = /^\/subscriptions\/0{8}-0{4}-0{4}-0{4}-0{12}\//i;
@@ -56,9 +51,6 @@ export function placeholderProblems(env: ParsedEnvironment, raw: EnvironmentInpu
       databricks.host,
       "your workspace URL (https://<deployment>.cloud.databricks.com, https://adb-<id>.<n>.azuredatabricks.net)",
     );
-  }
-  if (REPEATED_DIGIT.test(databricks.workspaceId) || (Object.values(EXAMPLE_WORKSPACE_IDS) as string[]).includes(databricks.workspaceId)) {
-    flag("databricks.workspaceId", databricks.workspaceId, "your workspace's id (the number after ?o= in its URL; on Azure the one in adb-<id>)");
   }
   const sp = databricks.runAsServicePrincipal;
   if (sp !== undefined && REPEATED_HEX_UUID.test(sp)) {

@@ -60,9 +60,6 @@ export const SHARED_WORKSPACE_FOLDER = /^(\/Workspace)?\/Shared(\/|$)/;
 /** The placeholder application id an example config carries; never a real service principal. */
 const PLACEHOLDER_UUID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
 
-/** An Azure Databricks workspace URL carries the workspace id: https://adb-<workspace id>.<n>.azuredatabricks.net */
-const AZURE_WORKSPACE_HOST = /^https:\/\/adb-(\d+)\.\d+\.azuredatabricks\.net\/?$/;
-
 /**
  * Node types per cloud, from the cost model's price list (tools/cost/prices.json), the one list of node types this
  * product knows: a typo or another cloud's type would fail only when the job cluster starts, and `make cost` could not
@@ -320,11 +317,6 @@ export const environmentSchema = z
       /** Workspace URL, e.g. https://dbc-example.cloud.databricks.com */
       host: z.url({ protocol: /^https$/, error: "expected an https:// workspace URL" }),
       /**
-       * Numeric workspace id, as a string of digits (e.g. "1234567890123456"): Unity Catalog workspace bindings name
-       * the workspace by it. On Azure it is the number in the adb-<id>.<n>.azuredatabricks.net host.
-       */
-      workspaceId: z.string().regex(/^[0-9]+$/, { error: 'expected the numeric workspace id as a string of digits, e.g. "1234567890123456"' }),
-      /**
        * How the Databricks provider authenticates (its `auth_type`). Explicit, because with several methods' variables
        * in the environment (DATABRICKS_CLIENT_ID and ARM_* on Azure) the SDK refuses to choose. The workflows export
        * only the chosen method's variables (README "Deploy and diff").
@@ -427,17 +419,6 @@ export const environmentSchema = z
       env.cluster.allowedNodeTypes?.forEach((nodeType, index) => {
         check(nodeType, ["allowedNodeTypes", index]);
       });
-    }),
-    crossCheck(["databricks"], (env, ctx) => {
-      const hostId = AZURE_WORKSPACE_HOST.exec(env.databricks.host)?.[1];
-      if (hostId !== undefined && env.databricks.workspaceId !== hostId) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["databricks", "workspaceId"],
-          input: env.databricks.workspaceId,
-          message: `expected "${hostId}", the workspace id in the host ${env.databricks.host}`,
-        });
-      }
     }),
     crossCheck(["cloud", "storage"], (env, ctx) => {
       // Only the Azure landing zone implements private-network storage (firewall default Deny); on AWS the flag
