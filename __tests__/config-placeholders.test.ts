@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, type TerraformStack, Testing } from "cdktf";
-import { buildApp } from "../stacks/app";
+import { buildApp, runByCdktfCli, synthWarnings } from "../stacks/app";
 import { config as shipped } from "../stacks/config/environments";
 import { PLACEHOLDER_GUARD_ID, placeholderMessage } from "../stacks/config/placeholder-guard";
 import type { EnvironmentInput } from "../stacks/config/schema";
@@ -140,7 +140,7 @@ describe("the deploy guard", () => {
     expect(json.locals?.placeholder_fields).toEqual(["environments.prod.stateBackend.bucket"]);
   });
 
-  test("synth warns on the stack and, run the way `make synth` runs it, prints the same", () => {
+  test("synth warns on the stack, once, in the manifest main.ts prints from when the cdktf CLI does not run it", () => {
     const outdir = mkdtempSync(join(tmpdir(), "placeholders-"));
     const written: string[] = [];
     const stderr = jest.spyOn(process.stderr, "write").mockImplementation((chunk) => written.push(String(chunk)) > 0);
@@ -150,10 +150,25 @@ describe("the deploy guard", () => {
       const message = placeholderMessage(validated(shippedEnv("prod")));
       expect(stack.node.metadata).toContainEqual(expect.objectContaining({ type: "@cdktf/warn", data: message }));
       app.synth();
-      expect(written).toEqual([`WARNING: ${message}\n`]);
+      // Synthesis itself prints nothing (the cdktf CLI prints the manifest's annotations; a second copy would repeat it).
+      expect(written).toEqual([]);
+      expect(synthWarnings(outdir)).toEqual([`WARN [members-prod]: ${message}`]);
     } finally {
       stderr.mockRestore();
       rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test("main.ts prints the warnings unless the cdktf CLI runs it (which sets CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS)", () => {
+    const saved = process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
+    try {
+      delete process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
+      expect(runByCdktfCli()).toBe(false);
+      process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS = "true";
+      expect(runByCdktfCli()).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS;
+      else process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS = saved;
     }
   });
 });

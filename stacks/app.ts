@@ -1,4 +1,6 @@
-import { App } from "cdktf";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { AnnotationMetadataEntryType, App, type IManifest, Manifest } from "cdktf";
 import { config as shippedConfig } from "./config/environments";
 import type { AppConfigInput } from "./config/schema";
 import { validateConfig } from "./config/validate";
@@ -12,4 +14,23 @@ export function buildApp(config: AppConfigInput = shippedConfig, app: App = new 
     new MembersStack(app, environment.stackName, { environment });
   }
   return app;
+}
+
+/**
+ * Whether the cdktf CLI (synth, diff, deploy) runs the app: it sets this variable, and prints the manifest's
+ * annotations itself. `make synth` runs main.ts directly, where nothing else would print them.
+ */
+export const runByCdktfCli = (): boolean => process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS !== undefined;
+
+/**
+ * Every warning annotation of the stacks synthesized into `outdir`, read from its manifest and worded as the cdktf CLI
+ * prints them: `WARN [<construct path>]: <message>`.
+ */
+export function synthWarnings(outdir: string): string[] {
+  const manifest: IManifest = JSON.parse(readFileSync(join(outdir, Manifest.fileName), "utf8"));
+  return Object.values(manifest.stacks).flatMap((stack) =>
+    stack.annotations
+      .filter((annotation) => annotation.level === AnnotationMetadataEntryType.WARN)
+      .map((annotation) => `WARN [${annotation.constructPath}]: ${annotation.message}`),
+  );
 }
