@@ -5,9 +5,11 @@ import { AzureadProvider as PrebuiltAzureadProvider } from "@cdktf/provider-azur
 import { TimeProvider as PrebuiltTimeProvider } from "@cdktf/provider-time/lib/provider";
 import { Sleep as PrebuiltSleep } from "@cdktf/provider-time/lib/sleep";
 import { type TerraformResource, TerraformStack, Testing } from "cdktf";
+import { validateConfig } from "../stacks/config/validate";
 import { AzureadProvider, DataAzureadServicePrincipal, Sleep, type SleepConfig, TimeProvider } from "../tools/cdktn/bindings";
 import { cdktfImports, mapSpecifier, rewriteImports } from "../tools/cdktn/codemod";
 import { compareSynths, explain, failures, formatReport, kindOf } from "../tools/cdktn/compare";
+import { COVERAGE_SUFFIX, comparedConfig } from "../tools/cdktn/synth";
 import type { TerraformJson } from "./synth-helpers";
 
 // Two small synthesized stacks (members-prod trimmed to a few blocks): the cdktf 0.21 lane and the cdktn 0.24 lane.
@@ -74,6 +76,17 @@ describe("cdktn comparison (tools/cdktn/compare.ts)", () => {
     expect(compareSynths({ prod: fixture("cdktf") }, { prod: cdktn }).stacks[0].differences.every((d) => d.address.startsWith("terraform"))).toBe(
       true,
     );
+  });
+});
+
+describe("the environments both lanes synthesize (tools/cdktn/synth.ts)", () => {
+  test("the Key Vault coverage copy of azure-dev validates: its own catalog, not the original's on the same metastore", () => {
+    const environments = validateConfig(comparedConfig());
+    const original = environments.find((e) => e.name === "azure-dev")!;
+    const coverage = environments.find((e) => e.name === `azure-dev${COVERAGE_SUFFIX}`)!;
+    expect(coverage.azure?.keyVaultSecretScope).toBe(true);
+    expect([coverage.cloud, coverage.region]).toEqual([original.cloud, original.region]);
+    expect(coverage.catalog.name).not.toBe(original.catalog.name);
   });
 });
 

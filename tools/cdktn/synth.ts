@@ -14,12 +14,19 @@ import type { AppConfigInput, EnvironmentInput } from "../../stacks/config/schem
 
 /** Suffix of the coverage stack's environment name. */
 export const COVERAGE_SUFFIX = "-kv";
+/** Suffix of its catalog name: on the same metastore as its original, it may not share the catalog (validate.ts). */
+export const COVERAGE_CATALOG_SUFFIX = "_kv";
 
 /** The shipped environments and the Key Vault coverage copy of the first Azure one. */
 export function comparedConfig(shipped: AppConfigInput = config): AppConfigInput {
   const azure = shipped.environments.find((e) => e.cloud === "azure" && e.azure);
   if (!azure?.azure) return shipped;
-  const coverage: EnvironmentInput = { ...azure, name: `${azure.name}${COVERAGE_SUFFIX}`, azure: { ...azure.azure, keyVaultSecretScope: true } };
+  const coverage: EnvironmentInput = {
+    ...azure,
+    name: `${azure.name}${COVERAGE_SUFFIX}`,
+    catalog: { ...azure.catalog, name: `${azure.catalog.name}${COVERAGE_CATALOG_SUFFIX}` },
+    azure: { ...azure.azure, keyVaultSecretScope: true },
+  };
   return { ...shipped, environments: [...shipped.environments, coverage] };
 }
 
