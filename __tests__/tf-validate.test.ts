@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chooseCliConfig, mirrorProviders } from "../tools/tf-validate/cli-config";
-import { DATA_DEFAULTS, generateTftest, hclString, MOCK_POLICY_JSON } from "../tools/tf-validate/tftest";
+import { DATA_DEFAULTS, generateTftest, hclString, MOCK_POLICY_JSON, PLACEHOLDER_GUARD_ADDRESS } from "../tools/tf-validate/tftest";
 import { synthAll, type TerraformJson } from "./synth-helpers";
 
 /** The `mock_provider` labels (and aliases) of a generated test file. */
@@ -23,7 +23,14 @@ describe("tf-validate test file for every synthesized stack", () => {
         const line = new RegExp(`^  ${variable} = `, "m");
         expect([name, variable, line.test(hcl)]).toEqual([name, variable, !("default" in spec)]);
       }
-      expect(hcl).toMatch(/^run "plan" \{\n {2}command = plan\n\}$/m);
+      expect(hcl).toMatch(/^run "plan" \{\n {2}command = plan\n/m);
+    }
+  });
+
+  it("expects the placeholder guard's failure in the stacks that carry it (every shipped one: example values)", () => {
+    for (const [name, json] of Object.entries(stacks)) {
+      const hcl = generateTftest(json as never, name);
+      expect([name, hcl.includes(`  expect_failures = [${PLACEHOLDER_GUARD_ADDRESS}]\n}`)]).toEqual([name, true]);
     }
   });
 
@@ -71,6 +78,21 @@ describe("tf-validate test file generation", () => {
     expect(hcl).toContain("count = 1\n");
     expect(hcl).toContain("names = []\n");
     expect(hcl).not.toMatch(/^ {2}region = /m);
+  });
+
+  it("plans once, expecting no failure, without a placeholder guard", () => {
+    expect(hcl).toMatch(/^run "plan" \{\n {2}command = plan\n\}\n$/m);
+    expect(hcl).not.toContain("expect_failures");
+  });
+
+  it("with the placeholder guard, the run expects its precondition to fail (and only it)", () => {
+    const guarded = (resource: Record<string, Record<string, unknown>>) =>
+      generateTftest({ terraform: { required_providers: { aws: { source: "aws" } } }, resource }, "unit");
+    expect(PLACEHOLDER_GUARD_ADDRESS).toBe("terraform_data.placeholder_guard");
+    expect(guarded({ terraform_data: { placeholder_guard: {} }, aws_s3_bucket: { b: {} } })).toMatch(
+      /^run "plan" \{\n {2}command = plan\n {2}# .*\n {2}expect_failures = \[terraform_data\.placeholder_guard\]\n\}\n$/m,
+    );
+    expect(guarded({ terraform_data: { other: {} } })).not.toContain("expect_failures");
   });
 
   it("escapes HCL template sequences in strings", () => {

@@ -10,8 +10,11 @@ import { formatProblem } from "./validate";
 /** Terraform address of the guard: `terraform_data.placeholder_guard`. */
 export const PLACEHOLDER_GUARD_ID = "placeholder_guard";
 
+/** What the guard reads of an environment. */
+type GuardedEnvironment = Pick<EnvironmentConfig, "stackName" | "placeholders">;
+
 /** The text a stack with placeholders stops its plan with, and warns about at synth. */
-export function placeholderMessage(env: EnvironmentConfig): string {
+export function placeholderMessage(env: GuardedEnvironment): string {
   return [
     `Stack ${env.stackName} still holds example or placeholder values and must not be deployed. Replace them in stacks/config/environments.ts:`,
     ...env.placeholders.map((problem) => `  - ${formatProblem(problem)}`),
@@ -26,7 +29,7 @@ const literal = (text: string) => text.replace(/([$%])\{/g, "$1$1{");
  * precondition, "no placeholder fields", fails. Terraform checks preconditions while planning, so every plan of the
  * stack fails with the message; and a warning on the stack says the same at synth.
  */
-export function addPlaceholderGuard(stack: TerraformStack, env: EnvironmentConfig): void {
+export function addPlaceholderGuard(stack: TerraformStack, env: GuardedEnvironment): void {
   if (env.placeholders.length === 0) return;
   const message = placeholderMessage(env);
   // The condition reads the fields from a local: Terraform refuses a constant one ("must refer to at least one object

@@ -8,7 +8,15 @@
  * source whose configuration is fully known is read during the plan, and the mock would otherwise return a random
  * string, which the real provider's validation (still run for mocked providers) rejects where it expects a policy
  * JSON, an account id or a UUID.
+ *
+ * A stack that still holds example or placeholder values carries terraform_data.placeholder_guard, whose precondition
+ * fails every plan by design (stacks/config/placeholder-guard.ts). Its run block expects that failure
+ * (`expect_failures`): the plan still evaluates every other resource, and any other error still fails the run.
  */
+import { PLACEHOLDER_GUARD_ID } from "../../stacks/config/placeholder-guard";
+
+/** The guard's address, when a stack has one. */
+export const PLACEHOLDER_GUARD_ADDRESS = `terraform_data.${PLACEHOLDER_GUARD_ID}`;
 
 /** The parts of a synthesized cdk.tf.json this generator reads. */
 export interface StackJson {
@@ -16,6 +24,7 @@ export interface StackJson {
   provider?: Record<string, Array<{ alias?: string }>>;
   variable?: Record<string, { type?: string; default?: unknown; sensitive?: boolean }>;
   data?: Record<string, Record<string, { provider?: string }>>;
+  resource?: Record<string, Record<string, unknown>>;
 }
 
 /** A policy document any IAM/S3/KMS policy argument accepts (the providers check JSON syntax, not semantics). */
@@ -123,6 +132,11 @@ export function generateTftest(stack: StackJson, stackName: string): string {
   for (const [name, variable] of variables.sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${name} = ${dummyValue(variable.type, name)}${variable.sensitive ? " # sensitive" : ""}`);
   }
-  lines.push("}", "", 'run "plan" {', "  command = plan", "}", "");
+  lines.push("}", "", 'run "plan" {', "  command = plan");
+  if (stack.resource?.terraform_data?.[PLACEHOLDER_GUARD_ID] !== undefined) {
+    lines.push("  # Example or placeholder values: the guard's precondition fails the plan by design; nothing else may.");
+    lines.push(`  expect_failures = [${PLACEHOLDER_GUARD_ADDRESS}]`);
+  }
+  lines.push("}", "");
   return lines.join("\n");
 }
