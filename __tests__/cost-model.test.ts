@@ -32,6 +32,9 @@ describe("cost model arithmetic", () => {
     // A 30-day month starting on a Sunday has 21 weekdays.
     expect(quartzRunsPerMonth("0 0 2 ? * MON-FRI", 30, 0)).toBe(21);
     expect(quartzRunsPerMonth("0 15 6 1,15 * ?")).toBe(2);
+    // Read with the configuration's quartz rules (stacks/config/quartz.ts): a wrapping range, names in any case.
+    expect(quartzRunsPerMonth("0 0 22-2 * * ?")).toBe(5 * 30);
+    expect(quartzRunsPerMonth("0 0 2 ? * sat-sun", 30, 0)).toBe(9);
   });
 
   test("an unknown node type is a clear error naming the price file", () => {
@@ -41,7 +44,10 @@ describe("cost model arithmetic", () => {
   });
 
   test("a malformed quartz expression is rejected", () => {
-    expect(() => quartzRunsPerMonth("0 0 25 * * ?")).toThrow('quartz field "25": got "25", expected 0-23');
+    expect(() => quartzRunsPerMonth("0 0 25 * * ?")).toThrow(
+      'quartz expression got "0 0 25 * * ?", expected hours 0-23 (field 3 of a quartz expression)',
+    );
+    expect(() => quartzRunsPerMonth("0 0 2 L * ?")).toThrow('quartz expression "0 0 2 L * ?": "L" (L, W, #) is not supported by the cost model');
   });
 
   test("reads the synthesized jobs: a file-arrival load runs as often as the extract", () => {

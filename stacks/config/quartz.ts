@@ -26,10 +26,15 @@ interface FieldSpec {
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const WEEKDAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
+/** The number a single value of the field stands for (its names too); NaN when it is neither. */
+function numberOf(token: string, spec: FieldSpec): number {
+  const named = spec.names?.indexOf(token) ?? -1;
+  return named >= 0 ? spec.min + named : /^\d+$/.test(token) ? Number(token) : Number.NaN;
+}
+
 /** A single value of the field: a number in range or one of its names. */
 function isValue(token: string, spec: FieldSpec): boolean {
-  const named = spec.names?.indexOf(token) ?? -1;
-  const value = named >= 0 ? spec.min + named : /^\d+$/.test(token) ? Number(token) : Number.NaN;
+  const value = numberOf(token, spec);
   return value >= spec.min && value <= spec.max;
 }
 
@@ -86,4 +91,33 @@ export function quartzProblem(expression: string): string | undefined {
     return '"?" in exactly one of day-of-month (field 4) and day-of-week (field 6) of a quartz expression: Quartz, and so Databricks, does not support specifying both';
   }
   return undefined;
+}
+
+/**
+ * The values field `index` (0 seconds, 1 minutes, 2 hours, 3 day-of-month, 4 month, 5 day-of-week, 6 year) of an
+ * expression quartzProblem accepts matches: `*` and `?` every value, lists of values, names, ranges (a wrapping one
+ * runs past the maximum to the minimum: hours `22-2` are 22, 23, 0, 1, 2) and steps (`x/n` from x to the maximum).
+ * Day-of-week numbers Sunday 1 to Saturday 7. Undefined for the day fields' own forms (L, W, #), whose days change
+ * from month to month.
+ */
+export function quartzFieldValues(field: string, index: number): Set<number> | undefined {
+  const spec = FIELDS[index];
+  const upper = field.toUpperCase();
+  if (upper !== "?" && spec.special?.(upper, spec)) return undefined;
+  const size = spec.max - spec.min + 1;
+  const values = new Set<number>();
+  for (const element of upper.split(",")) {
+    const [range, step] = element.split("/");
+    const [from, to] =
+      range === "*" || range === "?"
+        ? [spec.min, spec.max]
+        : range.includes("-")
+          ? range.split("-").map((bound) => numberOf(bound, spec))
+          : [numberOf(range, spec), step === undefined ? numberOf(range, spec) : spec.max];
+    const span = (to - from + size) % size;
+    for (let offset = 0; offset <= span; offset += step === undefined ? 1 : Number(step)) {
+      values.add(spec.min + ((from - spec.min + offset) % size));
+    }
+  }
+  return values;
 }

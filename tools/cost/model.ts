@@ -4,6 +4,7 @@
  * per month = per run x runs a month (from the quartz schedule; a file-arrival load runs once per extract).
  * Compared with the same cluster kept up all month as all-purpose compute, which is the usual alternative.
  */
+import { quartzFieldValues, quartzProblem } from "../../stacks/config/quartz";
 
 export type Cloud = "aws" | "azure";
 
@@ -82,54 +83,28 @@ export function allPurposeMonthlyCost(prices: PriceTable, cluster: ClusterShape)
   return round(hourly * prices.assumptions.allPurposeHoursPerMonth);
 }
 
-const DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-
-/** Values a quartz field matches within [min, max]: `*`, `?`, lists, ranges, steps and names. */
-export function quartzField(field: string, min: number, max: number, names: string[] = [], nameBase = min): Set<number> {
-  const values = new Set<number>();
-  const toNumber = (token: string) => {
-    const index = names.indexOf(token.toUpperCase());
-    const value = index >= 0 ? index + nameBase : Number(token);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`quartz field "${field}": got "${token}", expected ${min}-${max}${names.length ? ` or ${names.join("/")}` : ""}`);
-    }
-    return value;
-  };
-  for (const part of field.split(",")) {
-    const [range, stepText] = part.split("/");
-    const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new Error(`quartz field "${field}": got step "${stepText}", expected a positive integer`);
-    let from: number;
-    let to: number;
-    if (range === "*" || range === "?") [from, to] = [min, max];
-    else if (range.includes("-")) [from, to] = range.split("-").map(toNumber) as [number, number];
-    else [from, to] = [toNumber(range), stepText === undefined ? toNumber(range) : max];
-    if (/[LW#]/.test(range)) throw new Error(`quartz field "${field}": L, W and # are not supported by the cost model`);
-    for (let v = from; v <= to; v += step) values.add(v);
-  }
-  return values;
-}
-
-/** Fires of a quartz expression in a month of `days` days starting on `firstWeekday` (0 = Sunday). */
+/**
+ * Fires of a quartz expression in a month of `days` days starting on `firstWeekday` (0 = Sunday). The expression is
+ * read with the configuration's own quartz rules (stacks/config/quartz.ts); the month and year fields are ignored: the
+ * model asks how often a typical month runs.
+ */
 export function quartzRunsPerMonth(expression: string, days = 30, firstWeekday = 0): number {
+  const problem = quartzProblem(expression);
+  if (problem !== undefined) throw new Error(`quartz expression got "${expression}", expected ${problem}`);
   const fields = expression.trim().split(/\s+/);
-  if (fields.length < 6 || fields.length > 7) {
-    throw new Error(`quartz expression got "${expression}", expected 6 or 7 fields`);
-  }
-  // The month field is ignored: the model asks how often a typical month runs.
-  const [seconds, minutes, hours, dayOfMonth, , dayOfWeek] = fields;
-  const perDay = quartzField(seconds, 0, 59).size * quartzField(minutes, 0, 59).size * quartzField(hours, 0, 23).size;
-  const domAny = dayOfMonth === "?" || dayOfMonth === "*";
-  const dowAny = dayOfWeek === "?" || dayOfWeek === "*";
-  const doms = quartzField(dayOfMonth, 1, 31);
-  // Quartz numbers weekdays 1 (SUN) to 7 (SAT).
-  const dows = quartzField(dayOfWeek, 1, 7, DAY_NAMES, 1);
+  const valuesOf = (index: number) => {
+    const values = quartzFieldValues(fields[index], index);
+    if (values === undefined) throw new Error(`quartz expression "${expression}": "${fields[index]}" (L, W, #) is not supported by the cost model`);
+    return values;
+  };
+  const perDay = valuesOf(0).size * valuesOf(1).size * valuesOf(2).size;
+  // "?" (in exactly one of the two day fields) matches every day, like "*".
+  const [daysOfMonth, daysOfWeek] = [valuesOf(3), valuesOf(5)];
   let runDays = 0;
   for (let day = 1; day <= days; day += 1) {
+    // Quartz numbers weekdays 1 (SUN) to 7 (SAT).
     const weekday = ((firstWeekday + day - 1) % 7) + 1;
-    const domMatch = domAny || doms.has(day);
-    const dowMatch = dowAny || dows.has(weekday);
-    if (domMatch && dowMatch) runDays += 1;
+    if (daysOfMonth.has(day) && daysOfWeek.has(weekday)) runDays += 1;
   }
   return runDays * perDay;
 }
