@@ -36,6 +36,47 @@ describe("generated stack diagrams", () => {
     expect(generated["members-azure-dev"]).toMatch(/azurerm_databricks_access_connector_\S+ --> databricks_storage_credential_\S+/);
   });
 
+  test("leaves out terraform_data (the placeholder guard: a check, not infrastructure)", () => {
+    for (const stack of DIAGRAM_STACKS) expect(generated[stack]).not.toContain("terraform_data");
+    const json = { resource: { terraform_data: { placeholder_guard: {} }, databricks_directory: { root: { path: "/x" } } } };
+    const source = resourceDiagram("s", json, new Map([["databricks_directory.root", "pipeline/code/root"]]));
+    expect(source).toContain("databricks_directory");
+    expect(source).not.toContain("terraform_data");
+    expect(source).not.toContain('subgraph g_stack["stack"]');
+  });
+
+  test("grants of a type all on one node are drawn inside it; grants on several nodes are a node of their own", () => {
+    const grant = (on: string) => ({ principal: "${azurerm_databricks_access_connector.connector.identity[0].principal_id}", scope: on });
+    const json = {
+      resource: {
+        azurerm_databricks_access_connector: { connector: { name: "c" } },
+        azurerm_storage_account: { account: { name: "a" } },
+        azurerm_role_assignment: { blob: grant("${azurerm_storage_account.account.id}"), queue: grant("${azurerm_storage_account.account.id}") },
+        databricks_catalog: { catalog: { name: "c" } },
+        databricks_schema: { schema: { catalog_name: "${databricks_catalog.catalog.name}" } },
+        databricks_grants: {
+          "catalog-grants": { catalog: "${databricks_catalog.catalog.name}" },
+          "schema-grants": { schema: "${databricks_schema.schema.id}" },
+        },
+      },
+    };
+    const paths = new Map([
+      ["azurerm_databricks_access_connector.connector", "landing/unity-catalog/connector"],
+      ["azurerm_storage_account.account", "landing/storage/account"],
+      ["azurerm_role_assignment.blob", "landing/unity-catalog/blob"],
+      ["azurerm_role_assignment.queue", "landing/unity-catalog/queue"],
+      ["databricks_catalog.catalog", "pipeline/catalog/catalog"],
+      ["databricks_schema.schema", "pipeline/catalog/schema"],
+      ["databricks_grants.catalog-grants", "pipeline/catalog/catalog-grants"],
+      ["databricks_grants.schema-grants", "pipeline/catalog/schema-grants"],
+    ]);
+    const source = resourceDiagram("s", json, paths);
+    expect(source).toContain(
+      'azurerm_databricks_access_connector_landing_unity_catalog["azurerm_databricks_access_connector<br/>connector<br/>+ azurerm_role_assignment ×2"]',
+    );
+    expect(source).toContain('access_pipeline_catalog["databricks_grants ×2<br/>catalog-grants, schema-grants"]');
+  });
+
   test.each([...DIAGRAM_STACKS])("%s: one subgraph per construct, the uploaded code in one node with its count", (stack) => {
     const source = generated[stack];
     expect(source).toContain('subgraph g_pipeline_code["pipeline/code"]');

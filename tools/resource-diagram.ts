@@ -64,6 +64,12 @@ const FAMILIES: ReadonlyArray<{ readonly key: string; readonly title: string; re
  */
 const CONTAINERS: ReadonlySet<string> = new Set(["azurerm_resource_group"]);
 
+/**
+ * Resource types left out of the picture: terraform_data is the placeholder guard (stacks/config/placeholder-guard.ts),
+ * a plan-time check on the configuration, not infrastructure.
+ */
+const LEFT_OUT: ReadonlySet<string> = new Set(["terraform_data"]);
+
 /** Names listed in a node up to this many; beyond it the node shows counts per type only. */
 const MAX_NAMES = 6;
 /** Characters per label line before names wrap onto the next one. */
@@ -91,6 +97,7 @@ function resourcesOf(json: TerraformJson, paths: Map<string, string>): Resource[
     ["data", json.data],
   ] as const) {
     for (const [type, byId] of Object.entries(block ?? {})) {
+      if (kind === "resource" && LEFT_OUT.has(type)) continue;
       for (const [id, props] of Object.entries(byId)) {
         const address = kind === "data" ? `data.${type}.${id}` : `${type}.${id}`;
         const segments = (paths.get(address) ?? id).split("/");
@@ -129,7 +136,8 @@ interface DiagramNode {
  * Groups the resources of each construct into the nodes drawn; returns the nodes and address -> node.
  *
  * Drawn inside another node of its construct (listed after `+`): a resource configuring it (CONFIGURES); the
- * construct's only grant of a type, inside the node it is on; a data source read only by that node; a wait
+ * construct's grants of a type when all of them are on that node (one grant, or the role assignments of an access
+ * connector's identity); a data source read only by that node; a wait
  * (time_sleep) for that node alone, or else one only that node waits for. The rest of a construct is one node per
  * family (FAMILIES, when the construct has several members) or per type, with a count.
  */
@@ -145,8 +153,8 @@ function collapse(resources: Resource[]): { nodes: DiagramNode[]; nodeOf: Map<st
   const sameGroup = (r: Resource) => resources.filter((o) => o.group === r.group);
   const configures = (r: Resource) =>
     CONFIGURES.find(([pattern, target]) => pattern.test(r.type) && sameGroup(r).some((o) => o.type === target))?.[1];
-  const loneGrant = (r: Resource) => GRANT.test(r.type) && sameGroup(r).filter((o) => o.type === r.type).length === 1;
-  const attachable = (r: Resource) => loneGrant(r) || r.type.startsWith("data ") || r.type === "time_sleep";
+  const isGrant = (r: Resource) => GRANT.test(r.type);
+  const attachable = (r: Resource) => isGrant(r) || r.type.startsWith("data ") || r.type === "time_sleep";
   const familyOf = (r: Resource) => FAMILIES.find((f) => f.member(r.type));
   const grouped = (r: Resource, among: Resource[]) => {
     const family = familyOf(r);
@@ -178,13 +186,23 @@ function collapse(resources: Resource[]): { nodes: DiagramNode[]; nodeOf: Map<st
     const [only] = nodes;
     return nodes.size === 1 && typeof only !== "string" && only.group === r.group ? only : undefined;
   };
+  // The one node of its construct every grant of r's type there is on, if there is one.
+  const grantNode = (r: Resource) => {
+    const nodes = new Set(
+      sameGroup(r)
+        .filter((o) => o.type === r.type)
+        .map((o) => onlyNode(suppliers(o), o, true)),
+    );
+    const [only] = nodes;
+    return nodes.size === 1 ? only : undefined;
+  };
   const pending = resources.filter(attachable);
   for (const waitsByWaiter of [false, true]) {
     for (let changed = true; changed; ) {
       changed = false;
       for (const r of pending.filter((p) => !nodeOf.has(p.address))) {
-        const node = loneGrant(r)
-          ? onlyNode(suppliers(r), r, true)
+        const node = isGrant(r)
+          ? grantNode(r)
           : r.type === "time_sleep"
             ? onlyNode(waitsByWaiter ? consumers(r) : suppliers(r), r)
             : onlyNode(consumers(r), r);
