@@ -11,6 +11,7 @@ include mk/policy.mk
 include mk/bench.mk
 include mk/plan-guard.mk
 include mk/tf-validate.mk
+include mk/aws-rehearsal.mk
 include mk/cdktn.mk
 
 .PHONY: help wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract
@@ -74,7 +75,7 @@ diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(RENDERER_STAMP) ## Regenerate the stack
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture py-test ## Everything CI runs: type-check, Biome, jscpd, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), Ruff + pytest (Spark + Delta + MariaDB) last
+test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal py-test ## Everything CI runs: type-check, Biome, jscpd, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal on moto, Ruff + pytest (Spark + Delta + MariaDB) last
 
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
