@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  allowListForStack,
   evaluate,
   exitCodeOf,
   formatPath,
@@ -101,6 +102,17 @@ describe("kindOf, formatPath, parseAllowList", () => {
   test("splits the allow list on commas, spaces and newlines", () => {
     expect(parseAllowList(` ${BUCKET},${KEY}\n\n ${CATALOG} ,`)).toEqual([BUCKET, KEY, CATALOG]);
     expect(parseAllowList(undefined)).toEqual([]);
+  });
+
+  test("allow-list entries are stack-qualified: only this stack's apply, another stack's and unqualified ones are set apart", () => {
+    const quoted = 'aws_s3_bucket.x["a:b"]';
+    expect(
+      allowListForStack([`members-prod:${BUCKET}`, `members-staging:${KEY}`, CATALOG, `members-prod:${quoted}`, quoted], "members-prod"),
+    ).toEqual({
+      addresses: [BUCKET, quoted],
+      otherStacks: [`members-staging:${KEY}`],
+      unqualified: [CATALOG, quoted],
+    });
   });
 });
 
@@ -252,7 +264,7 @@ describe("CLI (tools/plan-guard/main.ts)", () => {
   });
 
   test("--allow for every violating address turns exit 1 into 0 and prints the ALLOWED lines", () => {
-    const r = cli([fixture("delete-stateful.json"), "--allow", BUCKET, "--allow", KEY]);
+    const r = cli([fixture("delete-stateful.json"), "--stack", "s", "--allow", `s:${BUCKET}`, "--allow", `s:${KEY}`]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`ALLOWED by the allow list: ${BUCKET} (delete)`);
     expect(r.stdout).toContain(`ALLOWED by the allow list: ${KEY} (delete)`);
@@ -260,15 +272,15 @@ describe("CLI (tools/plan-guard/main.ts)", () => {
   });
 
   test("PLAN_GUARD_ALLOW and --allow are merged", () => {
-    expect(cli([fixture("delete-stateful.json"), "--allow", BUCKET]).status).toBe(1);
-    const r = cli([fixture("delete-stateful.json"), "--allow", BUCKET], `${KEY}\n`);
+    expect(cli([fixture("delete-stateful.json"), "--stack", "s", "--allow", `s:${BUCKET}`]).status).toBe(1);
+    const r = cli([fixture("delete-stateful.json"), "--stack", "s", "--allow", `s:${BUCKET}`], `s:${KEY}\n`);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`ALLOWED by the allow list: ${KEY} (delete)`);
   });
 
   test("PLAN_GUARD_ALLOW alone, comma separated, allows a forced replacement; a stale entry is reported, not fatal", () => {
     const stale = "aws_kms_alias.landing_storage_key_alias_766F14C0";
-    const r = cli([fixture("forced-replacement.json")], `${BUCKET},${stale}`);
+    const r = cli([fixture("forced-replacement.json"), "--stack", "s"], `s:${BUCKET},s:${stale}`);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`ALLOWED by the allow list: ${BUCKET} (replace: delete, then create)`);
     expect(r.stdout).toContain(`Allow-list entry matches no destructive change of a stateful resource: ${stale}`);
@@ -290,7 +302,7 @@ describe("CLI (tools/plan-guard/main.ts)", () => {
         "**Destructive changes to stateful resources (not allowed):**",
         `- \`${LOCATION}\` (replace: create, then delete)`,
         "",
-        "To accept the loss, list the addresses in `PLAN_GUARD_ALLOW` (or `--allow ADDR`) and re-run.",
+        "To accept the loss, list them as `members-staging:<address>` in `PLAN_GUARD_ALLOW` (or `--allow`) and re-run.",
         "",
       ].join("\n"),
     );
@@ -299,11 +311,28 @@ describe("CLI (tools/plan-guard/main.ts)", () => {
 
   test("--summary after allowing everything says PASSED WITH ALLOWED DESTRUCTION and lists the addresses", () => {
     const file = join(dir, "allowed.md");
-    const r = cli([fixture("delete-stateful.json"), "--stack", "members-prod", "--summary", file], `${BUCKET} ${KEY}`);
+    const r = cli([fixture("delete-stateful.json"), "--stack", "members-prod", "--summary", file], `members-prod:${BUCKET} members-prod:${KEY}`);
     expect(r.status).toBe(0);
     const summary = readFileSync(file, "utf8");
     expect(summary).toContain("### Plan guard: members-prod: PASSED WITH ALLOWED DESTRUCTION");
     expect(summary).toContain(`**Allowed by the allow list:**\n- \`${BUCKET}\` (delete)\n- \`${KEY}\` (delete)`);
+  });
+
+  test("an entry for another stack does not apply there: still exit 1, and the entry is listed as not applied", () => {
+    const r = cli([fixture("delete-stateful.json"), "--stack", "members-prod"], `members-staging:${BUCKET} members-staging:${KEY}`);
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toContain("ALLOWED by the allow list");
+    expect(r.stdout).toContain(`Allow-list entry for another stack, not applied to members-prod: members-staging:${BUCKET}`);
+    expect(r.stdout).toContain(`PLAN_GUARD_ALLOW="members-prod:${BUCKET} members-prod:${KEY}"`);
+  });
+
+  test("an unqualified entry, or an allow list without --stack, is exit 2 naming the fix", () => {
+    const unqualified = cli([fixture("delete-stateful.json"), "--stack", "members-prod", "--allow", BUCKET]);
+    expect(unqualified.status).toBe(2);
+    expect(unqualified.stderr).toContain(`allow-list entries must name their stack, e.g. members-prod:${BUCKET}`);
+    const noStack = cli([fixture("delete-stateful.json")], `members-prod:${BUCKET}`);
+    expect(noStack.status).toBe(2);
+    expect(noStack.stderr).toContain("an allow list needs --stack");
   });
 
   test.each([

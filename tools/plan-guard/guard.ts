@@ -104,6 +104,32 @@ export function parseAllowList(text: string | undefined): string[] {
   return (text ?? "").split(/[\s,]+/).filter((a) => a !== "");
 }
 
+/** A stack name as the qualifier of an allow-list entry: no dot, so it cannot be the start of a Terraform address. */
+const STACK_QUALIFIER = /^([A-Za-z0-9][A-Za-z0-9_-]*):(.+)$/;
+
+/** Allow-list entries sorted for one stack: every entry must be `<stack>:<address>` (e.g.
+ * `members-prod:aws_s3_bucket.x`), so one `allow_destroy` given to every stack of a deploy lets a resource go only in
+ * the stack it names. */
+export interface StackAllowList {
+  /** The addresses of the entries qualified with this stack: the allow list `evaluate` gets. */
+  addresses: string[];
+  /** Entries qualified with another stack: not applied here. */
+  otherStacks: string[];
+  /** Entries without a stack qualifier: refused (the CLI exits 2). */
+  unqualified: string[];
+}
+
+export function allowListForStack(entries: readonly string[], stack: string): StackAllowList {
+  const result: StackAllowList = { addresses: [], otherStacks: [], unqualified: [] };
+  for (const entry of entries) {
+    const m = STACK_QUALIFIER.exec(entry);
+    if (!m) result.unqualified.push(entry);
+    else if (m[1] === stack) result.addresses.push(m[2]);
+    else result.otherStacks.push(entry);
+  }
+  return result;
+}
+
 /** The documented action lists, and what each one is called here. */
 export function kindOf(actions: readonly string[]): ChangeKind {
   switch (actions.join(",")) {
@@ -240,7 +266,7 @@ export function renderSummary(evaluation: Evaluation, stack: string): string {
     unmatchedAllow.map((a) => `\`${a}\``),
   );
   if (violations.length > 0) {
-    lines.push("", "To accept the loss, list the addresses in `PLAN_GUARD_ALLOW` (or `--allow ADDR`) and re-run.");
+    lines.push("", `To accept the loss, list them as \`${stack}:<address>\` in \`PLAN_GUARD_ALLOW\` (or \`--allow\`) and re-run.`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -294,7 +320,7 @@ export function renderReport(plan: Plan, evaluation: Evaluation, stack: string, 
   if (violations.length > 0) {
     lines.push(
       `${violations.length} destructive change(s) to stateful resources. If the loss is intended, allow each address:`,
-      `  --allow ADDR, or PLAN_GUARD_ALLOW="${violations.map((rc) => rc.address).join(" ")}"`,
+      `  --allow ${stack}:ADDR, or PLAN_GUARD_ALLOW="${violations.map((rc) => `${stack}:${rc.address}`).join(" ")}"`,
     );
   }
   return `${lines.join("\n")}\n`;
