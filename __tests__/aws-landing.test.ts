@@ -4,6 +4,7 @@ import { Testing } from "cdktf";
 import { LandingBucket } from "../stacks/aws/landing-bucket";
 import { UnityCatalogS3Access } from "../stacks/aws/unity-catalog-access";
 import { config as shippedConfig } from "../stacks/config/environments";
+import { validateConfig } from "../stacks/config/validate";
 import { MANAGED_FILE_EVENTS_AWS_ACTIONS } from "../stacks/policy/rules/documented-limits";
 import { landingLocationOf, onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
@@ -77,7 +78,7 @@ describe("landing bucket", () => {
     const document = onlyData(prod, "aws_iam_policy_document", "tls-only");
     expect(policy.bucket).toBe(ref("aws_s3_bucket", bucket.id, "id"));
     expect(policy.policy).toBe(dataRef("aws_iam_policy_document", document.id, "json"));
-    expect(document.props.statement).toEqual([
+    expect(document.props.statement.find((s: any) => s.sid === "DenyInsecureTransport")).toEqual(
       expect.objectContaining({
         effect: "Deny",
         principals: [{ type: "*", identifiers: ["*"] }],
@@ -85,7 +86,15 @@ describe("landing bucket", () => {
         resources: [ref("aws_s3_bucket", bucket.id, "arn"), `${ref("aws_s3_bucket", bucket.id, "arn")}/*`],
         condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
       }),
-    ]);
+    );
+  });
+
+  test("rejects tiering after expiry", () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        new LandingBucket(scope, "landing", { bucketName: "b", landingPrefix: "landing", retentionDays: 10, coolAfterDays: 10 });
+      }),
+    ).toThrow("coolAfterDays: got 10, expected fewer than retentionDays (10)");
   });
 
   test("lifecycle tiers landing objects, expires them after the retention, prunes old versions and uploads", () => {
@@ -123,13 +132,133 @@ describe("landing bucket", () => {
     const expiry = (Object.values(rules)[0] as any).rule.find((r: any) => r.id === "landing-expiry");
     expect(expiry.transition).toEqual([{ days: 10, storage_class: "INTELLIGENT_TIERING" }]);
   });
+});
 
-  test("rejects tiering after expiry", () => {
-    expect(() =>
-      Testing.synthScope((scope) => {
-        new LandingBucket(scope, "landing", { bucketName: "b", landingPrefix: "landing", retentionDays: 10, coolAfterDays: 10 });
-      }),
-    ).toThrow("coolAfterDays: got 10, expected fewer than retentionDays (10)");
+/** The Unity Catalog role's ARN as the landing bucket construct builds it: from its own account and partition lookups. */
+function dataRoleArnIn(json: TerraformJson): string {
+  const caller = onlyData(json, "aws_caller_identity", "storage_caller").id;
+  const partition = onlyData(json, "aws_partition", "storage_partition").id;
+  const role = onlyResource(json, "aws_iam_role").props.name;
+  return `arn:${dataRef("aws_partition", partition, "partition")}:iam::${dataRef("aws_caller_identity", caller, "account_id")}:role/${role}`;
+}
+
+describe("data boundary: only the Unity Catalog role (and a named break-glass role) reaches the data", () => {
+  const withBreakGlass = (arn: string) => {
+    const env = shippedConfig.environments.find((e) => e.name === "prod")!;
+    return synthAll({ environments: [{ ...env, storage: { ...env.storage, breakGlassRoleArn: arn } }] }).stacks["members-prod"];
+  };
+  const bucketDeny = (json: TerraformJson) =>
+    onlyData(json, "aws_iam_policy_document", "tls-only").props.statement.find((s: any) => s.sid === "DenyDataAccessExceptDataRoles");
+  const keyStatements = (json: TerraformJson) => onlyData(json, "aws_iam_policy_document", "key-policy").props.statement;
+
+  test("the bucket policy denies object access and listing to every principal whose ARN is not the Unity Catalog role", () => {
+    const bucketArn = ref("aws_s3_bucket", bucket.id, "arn");
+    expect(bucketDeny(prod)).toEqual({
+      sid: "DenyDataAccessExceptDataRoles",
+      effect: "Deny",
+      principals: [{ type: "*", identifiers: ["*"] }],
+      actions: [
+        "s3:GetObject*",
+        "s3:PutObject*",
+        "s3:DeleteObject*",
+        "s3:RestoreObject",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:ListBucketMultipartUploads",
+      ],
+      resources: [bucketArn, `${bucketArn}/*`],
+      condition: [{ test: "ArnNotEquals", variable: "aws:PrincipalArn", values: [dataRoleArnIn(prod)] }],
+    });
+    // The role the boundary names is the role the storage credential uses (same account, same name).
+    const credential = onlyResource(prod, "databricks_storage_credential").props;
+    expect(credential.aws_iam_role.role_arn.endsWith(`:role/${onlyResource(prod, "aws_iam_role").props.name}`)).toBe(true);
+  });
+
+  test("bucket configuration stays open: policy changes and the notifications of managed file events are not denied", () => {
+    const denied: string[] = bucketDeny(prod).actions;
+    const matches = (action: string) => denied.some((d) => new RegExp(`^${d.replace(/\*/g, ".*")}$`).test(action));
+    for (const action of [
+      "s3:PutBucketPolicy",
+      "s3:DeleteBucketPolicy",
+      "s3:GetBucketPolicy",
+      "s3:PutBucketNotification",
+      "s3:GetBucketNotification",
+    ]) {
+      expect(matches(action)).toBe(false);
+    }
+    for (const action of ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl", "s3:DeleteObjectVersion", "s3:ListBucket"]) {
+      expect(matches(action)).toBe(true);
+    }
+  });
+
+  test("the key has an explicit policy: the account administers it, the Unity Catalog role uses it, nobody else encrypts or decrypts", () => {
+    const document = onlyData(prod, "aws_iam_policy_document", "key-policy");
+    expect(key.props.policy).toBe(dataRef("aws_iam_policy_document", document.id, "json"));
+    const roleArn = dataRoleArnIn(prod);
+    const root = roleArn.replace(/:role\/.*$/, ":root");
+    expect(document.props.statement).toEqual([
+      { sid: "AccountAdministersKey", principals: [{ type: "AWS", identifiers: [root] }], actions: ["kms:*"], resources: ["*"] },
+      {
+        sid: "DataRoleUsesKey",
+        principals: [{ type: "AWS", identifiers: [roleArn] }],
+        actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+      },
+      {
+        sid: "DenyKeyUseExceptDataRoles",
+        effect: "Deny",
+        principals: [{ type: "*", identifiers: ["*"] }],
+        actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        resources: ["*"],
+        condition: [{ test: "ArnNotEquals", variable: "aws:PrincipalArn", values: [roleArn] }],
+      },
+    ]);
+  });
+
+  test("the key waits for the role its policy names (KMS rejects unknown principals), and the role does not wait for the key", () => {
+    const role = onlyResource(prod, "aws_iam_role");
+    expect(key.props.depends_on).toEqual([`aws_iam_role.${role.id}`]);
+    expect(JSON.stringify(role.props)).not.toContain("aws_kms_key");
+    const trust = onlyData(prod, "databricks_aws_unity_catalog_assume_role_policy", "trust-policy");
+    expect(JSON.stringify(trust.props)).not.toContain("aws_kms_key");
+    expect(JSON.stringify(onlyResource(prod, "databricks_storage_credential").props)).not.toContain("aws_kms_key");
+  });
+
+  test("a configured break-glass role is let through both Deny statements, and gets no grant of its own", () => {
+    const arn = "arn:aws:iam::123456789012:role/members-break-glass";
+    const json = withBreakGlass(arn);
+    const roleArn = dataRoleArnIn(json);
+    expect(bucketDeny(json).condition).toEqual([{ test: "ArnNotEquals", variable: "aws:PrincipalArn", values: [roleArn, arn] }]);
+    const statements = keyStatements(json);
+    expect(statements.find((s: any) => s.sid === "DenyKeyUseExceptDataRoles").condition[0].values).toEqual([roleArn, arn]);
+    expect(JSON.stringify(statements.filter((s: any) => s.effect !== "Deny"))).not.toContain(arn);
+  });
+
+  test("the break-glass role must be an IAM role ARN, and only on AWS", () => {
+    const env = shippedConfig.environments.find((e) => e.name === "prod")!;
+    const azure = shippedConfig.environments.find((e) => e.cloud === "azure")!;
+    const problem = (e: object) => {
+      try {
+        validateConfig({ environments: [e] });
+        return undefined;
+      } catch (error) {
+        return String(error);
+      }
+    };
+    for (const bad of [
+      "arn:aws:iam::123456789012:user/alice",
+      "arn:aws:iam::12345:role/x",
+      "members-break-glass",
+      "arn:aws:iam::123456789012:root",
+    ]) {
+      expect(problem({ ...env, storage: { ...env.storage, breakGlassRoleArn: bad } })).toMatch(
+        /storage\.breakGlassRoleArn.*expected an IAM role ARN/,
+      );
+    }
+    expect(problem({ ...env, storage: { ...env.storage, breakGlassRoleArn: "arn:aws:iam::123456789012:role/ops/break-glass" } })).toBeUndefined();
+    expect(problem({ ...azure, storage: { ...azure.storage, breakGlassRoleArn: "arn:aws:iam::123456789012:role/x" } })).toMatch(
+      /storage\.breakGlassRoleArn.*expected no IAM role on Azure/,
+    );
   });
 });
 
@@ -143,7 +272,7 @@ describe("Unity Catalog IAM role", () => {
     role = onlyResource(prod, "aws_iam_role");
     credential = onlyResource(prod, "databricks_storage_credential");
     trust = onlyData(prod, "databricks_aws_unity_catalog_assume_role_policy", "trust-policy");
-    caller = Object.keys(prod.data!.aws_caller_identity)[0];
+    caller = onlyData(prod, "aws_caller_identity", "unity-catalog").id;
   });
 
   test("trust policy comes from the Databricks data source, not hand-written JSON", () => {
@@ -158,12 +287,12 @@ describe("Unity Catalog IAM role", () => {
   test("trust carries the self-assume statement: the data source is given this role's name and account", () => {
     expect(trust.props.role_name).toBe(role.props.name);
     expect(trust.props.aws_account_id).toBe(dataRef("aws_caller_identity", caller, "account_id"));
-    expect(trust.props.aws_partition).toBe(dataRef("aws_partition", Object.keys(prod.data!.aws_partition)[0], "partition"));
+    expect(trust.props.aws_partition).toBe(dataRef("aws_partition", onlyData(prod, "aws_partition", "unity-catalog").id, "partition"));
   });
 
   test("the credential names the role by its deterministic ARN, breaking the create-order cycle", () => {
     expect(credential.props.aws_iam_role.role_arn).toBe(
-      `arn:\${data.aws_partition.${Object.keys(prod.data!.aws_partition)[0]}.partition}:iam::${dataRef("aws_caller_identity", caller, "account_id")}:role/${role.props.name}`,
+      `arn:\${data.aws_partition.${onlyData(prod, "aws_partition", "unity-catalog").id}.partition}:iam::${dataRef("aws_caller_identity", caller, "account_id")}:role/${role.props.name}`,
     );
   });
 

@@ -126,14 +126,15 @@ describe("access connector and Unity Catalog access", () => {
     expect(connector.props.identity).toEqual({ type: "SystemAssigned" });
   });
 
-  test("the connector identity is Blob Data Contributor on the account and holds the managed file events' roles, by reference", () => {
+  test("the connector identity is Blob Data Contributor on the landing container only and holds the managed file events' roles, by reference", () => {
     const assignments = Object.values(resourcesOf(azure, "azurerm_role_assignment"));
     const principal = ref("azurerm_databricks_access_connector", connector.id, "identity[0].principal_id");
     const onAccount = ref("azurerm_storage_account", account.id, "id");
     const group = onlyResource(azure, "azurerm_resource_group");
     expect(assignments.map((a: any) => [a.role_definition_name, a.scope, a.principal_id]).sort()).toEqual(
       [
-        ["Storage Blob Data Contributor", onAccount, principal],
+        // Data access: the container's Resource Manager id, not the account.
+        ["Storage Blob Data Contributor", ref("azurerm_storage_container", container.id, "resource_manager_id"), principal],
         // Managed file events (Databricks, Azure managed identities: file events): queue on the account, Event Grid
         // subscription in the resource group.
         ["Storage Account Contributor", onAccount, principal],
@@ -226,7 +227,7 @@ describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
     vault = onlyResource(stack, "azurerm_key_vault");
   });
 
-  test("the vault has purge protection, soft delete, RBAC authorization and default-deny network ACLs when private", () => {
+  test("the vault has purge protection, soft delete, RBAC authorization and default-deny network ACLs", () => {
     const client = Object.keys(stack.data!.azurerm_client_config).find((id) => id.startsWith("secrets-vault_"));
     expect(vault.props).toMatchObject({
       name: "acmembr-azure-dev-kv",
@@ -236,6 +237,19 @@ describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
       tenant_id: `\${data.azurerm_client_config.${client}.tenant_id}`,
       network_acls: { default_action: "Deny", bypass: "AzureServices" },
     });
+  });
+
+  test("the vault is not public in a public environment either: default Deny, only trusted services and configured IP ranges pass", () => {
+    const publicEnv: EnvironmentInput = {
+      ...shippedAzure,
+      storage: { retentionDays: 14, privateNetworkOnly: false },
+      azure: { ...shippedAzure.azure!, keyVaultSecretScope: true },
+    };
+    const open = onlyResource(synthAll({ environments: [publicEnv] }).stacks[`members-${publicEnv.name}`], "azurerm_key_vault").props;
+    expect(open.network_acls).toEqual({ default_action: "Deny", bypass: "AzureServices", ip_rules: [] });
+    const withRanges: EnvironmentInput = { ...publicEnv, storage: { retentionDays: 14, allowedIpRanges: ["203.0.113.0/24"] } };
+    const listed = onlyResource(synthAll({ environments: [withRanges] }).stacks[`members-${withRanges.name}`], "azurerm_key_vault").props;
+    expect(listed.network_acls).toEqual({ default_action: "Deny", bypass: "AzureServices", ip_rules: ["203.0.113.0/24"] });
   });
 
   test("Azure Databricks gets Key Vault Secrets User on the vault, looked up by its application id", () => {

@@ -92,6 +92,7 @@ export class MembersStack extends TerraformStack {
       roleName: env.names.unityCatalogRole,
       unityCatalogName: env.names.unityCatalogAccess,
       grantee: env.jobPrincipal,
+      breakGlassRoleArn: storage.breakGlassRoleArn,
     });
     return { landing };
   }
@@ -144,7 +145,6 @@ export class MembersStack extends TerraformStack {
       name: env.names.keyVault,
       resourceGroupName: azureLanding.resourceGroupName,
       region: env.region,
-      privateNetworkOnly: storage.privateNetworkOnly,
       allowedIpRanges: storage.allowedIpRanges,
     });
     return { landing: azureLanding, secretsKeyVault: { resourceId: vault.vault.id, dnsName: vault.vault.vaultUri } };

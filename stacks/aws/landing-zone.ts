@@ -16,6 +16,11 @@ export interface AwsLandingZoneProps extends Pick<LandingBucketProps, "bucketNam
   readonly unityCatalogName: string;
   /** Principal (group name or service principal application id) granted READ FILES and WRITE FILES. */
   readonly grantee: string;
+  /**
+   * Emergency IAM role let through the bucket's and key's data boundary besides the Unity Catalog role.
+   * @default none
+   */
+  readonly breakGlassRoleArn?: string;
 }
 
 /** Everything on AWS the pipeline writes to: the landing bucket and Unity Catalog's access to its prefix. */
@@ -35,6 +40,8 @@ export class AwsLandingZone extends Construct implements LandingZone {
       landingPrefix: props.landingPrefix,
       retentionDays: props.retentionDays,
       coolAfterDays: props.coolAfterDays,
+      dataRoleName: props.roleName,
+      breakGlassRoleArn: props.breakGlassRoleArn,
     });
     this.access = new UnityCatalogS3Access(this, "unity-catalog", {
       bucket: this.bucket.bucket,
@@ -45,6 +52,11 @@ export class AwsLandingZone extends Construct implements LandingZone {
       grantee: props.grantee,
       managedPrefix: props.managedPrefix,
     });
+    // KMS refuses a key policy naming a role that does not exist yet. No cycle: the role waits only for the storage
+    // credential (its trust policy), and what references the key (the role's policy, the bucket encryption) does
+    // not hold up the role.
+    const role = this.access.role;
+    this.bucket.key.dependsOn = [...(this.bucket.key.dependsOn ?? []), `${role.terraformResourceType}.${role.friendlyUniqueId}`];
     ({ landingUrl: this.landingUrl, dependables: this.dependables, managedStorage: this.managedStorage } = landingZoneOf(this.access));
   }
 }

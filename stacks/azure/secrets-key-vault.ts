@@ -19,11 +19,11 @@ export interface SecretsKeyVaultProps {
   /** Azure region (location name), e.g. westeurope. */
   readonly region: string;
   /**
-   * Deny network access by default; trusted Azure services (Azure Databricks among them) and allowedIpRanges pass.
-   * @default false
+   * IP ranges (CIDR) let through the vault's firewall, e.g. the operators' egress addresses for
+   * `az keyvault secret set`. The firewall denies everything else but trusted Azure services (Azure Databricks reads
+   * the scope as one), whatever the environment's privateNetworkOnly says.
+   * @default [] (no public network access)
    */
-  readonly privateNetworkOnly?: boolean;
-  /** @default [] */
   readonly allowedIpRanges?: string[];
   /**
    * Days a deleted vault or secret stays recoverable.
@@ -33,8 +33,9 @@ export interface SecretsKeyVaultProps {
 }
 
 /**
- * The Azure Key Vault behind a Key Vault-backed secret scope: RBAC authorization, purge protection, soft delete, and
- * the "Key Vault Secrets User" role for Azure Databricks. Terraform never writes the secret values: operators set them
+ * The Azure Key Vault behind a Key Vault-backed secret scope: RBAC authorization, purge protection, soft delete, a
+ * firewall that denies by default (trusted Azure services and allowedIpRanges pass), and the "Key Vault Secrets User"
+ * role for Azure Databricks. Terraform never writes the secret values: operators set them
  * in the vault (`az keyvault secret set`), so they stay out of Terraform state and rotate without a deploy.
  */
 export class SecretsKeyVault extends Construct {
@@ -57,9 +58,11 @@ export class SecretsKeyVault extends Construct {
         rbacAuthorizationEnabled: true,
         purgeProtectionEnabled: true,
         softDeleteRetentionDays: props.softDeleteRetentionDays ?? 90,
+        // Public network access stays on so that the firewall below decides (with it off, Azure ignores IP rules and
+        // admits only private endpoints and trusted services); the firewall denies by default in every environment.
         publicNetworkAccessEnabled: true,
         networkAcls: {
-          defaultAction: props.privateNetworkOnly ? "Deny" : "Allow",
+          defaultAction: "Deny",
           bypass: "AzureServices",
           ipRules: props.allowedIpRanges ?? [],
         },

@@ -54,7 +54,7 @@ export interface UnityCatalogAdlsAccessProps {
 
 /**
  * Unity Catalog's access to the landing container: a Databricks access connector with a system-assigned identity,
- * the data-plane role that identity needs on the account, a storage credential naming the connector, and the
+ * the data-plane role that identity needs on the landing container, a storage credential naming the connector, and the
  * external location `abfss://<container>@<account>.dfs.core.windows.net/<prefix>/` with its grants.
  *
  * Managed file events are on for every location (see StorageLocationProps.fileEventQueue): Databricks creates an
@@ -94,7 +94,9 @@ export class UnityCatalogAdlsAccess extends Construct {
         description: `Unity Catalog access connector ${props.connectorName}`,
       });
     this.roleAssignments = [
-      assign("blob-data-contributor", "Storage Blob Data Contributor", props.account.id),
+      // Data access on the landing container only (its Resource Manager id), not on the account: other containers of
+      // the account stay out of reach of every external location on this credential.
+      assign("blob-data-contributor", "Storage Blob Data Contributor", props.container.resourceManagerId),
       ...MANAGED_FILE_EVENTS_AZURE_ROLES.map(({ role, scope }) =>
         assign(role.toLowerCase().replace(/ /g, "-"), role, scope === "account" ? props.account.id : props.resourceGroupId),
       ),

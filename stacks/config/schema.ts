@@ -224,7 +224,18 @@ const storage = z
     coolAfterDays: z.number().int().min(1).max(3650).optional(),
     /** Deny public network access to the storage (Azure default-deny network rules; AWS VPC endpoint policies). */
     privateNetworkOnly: z.boolean().default(false),
-    /** CIDR ranges allowed through the storage firewall when privateNetworkOnly is on. */
+    /**
+     * AWS only: an emergency IAM role (e.g. arn:aws:iam::123456789012:role/data-break-glass) that the landing bucket's
+     * and key's policies let read and decrypt the data besides the Unity Catalog role. It needs IAM permissions of
+     * its own; without it nobody else can read the objects until the bucket policy is changed (README "Security").
+     */
+    breakGlassRoleArn: z
+      .string()
+      .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, {
+        error: "expected an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
+      })
+      .optional(),
+    /** CIDR ranges allowed through the storage firewall when privateNetworkOnly is on, and through the Key Vault's. */
     allowedIpRanges: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, { error: "expected an IPv4 CIDR range" })).default([]),
   })
   .check(
@@ -429,6 +440,14 @@ export const environmentSchema = z
           path: ["storage", "privateNetworkOnly"],
           input: env.storage.privateNetworkOnly,
           message: "expected false on AWS (private-network storage is implemented for Azure only)",
+        });
+      }
+      if (env.cloud === "azure" && env.storage.breakGlassRoleArn !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["storage", "breakGlassRoleArn"],
+          input: env.storage.breakGlassRoleArn,
+          message: "expected no IAM role on Azure (the break-glass role is an exception in the AWS bucket and key policies)",
         });
       }
     }),
