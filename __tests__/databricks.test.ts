@@ -328,15 +328,16 @@ describe("uploaded code", () => {
 });
 
 describe("deployed code lives in a folder the stack owns", () => {
-  test("default root: /Deployments/<prefix>-<env>, from the configuration only; platform group CAN_MANAGE, job principal CAN_READ, nobody else", () => {
+  test("default root: /Deployments/<prefix>-<env>, from the configuration only; platform group CAN_READ in production (CAN_MANAGE in development), job principal CAN_READ, nobody else", () => {
     const dir = onlyResource(prod, "databricks_directory");
     expect(dir.props.path).toBe(`/Deployments/${envOf("prod").names.base}`);
     // Nothing depends on who runs the plan (a PR plan identity, a person): no identity data source at all.
     for (const json of Object.values(stacks)) expect(json.data?.databricks_current_user).toBeUndefined();
     const permissions = resource(prod, "databricks_permissions", "pipeline_code_root-permissions_").props;
     expect(permissions.directory_path).toBe(ref("databricks_directory", dir.id, "path"));
+    // Production: the platform group may read, not edit, what runs as the job principal with the MySQL secrets.
     expect(permissions.access_control).toEqual([
-      { group_name: "members-platform", permission_level: "CAN_MANAGE" },
+      { group_name: "members-platform", permission_level: "CAN_READ" },
       { service_principal_name: envOf("prod").databricks.runAsServicePrincipal, permission_level: "CAN_READ" },
     ]);
     // dev runs as the platform group itself: one entry.

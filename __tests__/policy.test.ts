@@ -555,6 +555,15 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
     );
   });
 
+  test("MEM-DEP-019: a group that may edit the production code folder; development may", () => {
+    expectViolation(
+      broken("prod", "databricks_permissions", { "access_control.0.permission_level": "CAN_MANAGE" }, undefined, "root-permissions"),
+      "MEM-DEP-019",
+      /members-platform has CAN_MANAGE on the production code folder, expected CAN_READ/,
+    );
+    expect(findingsOf(stackOf(shippedEnv("dev"))).filter((f) => f.ruleId === "MEM-DEP-019")).toEqual([]);
+  });
+
   test("MEM-DAT-001: an unprotected stateful resource in a production stack; development is not asked", () => {
     expectViolation(broken("prod", "aws_s3_bucket", { "lifecycle.prevent_destroy": false }), "MEM-DAT-001", /prevent_destroy/);
     expectViolation(broken("prod", "aws_s3_bucket", { force_destroy: true }), "MEM-DAT-001", /force_destroy/);

@@ -217,5 +217,6 @@ export function pipelineSettings(
     deployRoot: env.deployRoot,
     // The generator writes test members into MySQL: never part of a production deploy.
     includeGenerator: env.mode === "development",
+    codeReadOnlyForPlatform: env.mode === "production",
   };
 }

@@ -87,6 +87,12 @@ export interface MembersPipelineProps {
   readonly tags: Readonly<Record<string, string>>;
   /** Workspace folder the code is deployed to. @default `/Deployments/<namePrefix>` (PipelineCode) */
   readonly deployRoot?: string;
+  /**
+   * The platform group may only read the deployed code (production): only the deployer changes what runs as the job
+   * principal.
+   * @default false
+   */
+  readonly codeReadOnlyForPlatform?: boolean;
   /** Also deploy the member-data generator notebook (development environments). @default false */
   readonly includeGenerator?: boolean;
   /**
@@ -169,6 +175,7 @@ export class MembersPipeline extends Construct {
       deployRoot: props.deployRoot,
       folderName: props.namePrefix,
       owners: platformGroup,
+      readOnlyForOwners: props.codeReadOnlyForPlatform,
       readers: principal,
       includeGenerator: props.includeGenerator,
       notebooksDir: props.notebooksDir,

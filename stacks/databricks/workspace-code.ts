@@ -44,8 +44,15 @@ export interface PipelineCodeProps {
   readonly deployRoot?: string;
   /** Last path segment of the default deploy root (unique per workspace: prefix and environment). */
   readonly folderName: string;
-  /** Gets CAN MANAGE on the folder: may change the code. */
+  /** The platform team: CAN MANAGE on the folder, or CAN READ when `readOnlyForOwners`. */
   readonly owners: Principal;
+  /**
+   * Owners may only read the code (production): the code runs as the job principal with the MySQL secrets, so anyone
+   * who can edit it acts as that principal, and the plan would not notice (the provider tracks a notebook's path and
+   * md5 attribute, not the workspace content). Only the deployer, which creates and owns the objects, changes it.
+   * @default false
+   */
+  readonly readOnlyForOwners?: boolean;
   /** Gets CAN READ on the folder: the identity the jobs run as. */
   readonly readers: Principal;
   /**
@@ -64,7 +71,7 @@ export interface PipelineCodeProps {
  * Uploads the notebooks (`databricks_notebook`) and the `members_pipeline` wheel they import (one
  * `databricks_workspace_file` under `dist/`, which the job tasks attach as a `whl` library: the way Databricks
  * recommends shipping code to jobs; workspace files as libraries need DBR 11.3 LTS+, the policy pins 17.3) into a
- * folder the stack owns (`databricks_directory` with `databricks_permissions`: owners CAN MANAGE, the job principal
+ * folder the stack owns (`databricks_directory` with `databricks_permissions`: owners CAN MANAGE (CAN READ in production), the job principal
  * CAN READ; workspace admins and the folder's parent owner keep theirs).
  *
  * Sources are cdktf assets: copied into the stack's output folder under a content-hash path, so the synthesized JSON
@@ -104,7 +111,10 @@ export class PipelineCode extends Construct {
     const sameIdentity = JSON.stringify(props.owners) === JSON.stringify(props.readers);
     new Permissions(this, "root-permissions", {
       directoryPath: directory.path,
-      accessControl: [accessControl(props.owners, "CAN_MANAGE"), ...(sameIdentity ? [] : [accessControl(props.readers, "CAN_READ")])],
+      accessControl: [
+        accessControl(props.owners, props.readOnlyForOwners ? "CAN_READ" : "CAN_MANAGE"),
+        ...(sameIdentity ? [] : [accessControl(props.readers, "CAN_READ")]),
+      ],
     });
 
     const upload = (name: string) => {

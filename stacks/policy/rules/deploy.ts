@@ -516,4 +516,23 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
       );
     },
   },
+  {
+    id: "MEM-DEP-019",
+    description: "In production, nobody but the deployer may change the deployed code: the code folder grants at most CAN_READ",
+    explanation:
+      "The code runs as the production job principal with the MySQL secrets; whoever can edit it acts as that principal, and a plan does not notice (the provider tracks a notebook's path and md5, not the workspace content).",
+    check(tf, ctx) {
+      if (ctx.developmentMode) return [];
+      return resources(tf, "databricks_permissions")
+        .filter(([, p]) => p.directory_path !== undefined)
+        .flatMap(([id, p]) =>
+          asList(p.access_control)
+            .filter((entry) => entry.permission_level !== "CAN_READ")
+            .map((entry) => ({
+              address: `databricks_permissions.${id}`,
+              message: `${entry.group_name ?? entry.service_principal_name ?? entry.user_name} has ${entry.permission_level} on the production code folder, expected CAN_READ`,
+            })),
+        );
+    },
+  },
 ];
