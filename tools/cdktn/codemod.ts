@@ -18,8 +18,8 @@ export const BOUND_PROVIDERS = ["time", "azuread"] as const;
 /** The bindings module, relative to the app root. */
 export const BINDINGS_MODULE = "tools/cdktn/bindings";
 
-/** What the variant holds (the tests read notebooks/ and its wheel, and copy it: a symlink would not do). */
-const COPIED = ["main.ts", "tsconfig.json", "jest.config.js", "stacks", "__tests__", "tools", "diagrams", "notebooks"];
+/** What the variant holds (the tests read notebooks/ and its wheel, and copy it: a symlink would not do; the workflow tests read .github/). */
+const COPIED = ["main.ts", "tsconfig.json", "jest.config.js", "stacks", "__tests__", "tools", "diagrams", "notebooks", ".github"];
 const SKIPPED_PATHS = new Set(["tools/bench", "tools/checkov", "diagrams/renderer"]);
 const SKIPPED_NAMES = new Set(["node_modules", "__pycache__", ".pytest_cache", "spark-warehouse", "metastore_db"]);
 
