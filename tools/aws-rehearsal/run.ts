@@ -17,13 +17,13 @@
  *   --strict     a skip (terraform missing, aws provider not installable) is a failure (make test, CI).
  *   --self-test  instead: rehearse mutated copies that must fail (a perpetual diff; each prevent_destroy dropped).
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { chooseCliConfig } from "../tf-validate/cli-config";
+import { chooseCliConfig, terraformVersion } from "../tf-validate/cli-config";
 import { extractAws, type StackJson, variableValues } from "./extract";
 import { createBucket, killAllSync, type Moto, s3, startMoto } from "./moto";
 import { endpointsFor, motoOverride, versionCandidates } from "./override";
@@ -430,17 +430,6 @@ function pruneStaleRuns(work: string): void {
     } catch {
       rmSync(join(work, entry), { recursive: true, force: true });
     }
-  }
-}
-
-/** `terraform version -json`'s version, or undefined when there is no terraform on PATH. */
-function terraformVersion(env: NodeJS.ProcessEnv): string | undefined {
-  try {
-    const json = execFileSync("terraform", ["version", "-json"], { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"] });
-    return (JSON.parse(json) as { terraform_version: string }).terraform_version;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
   }
 }
 

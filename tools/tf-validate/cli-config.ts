@@ -5,6 +5,7 @@
  * of its own: the mirror for the providers it holds, the registry (direct) for every other one. With neither,
  * Terraform's defaults apply (the registry).
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -73,4 +74,12 @@ export function chooseCliConfig(env: NodeJS.ProcessEnv, pluginMirror: string | u
     env,
     description: `Terraform's defaults (${configured} (${how}) does not exist${mirrorNote}): providers from their registries`,
   };
+}
+
+/** `terraform version -json`'s version under `env`, or undefined when there is no terraform on PATH. */
+export function terraformVersion(env: NodeJS.ProcessEnv): string | undefined {
+  const run = spawnSync("terraform", ["version", "-json"], { encoding: "utf8", env });
+  if (run.error && (run.error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+  if (run.error) throw run.error;
+  return (JSON.parse(run.stdout) as { terraform_version: string }).terraform_version;
 }

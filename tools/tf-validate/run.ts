@@ -11,11 +11,11 @@
  *   --strict  missing terraform, or a skip, is a failure (make test: the fixture must really run).
  *   --jobs N  checks run concurrently (default: the number of CPUs).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { chooseCliConfig } from "./cli-config";
+import { chooseCliConfig, terraformVersion } from "./cli-config";
 import { generateTftest, type StackJson } from "./tftest";
 
 const MIN_TERRAFORM = [1, 9, 0]; // mock_provider needs 1.7, `init -json` 1.9
@@ -221,14 +221,6 @@ async function checkStack(source: string, name: string, work: string, mutate?: (
 
 const took = (result: Result) => (result.seconds === undefined ? "" : ` (${result.seconds.toFixed(1)}s)`);
 
-/** terraform's version, or undefined when it is not on PATH. */
-function terraformVersion(): string | undefined {
-  const run = spawnSync("terraform", ["version", "-json"], { encoding: "utf8", env: terraformEnv });
-  if (run.error && (run.error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-  if (run.error) throw run.error;
-  return (JSON.parse(run.stdout) as { terraform_version: string }).terraform_version;
-}
-
 function atLeast(version: string, minimum: number[]): boolean {
   const parts = version.split(/[.-]/).map(Number);
   for (let i = 0; i < minimum.length; i++) {
@@ -253,7 +245,7 @@ async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[
 
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
-  const version = terraformVersion();
+  const version = terraformVersion(terraformEnv);
   if (version === undefined) {
     if (options.strict) {
       log("FAILED: terraform not found on PATH; the fixture check needs Terraform >= 1.9");
