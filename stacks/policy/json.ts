@@ -86,3 +86,12 @@ export function jobClusters(job: Record<string, any>): { where: string; cluster:
     ...asList(job.task).flatMap((task) => asList(task.new_cluster).map((cluster) => ({ where: `task "${task.task_key}" new_cluster`, cluster }))),
   ];
 }
+
+/** A databricks_cluster_policy's definition as an object; undefined when unparseable (the provider reports that at plan). */
+export function policyDefinition(policy: Record<string, any> | undefined): Record<string, any> | undefined {
+  try {
+    return JSON.parse(policy?.definition);
+  } catch {
+    return undefined;
+  }
+}

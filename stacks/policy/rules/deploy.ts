@@ -4,7 +4,7 @@
  * (README "Policy pack" lists them with their sources). All are errors: a stack that breaks one fails at synth.
  */
 import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES, SHARED_WORKSPACE_FOLDER } from "../../config/schema";
-import { asList, isTrue, jobClusters, policyStatements, referencedId, resources } from "../json";
+import { asList, isTrue, jobClusters, policyDefinition, policyStatements, referencedId, resources } from "../json";
 import type { PolicyRule, TerraformJson, Violation } from "../rule";
 import {
   MANAGED_FILE_EVENTS_AWS_ACTIONS,
@@ -28,9 +28,10 @@ const ISOLATED = {
 function fileEventsProblem(tf: TerraformJson, location: Record<string, any>): string | undefined {
   const enabled = location.enable_file_events;
   if (enabled === false || enabled === "false") {
-    const pinned = constraintLowerBound((tf.terraform as any)?.required_providers?.databricks?.version);
+    const constraint = (tf.terraform as any)?.required_providers?.databricks?.version;
+    const pinned = constraintLowerBound(constraint);
     if (pinned !== undefined && compareVersions(pinned, MIN_PROVIDER_SENDING_FILE_EVENTS_FALSE) >= 0) return undefined;
-    return `enable_file_events is false, which databricks provider ${JSON.stringify((tf.terraform as any)?.required_providers?.databricks?.version)} drops on create (fixed in ${MIN_PROVIDER_SENDING_FILE_EVENTS_FALSE.join(".")}, PR #5762): the server's default, on, applies without the permissions`;
+    return `enable_file_events is false, which databricks provider ${JSON.stringify(constraint)} drops on create (fixed in ${MIN_PROVIDER_SENDING_FILE_EVENTS_FALSE.join(".")}, PR #5762): the server's default, on, applies without the permissions`;
   }
   if (!isTrue(enabled))
     return "enable_file_events is not set: Databricks turns file events on by default for new external locations, so say so (true, with file_event_queue and its permissions)";
@@ -363,13 +364,7 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
         }
       }
       for (const [id, policy] of resources(tf, "databricks_cluster_policy")) {
-        let definition: Record<string, any> = {};
-        try {
-          definition = JSON.parse(policy.definition);
-        } catch {
-          // an unparseable definition is reported by the provider at plan time
-        }
-        const pinned = definition.spark_version?.value;
+        const pinned = policyDefinition(policy)?.spark_version?.value;
         if (tooOld(pinned))
           out.push({
             address: `databricks_cluster_policy.${id}`,

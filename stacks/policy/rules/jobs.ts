@@ -1,7 +1,7 @@
 /** Job rules (MEM-CLU, MEM-JOB): every job runs on policy-governed job compute, times out, retries and tells someone when it fails. */
 import { clusterPolicyViolations } from "../cluster-policy-eval";
-import { asList, isTrue, jobClusters, referencedId, resources } from "../json";
-import type { PolicyRule, TerraformJson, Violation } from "../rule";
+import { asList, isTrue, jobClusters, policyDefinition, referencedId, resources } from "../json";
+import type { PolicyRule, Violation } from "../rule";
 
 /**
  * Library locations the Jobs API installs from: workspace files by their `/Workspace/...` path, Unity Catalog volumes,
@@ -31,14 +31,6 @@ function notebookPathProblem(task: Record<string, any>): string | undefined {
   if (typeof path === "string" && (/^\$\{databricks_notebook\.[A-Za-z0-9_-]+\.(path|workspace_path)\}$/.test(path) || /^\/[^$]/.test(path)))
     return undefined;
   return `task "${task.task_key}" notebook_path: got ${JSON.stringify(path)}, expected an absolute workspace path or a databricks_notebook reference`;
-}
-
-function clusterPolicyDefinition(tf: TerraformJson, policyId: string): Record<string, any> | undefined {
-  try {
-    return JSON.parse(tf.resource?.databricks_cluster_policy?.[policyId]?.definition);
-  } catch {
-    return undefined;
-  }
 }
 
 export const JOB_RULES: readonly PolicyRule[] = [
@@ -76,7 +68,7 @@ export const JOB_RULES: readonly PolicyRule[] = [
       for (const [id, job] of resources(tf, "databricks_job")) {
         const problems = jobClusters(job).flatMap(({ where, cluster }) => {
           const policyId = referencedId(cluster.policy_id, "databricks_cluster_policy", ["id"]);
-          const definition = policyId === undefined ? undefined : clusterPolicyDefinition(tf, policyId);
+          const definition = policyId === undefined ? undefined : policyDefinition(tf.resource?.databricks_cluster_policy?.[policyId]);
           // No policy of this stack: MEM-CLU-001 reports it.
           return definition === undefined ? [] : clusterPolicyViolations(cluster, definition).map((p) => `${where}: ${p}`);
         });
