@@ -32,7 +32,7 @@ wheel: $(WHEEL_STAMP) ## Build the members_pipeline wheel into notebooks/dist/ (
 
 # npm ci only when the lock file changed since the last install.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 synth: $(NODE_STAMP) $(WHEEL_STAMP) ## Synthesize every environment's stack into cdktf.out/ (no credentials needed)
@@ -66,7 +66,7 @@ lint-workflows: $(ACTIONLINT) ## actionlint over .github/workflows
 
 RENDERER_STAMP := diagrams/renderer/node_modules/.package-lock.stamp
 $(RENDERER_STAMP): diagrams/renderer/package.json diagrams/renderer/package-lock.json
-	cd diagrams/renderer && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund
+	cd diagrams/renderer && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 # Debian's Chromium; mermaid-cli's own browser download is skipped.

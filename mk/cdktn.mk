@@ -13,7 +13,7 @@ CDKTN_RUN := node --require ts-node/register/transpile-only
 $(CDKTN_STAMP): tools/cdktn/package.json tools/cdktn/package-lock.json
 	mkdir -p $(CDKTN_DIR)
 	cp tools/cdktn/package.json tools/cdktn/package-lock.json $(CDKTN_DIR)/
-	cd $(CDKTN_DIR) && npm ci --no-audit --no-fund
+	cd $(CDKTN_DIR) && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 cdktn-check: $(NODE_STAMP) wheel $(CDKTN_STAMP) ## Build the app on CDK Terrain (.local/cdktn): tsc, synth, compare with cdktf (report.md), jest

@@ -1,0 +1,46 @@
+/**
+ * Supply chain (issue 25, item 8). Each check reads the files that install or fetch something and fails when the
+ * control is removed: npm installs without install scripts, the wheel's build backend from hash-pinned requirements
+ * without build isolation, a provider lock entry for every provider a stack requires, and the JDBC driver as a jar
+ * checked by sha256 rather than Maven coordinates resolved at cluster start.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = join(__dirname, "..");
+const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
+
+/** Every file that runs an npm install: the Makefile and its includes, and the workflows. */
+function installFiles(): Array<[string, string]> {
+  const mk = readdirSync(join(ROOT, "mk")).map((f) => `mk/${f}`);
+  const workflows = readdirSync(join(ROOT, ".github", "workflows")).map((f) => `.github/workflows/${f}`);
+  return ["Makefile", ".ci/run", ...mk, ...workflows].map((path) => [path, read(path)]);
+}
+
+describe("npm installs run no install scripts", () => {
+  it("every npm ci / npm install passes --ignore-scripts", () => {
+    const problems: string[] = [];
+    let installs = 0;
+    for (const [path, text] of installFiles()) {
+      for (const line of text.split("\n")) {
+        if (!/\bnpm (ci|install|i)\b/.test(line) || /^\s*#/.test(line)) continue;
+        installs++;
+        if (!line.includes("--ignore-scripts")) problems.push(`${path}: ${line.trim()}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // The root, the diagram renderer, the cdktn lane, and the workflows' own installs.
+    expect(installs).toBeGreaterThanOrEqual(6);
+  });
+
+  it("no package of the root lock file needs an install script beyond the two that ship prebuilt binaries", () => {
+    // @cdktf/node-pty-prebuilt-multiarch (cdktf-cli) ships prebuilds/ for linux-x64; @parcel/watcher (jest) gets its
+    // binary from the optional @parcel/watcher-linux-x64-glibc package. Their install scripts only check or rebuild
+    // what is already there, so --ignore-scripts loses nothing. A new package with an install script fails here.
+    const lock = JSON.parse(read("package-lock.json")) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript)
+      .map(([path]) => path.replace(/^.*node_modules\//, ""));
+    expect(withScripts.sort()).toEqual(["@cdktf/node-pty-prebuilt-multiarch", "@parcel/watcher"]);
+  });
+});
