@@ -56,6 +56,12 @@ export interface JobClusterPolicyProps {
   readonly costTags: Readonly<Record<string, string>>;
   /** Granted CAN_USE: the identity that creates the job clusters. */
   readonly user: Principal;
+  /**
+   * Spark conf every job cluster carries, each value fixed by the policy: what a run must not change (the notebooks'
+   * deployment settings). Values may be Terraform references.
+   * @default none
+   */
+  readonly fixedSparkConf?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -99,7 +105,7 @@ export class JobClusterPolicy extends Construct {
       // without them would diff on every plan (MEM-CLU-002).
       customTags: { ...p.costTags, ...(singleNode ? { ResourceClass: "SingleNode" } : {}) },
       ...(singleNode ? { numWorkers: 0 } : { autoscale: { minWorkers: Math.max(p.minWorkers, 1), maxWorkers: p.maxWorkers } }),
-      sparkConf: { ...UTC_SPARK_CONF, ...(singleNode ? SINGLE_NODE_SPARK_CONF : {}) },
+      sparkConf: { ...UTC_SPARK_CONF, ...(singleNode ? SINGLE_NODE_SPARK_CONF : {}), ...p.fixedSparkConf },
       ...cloudAttributes(p.cloud, p.spot ?? true),
     };
   }
@@ -162,7 +168,9 @@ export function policyDefinition(p: JobClusterPolicyProps): PolicyDefinition {
         };
 
   const costTags = Object.fromEntries(Object.entries(p.costTags).map(([k, v]) => [`custom_tags.${k}`, fixed(v)]));
-  const utc = Object.fromEntries(Object.entries(UTC_SPARK_CONF).map(([k, v]) => [`spark_conf.${k}`, fixed(v)]));
+  const sparkConf = Object.fromEntries(
+    Object.entries({ ...UTC_SPARK_CONF, ...p.fixedSparkConf }).map(([k, v]) => [`spark_conf.${k}`, fixed(v)]),
+  );
   const noInitScripts = Object.fromEntries(
     INIT_SCRIPT_SOURCES.map((source) => [`init_scripts.*.${source}.destination`, { type: "forbidden" } as PolicyRule]),
   );
@@ -176,7 +184,7 @@ export function policyDefinition(p: JobClusterPolicyProps): PolicyDefinition {
     ...workers,
     ...cloud,
     ...costTags,
-    ...utc,
+    ...sparkConf,
     ...noInitScripts,
     instance_pool_id: { type: "forbidden" },
     driver_instance_pool_id: { type: "forbidden" },

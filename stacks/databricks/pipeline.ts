@@ -21,11 +21,45 @@ export type ContractNotebook = keyof typeof contract.notebooks;
 const EXTRACT = contract.notebooks.extract;
 const LOAD = contract.notebooks.load;
 
-/** Names of the notebook parameters a job passes: every widget of the contract except those marked `job: false`. */
-export function jobParameterNames(notebook: ContractNotebook): string[] {
-  return Object.entries(contract.notebooks[notebook])
-    .filter(([, spec]) => !("job" in spec && spec.job === false))
+type WidgetSpec = { readonly default: string; readonly job?: boolean; readonly deployment?: boolean };
+const widgetsOf = (notebook: ContractNotebook): [string, WidgetSpec][] => Object.entries(contract.notebooks[notebook]);
+
+/**
+ * Names of the widgets the deployment fixes (`deployment: true` in the contract): who sees PII, where data comes from
+ * and lands, which secret scope and TLS mode, retention. They are never job parameters, so "Run now with different
+ * parameters" cannot change them; the job cluster carries them in its Spark conf, fixed by the cluster policy, and the
+ * notebook refuses a widget that differs.
+ */
+export function deploymentSettingNames(notebook: ContractNotebook): string[] {
+  return widgetsOf(notebook)
+    .filter(([, spec]) => spec.deployment === true)
     .map(([name]) => name);
+}
+
+/** The Spark conf key holding one deployment setting (`spark.members.<notebook>.<widget>`), as the notebooks read it. */
+export const deploymentConfKey = (notebook: ContractNotebook, widget: string): string => `${contract.deploymentConfPrefix}.${notebook}.${widget}`;
+
+/** Names of the notebook parameters a job passes: every widget except those marked `job: false` or `deployment: true`. */
+export function jobParameterNames(notebook: ContractNotebook): string[] {
+  return widgetsOf(notebook)
+    .filter(([, spec]) => spec.job !== false && spec.deployment !== true)
+    .map(([name]) => name);
+}
+
+/**
+ * A notebook's deployment settings as Spark conf entries: each given value, or the contract default. An empty value
+ * gets no entry (a cluster's Spark conf holds no empty values); the notebook then fixes it to its empty default.
+ */
+function deploymentSettings(notebook: ContractNotebook, values: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const names = deploymentSettingNames(notebook);
+  const unknown = Object.keys(values).filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`MembersPipeline: ${unknown.join(", ")} are not deployment settings of ${notebook} (contract.json: ${names.join(", ")})`);
+  }
+  const specs = contract.notebooks[notebook] as Record<string, WidgetSpec>;
+  return Object.fromEntries(
+    names.map((name) => [deploymentConfKey(notebook, name), values[name] ?? specs[name].default] as const).filter(([, value]) => value !== ""),
+  );
 }
 
 /** The job's parameters, checked against the contract: exactly its job parameter names (order as given). */
@@ -93,6 +127,11 @@ export interface MembersPipelineProps {
    * @default false
    */
   readonly codeReadOnlyForPlatform?: boolean;
+  /**
+   * MySQL Connector/J `sslMode` of the extract, fixed by the deployment.
+   * @default `ssl_mode` of contract.json
+   */
+  readonly mysqlSslMode?: string;
   /** Also deploy the member-data generator notebook (development environments). @default false */
   readonly includeGenerator?: boolean;
   /**
@@ -161,15 +200,6 @@ export class MembersPipeline extends Construct {
       keyVault: props.secretsKeyVault,
     });
 
-    const { taskTimeoutMinutes, ...cluster } = props.cluster;
-    this.clusterPolicy = new JobClusterPolicy(this, "job-policy", {
-      ...cluster,
-      policyName: `${base}-job-compute`,
-      cloud: props.cloud,
-      costTags: props.tags,
-      user: principal,
-    });
-
     const platformGroup = { kind: "group", name: props.platformGroup } as const;
     this.code = new PipelineCode(this, "code", {
       deployRoot: props.deployRoot,
@@ -192,6 +222,36 @@ export class MembersPipeline extends Construct {
       properties: { project: props.tags.project ?? "members-lakehouse", environment: props.environmentName },
     });
 
+    // Everything a run must not change, pinned in the job clusters' Spark conf and fixed by their policy.
+    const generatorScope = this.secrets.scopeName;
+    const fixedSparkConf = {
+      ...deploymentSettings("extract", {
+        secret_scope: this.secrets.scopeName,
+        landing_path: props.landingUrl,
+        ssl_mode: props.mysqlSslMode,
+      }),
+      ...deploymentSettings("load", {
+        landing_path: props.landingUrl,
+        catalog: this.catalog.catalogName,
+        schema: this.catalog.schemaName,
+        table: MEMBERS_TABLE,
+        // Sees PII unmasked; the column masks also exempt the job's own identity (its MERGE reads the table).
+        pii_reader_group: props.piiReaderGroup,
+        pii_retention_days: String(props.load.piiRetentionDays),
+        history_retention_days: String(props.load.historyRetentionDays),
+      }),
+      ...(props.includeGenerator ? deploymentSettings("generate", { secret_scope: generatorScope }) : {}),
+    };
+    const { taskTimeoutMinutes, ...cluster } = props.cluster;
+    this.clusterPolicy = new JobClusterPolicy(this, "job-policy", {
+      ...cluster,
+      policyName: `${base}-job-compute`,
+      cloud: props.cloud,
+      costTags: props.tags,
+      user: principal,
+      fixedSparkConf,
+    });
+
     const shared = {
       cluster: this.clusterPolicy.jobClusterSpec(),
       taskTimeoutMinutes,
@@ -211,8 +271,6 @@ export class MembersPipeline extends Construct {
       notebookPath: this.code.notebooks.extract_members.path,
       libraries: [{ whl: this.code.wheelPath }, { maven: { coordinates: platform.jdbcDriver.maven } }],
       parameters: jobParameters("extract", {
-        secret_scope: this.secrets.scopeName,
-        landing_path: props.landingUrl,
         // The run's own start date, so a rerun of a past run rewrites that day's partition, not today's.
         run_date: "{{job.start_time.iso_date}}",
         run_id: "{{job.run_id}}",
@@ -231,21 +289,13 @@ export class MembersPipeline extends Construct {
       notebookPath: this.code.notebooks.load_members.path,
       libraries: [{ whl: this.code.wheelPath }],
       parameters: jobParameters("load", {
-        landing_path: props.landingUrl,
-        catalog: this.catalog.catalogName,
-        schema: this.catalog.schemaName,
-        table: MEMBERS_TABLE,
         // Empty: every pending batch. Set it in "Run now with different parameters" to load one date.
         ingest_date: LOAD.ingest_date.default,
-        // Sees PII unmasked; the column masks also exempt the job's own identity (its MERGE reads the table).
-        pii_reader_group: props.piiReaderGroup,
         // Data guards: refuse a snapshot that would flag or quarantine an unusual share (README "Changing things safely").
         max_deleted_share: String(load.maxDeletedShare),
         max_quarantined_share: String(load.maxQuarantinedShare),
         // "true" in "Run now with different parameters" accepts one run's mass change deliberately.
         accept_mass_change: LOAD.accept_mass_change.default,
-        pii_retention_days: String(load.piiRetentionDays),
-        history_retention_days: String(load.historyRetentionDays),
       }),
       trigger: props.loadTrigger.kind === "file_arrival" ? { ...props.loadTrigger, url: props.landingUrl } : props.loadTrigger,
     });
@@ -260,10 +310,10 @@ export class MembersPipeline extends Construct {
         taskKey: "generate_member_data",
         notebookPath: this.code.generator.path,
         libraries: [{ whl: this.code.wheelPath }],
-        parameters: jobParameters("generate", {
-          ...Object.fromEntries(Object.entries(generate).map(([name, spec]) => [name, String(spec.default)])),
-          secret_scope: this.secrets.scopeName,
-        }),
+        parameters: jobParameters(
+          "generate",
+          Object.fromEntries(jobParameterNames("generate").map((name) => [name, String(generate[name as keyof typeof generate].default)])),
+        ),
       });
     }
 
