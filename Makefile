@@ -21,11 +21,22 @@ help: ## List the targets
 
 # The members_pipeline wheel the jobs attach (notebooks/pyproject.toml); rebuilt when a package file changes. The stack
 # uploads it, so synth (and the synth tests) need it. Hatchling's fixed zip timestamps make it reproducible.
+# The build backend comes from notebooks/build-requirements.txt only (every pin with its sha256, --require-hashes,
+# wheels only) in a venv of its own, and the build runs without isolation in it: nothing unpinned is fetched.
 WHEEL_DIR := notebooks/dist
 WHEEL_STAMP := $(WHEEL_DIR)/.built
-$(WHEEL_STAMP): notebooks/pyproject.toml $(wildcard notebooks/members_pipeline/*.py notebooks/members_pipeline/*.json)
+WHEEL_BUILD_REQUIREMENTS := notebooks/build-requirements.txt
+WHEEL_BUILD_VENV := .local/wheel-build-venv
+WHEEL_BUILD_STAMP := $(WHEEL_BUILD_VENV)/.requirements.installed
+$(WHEEL_BUILD_STAMP): $(WHEEL_BUILD_REQUIREMENTS)
+	rm -rf $(WHEEL_BUILD_VENV)
+	$(PY_PYTHON) -m venv $(WHEEL_BUILD_VENV)
+	$(WHEEL_BUILD_VENV)/bin/python -m pip install -q --disable-pip-version-check --require-hashes --only-binary :all: -r $(WHEEL_BUILD_REQUIREMENTS)
+	@touch $@
+
+$(WHEEL_STAMP): notebooks/pyproject.toml $(WHEEL_BUILD_STAMP) $(wildcard notebooks/members_pipeline/*.py notebooks/members_pipeline/*.json)
 	rm -rf $(WHEEL_DIR)
-	$(PY_PYTHON) -m pip wheel -q --no-deps --disable-pip-version-check -w $(WHEEL_DIR) ./notebooks
+	$(WHEEL_BUILD_VENV)/bin/python -m pip wheel -q --no-deps --no-build-isolation --disable-pip-version-check -w $(WHEEL_DIR) ./notebooks
 	@touch $@
 
 wheel: $(WHEEL_STAMP) ## Build the members_pipeline wheel into notebooks/dist/ (the one code artifact the jobs attach)

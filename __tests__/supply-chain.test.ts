@@ -44,3 +44,36 @@ describe("npm installs run no install scripts", () => {
     expect(withScripts.sort()).toEqual(["@cdktf/node-pty-prebuilt-multiarch", "@parcel/watcher"]);
   });
 });
+
+describe("the wheel's build dependencies are pinned with hashes", () => {
+  const requirements = read("notebooks/build-requirements.txt");
+  /** `name==version` with its hashes, one entry per requirement (backslash continuations joined). */
+  const entries = requirements
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((line) => line.replace(/#.*$/, "").trim())
+    .filter(Boolean)
+    .map((line) => ({ line, pin: /^([A-Za-z0-9_.-]+)==(\S+)/.exec(line), hashes: [...line.matchAll(/--hash=sha256:([0-9a-f]{64})\b/g)] }));
+
+  it("every requirement is pinned with == and carries a sha256", () => {
+    expect(entries.length).toBeGreaterThanOrEqual(5);
+    expect(entries.filter((e) => !e.pin || e.hashes.length === 0).map((e) => e.line)).toEqual([]);
+  });
+
+  it("pins the build backend at the version pyproject.toml requires", () => {
+    const requires = /^requires = \["hatchling==([^"]+)"\]$/m.exec(read("notebooks/pyproject.toml"))?.[1];
+    expect(requires).toBeDefined();
+    expect(entries.find((e) => e.pin?.[1] === "hatchling")?.pin?.[2]).toBe(requires);
+  });
+
+  it("make wheel installs them with --require-hashes (wheels only) and builds without build isolation", () => {
+    const makefile = read("Makefile");
+    const install = makefile.split("\n").find((l) => l.includes("-r $(WHEEL_BUILD_REQUIREMENTS)")) ?? "";
+    expect(install).toContain("--require-hashes");
+    expect(install).toContain("--only-binary :all:");
+    const build = makefile.split("\n").filter((l) => /\bpip wheel\b/.test(l));
+    expect(build).toHaveLength(1);
+    expect(build[0]).toContain("--no-build-isolation");
+    expect(build[0]).toContain("$(WHEEL_BUILD_VENV)/bin/python");
+  });
+});
