@@ -26,7 +26,7 @@ declare_widgets(dbutils, "extract")  # noqa: F821
 cfg = parse_extract_widgets(dbutils.widgets.get)  # noqa: F821
 conn = connection_from_secrets(dbutils.secrets.get, cfg.secret_scope)  # noqa: F821
 print(cfg)
-print(conn, jdbc_url(conn, cfg.ssl_mode))
+print(conn, jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path))
 
 # COMMAND ----------
 

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from run_local import NOTEBOOKS_DIR, REPO_ROOT, build_spark, pin_utc, run_notebook
+from run_local import NOTEBOOKS_DIR, REPO_ROOT, build_spark, local_mysql_tls, pin_utc, run_notebook
 
 
 def run_demo(
@@ -31,7 +31,8 @@ def run_demo(
         t0 = time.monotonic()
         spark = build_spark(local_dir, app_name="members-demo")
         startup = time.monotonic() - t0
-    ssl_mode = os.environ.get("MEMBERS_MYSQL_SSL_MODE", "PREFERRED")
+    # The server is verified as in production: VERIFY_IDENTITY against the local MariaDB's CA (mariadb.sh makes it).
+    tls = local_mysql_tls()
     today = dt.date.today().isoformat()
 
     local_dir.mkdir(parents=True, exist_ok=True)
@@ -57,10 +58,22 @@ def run_demo(
             "if_exists": "REPLACE",
             "invalid_rows": str(max(1, rows // 200) if rows else 0),
             "batch_size": "5000",
+            "ca_path": tls["ca_path"],
         },
     )
     for run in (1, 2):
-        step(run, "extract", "extract_members.py", {"landing_path": str(landing), "run_date": today, "ssl_mode": ssl_mode, "source_table": table})
+        step(
+            run,
+            "extract",
+            "extract_members.py",
+            {
+                "landing_path": str(landing),
+                "run_date": today,
+                "ssl_mode": tls["ssl_mode"],
+                "trust_store_path": tls["trust_store_path"],
+                "source_table": table,
+            },
+        )
         step(run, "load", "load_members.py", {"landing_path": str(landing), "catalog": "spark_catalog", "schema": schema, "table": table})
 
     out(

@@ -2,7 +2,12 @@
 """Run a Databricks notebook source (.py) unchanged on local Spark.
 
     .venv/bin/python notebooks/run_local.py notebooks/extract_members.py \
-        --widget secret_scope=members --widget landing_path=$PWD/.local/landing --widget run_date=2026-01-31
+        --widget secret_scope=members --widget landing_path=$PWD/.local/landing --widget run_date=2026-01-31 \
+        --widget trust_store_path=$PWD/.local/mariadb/tls/truststore.p12
+
+Against the local MariaDB (mariadb.sh) pass its CA: trust_store_path (extract, PKCS12) or ca_path (generator, PEM),
+both under .local/mariadb/tls/ (`notebooks/scripts/mariadb.sh tls-paths` prints them); the notebooks verify the
+server's certificate and host name by default.
 
 The notebook gets what Databricks would give it:
   spark     local Spark with Delta (DeltaCatalog as spark_catalog, Hive/Derby metastore under --local-dir) and the
@@ -274,6 +279,20 @@ class _Widgets:
 
     def undeclared(self) -> list[str]:
         return sorted(set(self._values) - set(self._defaults))
+
+
+def local_mysql_tls(env: dict | None = None) -> dict[str, str]:
+    """The TLS widgets for the local MariaDB (notebooks/scripts/mariadb.sh), which serves a certificate for localhost
+    and 127.0.0.1 signed by a throwaway CA under $MARIADB_DIR/tls: extract verifies it like production
+    (ssl_mode VERIFY_IDENTITY, trust_store_path = the CA as a PKCS12 trust store), the generator with ca_path (PEM).
+    MEMBERS_MYSQL_SSL_MODE / MEMBERS_MYSQL_TRUST_STORE / MEMBERS_MYSQL_CA override them for another server."""
+    env = os.environ if env is None else env
+    tls = Path(env.get("MARIADB_DIR") or REPO_ROOT / ".local" / "mariadb") / "tls"
+    return {
+        "ssl_mode": env.get("MEMBERS_MYSQL_SSL_MODE") or "VERIFY_IDENTITY",
+        "trust_store_path": env.get("MEMBERS_MYSQL_TRUST_STORE") or str(tls / "truststore.p12"),
+        "ca_path": env.get("MEMBERS_MYSQL_CA") or str(tls / "ca.pem"),
+    }
 
 
 def secret_env_name(scope: str, key: str) -> str:

@@ -22,6 +22,7 @@ SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _SCHEME = re.compile(r"^(s3|s3a|abfss|gs|dbfs|file):/+|^/")
+_LOCAL_FILE = re.compile(r"^/[^\s?#&;]*[^/\s?#&;]$")
 
 
 class WidgetError(ValueError):
@@ -127,6 +128,13 @@ class _Collector:
             self.fail(name, value, "an absolute path or a URL such as s3://bucket/prefix or abfss://c@a.dfs.core.windows.net/p")
         return value.rstrip("/")
 
+    def local_file(self, name: str) -> str:
+        """An optional absolute path of a file the driver and executors read (/Volumes/... on Databricks); "" = none."""
+        value = self.raw(name)
+        if value and not _LOCAL_FILE.match(value):
+            self.fail(name, value, "empty or an absolute file path such as /Volumes/catalog/schema/volume/file")
+        return value
+
     def done(self) -> None:
         if self.problems:
             raise WidgetError(self.problems)
@@ -142,6 +150,8 @@ class ExtractConfig:
     ssl_mode: str
     source_table: str
     run_id: str
+    # PKCS12 trust store with the MySQL server's CA (Connector/J trustCertificateKeyStoreUrl); "" = the JVM default.
+    trust_store_path: str = contract.default("extract", "trust_store_path")
 
 
 def parse_extract_widgets(get: Getter) -> ExtractConfig:
@@ -156,8 +166,11 @@ def parse_extract_widgets(get: Getter) -> ExtractConfig:
     run_id = c.raw("run_id") or uuid.uuid4().hex
     if not _RUN_ID.match(run_id):
         c.fail("run_id", run_id, "up to 64 letters, digits or ._:- (or empty for a generated id)")
+    trust_store = c.local_file("trust_store_path")
+    if trust_store and ssl_mode not in ("VERIFY_CA", "VERIFY_IDENTITY"):
+        c.fail("trust_store_path", trust_store, f"empty with ssl_mode {ssl_mode} (a trust store only applies to VERIFY_CA or VERIFY_IDENTITY)")
     c.done()
-    return ExtractConfig(scope, landing, run_date, partitions, fetch, ssl_mode, table, run_id)
+    return ExtractConfig(scope, landing, run_date, partitions, fetch, ssl_mode, table, run_id, trust_store)
 
 
 @dataclass(frozen=True)
@@ -215,6 +228,8 @@ class GenerateConfig:
     table: str
     if_exists: str
     invalid_rows: int
+    # PEM CA the generator verifies the MySQL server's certificate against; "" = the system CAs.
+    ca_path: str = contract.default("generate", "ca_path")
 
 
 IF_EXISTS = ("FAIL", "REPLACE", "APPEND")
@@ -231,5 +246,6 @@ def parse_generate_widgets(get: Getter) -> GenerateConfig:
     invalid = c.integer("invalid_rows")
     if not c.problems and invalid > rows:
         c.fail("invalid_rows", str(invalid), f"at most rows ({rows})")
+    ca_path = c.local_file("ca_path")
     c.done()
-    return GenerateConfig(scope, rows, seed, batch, table, if_exists, invalid)
+    return GenerateConfig(scope, rows, seed, batch, table, if_exists, invalid, ca_path)

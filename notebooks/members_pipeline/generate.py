@@ -62,11 +62,24 @@ def fake_members(rows: int, seed: int, invalid_rows: int = 0, today: dt.date | N
         yield tuple(row[c] for c in SOURCE_COLUMNS)
 
 
-def connect(conn: MySqlConnection, **kwargs):
+def tls_context(ca_path: str = ""):
+    """TLS that authenticates the server: its certificate must chain to ca_path (PEM; "" = the system CAs) and name
+    the host connected to. PyMySQL given an SSLContext also refuses a server that offers no TLS at all."""
+    import ssl
+
+    context = ssl.create_default_context(cafile=ca_path or None)
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def connect(conn: MySqlConnection, *, ca_path: str = "", **kwargs):
+    """A PyMySQL connection, always over verified TLS (tls_context)."""
     import pymysql
 
     return pymysql.connect(
-        host=conn.host,
+        host=conn.host[1:-1] if conn.host.startswith("[") else conn.host,  # a bracketed IPv6 literal
+        ssl=tls_context(ca_path),
         port=conn.port,
         user=conn.user,
         password=conn.password,
@@ -80,7 +93,7 @@ def connect(conn: MySqlConnection, **kwargs):
 def generate_members(conn: MySqlConnection, cfg: GenerateConfig) -> dict:
     started = time.monotonic()
     try:
-        db = connect(conn)
+        db = connect(conn, ca_path=cfg.ca_path)
     except Exception as exc:
         raise ConnectionError(
             f"cannot connect to MySQL at {conn.host}:{conn.port} (database {conn.database!r}): {exc.args[-1] if exc.args else exc}"

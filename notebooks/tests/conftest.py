@@ -23,12 +23,16 @@ from members_pipeline.extract import extract_members
 from members_pipeline.files import Files
 from members_pipeline.load import load_members
 from members_pipeline.mysql import MySqlConnection
-from run_local import SMALL_DATA_CONFS, LocalDbutils, build_spark
+from run_local import SMALL_DATA_CONFS, LocalDbutils, build_spark, local_mysql_tls
 
 NOTEBOOKS = Path(__file__).resolve().parents[1]
 
 # Today, like a scheduled run: the generator draws registration dates up to today, so none is "future".
 RUN_DATE = dt.date.today()
+
+# The test server is authenticated like production (VERIFY_IDENTITY against the CA mariadb.sh made: run_local.local_mysql_tls).
+TLS = local_mysql_tls()
+TEST_CA, TEST_TRUST_STORE, TEST_SSL_MODE = TLS["ca_path"], TLS["trust_store_path"], TLS["ssl_mode"]
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +80,7 @@ class MySql:
 
         self.conn = conn
         try:
-            self.db = connect(conn, autocommit=True)
+            self.db = connect(conn, ca_path=TEST_CA, autocommit=True)
         except Exception as exc:
             message = f"cannot reach the test MySQL server at {conn.host}:{conn.port}: {exc}"
             if os.environ.get("MEMBERS_ALLOW_NO_DB") == "1":
@@ -118,7 +122,7 @@ class MySql:
             self.db.close()
         except Exception:
             pass
-        self.db = connect(self.conn, autocommit=True)
+        self.db = connect(self.conn, ca_path=TEST_CA, autocommit=True)
 
     def close(self):
         for t in self.tables:
@@ -208,7 +212,8 @@ class Pipeline:
             "run_date": run_date.isoformat(),
             "partition_count": "4",
             "fetch_size": "1000",
-            "ssl_mode": "PREFERRED",
+            "ssl_mode": TEST_SSL_MODE,
+            "trust_store_path": TEST_TRUST_STORE,
             "source_table": table,
             "run_id": "",
         }

@@ -36,8 +36,9 @@ def _rows(spark, table: str) -> list:
 
 def _sql(conn, statement: str) -> None:
     from members_pipeline.generate import connect
+    from run_local import local_mysql_tls
 
-    db = connect(conn, autocommit=True)
+    db = connect(conn, ca_path=local_mysql_tls()["ca_path"], autocommit=True)
     try:
         with db.cursor() as cur:
             cur.execute(statement)
@@ -49,8 +50,9 @@ def generate_template(conn, table: str) -> None:
     """The source every mode copies, so every mode reads the very same rows."""
     from members_pipeline.config import GenerateConfig
     from members_pipeline.generate import generate_members
+    from run_local import local_mysql_tls
 
-    generate_members(conn, GenerateConfig("members", ROWS, 11, 500, table, "FAIL", INVALID))
+    generate_members(conn, GenerateConfig("members", ROWS, 11, 500, table, "FAIL", INVALID, local_mysql_tls()["ca_path"]))
 
 
 def pipeline_sequence(spark, conn, template: str, table: str, landing: str, schema: str) -> dict:
@@ -58,7 +60,16 @@ def pipeline_sequence(spark, conn, template: str, table: str, landing: str, sche
     _sql(conn, f"CREATE TABLE `{table}` LIKE `{template}`")
     _sql(conn, f"INSERT INTO `{table}` SELECT * FROM `{template}`")
     day2 = RUN_DATE + dt.timedelta(days=1)
-    extract = {"landing_path": landing, "ssl_mode": "PREFERRED", "source_table": table, "partition_count": "3"}
+    from run_local import local_mysql_tls
+
+    tls = local_mysql_tls()
+    extract = {
+        "landing_path": landing,
+        "ssl_mode": tls["ssl_mode"],
+        "trust_store_path": tls["trust_store_path"],
+        "source_table": table,
+        "partition_count": "3",
+    }
     load = {"landing_path": landing, "catalog": "spark_catalog", "schema": schema, "max_quarantined_share": "0.05"}
     steps = [
         _run(spark, "extract_members.py", {**extract, "run_date": RUN_DATE.isoformat(), "run_id": "day1"}),

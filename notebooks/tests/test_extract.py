@@ -4,7 +4,7 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import RUN_DATE, free_port, member
+from conftest import RUN_DATE, TEST_CA, free_port, member
 from members_pipeline.config import GenerateConfig
 from members_pipeline.extract import SourceUnavailableError
 from members_pipeline.generate import generate_members
@@ -25,7 +25,7 @@ EDGE_DATES = [
 
 def _generate(mysql, rows, seed=7, invalid_rows=0) -> str:
     table = mysql.new_table_name()
-    generate_members(mysql.conn, GenerateConfig("members", rows, seed, 2500, table, "FAIL", invalid_rows))
+    generate_members(mysql.conn, GenerateConfig("members", rows, seed, 2500, table, "FAIL", invalid_rows, TEST_CA))
     return table
 
 

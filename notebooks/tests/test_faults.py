@@ -10,7 +10,7 @@ import time
 import uuid
 
 import pytest
-from conftest import RUN_DATE, member
+from conftest import RUN_DATE, TEST_CA, member
 from members_pipeline.config import parse_load_widgets
 from members_pipeline.extract import SourceSchemaError, SourceUnavailableError
 from members_pipeline.load import ensure_tables
@@ -46,7 +46,7 @@ def test_mysql_restart_mid_extract_fails_cleanly_and_rerun_completes(pipeline, m
     from members_pipeline.generate import connect
 
     table = _loose_table(mysql, 3_000)
-    locker = connect(mysql.conn, autocommit=True)
+    locker = connect(mysql.conn, ca_path=TEST_CA, autocommit=True)
     locked = threading.Event()
     stopped = threading.Event()
     seen = {}

@@ -4,7 +4,7 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import RUN_DATE, member
+from conftest import RUN_DATE, TEST_CA, member
 from members_pipeline.config import GenerateConfig
 from members_pipeline.generate import generate_members
 from members_pipeline.load import ReconciliationError
@@ -19,7 +19,7 @@ def _snapshot(df):
 
 def test_load_creates_members_table_and_rerun_changes_nothing(pipeline, mysql, spark):
     table = mysql.new_table_name()
-    generate_members(mysql.conn, GenerateConfig("members", 2_000, 11, 1000, table, "FAIL", 0))
+    generate_members(mysql.conn, GenerateConfig("members", 2_000, 11, 1000, table, "FAIL", 0, TEST_CA))
     pipeline.extract(table)
 
     first = pipeline.load()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import NOTEBOOKS, RUN_DATE
+from conftest import NOTEBOOKS, RUN_DATE, TLS
 from members_pipeline.config import WidgetError
 from run_demo import run_demo
 from run_local import run_notebook
@@ -39,6 +39,8 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
             f"table={table}",
             "--widget",
             "if_exists=FAIL",
+            "--widget",
+            f"ca_path={TLS['ca_path']}",
             "--local-dir",
             str(tmp_path / "cli"),
         ],
@@ -54,7 +56,14 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
     landing = str(tmp_path / "landing")
     extract = run_notebook(
         NOTEBOOKS / "extract_members.py",
-        {"landing_path": landing, "run_date": RUN_DATE.isoformat(), "ssl_mode": "PREFERRED", "source_table": table, "partition_count": "3"},
+        {
+            "landing_path": landing,
+            "run_date": RUN_DATE.isoformat(),
+            "ssl_mode": TLS["ssl_mode"],
+            "trust_store_path": TLS["trust_store_path"],
+            "source_table": table,
+            "partition_count": "3",
+        },
         spark=spark,
     ).json()
     assert extract["rows"] == 300 and extract["files"] == 3  # one file per JDBC partition
@@ -70,7 +79,15 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
 
     # Same generator parameters again: the table exists and if_exists=FAIL says so.
     again = subprocess.run(
-        [sys.executable, str(NOTEBOOKS / "run_local.py"), str(NOTEBOOKS / "generate_member_data.py"), "--widget", f"table={table}"],
+        [
+            sys.executable,
+            str(NOTEBOOKS / "run_local.py"),
+            str(NOTEBOOKS / "generate_member_data.py"),
+            "--widget",
+            f"table={table}",
+            "--widget",
+            f"ca_path={TLS['ca_path']}",
+        ],
         env=env,
         capture_output=True,
         text=True,
