@@ -93,3 +93,7 @@ clean: py-clean ## Remove build output and local state (keeps node_modules and .
 
 address-contract: $(NODE_STAMP) ## Rewrite __tests__/protected-addresses.json after a reviewed rename/move (README "Changing things safely")
 	node --require ts-node/register/transpile-only tools/address-contract/main.ts
+
+.PHONY: ci-identities-doc
+ci-identities-doc: $(NODE_STAMP) ## Regenerate docs/deploy/ci-identities.md (GitHub environments, Databricks federation policies) from the config
+	node --require ts-node/register/transpile-only tools/ci-identities-doc.ts

@@ -49,13 +49,15 @@ describe("one stack per environment", () => {
 });
 
 describe("state backends", () => {
-  test("an environment with an S3 backend gets encrypted S3 state with native locking, keyed by environment", () => {
+  test("an environment with an S3 backend gets state encrypted with its own KMS key, native locking, keyed by environment", () => {
     expect(stacks["members-prod"].terraform!.backend).toEqual({
       s3: {
-        bucket: "acme-terraform-state-example",
+        bucket: "acme-members-prod-tfstate-example",
         key: "members/prod.tfstate",
         region: "eu-west-1",
         encrypt: true,
+        // The environment's customer-managed key (members-bootstrap-aws creates it under this alias).
+        kms_key_id: "alias/acme-members-prod-tfstate-example",
         use_lockfile: true,
       },
     });

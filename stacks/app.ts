@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AnnotationMetadataEntryType, App, type IManifest, Manifest } from "cdktf";
+import { buildBootstrapStacks } from "./bootstrap";
 import { config as shippedConfig } from "./config/environments";
 import type { AppConfigInput } from "./config/schema";
 import { validateConfig } from "./config/validate";
@@ -10,9 +11,13 @@ import { MembersStack } from "./members-stack";
  * Builds one stack per environment. Validation runs first, so a bad configuration fails before any construct exists.
  */
 export function buildApp(config: AppConfigInput = shippedConfig, app: App = new App()): App {
-  for (const environment of validateConfig(config)) {
+  const environments = validateConfig(config);
+  for (const environment of environments) {
     new MembersStack(app, environment.stackName, { environment });
   }
+  // The CI identities and state stores, one stack per cloud, applied once by an administrator (stacks/bootstrap):
+  // only with a repository to trust, and never listed for CI (tools/list-stacks.ts lists environments only).
+  if (config.github !== undefined) buildBootstrapStacks(app, config.github.repository, environments);
   return app;
 }
 

@@ -13,6 +13,7 @@ import { invalidProp } from "./common/validation";
 import { addPlaceholderGuard } from "./config/placeholder-guard";
 import platform from "./config/platform.json";
 import type { EnvironmentConfig } from "./config/schema";
+import { stateLocation } from "./config/state";
 import { MembersPipeline, type MembersPipelineProps } from "./databricks/pipeline";
 import { jobPrincipalOf } from "./databricks/principal";
 import type { KeyVaultReference } from "./databricks/secrets";
@@ -151,26 +152,27 @@ export class MembersStack extends TerraformStack {
   }
 
   private configureBackend(env: EnvironmentConfig): void {
-    const backend = env.stateBackend;
-    const defaultKey = `members/${env.name}.tfstate`;
-    switch (backend.type) {
+    // stateLocation: the one resolution of defaults the bootstrap stack reads too (it creates this bucket and key).
+    const state = stateLocation(env);
+    switch (state.type) {
       case "s3":
-        new S3Backend(this, { bucket: backend.bucket, key: backend.key ?? defaultKey, region: backend.region, encrypt: true });
+        // SSE-KMS with the environment's customer-managed key (created by members-bootstrap-aws), not the bucket default.
+        new S3Backend(this, { bucket: state.bucket, key: state.key, region: state.region, encrypt: true, kmsKeyId: state.kmsKeyAlias });
         // S3-native state locking (GA in Terraform 1.11); cdktf 0.21's typed config predates the option.
         this.addOverride("terraform.backend.s3.use_lockfile", true);
         break;
       case "azurerm":
         new AzurermBackend(this, {
-          resourceGroupName: backend.resourceGroupName,
-          storageAccountName: backend.storageAccountName,
-          containerName: backend.containerName,
-          key: backend.key ?? defaultKey,
+          resourceGroupName: state.resourceGroupName,
+          storageAccountName: state.storageAccountName,
+          containerName: state.containerName,
+          key: state.key,
           useAzureadAuth: true,
         });
         break;
       case "local":
         // Hand deploys only (tools/list-stacks.ts never lists this stack for CI).
-        new LocalBackend(this, { path: backend.path ?? `terraform.${env.stackName}.tfstate` });
+        new LocalBackend(this, { path: state.path });
         break;
     }
   }

@@ -12,15 +12,18 @@
  * Every environment CI deploys keeps its state remotely (`stateBackend`): runners are thrown away after each run.
  * Production environments run as a service principal; replace the example application ids with your own.
  */
-import { EXAMPLE_GROUPS } from "./placeholders";
+import { EXAMPLE_GITHUB_REPOSITORY, EXAMPLE_GROUPS } from "./placeholders";
 import type { AppConfigInput, EnvironmentInput } from "./schema";
 
 const team = {
   failureEmails: ["data-platform-alerts@example.com"],
 };
 
-/** Example state bucket (AWS); create it once, versioned and encrypted, before the first deploy. */
-const awsState = { type: "s3", bucket: "acme-terraform-state-example", region: "eu-west-1" } as const;
+/**
+ * Example state bucket of one AWS environment: one bucket per environment, encrypted with its own KMS key
+ * (`alias/<bucket>`). members-bootstrap-aws creates both (stacks/bootstrap, README "Deploy and diff").
+ */
+const awsState = (environment: string) => ({ type: "s3", bucket: `acme-members-${environment}-tfstate-example`, region: "eu-west-1" }) as const;
 
 /** What AWS environments share; each environment overrides what differs. */
 const awsBase = {
@@ -45,7 +48,7 @@ const dev: EnvironmentInput = {
   cluster: { nodeType: "m6gd.large", minWorkers: 0, maxWorkers: 0, spot: true },
   storage: { retentionDays: 14 },
   tags: { ...awsBase.tags, environment: "dev" },
-  stateBackend: awsState,
+  stateBackend: awsState("dev"),
 };
 
 const staging: EnvironmentInput = {
@@ -66,7 +69,7 @@ const staging: EnvironmentInput = {
   cluster: { nodeType: "m6gd.large", allowedNodeTypes: ["m6gd.large", "m6gd.xlarge"], minWorkers: 1, maxWorkers: 2 },
   storage: { retentionDays: 30 },
   tags: { ...awsBase.tags, environment: "staging" },
-  stateBackend: awsState,
+  stateBackend: awsState("staging"),
 };
 
 const prod: EnvironmentInput = {
@@ -94,7 +97,7 @@ const prod: EnvironmentInput = {
   },
   storage: { retentionDays: 90, coolAfterDays: 30 },
   tags: { ...awsBase.tags, environment: "prod" },
-  stateBackend: awsState,
+  stateBackend: awsState("prod"),
 };
 
 const azureDev: EnvironmentInput = {
@@ -132,4 +135,6 @@ const azureDev: EnvironmentInput = {
 
 export const config: AppConfigInput = {
   environments: [dev, staging, prod, azureDev],
+  // The repository whose workflows the CI identities trust (members-bootstrap-aws, members-bootstrap-azure).
+  github: { repository: EXAMPLE_GITHUB_REPOSITORY },
 };

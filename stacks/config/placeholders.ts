@@ -20,6 +20,9 @@ import type { ConfigProblem } from "./validate";
 /** Example account group names of the shipped environments (environments.ts uses these). */
 export const EXAMPLE_GROUPS = { analysts: "members-analysts" } as const;
 
+/** Example GitHub repository the CI identities trust (environments.ts uses it); a fork names its own. */
+export const EXAMPLE_GITHUB_REPOSITORY = "acme-example/members-lakehouse";
+
 const EXAMPLE_HOST = /example|^https:\/\/adb-0+\./i;
 const REPEATED_HEX_UUID = /^([0-9a-f])\1{7}-\1{4}-[0-9a-f]\1{3}-[0-9a-f]\1{3}-\1{12}$/i;
 const EXAMPLE_EMAIL = /@(.+\.)?example\.(com|org|net)$/i;
@@ -82,4 +85,19 @@ export function placeholderProblems(env: ParsedEnvironment, raw: EnvironmentInpu
     flag("stateBackend.storageAccountName", backend.storageAccountName, "your state storage account (created before the first deploy)");
   }
   return problems;
+}
+
+/**
+ * Example values of the app-level CI settings (`github`), for the bootstrap stacks' placeholder guard: the example
+ * repository, or one whose owner or name says "example".
+ */
+export function ciPlaceholderProblems(github: { readonly repository: string }): ConfigProblem[] {
+  if (github.repository !== EXAMPLE_GITHUB_REPOSITORY && !/example/i.test(github.repository)) return [];
+  return [
+    {
+      path: "github.repository",
+      got: JSON.stringify(github.repository),
+      expected: "your repository (owner/name): the CI roles trust its workflows' OIDC tokens only",
+    },
+  ];
 }

@@ -172,6 +172,15 @@ const s3Backend = z.strictObject({
   /** State key; default "members/<environment>.tfstate". */
   key: z.string().min(1).optional(),
   region: z.enum(AWS_REGIONS, { error: "expected an AWS region code such as eu-west-1" }),
+  /**
+   * Alias of the customer-managed KMS key the state is encrypted with (the backend's `kms_key_id`); the bootstrap
+   * stack (stacks/bootstrap) creates the key under this alias. Default: `alias/<bucket>`.
+   */
+  kmsKeyAlias: z
+    .string()
+    .regex(/^alias\/[a-zA-Z0-9/_-]{1,250}$/, { error: "expected a KMS key alias (alias/<name>)" })
+    .refine((alias) => !alias.startsWith("alias/aws/"), { error: "expected a customer-managed key's alias, not an AWS-managed alias/aws/..." })
+    .optional(),
 });
 
 const azurermBackend = z.strictObject({
@@ -542,8 +551,22 @@ export const environmentSchema = z
     }),
   );
 
+/** GitHub `owner/name`: what the CI identities' OIDC trust names (`repo:<owner>/<name>:environment:<env>`). */
+export const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+
+/** The CI identities (stacks/bootstrap): which repository's workflows may assume them. */
+const github = z.strictObject({
+  /** The repository whose workflows plan and deploy, `owner/name` (case as GitHub spells it in the token's sub). */
+  repository: z.string().regex(GITHUB_REPOSITORY, { error: "expected a GitHub repository as owner/name" }),
+});
+
 export const appConfigSchema = z.strictObject({
   environments: z.array(environmentSchema).min(1, { error: "expected at least one environment" }),
+  /**
+   * The GitHub repository CI runs in. With it, the app also synthesizes the bootstrap stacks (members-bootstrap-aws,
+   * members-bootstrap-azure) that create the CI identities and state stores; without it, none.
+   */
+  github: github.optional(),
 });
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;

@@ -33,7 +33,7 @@ export function formatProblem(problem: ConfigProblem): string {
 export function validateConfig(raw: unknown): EnvironmentConfig[] {
   const parsed = appConfigSchema.safeParse(raw, { reportInput: true });
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => toProblem(issue, raw));
-  problems.push(...duplicateNameProblems(raw), ...sharedCatalogProblems(raw));
+  problems.push(...duplicateNameProblems(raw), ...sharedCatalogProblems(raw), ...sharedStateProblems(raw));
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(problems);
   }
@@ -102,6 +102,34 @@ function sharedCatalogProblems(raw: unknown): ConfigProblem[] {
       path: formatPath(["environments", index, "catalog", "name"], raw),
       got: JSON.stringify(later.catalog),
       expected: `a catalog name environment ${JSON.stringify(earlier.environment)} does not use: both are on ${later.metastore}, so they share a metastore (one per region per account), and ${creator} creates it`,
+    });
+  });
+  return problems;
+}
+
+/**
+ * With CI identities (`github`), each environment's deploy role may reach its own state store only, and the bootstrap
+ * stack creates one store per environment: two environments naming the same S3 bucket, or the same container of one
+ * storage account, would share state access (and the bootstrap would create the bucket twice).
+ */
+function sharedStateProblems(raw: unknown): ConfigProblem[] {
+  const app = raw as AppConfigInput | undefined;
+  if (app?.github === undefined || !Array.isArray(app.environments)) return [];
+  const stores = app.environments.map((env) => {
+    const backend = (env as Partial<EnvironmentInput> | undefined)?.stateBackend;
+    if (backend?.type === "s3" && typeof backend.bucket === "string") return `s3 bucket ${JSON.stringify(backend.bucket)}`;
+    if (backend?.type === "azurerm" && typeof backend.containerName === "string")
+      return `container ${JSON.stringify(backend.containerName)} of storage account ${JSON.stringify(backend.storageAccountName)}`;
+    return undefined;
+  });
+  const problems: ConfigProblem[] = [];
+  stores.forEach((store, index) => {
+    const first = store === undefined ? -1 : stores.indexOf(store);
+    if (first === -1 || first === index) return;
+    problems.push({
+      path: formatPath(["environments", index, "stateBackend"], raw),
+      got: store ?? "",
+      expected: `a state store of its own (environment ${JSON.stringify((app.environments[first] as { name?: unknown }).name)} uses this one): with github set, each environment's CI roles reach their own state only`,
     });
   });
   return problems;

@@ -12,6 +12,7 @@ export const STATEFUL_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   azurerm_storage_account: "landing files and the managed Delta tables' files",
   azurerm_storage_container: "landing files and the managed Delta tables' files",
   azurerm_key_vault: "MySQL secrets set by operators, outside Terraform",
+  azurerm_key_vault_key: "the customer-managed key of the Terraform state account: without it the state is unreadable",
   databricks_catalog: "dropping a catalog drops its managed tables",
   databricks_schema: "dropping a schema drops its managed tables (members, quarantine, load log)",
   databricks_storage_credential: "Unity Catalog's access to the storage; locations and tables depend on it",
