@@ -302,6 +302,30 @@ const load = z.strictObject({
   historyRetentionDays: bounded(LOAD_PARAMS.history_retention_days).int().default(LOAD_DEFAULTS.historyRetentionDays),
 });
 
+/** Connector/J sslMode values, weakest first (the extract's ssl_mode setting). */
+export const MYSQL_SSL_MODES = ["DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"] as const;
+export type MysqlSslMode = (typeof MYSQL_SSL_MODES)[number];
+/** The notebooks' default (contract.json): the server's certificate chains to a trusted CA and names the host. */
+const MYSQL_DEFAULTS = { sslMode: contract.notebooks.extract.ssl_mode.default as MysqlSslMode };
+
+/**
+ * How the extract authenticates the MySQL server: its deployment settings ssl_mode and trust_store_path. Production
+ * requires VERIFY_IDENTITY (checked below): REQUIRED only encrypts, and the password goes to whoever answers.
+ */
+const mysql = z.strictObject({
+  sslMode: z.enum(MYSQL_SSL_MODES, { error: `expected a Connector/J sslMode, one of ${MYSQL_SSL_MODES.join(", ")}` }).default(MYSQL_DEFAULTS.sslMode),
+  /**
+   * PKCS12 trust store holding the CA of the MySQL server's certificate, password-less (public certificates only), in
+   * a Unity Catalog volume: the executors opening the JDBC partitions read it. Default: the JVM's trust store.
+   */
+  trustStorePath: z
+    .string()
+    .regex(/^\/Volumes\/[^/\s]+\/[^/\s]+\/[^/\s]+\/[^\s?#&;]*[^/\s?#&;]$/, {
+      error: "expected a file in a Unity Catalog volume, /Volumes/<catalog>/<schema>/<volume>/<path>",
+    })
+    .optional(),
+});
+
 const azure = z.strictObject({
   /** Resource group holding the storage and access connector. */
   resourceGroupName: z.string().regex(/^[A-Za-z0-9._()-]{1,89}[A-Za-z0-9_()-]$/, {
@@ -366,6 +390,8 @@ export const environmentSchema = z
     }),
     catalog,
     load: load.default(LOAD_DEFAULTS),
+    /** MySQL server authentication (TLS); default VERIFY_IDENTITY with the JVM's trust store. */
+    mysql: mysql.default(MYSQL_DEFAULTS),
     /**
      * Protect stateful resources (lifecycle.prevent_destroy, no force_destroy, longest KMS deletion window).
      * Default: on in production mode, off in development.
@@ -490,6 +516,26 @@ export const environmentSchema = z
           path: ["databricks", "authType"],
           input: auth,
           message: `expected an Azure AD auth type (${AZURE_AD_AUTH_TYPES.join(", ")}) when azure.keyVaultSecretScope is on: the provider creates Key Vault-backed scopes only with a Microsoft Entra ID token`,
+        });
+      }
+    }),
+    crossCheck(["mode", "mysql"], (env, ctx) => {
+      const { sslMode, trustStorePath } = env.mysql;
+      if (env.mode === "production" && sslMode !== "VERIFY_IDENTITY") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["mysql", "sslMode"],
+          input: sslMode,
+          message:
+            "expected VERIFY_IDENTITY in production mode: weaker modes do not check that the certificate names the MySQL host, so the password goes to whoever terminates TLS",
+        });
+      }
+      if (trustStorePath !== undefined && sslMode !== "VERIFY_CA" && sslMode !== "VERIFY_IDENTITY") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["mysql", "trustStorePath"],
+          input: trustStorePath,
+          message: `expected no trust store with sslMode ${sslMode} (it applies to VERIFY_CA and VERIFY_IDENTITY only)`,
         });
       }
     }),
