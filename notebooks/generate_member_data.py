@@ -22,6 +22,9 @@
 # MAGIC Widgets: secret scope with the MySQL connection (keys host, port, database, user, password), number of rows,
 # MAGIC seed, insert batch size, target table, what to do if the table exists (FAIL, REPLACE, APPEND) and how many of
 # MAGIC the rows are deliberately invalid (to exercise the load's quarantine). Bad values stop here with a clear error.
+# MAGIC The generator has its own secret scope (default `members-mysql-generator`: a user allowed to create tables in the
+# MAGIC test database, not the extract's credentials) and connects over TLS that verifies the server: its certificate must
+# MAGIC chain to `ca_path` (a PEM file, e.g. in a volume; empty = the system CAs) and name the host.
 
 # COMMAND ----------
 
