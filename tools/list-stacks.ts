@@ -4,7 +4,8 @@
  * Optional argument: a mode ("development" or "production") to list only those environments, in config order.
  * Reads the same validated configuration as main.ts, so CI can never plan a stack that does not exist. Stacks with
  * local state (`stateBackend: {type: "local"}`, hand deploys only) are never listed: a throwaway runner would lose
- * their state and the next deploy would try to create everything again.
+ * their state and the next deploy would try to create everything again. The bootstrap stacks (stacks/bootstrap: CI
+ * identities and state stores) are never listed either: they are not environments, an administrator applies them.
  */
 import { config } from "../stacks/config/environments";
 import type { AppConfigInput } from "../stacks/config/schema";
