@@ -17,17 +17,24 @@
 # MAGIC `sslMode` defaults to `VERIFY_IDENTITY`: the server's certificate must chain to a trusted CA and name the host
 # MAGIC (`REQUIRED` would encrypt without knowing who answers). The CA comes from `trust_store_path` (a password-less
 # MAGIC PKCS12 file in a volume, read by the executors too) or, when empty, from the JVM's default trust store.
+# MAGIC
+# MAGIC **Fixed by the deployment**: secret scope, landing path, TLS settings and source table come from the job
+# MAGIC cluster's Spark conf (`spark.members.extract.<widget>`, pinned by the cluster policy), not from job parameters.
+# MAGIC Such a widget may be left empty or hold the same value; any other value stops the run before MySQL is read or
+# MAGIC anything is written. Without these settings (local runs) the widgets decide.
 
 # COMMAND ----------
 
 from members_pipeline.config import parse_extract_widgets
 from members_pipeline.contract import declare_widgets
+from members_pipeline.deployment import read_deployment_settings
 from members_pipeline.mysql import connection_from_secrets, jdbc_url
 
 # Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
-declare_widgets(dbutils, "extract")  # noqa: F821
+deployed = read_deployment_settings(spark, "extract")  # noqa: F821
+declare_widgets(dbutils, "extract", deployed)  # noqa: F821
 
-cfg = parse_extract_widgets(dbutils.widgets.get)  # noqa: F821
+cfg = parse_extract_widgets(dbutils.widgets.get, deployed)  # noqa: F821
 conn = connection_from_secrets(dbutils.secrets.get, cfg.secret_scope)  # noqa: F821
 print(cfg)
 print(conn, jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path))

@@ -25,17 +25,21 @@
 # MAGIC The generator has its own secret scope (default `members-mysql-generator`: a user allowed to create tables in the
 # MAGIC test database, not the extract's credentials) and connects over TLS that verifies the server: its certificate must
 # MAGIC chain to `ca_path` (a PEM file, e.g. in a volume; empty = the system CAs) and name the host.
+# MAGIC Secret scope and table (and the CA) are fixed by the deployment when the job cluster's Spark conf carries them
+# MAGIC (`spark.members.generate.<widget>`): a widget that differs stops the run before MySQL is touched.
 
 # COMMAND ----------
 
 from members_pipeline.config import parse_generate_widgets
 from members_pipeline.contract import declare_widgets
+from members_pipeline.deployment import read_deployment_settings
 from members_pipeline.mysql import connection_from_secrets
 
 # Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
-declare_widgets(dbutils, "generate")  # noqa: F821
+deployed = read_deployment_settings(spark, "generate")  # noqa: F821
+declare_widgets(dbutils, "generate", deployed)  # noqa: F821
 
-cfg = parse_generate_widgets(dbutils.widgets.get)  # noqa: F821
+cfg = parse_generate_widgets(dbutils.widgets.get, deployed)  # noqa: F821
 conn = connection_from_secrets(dbutils.secrets.get, cfg.secret_scope)  # noqa: F821
 print(cfg, conn)
 

@@ -22,16 +22,23 @@
 # MAGIC a tombstone row but get their PII set to NULL, in the quarantine table too. `history_retention_days` (default 7)
 # MAGIC sets `delta.deletedFileRetentionDuration` and `delta.logRetentionDuration`: older table versions, which still
 # MAGIC hold erased values, are deleted by VACUUM once older than that.
+# MAGIC
+# MAGIC **Fixed by the deployment**: landing path, catalog, schema, table, PII reader group and both retentions come from
+# MAGIC the job cluster's Spark conf (`spark.members.load.<widget>`, pinned by the cluster policy), not from job
+# MAGIC parameters. Such a widget may be left empty or hold the same value; any other value stops the run before
+# MAGIC anything is read or written. Without these settings (local runs) the widgets decide.
 
 # COMMAND ----------
 
 from members_pipeline.config import parse_load_widgets
 from members_pipeline.contract import declare_widgets
+from members_pipeline.deployment import read_deployment_settings
 
 # Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
-declare_widgets(dbutils, "load")  # noqa: F821
+deployed = read_deployment_settings(spark, "load")  # noqa: F821
+declare_widgets(dbutils, "load", deployed)  # noqa: F821
 
-cfg = parse_load_widgets(dbutils.widgets.get)  # noqa: F821
+cfg = parse_load_widgets(dbutils.widgets.get, deployed)  # noqa: F821
 print(cfg)
 
 # COMMAND ----------
@@ -43,7 +50,9 @@ print(cfg)
 # MAGIC get the newer columns added. History retention and statistics (non-PII columns only) are set as table properties.
 # MAGIC On Databricks a new members table also gets Unity Catalog tags on its PII columns and masks on email, phone and
 # MAGIC address that show PII to the reader group and to the job's own run-as principal (read with `current_user()`
-# MAGIC when the table is created), so the load's own MERGE never reads masked values.
+# MAGIC when the table is created), so the load's own MERGE never reads masked values. The mask function belongs to the
+# MAGIC table (`<table>_mask_pii`); it is only created from a reader group the deployment fixed, and never replaces a
+# MAGIC function another table's masks use.
 
 # COMMAND ----------
 

@@ -183,8 +183,27 @@ class _LazySpark:
     def started(self) -> bool:
         return self._spark is not None
 
+    @property
+    def conf(self):
+        """Reading a deployment setting (spark.members.*) before the session exists does not start it: a session this
+        runner builds never has one (a test that wants them passes its own session with them set)."""
+        return self._spark.conf if self._spark is not None else _UnstartedConf(self)
+
     def __getattr__(self, name):
         return getattr(self.get(), name)
+
+
+class _UnstartedConf:
+    def __init__(self, lazy: _LazySpark):
+        self._lazy = lazy
+
+    def get(self, key: str, *default):
+        if key.startswith("spark.members.") and default:
+            return default[0]
+        return self._lazy.get().conf.get(key, *default)
+
+    def __getattr__(self, name):
+        return getattr(self._lazy.get().conf, name)
 
 
 class NotebookExit(Exception):

@@ -19,5 +19,6 @@ __all__ = [
     "retention",
     "results",
     "contract",
+    "deployment",
     "generate",
 ]

@@ -3,6 +3,10 @@
 Widgets arrive as strings. Every parser collects *all* problems and raises one WidgetError whose message names
 each widget, the value it got and what was expected, e.g.
 ``widget "partition_count": got "zero", expected an integer between 1 and 256``.
+
+A widget the deployment fixes (``deployed``, see deployment.py) takes the deployed value; a run that sets it to
+anything else is refused, e.g. ``widget "pii_reader_group": got "account users", expected "members-pii-readers"
+(fixed by the deployment: spark.members.load.pii_reader_group; change it in the stack's configuration)``.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -34,11 +38,17 @@ class WidgetError(ValueError):
 
 
 class _Collector:
-    """Reads one notebook's widgets; defaults and bounds come from the contract (contract.json)."""
+    """Reads one notebook's widgets; defaults and bounds come from the contract (contract.json).
 
-    def __init__(self, get: Getter, notebook: str):
+    deployed: the deployment settings (deployment.py) by widget name. Such a widget yields the deployed value when
+    it is empty or holds the same value; any other value is a problem, so the run stops before it reads or writes.
+    """
+
+    def __init__(self, get: Getter, notebook: str, deployed: Mapping[str, str] | None = None):
         self._get = get
         self._notebook = notebook
+        self._deployed = dict(deployed or {})
+        self._refused: set[str] = set()
         self.problems: list[str] = []
 
     def _bounds(self, name: str) -> tuple:
@@ -48,7 +58,19 @@ class _Collector:
         return contract.default(self._notebook, name)
 
     def raw(self, name: str) -> str:
-        return (self._get(name) or "").strip()
+        value = (self._get(name) or "").strip()
+        if name not in self._deployed:
+            return value
+        fixed = self._deployed[name]
+        if value and value != fixed and name not in self._refused:
+            self._refused.add(name)
+            key = contract.deployment_conf_key(self._notebook, name)
+            self.fail(name, value, f'"{fixed}" (fixed by the deployment: {key}; change it in the stack\'s configuration)')
+        return fixed
+
+    @property
+    def fixed_by_deployment(self) -> frozenset[str]:
+        return frozenset(self._deployed)
 
     def fail(self, name: str, value: str, expected: str) -> None:
         self.problems.append(f'widget "{name}": got "{value}", expected {expected}')
@@ -154,8 +176,8 @@ class ExtractConfig:
     trust_store_path: str = contract.default("extract", "trust_store_path")
 
 
-def parse_extract_widgets(get: Getter) -> ExtractConfig:
-    c = _Collector(get, "extract")
+def parse_extract_widgets(get: Getter, deployed: Mapping[str, str] | None = None) -> ExtractConfig:
+    c = _Collector(get, "extract", deployed)
     scope = c.text("secret_scope", "the name of the secret scope holding the MySQL connection")
     landing = c.path("landing_path")
     run_date = c.date("run_date")
@@ -187,6 +209,8 @@ class LoadConfig:
     accept_mass_change: bool = contract.default("load", "accept_mass_change") == "true"
     pii_retention_days: int = int(contract.default("load", "pii_retention_days"))
     history_retention_days: int = int(contract.default("load", "history_retention_days"))
+    # Widgets whose values the deployment fixed (deployment.py); the mask is only created from a fixed group.
+    fixed_by_deployment: frozenset[str] = frozenset()
 
     @property
     def members_table(self) -> str:
@@ -201,8 +225,8 @@ class LoadConfig:
         return f"`{self.catalog}`.`{self.schema}`.`{self.table}_load_log`"
 
 
-def parse_load_widgets(get: Getter) -> LoadConfig:
-    c = _Collector(get, "load")
+def parse_load_widgets(get: Getter, deployed: Mapping[str, str] | None = None) -> LoadConfig:
+    c = _Collector(get, "load", deployed)
     landing = c.path("landing_path")
     catalog = c.identifier("catalog")
     schema = c.identifier("schema")
@@ -216,7 +240,9 @@ def parse_load_widgets(get: Getter) -> LoadConfig:
     # At least a day (contract min): VACUUM must not delete files a running reader or writer may still need.
     history_days = c.integer_or_default("history_retention_days")
     c.done()
-    return LoadConfig(landing, catalog, schema, table, ingest_date, group, max_deleted, max_quarantined, accept, pii_days, history_days)
+    return LoadConfig(
+        landing, catalog, schema, table, ingest_date, group, max_deleted, max_quarantined, accept, pii_days, history_days, c.fixed_by_deployment
+    )
 
 
 @dataclass(frozen=True)
@@ -235,8 +261,8 @@ class GenerateConfig:
 IF_EXISTS = ("FAIL", "REPLACE", "APPEND")
 
 
-def parse_generate_widgets(get: Getter) -> GenerateConfig:
-    c = _Collector(get, "generate")
+def parse_generate_widgets(get: Getter, deployed: Mapping[str, str] | None = None) -> GenerateConfig:
+    c = _Collector(get, "generate", deployed)
     scope = c.text("secret_scope", "the name of the secret scope holding the MySQL connection")
     rows = c.integer("rows")
     seed = c.integer("seed")

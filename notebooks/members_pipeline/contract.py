@@ -34,7 +34,19 @@ def bounds(notebook: str, name: str) -> tuple[Any, Any]:
     return spec["min"], spec["max"]
 
 
-def declare_widgets(dbutils, notebook: str) -> None:
-    """Declare every widget of the notebook as a text widget with the contract's default and label."""
+def deployment_widgets(notebook: str) -> tuple[str, ...]:
+    """Widgets the deployment fixes ("deployment": true): never job parameters; see deployment.py."""
+    return tuple(name for name, spec in parameters(notebook).items() if spec.get("deployment") is True)
+
+
+def deployment_conf_key(notebook: str, name: str) -> str:
+    """The Spark conf key holding a deployment setting on the job cluster: spark.members.<notebook>.<widget>."""
+    return f"{CONTRACT['deploymentConfPrefix']}.{notebook}.{name}"
+
+
+def declare_widgets(dbutils, notebook: str, deployed: dict[str, str] | None = None) -> None:
+    """Declare every widget of the notebook as a text widget with the contract's default and label; a widget the
+    deployment fixes (deployed, from deployment.read_deployment_settings) shows the deployed value instead."""
+    deployed = deployed or {}
     for name, spec in parameters(notebook).items():
-        dbutils.widgets.text(name, spec["default"], spec["label"])
+        dbutils.widgets.text(name, deployed.get(name, spec["default"]), spec["label"])

@@ -28,7 +28,7 @@ from .runtime import is_databricks
 from .schema import LANDING_SCHEMA, PII_COLUMNS, SOURCE_COLUMNS
 from .transform import deduplicate, row_checksum, row_hash, with_rejection_reason
 
-__all__ = ["DataGuardError", "ReconciliationError", "ConcurrentLoadError", "load_members", "ensure_tables"]
+__all__ = ["DataGuardError", "ReconciliationError", "ConcurrentLoadError", "GovernanceError", "load_members", "ensure_tables"]
 
 
 class ReconciliationError(RuntimeError):
@@ -188,13 +188,52 @@ COMMENT 'One row per landed batch merged into the members table; batches listed 
 """
 
 
+class GovernanceError(RuntimeError):
+    """The members table's column masks cannot be created safely; nothing was created."""
+
+
+def mask_function_name(cfg: LoadConfig) -> str:
+    """The members table's own mask function, named after the table: no other table shares it, so creating it for
+    one table never changes who sees another table's PII."""
+    return f"{cfg.table}_mask_pii"
+
+
+def mask_function_users_sql(cfg: LoadConfig) -> str:
+    """Tables other than the members table whose column masks use its mask function (Unity Catalog information
+    schema of the catalog; names are stored in lower case)."""
+    return (
+        f"SELECT DISTINCT catalog_name, schema_name, table_name FROM `{cfg.catalog}`.information_schema.column_masks "
+        f"WHERE lower(mask_catalog) = lower({sql_string(cfg.catalog)}) AND lower(mask_schema) = lower({sql_string(cfg.schema)}) "
+        f"AND lower(mask_name) = lower({sql_string(mask_function_name(cfg))}) "
+        f"AND NOT (lower(catalog_name) = lower({sql_string(cfg.catalog)}) AND lower(schema_name) = lower({sql_string(cfg.schema)}) "
+        f"AND lower(table_name) = lower({sql_string(cfg.table)}))"
+    )
+
+
+def check_governance(spark: SparkSession, cfg: LoadConfig) -> None:
+    """Before a new members table is created on Databricks: its mask is only created from a reader group the
+    deployment fixed, and never replaces a mask function that another table's masks use."""
+    if "pii_reader_group" not in cfg.fixed_by_deployment:
+        raise GovernanceError(
+            f"refusing to create {cfg.members_table}: its PII mask would show PII to group {cfg.pii_reader_group!r} from a "
+            "widget; the reader group must be fixed by the deployment (spark.members.load.pii_reader_group, the stack's configuration)"
+        )
+    users = [".".join(r) for r in spark.sql(mask_function_users_sql(cfg)).collect()]
+    if users:
+        raise GovernanceError(
+            f"refusing to create {cfg.members_table}: its mask function {mask_function_name(cfg)} is used by the masks of "
+            f"{', '.join(users)}; replacing it would change who sees their PII"
+        )
+
+
 def databricks_governance_sql(cfg: LoadConfig, writer: str) -> list[str]:
     """Unity Catalog tags and column masks (Databricks only: OSS Spark has neither).
 
     The mask shows PII to the reader group and to ``writer``, the principal that creates the table (the job's
     run-as identity): the load itself MERGE-reads and rewrites these columns and must see real values, never '***'.
+    The mask function belongs to the table (mask_function_name); check_governance runs first.
     """
-    fn = f"`{cfg.catalog}`.`{cfg.schema}`.`mask_member_pii`"
+    fn = f"`{cfg.catalog}`.`{cfg.schema}`.`{mask_function_name(cfg)}`"
     group = sql_string(cfg.pii_reader_group)
     comment = sql_string(f"Shows member PII only to group {cfg.pii_reader_group} and to {writer}, the loader")
     stmts = [
@@ -238,6 +277,8 @@ def ensure_tables(spark: SparkSession, cfg: LoadConfig) -> None:
         (cfg.quarantine_table, quarantine_ddl, QUARANTINE_ADDED_COLUMNS, quarantine_properties(cfg)),
         (cfg.load_log_table, lambda name, _props: load_log_ddl(name), LOAD_LOG_ADDED_COLUMNS, {}),
     ]
+    if is_databricks() and not spark.catalog.tableExists(cfg.members_table.replace("`", "")):
+        check_governance(spark, cfg)  # before anything is created
     created = []
     for name, ddl, added, props in tables:
         if spark.catalog.tableExists(name.replace("`", "")):

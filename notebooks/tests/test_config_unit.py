@@ -170,7 +170,7 @@ def test_databricks_governance_statements():
     assert ("CASE WHEN is_account_group_member('pii-readers') OR current_user() = '1f0c9a4e-loader-sp' THEN value ELSE '***' END") in stmts[0]
     masked = [s for s in stmts if "SET MASK" in s]
     assert [s.split("ALTER COLUMN ")[1].split()[0] for s in masked] == ["email", "phone_number", "address"]
-    assert all(s.endswith("`main`.`crm`.`mask_member_pii`") for s in masked)
+    assert all(s.endswith("`main`.`crm`.`members_mask_pii`") for s in masked)  # the table's own function
     tagged = [s.split("ALTER COLUMN ")[1].split()[0] for s in stmts if "ALTER COLUMN" in s and "SET TAGS" in s]
     assert tagged == ["first_name", "last_name", "email", "phone_number", "address"]
 
