@@ -19,6 +19,12 @@ export function synthAll(config: AppConfigInput = shipped): { app: App; stacks: 
   return { app, stacks };
 }
 
+/** Every stack of the app, the bootstrap stacks (stacks/bootstrap) included, synthesized; by stack name. */
+export function synthEveryStack(config: AppConfigInput = shipped): Record<string, TerraformJson> {
+  const app = buildApp(config, Testing.app());
+  return Object.fromEntries(app.node.children.map((stack) => [stack.node.id, JSON.parse(Testing.synth(stack as MembersStack)) as TerraformJson]));
+}
+
 /** All resources of one type in a synthesized stack, keyed by their logical id. */
 export function resourcesOf(json: TerraformJson, type: string): Record<string, any> {
   return json.resource?.[type] ?? {};

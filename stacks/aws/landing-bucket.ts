@@ -1,5 +1,5 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
@@ -50,6 +50,18 @@ export interface LandingBucketProps {
    * @default none
    */
   readonly breakGlassRoleArn?: string;
+}
+
+/** The statement every bucket policy here starts with: any request to the bucket or its objects without TLS is denied. */
+export function denyInsecureTransport(bucketArn: string): DataAwsIamPolicyDocumentStatement {
+  return {
+    sid: "DenyInsecureTransport",
+    effect: "Deny",
+    principals: [{ type: "*", identifiers: ["*"] }],
+    actions: ["s3:*"],
+    resources: [bucketArn, `${bucketArn}/*`],
+    condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+  };
 }
 
 /** Object-level S3 actions denied to every principal but the data roles; bucket configuration actions stay open. */
@@ -171,14 +183,7 @@ export class LandingBucket extends Construct {
     // The id dates from when the policy held only the TLS statement; kept, so the address stays.
     const bucketPolicy = new DataAwsIamPolicyDocument(this, "tls-only-policy", {
       statement: [
-        {
-          sid: "DenyInsecureTransport",
-          effect: "Deny",
-          principals: [{ type: "*", identifiers: ["*"] }],
-          actions: ["s3:*"],
-          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
+        denyInsecureTransport(this.bucket.arn),
         ...boundary([
           {
             // Object access and listing only. Bucket configuration (policy, notifications Databricks' managed file

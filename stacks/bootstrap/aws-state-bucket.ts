@@ -10,6 +10,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { denyInsecureTransport } from "../aws/landing-bucket";
 import { invalidProp } from "../common/validation";
 import { protect } from "../protection/protect";
 
@@ -109,18 +110,7 @@ export class StateBucket extends Construct {
       restrictPublicBuckets: true,
     });
     new S3BucketOwnershipControls(this, "ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });
-    const tlsOnly = new DataAwsIamPolicyDocument(this, "bucket-policy-document", {
-      statement: [
-        {
-          sid: "DenyInsecureTransport",
-          effect: "Deny",
-          principals: [{ type: "*", identifiers: ["*"] }],
-          actions: ["s3:*"],
-          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
-      ],
-    });
+    const tlsOnly = new DataAwsIamPolicyDocument(this, "bucket-policy-document", { statement: [denyInsecureTransport(this.bucket.arn)] });
     new S3BucketPolicy(this, "policy", { bucket, policy: tlsOnly.json, dependsOn: [blockPublic] });
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
       bucket,
