@@ -12,6 +12,7 @@ include mk/bench.mk
 include mk/plan-guard.mk
 include mk/tf-validate.mk
 include mk/aws-rehearsal.mk
+include mk/artifacts.mk
 include mk/cdktn.mk
 
 .PHONY: help wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract
@@ -46,7 +47,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-synth: $(NODE_STAMP) $(WHEEL_STAMP) ## Synthesize every environment's stack into cdktf.out/ (no credentials needed)
+synth: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## Synthesize every environment's stack into cdktf.out/ (no credentials needed)
 	node --require ts-node/register/transpile-only main.ts
 	@ls cdktf.out/stacks | sed 's/^/  synthesized /'
 
@@ -56,7 +57,7 @@ cost: synth ## Estimate compute cost per run and per month of every stack (tools
 typecheck: $(NODE_STAMP) ## tsc --noEmit over the app and the tests
 	npx tsc --noEmit -p .
 
-jest: $(NODE_STAMP) $(WHEEL_STAMP) ## Jest suites (synth tests, config validation)
+jest: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## Jest suites (synth tests, config validation)
 	npx jest --ci
 
 lint-ts: $(NODE_STAMP) ## Biome (lint + format check, config in biome.json) over the TypeScript, JS and JSON; `npx biome check --write .` fixes
@@ -81,7 +82,7 @@ $(RENDERER_STAMP): diagrams/renderer/package.json diagrams/renderer/package-lock
 	@touch $@
 
 # Debian's Chromium; mermaid-cli's own browser download is skipped.
-diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(RENDERER_STAMP) ## Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
+diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) $(RENDERER_STAMP) ## Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
@@ -91,9 +92,14 @@ test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
 
-address-contract: $(NODE_STAMP) ## Rewrite __tests__/protected-addresses.json after a reviewed rename/move (README "Changing things safely")
+address-contract: $(NODE_STAMP) $(JDBC_DRIVER_JAR) ## Rewrite __tests__/protected-addresses.json after a reviewed rename/move (README "Changing things safely")
 	node --require ts-node/register/transpile-only tools/address-contract/main.ts
 
 .PHONY: ci-identities-doc
 ci-identities-doc: $(NODE_STAMP) ## Regenerate docs/deploy/ci-identities.md (GitHub environments, Databricks federation policies) from the config
 	node --require ts-node/register/transpile-only tools/ci-identities-doc.ts
+
+.PHONY: bootstrap-rehearsal
+bootstrap-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## Apply members-bootstrap-aws on moto: no changes on a second plan, destroy refused
+	node --require ts-node/register/transpile-only tools/bootstrap-rehearsal.ts --work .local/bootstrap-rehearsal \
+		--python $(AWS_REHEARSAL_VENV)/bin/python --plugin-mirror "$(TF_PLUGIN_MIRROR)"

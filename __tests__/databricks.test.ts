@@ -9,7 +9,7 @@ import { config as shipped } from "../stacks/config/environments";
 import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentConfig } from "../stacks/config/schema";
 import { validateConfig } from "../stacks/config/validate";
-import { jobParameterNames, MembersPipeline } from "../stacks/databricks/pipeline";
+import { deploymentConfKey, deploymentSettingNames, jobParameterNames, MembersPipeline, NOTEBOOK_CONTRACT } from "../stacks/databricks/pipeline";
 import { builtWheel, DEFAULT_NOTEBOOKS_DIR } from "../stacks/databricks/workspace-code";
 import { pipelineSettings } from "../stacks/members-stack";
 import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
@@ -21,7 +21,12 @@ let stacks: Record<string, TerraformJson>;
 let dev: TerraformJson;
 let prod: TerraformJson;
 let azure: TerraformJson;
+/** dev deployed by hand (local state) without a run-as principal: its jobs run as the platform group. */
+let handDev: TerraformJson;
 beforeAll(() => {
+  const devInput = shipped.environments.find((e) => e.name === "dev")!;
+  const { runAsServicePrincipal: _, ...databricks } = devInput.databricks;
+  handDev = synthAll({ environments: [{ ...devInput, databricks, stateBackend: { type: "local" } }] } as AppConfigInput).stacks["members-dev"];
   ({ stacks } = synthAll());
   dev = stacks["members-dev"];
   prod = stacks["members-prod"];
@@ -45,6 +50,12 @@ const policyOf = (json: TerraformJson) => onlyResource(json, "databricks_cluster
 const definitionOf = (json: TerraformJson): Record<string, any> => JSON.parse(policyOf(json).props.definition);
 const paramsOf = (job: Record<string, any>): Record<string, string> =>
   Object.fromEntries(job.parameter.map((p: { name: string; default: string }) => [p.name, p.default]));
+/** A notebook's deployment settings as the job cluster carries them (`spark.members.<notebook>.<widget>` Spark conf). */
+const settingsOf = (job: Record<string, any>, notebook: "extract" | "load" | "generate"): Record<string, string> => {
+  const prefix = deploymentConfKey(notebook, "");
+  const conf: Record<string, string> = job.job_cluster[0].new_cluster.spark_conf;
+  return Object.fromEntries(Object.entries(conf).flatMap(([key, value]) => (key.startsWith(prefix) ? [[key.slice(prefix.length), value]] : [])));
+};
 
 /** A cluster attribute addressed by a policy path (`spark_conf.<key>` and `custom_tags.<key>` keep dots in keys). */
 function clusterValue(cluster: Record<string, any>, policyPath: string): unknown {
@@ -85,7 +96,12 @@ describe("MySQL secret scope", () => {
     expect(onlyResource(prod, "databricks_secret_acl").props).toEqual(
       expect.objectContaining({ permission: "READ", principal: envOf("prod").databricks.runAsServicePrincipal }),
     );
-    expect(onlyResource(dev, "databricks_secret_acl").props).toEqual(expect.objectContaining({ permission: "READ", principal: "members-platform" }));
+    expect(onlyResource(dev, "databricks_secret_acl").props).toEqual(
+      expect.objectContaining({ permission: "READ", principal: envOf("dev").databricks.runAsServicePrincipal }),
+    );
+    expect(onlyResource(handDev, "databricks_secret_acl").props).toEqual(
+      expect.objectContaining({ permission: "READ", principal: "members-platform" }),
+    );
   });
 
   test("canary values in TF_VAR_* never reach cdktf.out", () => {
@@ -191,7 +207,7 @@ describe("job cluster policy", () => {
     expect(perm.props.access_control).toEqual([
       { service_principal_name: envOf("prod").databricks.runAsServicePrincipal, permission_level: "CAN_USE" },
     ]);
-    expect(resource(dev, "databricks_permissions", "pipeline_job-policy_").props.access_control).toEqual([
+    expect(resource(handDev, "databricks_permissions", "pipeline_job-policy_").props.access_control).toEqual([
       { group_name: "members-platform", permission_level: "CAN_USE" },
     ]);
   });
@@ -238,9 +254,10 @@ describe("job clusters", () => {
     expect(az).not.toHaveProperty("aws_attributes");
   });
 
-  test("both tasks attach the members_pipeline wheel; the extract task also the pinned JDBC driver", () => {
+  test("both tasks attach the members_pipeline wheel; the extract task also the checked JDBC driver jar from its volume", () => {
     const wheel = ref("databricks_workspace_file", onlyResource(azure, "databricks_workspace_file").id, "workspace_path");
-    expect(extractJob(azure).props.task[0].library).toEqual([{ whl: wheel }, { maven: { coordinates: platform.jdbcDriver.maven } }]);
+    const jar = ref("databricks_file", onlyResource(azure, "databricks_file").id, "path");
+    expect(extractJob(azure).props.task[0].library).toEqual([{ whl: wheel }, { jar }]);
     expect(loadJob(azure).props.task[0].library).toEqual([{ whl: wheel }]);
   });
 });
@@ -294,7 +311,9 @@ describe("uploaded code", () => {
     expect(generator.task[0].library).toEqual([
       { whl: ref("databricks_workspace_file", onlyResource(dev, "databricks_workspace_file").id, "workspace_path") },
     ]);
-    expect(paramsOf(generator).secret_scope).toBe(ref("databricks_secret_scope", onlyResource(dev, "databricks_secret_scope").id, "name"));
+    expect(settingsOf(generator, "generate").secret_scope).toBe(
+      ref("databricks_secret_scope", onlyResource(dev, "databricks_secret_scope").id, "name"),
+    );
     expect(Object.keys(resourcesOf(prod, "databricks_job")).some((id) => id.includes("generate"))).toBe(false);
   });
 
@@ -340,8 +359,13 @@ describe("deployed code lives in a folder the stack owns", () => {
       { group_name: "members-platform", permission_level: "CAN_READ" },
       { service_principal_name: envOf("prod").databricks.runAsServicePrincipal, permission_level: "CAN_READ" },
     ]);
-    // dev runs as the platform group itself: one entry.
+    // Development: the platform group may edit; the job principal reads.
     expect(resource(dev, "databricks_permissions", "pipeline_code_root-permissions_").props.access_control).toEqual([
+      { group_name: "members-platform", permission_level: "CAN_MANAGE" },
+      { service_principal_name: envOf("dev").databricks.runAsServicePrincipal, permission_level: "CAN_READ" },
+    ]);
+    // A hand-deployed dev without a run-as principal runs as the platform group itself: one entry.
+    expect(resource(handDev, "databricks_permissions", "pipeline_code_root-permissions_").props.access_control).toEqual([
       { group_name: "members-platform", permission_level: "CAN_MANAGE" },
     ]);
   });
@@ -365,17 +389,50 @@ describe("deployed code lives in a folder the stack owns", () => {
     expect(names(stacks["members-staging"])).toEqual(["extract_members", "load_members"]);
   });
 
-  test("the load job gets the PII reader group and the data guards from the configuration", () => {
-    const params = paramsOf(loadJob(prod).props);
-    expect(params).toEqual(
-      expect.objectContaining({
-        pii_reader_group: "members-pii-readers",
-        max_deleted_share: "0.05",
-        max_quarantined_share: "0.01",
-        accept_mass_change: "false",
-        pii_retention_days: "30",
-        history_retention_days: "7",
-      }),
+  test("the load job gets the data guards as parameters, the PII reader group and retention as fixed settings", () => {
+    expect(paramsOf(loadJob(prod).props)).toEqual(
+      expect.objectContaining({ max_deleted_share: "0.05", max_quarantined_share: "0.01", accept_mass_change: "false" }),
+    );
+    expect(settingsOf(loadJob(prod).props, "load")).toEqual(
+      expect.objectContaining({ pii_reader_group: "members-pii-readers", pii_retention_days: "30", history_retention_days: "7" }),
+    );
+  });
+});
+
+describe("deployment settings (a run cannot change them)", () => {
+  test.each(["members-dev", "members-prod", "members-azure-dev"])(
+    "%s: every job cluster carries each deployment setting of its notebook, fixed by the policy; none is a job parameter",
+    (name) => {
+      const json = stacks[name];
+      const definition = definitionOf(json);
+      const jobs = [
+        [extractJob(json).props, "extract"],
+        [loadJob(json).props, "load"],
+      ] as const;
+      for (const [job, notebook] of jobs) {
+        const settings = settingsOf(job, notebook);
+        // Every setting is pinned, except one left at an empty default (no empty Spark conf values): the notebook
+        // then fixes it to that empty default itself.
+        const unpinned = deploymentSettingNames(notebook).filter((name) => !(name in settings));
+        for (const name of unpinned) expect(NOTEBOOK_CONTRACT.notebooks[notebook]).toHaveProperty([name, "default"], "");
+        expect(Object.keys(settings).every((name) => deploymentSettingNames(notebook).includes(name))).toBe(true);
+        for (const [widget, value] of Object.entries(settings)) {
+          expect(definition[`spark_conf.${deploymentConfKey(notebook, widget)}`]).toEqual({ type: "fixed", value });
+          expect(Object.keys(paramsOf(job))).not.toContain(widget);
+        }
+      }
+    },
+  );
+
+  test("the load's PII reader group, retention and target come from the configuration, not from the contract's defaults", () => {
+    const env = shipped.environments.find((e) => e.name === "prod")!;
+    const json = synthAll({
+      environments: [
+        { ...env, databricks: { ...env.databricks, piiReaderGroup: "hr-pii" }, load: { piiRetentionDays: 90, historyRetentionDays: 3 } },
+      ],
+    } as AppConfigInput).stacks["members-prod"];
+    expect(settingsOf(loadJob(json).props, "load")).toEqual(
+      expect.objectContaining({ pii_reader_group: "hr-pii", pii_retention_days: "90", history_retention_days: "3", table: "members" }),
     );
   });
 });
@@ -396,7 +453,7 @@ describe("catalog and grants", () => {
     const schemaGrants = resource(prod, "databricks_grants", "pipeline_catalog_schema-grants_").props;
     expect(schemaGrants.schema).toBe(`${ref("databricks_catalog", catalog.id, "name")}.${ref("databricks_schema", schema.id, "name")}`);
     expect(schemaGrants.grant).toEqual([
-      { principal: sp, privileges: ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT"] },
+      { principal: sp, privileges: ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT", "READ_VOLUME"] },
       ...readers.map((principal) => ({ principal, privileges: ["USE_SCHEMA", "SELECT"] })),
     ]);
     expect(resourcesOf(prod, "databricks_grant")).toEqual({});
@@ -419,12 +476,12 @@ describe("catalog and grants", () => {
     const grants = Object.values(resourcesOf(json, "databricks_grant"));
     expect(grants).toEqual(
       expect.arrayContaining([
-        { catalog: catalogRef, principal: "members-platform", privileges: ["USE_CATALOG"] },
-        expect.objectContaining({ schema: `\${data.databricks_schema.${schemaData[0][0]}.name}`, principal: "members-platform" }),
+        { catalog: catalogRef, principal: env.databricks.runAsServicePrincipal, privileges: ["USE_CATALOG"] },
+        expect.objectContaining({ schema: `\${data.databricks_schema.${schemaData[0][0]}.name}`, principal: env.databricks.runAsServicePrincipal }),
       ]),
     );
     // The load job is pointed at the looked-up objects.
-    expect(paramsOf(loadJob(json).props).catalog).toBe(catalogRef);
+    expect(settingsOf(loadJob(json).props, "load").catalog).toBe(catalogRef);
   });
 });
 
@@ -469,18 +526,37 @@ describe("extract job", () => {
     );
   });
 
-  test("run_as only when a service principal is configured", () => {
+  test("run_as only when a service principal is configured; each plan checks it is no workspace admin", () => {
     expect(extractJob(prod).props.run_as).toEqual({ service_principal_name: envOf("prod").databricks.runAsServicePrincipal });
-    expect(extractJob(dev).props).not.toHaveProperty("run_as");
+    expect(extractJob(dev).props.run_as).toEqual({ service_principal_name: envOf("dev").databricks.runAsServicePrincipal });
+    expect(extractJob(handDev).props).not.toHaveProperty("run_as");
+    expect(handDev.data?.databricks_service_principal).toBeUndefined();
+    // The admin check: the principal and the admins group (nested members too) read at plan, and a precondition.
+    const sp = Object.entries(prod.data!.databricks_service_principal);
+    const admins = Object.entries(prod.data!.databricks_group);
+    expect(sp.map(([, v]) => v.application_id)).toEqual([envOf("prod").databricks.runAsServicePrincipal]);
+    expect(admins.map(([, v]) => [v.display_name, v.recursive])).toEqual([["admins", true]]);
+    const check = resource(prod, "terraform_data", "pipeline_run-as-not-admin_check").props;
+    expect(check.lifecycle.precondition[0].condition).toBe(
+      `\${!contains(tolist(data.databricks_group.${admins[0][0]}.service_principals), data.databricks_service_principal.${sp[0][0]}.id)}`,
+    );
+    expect(check.lifecycle.precondition[0].error_message).toMatch(
+      /is a member of the workspace group "admins": jobs must run as a dedicated, non-admin/,
+    );
     expect(loadJob(prod).props.run_as).toEqual(extractJob(prod).props.run_as);
   });
 
-  test("parameters: secret scope reference, landing URL, run date from the job start, tuning", () => {
+  test("parameters: run date from the job start, tuning; secret scope, landing URL, TLS and source fixed by the deployment", () => {
     const scope = onlyResource(prod, "databricks_secret_scope");
     const params = paramsOf(extractJob(prod).props);
+    expect(settingsOf(extractJob(prod).props, "extract")).toEqual(
+      expect.objectContaining({
+        secret_scope: ref("databricks_secret_scope", scope.id, "name"),
+        landing_path: expect.stringMatching(/^s3:\/\/.+\/landing\/$/),
+        source_table: "members",
+      }),
+    );
     expect(params).toEqual({
-      secret_scope: ref("databricks_secret_scope", scope.id, "name"),
-      landing_path: expect.stringMatching(/^s3:\/\/.+\/landing\/$/),
       run_date: "{{job.start_time.iso_date}}",
       run_id: "{{job.run_id}}",
       partition_count: "8",
@@ -508,7 +584,7 @@ describe("load job", () => {
     expect(job.trigger.file_arrival.url).toMatch(/\/$/);
     expect(job).not.toHaveProperty("schedule");
     expect(loadJob(dev).props.trigger.pause_status).toBe("PAUSED");
-    expect(paramsOf(job).landing_path).toBe(location.url);
+    expect(settingsOf(job, "load").landing_path).toBe(location.url);
   });
 
   test.each(["members-prod", "members-azure-dev"])("%s: both jobs are created after the external location exists", (name) => {
@@ -516,7 +592,8 @@ describe("load job", () => {
     const location = resource(json, "databricks_external_location", "landing_unity-catalog_landing_location_");
     for (const job of [extractJob(json), loadJob(json)]) {
       expect(job.props.depends_on).toContain(`databricks_external_location.${location.id}`);
-      expect(paramsOf(job.props).landing_path).toBe(location.props.url);
+      expect(settingsOf(job.props, "load").landing_path).toBe(location.props.url);
+      expect(settingsOf(job.props, "extract").landing_path).toBe(location.props.url);
     }
   });
 
@@ -524,22 +601,22 @@ describe("load job", () => {
     const job = loadJob(azure).props;
     expect(job.schedule).toEqual({ quartz_cron_expression: "0 30 3 * * ?", timezone_id: "Europe/Amsterdam", pause_status: "PAUSED" });
     expect(job).not.toHaveProperty("trigger");
-    expect(paramsOf(job).landing_path).toMatch(/^abfss:\/\/[^@/]+@[^/]+\.dfs\.core\.windows\.net\/landing\/$/);
-    expect(paramsOf(job).landing_path).toBe(paramsOf(extractJob(azure).props).landing_path);
+    expect(settingsOf(job, "load").landing_path).toMatch(/^abfss:\/\/[^@/]+@[^/]+\.dfs\.core\.windows\.net\/landing\/$/);
+    expect(settingsOf(job, "load").landing_path).toBe(settingsOf(extractJob(azure).props, "extract").landing_path);
   });
 
-  test("parameters reference the created catalog and schema and name the members table", () => {
+  test("settings reference the created catalog and schema and name the members table", () => {
     const catalog = onlyResource(azure, "databricks_catalog");
     const schema = onlyResource(azure, "databricks_schema");
     const params = paramsOf(loadJob(azure).props);
-    expect(params).toEqual(
+    expect(settingsOf(loadJob(azure).props, "load")).toEqual(
       expect.objectContaining({
         catalog: ref("databricks_catalog", catalog.id, "name"),
         schema: ref("databricks_schema", schema.id, "name"),
         table: "members",
-        ingest_date: "",
       }),
     );
+    expect(params).toEqual(expect.objectContaining({ ingest_date: "" }));
     expect(Object.keys(params).sort()).toEqual(jobParameterNames("load").sort());
   });
 

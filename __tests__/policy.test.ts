@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { App, Aspects, TerraformProvider, TerraformResource, type TerraformStack, Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
+import type { TerraformJson } from "../stacks/common/terraform-json";
 import { config as shipped } from "../stacks/config/environments";
 import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
 import { validateConfig } from "../stacks/config/validate";
@@ -245,6 +246,41 @@ describe("each rule fails on a broken resource", () => {
     );
   });
 
+  test("MEM-JOB-004: a deployment setting passed as a job parameter, missing from the cluster's Spark conf, or not fixed by the policy", () => {
+    const parameter = [
+      { name: "pii_reader_group", default: "account users" },
+      { name: "ingest_date", default: "" },
+    ];
+    expectViolation(
+      broken("prod", "databricks_job", { parameter }, undefined, "load-job"),
+      "MEM-JOB-004",
+      /job parameter "pii_reader_group" is a deployment setting/,
+    );
+    // Spark conf keys hold dots, which addOverride splits on: these cases change the synthesized JSON and run the rule on it.
+    const loadJobWith = (key: string, value: string | undefined) => {
+      const stack = stackOf(shippedEnv("prod"));
+      Testing.synth(stack);
+      const tf = stack.toTerraform() as TerraformJson;
+      const [id, job] = Object.entries(tf.resource?.databricks_job ?? {}).find(([name]) => name.includes("load-job"))!;
+      const conf = job.job_cluster[0].new_cluster.spark_conf;
+      if (value === undefined) delete conf[key];
+      else conf[key] = value;
+      const rule = RULES.find((r) => r.id === "MEM-JOB-004")!;
+      const findings = rule.check(tf, optionsOf("prod") as never).map((v) => ({ ...v, ruleId: rule.id }) as Finding);
+      return { findings: record(findings), address: `databricks_job.${id}` };
+    };
+    expectViolation(
+      loadJobWith("spark.members.load.pii_reader_group", undefined),
+      "MEM-JOB-004",
+      /spark_conf has no spark\.members\.load\.pii_reader_group/,
+    );
+    expectViolation(
+      loadJobWith("spark.members.load.pii_retention_days", "0"),
+      "MEM-JOB-004",
+      /spark\.members\.load\.pii_retention_days is not fixed to "0" by the cluster policy/,
+    );
+  });
+
   test("MEM-JOB-003: a wheel named by the workspace file's plain path, a DBFS library, a relative notebook path", () => {
     const wheel = broken("prod", "databricks_job", {
       "task.0.library": [{ whl: "${databricks_workspace_file.pipeline_code_package-wheel_637A6C3E.path}" }],
@@ -257,10 +293,18 @@ describe("each rule fails on a broken resource", () => {
     );
     expectViolation(broken("prod", "databricks_job", { "task.0.library": [{ jar: "dbfs:/FileStore/x.jar" }] }), "MEM-JOB-003", /library jar/);
     expectViolation(broken("prod", "databricks_job", { "task.0.notebook_task.notebook_path": "load_members" }), "MEM-JOB-003", /notebook_path/);
-    // The accepted forms.
+    // Coordinates resolved from a repository at every cluster start, with no checksum (issue 25 item 8).
+    expectViolation(
+      broken("prod", "databricks_job", { "task.0.library": [{ maven: { coordinates: "com.mysql:mysql-connector-j:9.5.0" } }] }),
+      "MEM-JOB-003",
+      /library maven: .* without a checksum/,
+    );
+    expectViolation(broken("prod", "databricks_job", { "task.0.library": [{ pypi: { package: "pymysql==1.1.1" } }] }), "MEM-JOB-003", /library pypi/);
+    // The accepted forms, the uploaded volume file's path reference among them.
     for (const whl of ["/Workspace/Deployments/x.whl", "/Volumes/main/default/libs/x.whl", "s3://bucket/x.whl"]) {
       expect(broken("prod", "databricks_job", { "task.0.library": [{ whl }] }).findings).toEqual([]);
     }
+    expect(broken("prod", "databricks_job", { "task.0.library": [{ jar: "${databricks_file.a_jdbc-driver_1234ABCD.path}" }] }).findings).toEqual([]);
   });
 
   test("MEM-SEC-001: a literal secret value", () => {
@@ -521,18 +565,20 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
     ]);
   });
 
-  test("MEM-DEP-014: production jobs without a run-as service principal, or with the generator deployed", () => {
-    expectViolation(broken("prod", "databricks_job", { run_as: undefined }), "MEM-DEP-014", /run_as/);
-    // dev (no run-as, generator deployed) judged as production: both findings.
+  test("MEM-DEP-014: production or CI-deployed jobs without a run-as service principal, or one not checked against admins; the generator in production", () => {
+    expectViolation(broken("prod", "databricks_job", { run_as: undefined }), "MEM-DEP-014", /no run_as/);
+    // Development with remote state is deployed by CI (a workspace admin): its jobs need a run-as principal too.
+    expectViolation(broken("dev", "databricks_job", { run_as: undefined }), "MEM-DEP-014", /no run_as.*in CI, a workspace admin/);
+    const unchecked = broken("prod", "terraform_data", { "lifecycle.precondition.0.condition": "${true}" }, undefined, "run-as-not-admin");
+    expect(unchecked.findings.filter((f) => f.ruleId === "MEM-DEP-014").map((f) => f.message)).toEqual([
+      expect.stringMatching(/run_as 2{8}-.* is not checked against the workspace "admins" group at plan/),
+      expect.stringMatching(/run_as 2{8}-.* is not checked against the workspace "admins" group at plan/),
+    ]);
+    // dev (generator deployed) judged as production.
     const findings = findingsWith(stackOf(shippedEnv("dev")), { ...optionsOf("dev"), developmentMode: false }).filter(
       (f) => f.ruleId === "MEM-DEP-014",
     );
-    expect(findings.map((f) => f.address.split(".")[0]).sort()).toEqual([
-      "databricks_job",
-      "databricks_job",
-      "databricks_job",
-      "databricks_notebook",
-    ]);
+    expect(findings.map((f) => f.address.split(".")[0])).toEqual(["databricks_notebook"]);
   });
 
   test("MEM-DEP-015: IAM propagation shorter than 60 s or not re-run when the trust policy changes", () => {

@@ -4,8 +4,13 @@
  * without build isolation, a provider lock entry for every provider a stack requires, and the JDBC driver as a jar
  * checked by sha256 rather than Maven coordinates resolved at cluster start.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import platform from "../stacks/config/platform.json";
+import { artifactFileName, DEFAULT_ARTIFACTS_DIR, JDBC_DRIVER_JAR, verifiedArtifact } from "../stacks/databricks/artifacts";
+import { resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
 const ROOT = join(__dirname, "..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -75,5 +80,52 @@ describe("the wheel's build dependencies are pinned with hashes", () => {
     expect(build).toHaveLength(1);
     expect(build[0]).toContain("--no-build-isolation");
     expect(build[0]).toContain("$(WHEEL_BUILD_VENV)/bin/python");
+  });
+});
+
+describe("the JDBC driver is a jar checked by sha256, not Maven coordinates resolved at cluster start", () => {
+  let stacks: Record<string, TerraformJson>;
+  beforeAll(() => {
+    stacks = synthAll().stacks;
+  });
+
+  it("platform.json pins the jar's Maven Central URL and sha256, the same artifact as the local tests' coordinates", () => {
+    const [group, artifact, version] = platform.jdbcDriver.maven.split(":");
+    expect(JDBC_DRIVER_JAR.url).toBe(`https://repo1.maven.org/maven2/${group.replace(/\./g, "/")}/${artifact}/${version}/${artifact}-${version}.jar`);
+    expect(JDBC_DRIVER_JAR.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("synth refuses a jar whose sha256 is not the pinned one, and a missing jar", () => {
+    const dir = mkdtempSync(join(tmpdir(), "members-artifacts-"));
+    try {
+      expect(() => verifiedArtifact(dir, JDBC_DRIVER_JAR)).toThrow(/run `make jdbc-driver`/);
+      writeFileSync(join(dir, artifactFileName(JDBC_DRIVER_JAR)), "not the driver");
+      expect(() => verifiedArtifact(dir, JDBC_DRIVER_JAR)).toThrow(new RegExp(`expected ${JDBC_DRIVER_JAR.sha256}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("every stack uploads the checked jar into a managed volume of its schema, READ VOLUME for the job principal only, and the extract task attaches it", () => {
+    const jar = verifiedArtifact(DEFAULT_ARTIFACTS_DIR, JDBC_DRIVER_JAR);
+    const md5 = createHash("md5").update(readFileSync(jar)).digest("hex");
+    for (const [name, json] of Object.entries(stacks)) {
+      const volumes = Object.entries(resourcesOf(json, "databricks_volume"));
+      expect([name, volumes.map(([, v]) => v.volume_type)]).toEqual([name, ["MANAGED"]]);
+      const [[volumeId]] = volumes;
+      const files = Object.entries(resourcesOf(json, "databricks_file"));
+      expect(files).toHaveLength(1);
+      const [[fileId, file]] = files;
+      expect(file.path).toBe(`\${databricks_volume.${volumeId}.volume_path}/${artifactFileName(JDBC_DRIVER_JAR)}`);
+      expect(file.md5).toBe(md5);
+      expect(file.source).toMatch(new RegExp(`^assets/.*/${md5.toUpperCase()}/${artifactFileName(JDBC_DRIVER_JAR)}$`));
+      // READ_VOLUME through the schema's grants (inherited by its volumes), for the job principal only.
+      const schemaGrants = Object.values(resourcesOf(json, "databricks_grants")).filter((g) => "schema" in g);
+      const readers = schemaGrants.flatMap((g) => g.grant).filter((e: any) => e.privileges.includes("READ_VOLUME"));
+      expect([name, readers.length]).toEqual([name, 1]);
+      const libraries = Object.values(resourcesOf(json, "databricks_job")).flatMap((job) => job.task.flatMap((t: any) => t.library ?? []));
+      expect(libraries.filter((l) => "maven" in l || "pypi" in l || "cran" in l)).toEqual([]);
+      expect(libraries).toContainEqual({ jar: `\${databricks_file.${fileId}.path}` });
+    }
   });
 });

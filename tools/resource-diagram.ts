@@ -42,6 +42,7 @@ const CONFIGURES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^aws_kms_alias$/, "aws_kms_key"],
   [/^aws_iam_role_policy(_attachment)?$/, "aws_iam_role"],
   [/^databricks_secret$/, "databricks_secret_scope"],
+  [/^databricks_file$/, "databricks_volume"],
   [/^azurerm_storage_(container|management_policy)$/, "azurerm_storage_account"],
 ];
 

@@ -14,9 +14,10 @@ import { type Principal, principalName } from "./principal";
 export const CATALOG_PRIVILEGES = ["USE_CATALOG"] as const;
 /**
  * What load_members needs on the schema: create the members, quarantine and load-log tables and the PII mask
- * function, then merge into and read them. extract_members touches no table.
+ * function, then merge into and read them. extract_members touches no table; its cluster installs the JDBC driver
+ * jar from the schema's artifacts volume (READ_VOLUME, inherited by the schema's volumes: that one only).
  */
-export const SCHEMA_PRIVILEGES = ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT"] as const;
+export const SCHEMA_PRIVILEGES = ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT", "READ_VOLUME"] as const;
 /** What reader groups need to query the member tables (PII stays masked unless the column mask says otherwise). */
 export const READER_CATALOG_PRIVILEGES = ["USE_CATALOG"] as const;
 export const READER_SCHEMA_PRIVILEGES = ["USE_SCHEMA", "SELECT"] as const;

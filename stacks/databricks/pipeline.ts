@@ -2,12 +2,13 @@ import { type ITerraformDependable, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import contract from "../../notebooks/members_pipeline/contract.json";
 import { requireLiteral, requireProp } from "../common/validation";
-import platform from "../config/platform.json";
 import type { ManagedStorage } from "../unity-catalog/landing-location";
+import { PipelineArtifacts } from "./artifacts";
 import { MembersCatalog } from "./catalog";
 import { type Cloud, JobClusterPolicy, type JobClusterPolicyProps } from "./cluster-policy";
 import { type JobTrigger, PipelineJob } from "./jobs";
 import type { Principal } from "./principal";
+import { RunAsNotAdmin } from "./run-as-check";
 import { type KeyVaultReference, MysqlSecretScope } from "./secrets";
 import { PipelineCode } from "./workspace-code";
 
@@ -161,6 +162,11 @@ export interface MembersPipelineProps {
    */
   readonly notebooksDir?: string;
   /**
+   * Local folder holding the downloaded, sha256-checked artifacts the stack uploads (the JDBC driver jar).
+   * @default the repository's .local/artifacts (`make jdbc-driver`)
+   */
+  readonly artifactsDir?: string;
+  /**
    * Parallel JDBC partitions of the extract.
    * @default `partition_count` of contract.json
    */
@@ -181,6 +187,8 @@ export class MembersPipeline extends Construct {
   readonly clusterPolicy: JobClusterPolicy;
   readonly code: PipelineCode;
   readonly catalog: MembersCatalog;
+  /** The checked JDBC driver jar in a volume of the pipeline's schema. */
+  readonly artifacts: PipelineArtifacts;
   readonly extractJob: PipelineJob;
   readonly loadJob: PipelineJob;
   /** The development-only member-data generator job, when the generator is deployed. */
@@ -222,6 +230,13 @@ export class MembersPipeline extends Construct {
       properties: { project: props.tags.project ?? "members-lakehouse", environment: props.environmentName },
     });
 
+    // Under the catalog construct: the volume lives in the pipeline's schema, whose grants let the job principal read it.
+    this.artifacts = new PipelineArtifacts(this.catalog, "artifacts", {
+      catalogName: this.catalog.catalogName,
+      schemaName: this.catalog.schemaName,
+      artifactsDir: props.artifactsDir,
+    });
+
     // Everything a run must not change, pinned in the job clusters' Spark conf and fixed by their policy.
     const generatorScope = this.secrets.scopeName;
     const fixedSparkConf = {
@@ -252,6 +267,9 @@ export class MembersPipeline extends Construct {
       fixedSparkConf,
     });
 
+    // Plans stop while the run-as principal is a workspace admin (or the deployer itself).
+    if (props.runAsServicePrincipal) new RunAsNotAdmin(this, "run-as-not-admin", { applicationId: props.runAsServicePrincipal });
+
     const shared = {
       cluster: this.clusterPolicy.jobClusterSpec(),
       taskTimeoutMinutes,
@@ -269,7 +287,9 @@ export class MembersPipeline extends Construct {
       description: "MySQL members -> cleaned, typed Parquet batch in the landing zone (one partition per run date).",
       taskKey: "extract_members",
       notebookPath: this.code.notebooks.extract_members.path,
-      libraries: [{ whl: this.code.wheelPath }, { maven: { coordinates: platform.jdbcDriver.maven } }],
+      // The JDBC driver from the stack's volume, checked by sha256 before upload; never Maven coordinates resolved
+      // without a checksum at every cluster start (MEM-JOB-003).
+      libraries: [{ whl: this.code.wheelPath }, { jar: this.artifacts.jdbcDriverPath }],
       parameters: jobParameters("extract", {
         // The run's own start date, so a rerun of a past run rewrites that day's partition, not today's.
         run_date: "{{job.start_time.iso_date}}",

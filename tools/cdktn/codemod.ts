@@ -18,8 +18,11 @@ export const BOUND_PROVIDERS = ["time", "azuread"] as const;
 /** The bindings module, relative to the app root. */
 export const BINDINGS_MODULE = "tools/cdktn/bindings";
 
-/** What the variant holds (the tests read notebooks/ and its wheel, and copy it: a symlink would not do; the workflow tests read .github/). */
-const COPIED = ["main.ts", "tsconfig.json", "jest.config.js", "stacks", "__tests__", "tools", "diagrams", "notebooks", ".github"];
+/**
+ * What the variant holds (the tests read notebooks/ and its wheel, and copy it: a symlink would not do; the workflow
+ * tests read .github/; synth uploads the checked JDBC driver jar from .local/artifacts, `make jdbc-driver`).
+ */
+const COPIED = ["main.ts", "tsconfig.json", "jest.config.js", "stacks", "__tests__", "tools", "diagrams", "notebooks", ".github", ".local/artifacts"];
 const SKIPPED_PATHS = new Set(["tools/bench", "tools/checkov", "diagrams/renderer"]);
 const SKIPPED_NAMES = new Set(["node_modules", "__pycache__", ".pytest_cache", "spark-warehouse", "metastore_db"]);
 

@@ -1,7 +1,8 @@
 /** Job rules (MEM-CLU, MEM-JOB): every job runs on policy-governed job compute, times out, retries and tells someone when it fails. */
+import contract from "../../../notebooks/members_pipeline/contract.json";
 import { clusterPolicyViolations } from "../cluster-policy-eval";
 import { asList, isTrue, jobClusters, policyDefinition, referencedId, resources } from "../json";
-import type { PolicyRule, Violation } from "../rule";
+import type { PolicyRule, TerraformJson, Violation } from "../rule";
 
 /**
  * Library locations the Jobs API installs from: workspace files by their `/Workspace/...` path, Unity Catalog volumes,
@@ -9,9 +10,18 @@ import type { PolicyRule, Violation } from "../rule";
  * libraries (Databricks, "Install libraries"; provider docs of databricks_job `library`).
  */
 const LIBRARY_LOCATION = /^(\/Workspace\/|\/Volumes\/|(s3|s3a|abfss|gs):\/\/)/;
-/** Attributes that hold a `/Workspace/...` path: `workspace_path` of databricks_workspace_file, notebook, directory. */
-const WORKSPACE_PATH_REFERENCE = /^\$\{databricks_(workspace_file|notebook|directory)\.[A-Za-z0-9_-]+\.workspace_path\}/;
+/**
+ * Attributes that hold a `/Workspace/...` or `/Volumes/...` path: `workspace_path` of databricks_workspace_file,
+ * notebook, directory; `path` of databricks_file (a file in a Unity Catalog volume).
+ */
+const WORKSPACE_PATH_REFERENCE =
+  /^\$\{(databricks_(workspace_file|notebook|directory)\.[A-Za-z0-9_-]+\.workspace_path|databricks_file\.[A-Za-z0-9_-]+\.path)\}/;
 const LIBRARY_FILE_KINDS = ["whl", "jar", "requirements", "egg"] as const;
+/**
+ * Libraries the cluster resolves from a package repository at every start (Maven, PyPI, CRAN), with no checksum the
+ * stack pins: whatever the repository or a proxy serves that day runs with the job's credentials.
+ */
+const REPOSITORY_LIBRARY_KINDS = ["maven", "pypi", "cran"] as const;
 
 /** Why a library or notebook location would fail at run time, or undefined when the Jobs API accepts it. */
 export function libraryLocationProblem(value: unknown): string | undefined {
@@ -21,6 +31,49 @@ export function libraryLocationProblem(value: unknown): string | undefined {
   return plainPath
     ? `got ${JSON.stringify(value)}, a workspace object's \`path\` (/Users/..., no /Workspace prefix), which the Jobs API refuses for libraries: reference its \`workspace_path\``
     : `got ${JSON.stringify(value)}, expected /Workspace/..., /Volumes/... or an s3://, abfss:// or gs:// URI`;
+}
+
+type ContractNotebook = keyof typeof contract.notebooks;
+/** Contract notebook of each notebook file the jobs run (`extract_members` -> `extract`). */
+const NOTEBOOK_OF_FILE = new Map(Object.entries(contract.notebookFiles).map(([notebook, file]) => [file, notebook as ContractNotebook]));
+
+/** The contract notebook a task runs, read from the referenced databricks_notebook's path (`.../extract_members`). */
+function contractNotebookOf(tf: TerraformJson, task: Record<string, any>): ContractNotebook | undefined {
+  const ref = asList(task.notebook_task)[0]?.notebook_path;
+  const id = referencedId(ref, "databricks_notebook", ["path", "workspace_path"]);
+  const path = id === undefined ? ref : tf.resource?.databricks_notebook?.[id]?.path;
+  return typeof path === "string" ? NOTEBOOK_OF_FILE.get(path.slice(path.lastIndexOf("/") + 1)) : undefined;
+}
+
+/** Why a job's task could change a deployment setting (contract.json `deployment: true`), one message per problem. */
+function deploymentSettingProblems(tf: TerraformJson, job: Record<string, any>): string[] {
+  const problems: string[] = [];
+  const parameters = new Set(asList(job.parameter).map((p) => p.name));
+  for (const task of asList(job.task)) {
+    const notebook = contractNotebookOf(tf, task);
+    if (notebook === undefined) continue;
+    const cluster = asList(job.job_cluster).find((c) => c.job_cluster_key === task.job_cluster_key)?.new_cluster;
+    const conf: Record<string, unknown> = asList(cluster)[0]?.spark_conf ?? {};
+    const policyId = referencedId(asList(cluster)[0]?.policy_id, "databricks_cluster_policy", ["id"]);
+    const definition = policyId === undefined ? undefined : policyDefinition(tf.resource?.databricks_cluster_policy?.[policyId]);
+    for (const [widget, spec] of Object.entries(contract.notebooks[notebook]) as [string, { deployment?: boolean; default: string }][]) {
+      if (spec.deployment !== true) continue;
+      const key = `${contract.deploymentConfPrefix}.${notebook}.${widget}`;
+      if (parameters.has(widget))
+        problems.push(`task "${task.task_key}": job parameter "${widget}" is a deployment setting, which a run could change`);
+      if (conf[key] === undefined) {
+        if (spec.default !== "") problems.push(`task "${task.task_key}": spark_conf has no ${key}`);
+        continue;
+      }
+      const rule = definition?.[`spark_conf.${key}`];
+      if (rule?.type !== "fixed" || rule.value !== conf[key]) {
+        problems.push(
+          `task "${task.task_key}": ${key} is not fixed to ${JSON.stringify(conf[key])} by the cluster policy (got ${JSON.stringify(rule)})`,
+        );
+      }
+    }
+  }
+  return problems;
 }
 
 /** Why a notebook task's path would not resolve, or undefined: workspace notebooks are named by an absolute path. */
@@ -79,26 +132,47 @@ export const JOB_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-JOB-003",
-    description: "Job libraries name /Workspace/..., /Volumes/... or cloud URIs, and notebook tasks absolute workspace paths",
+    description:
+      "Job libraries are files named by /Workspace/..., /Volumes/... or cloud URIs (no Maven, PyPI or CRAN coordinates), and notebook tasks absolute workspace paths",
     explanation:
-      "The Jobs API installs workspace-file libraries only by their /Workspace/... path (the provider's workspace_path); a workspace object's plain path makes every run fail to install its library.",
+      "The Jobs API installs workspace-file libraries only by their /Workspace/... path (the provider's workspace_path); a workspace object's plain path makes every run fail to install its library. A maven/pypi/cran library is resolved from a repository at every cluster start with no checksum: upload a file the stack checked by sha256 instead (stacks/databricks/artifacts.ts).",
     check(tf) {
       const out: Violation[] = [];
       for (const [id, job] of resources(tf, "databricks_job")) {
         const problems: string[] = [];
         for (const task of asList(job.task)) {
-          for (const library of asList(task.library))
+          for (const library of asList(task.library)) {
             for (const kind of LIBRARY_FILE_KINDS) {
               if (library[kind] === undefined) continue;
               const problem = libraryLocationProblem(library[kind]);
               if (problem) problems.push(`task "${task.task_key}" library ${kind}: ${problem}`);
             }
+            for (const kind of REPOSITORY_LIBRARY_KINDS) {
+              if (library[kind] === undefined) continue;
+              problems.push(
+                `task "${task.task_key}" library ${kind}: got ${JSON.stringify(library[kind])}, resolved from a repository at cluster start without a checksum; attach a file checked by sha256 (/Volumes/...)`,
+              );
+            }
+          }
           const notebook = notebookPathProblem(task);
           if (notebook) problems.push(notebook);
         }
         if (problems.length > 0) out.push({ address: `databricks_job.${id}`, message: problems.join("; ") });
       }
       return out;
+    },
+  },
+  {
+    id: "MEM-JOB-004",
+    description:
+      "Deployment settings (who sees PII, data source and landing, secret scope, TLS, retention) are fixed cluster Spark conf, never job parameters",
+    explanation:
+      '"Run now with different parameters" overrides any job parameter: an operator could unmask PII, redirect the landing zone or shorten retention. The job cluster carries these settings in its Spark conf, fixed by its policy, and the notebook refuses a widget that differs.',
+    check(tf) {
+      return resources(tf, "databricks_job").flatMap(([id, job]) => {
+        const problems = deploymentSettingProblems(tf, job);
+        return problems.length > 0 ? [{ address: `databricks_job.${id}`, message: problems.join("; ") }] : [];
+      });
     },
   },
   {
