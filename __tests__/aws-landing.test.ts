@@ -365,10 +365,12 @@ describe("storage credential, external location and grants", () => {
     const grants = Object.values(resourcesOf(prod, "databricks_grants")).filter((g: any) => g.external_location);
     expect(grants).toHaveLength(1);
     expect(grants[0].external_location).toBe(ref("databricks_external_location", location.id, "id"));
-    // prod runs as its service principal (application id), dev as the platform group.
+    // Each environment runs as its service principal (application id).
     expect(grants[0].grant).toEqual([{ principal: "22222222-2222-4222-8222-222222222222", privileges: ["READ_FILES", "WRITE_FILES"] }]);
     const devGrants = Object.values(resourcesOf(dev, "databricks_grants")).filter((g: any) => g.external_location);
-    expect(devGrants.map((g: any) => g.grant)).toEqual([[{ principal: "members-platform", privileges: ["READ_FILES", "WRITE_FILES"] }]]);
+    expect(devGrants.map((g: any) => g.grant)).toEqual([
+      [{ principal: "33333333-3333-4333-8333-333333333333", privileges: ["READ_FILES", "WRITE_FILES"] }],
+    ]);
   });
 
   test("no AWS resource is created in an Azure stack", () => {

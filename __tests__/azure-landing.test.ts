@@ -196,7 +196,7 @@ describe("access connector and Unity Catalog access", () => {
     expect(grants).toEqual([
       expect.objectContaining({
         external_location: ref("databricks_external_location", location.id, "id"),
-        grant: [{ principal: "members-platform", privileges: ["READ_FILES", "WRITE_FILES"] }],
+        grant: [{ principal: "44444444-4444-4444-8444-444444444444", privileges: ["READ_FILES", "WRITE_FILES"] }],
       }),
     ]);
   });
@@ -273,7 +273,7 @@ describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
     expect(resourcesOf(stack, "databricks_secret")).toEqual({});
     expect(Object.keys(stack.variable ?? {}).filter((v) => v.startsWith("mysql_"))).toEqual([]);
     expect(Object.values(resourcesOf(stack, "databricks_secret_acl"))).toEqual([
-      expect.objectContaining({ permission: "READ", principal: "members-platform" }),
+      expect.objectContaining({ permission: "READ", principal: "44444444-4444-4444-8444-444444444444" }),
     ]);
   });
 

@@ -6,6 +6,9 @@ import { ConfigError, type ConfigProblem, validateConfig } from "../stacks/confi
 import prices from "../tools/cost/prices.json";
 
 /** A complete, valid AWS environment that each case breaks in one place. */
+/** A service principal application id for fixtures (not an example value: examples repeat one digit). */
+const RUN_AS = "5f0c2a52-8d4e-4b7a-9c2e-7a1d3e0b6f90";
+
 function awsEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
   return {
     name: "dev",
@@ -13,7 +16,8 @@ function awsEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
     region: "eu-west-1",
     prefix: "acme-members",
     mode: "development",
-    databricks: { host: "https://dbc-example.cloud.databricks.com", authType: "oauth-m2m" },
+    // CI-deployed (remote state): jobs run as a dedicated service principal.
+    databricks: { host: "https://dbc-example.cloud.databricks.com", authType: "oauth-m2m", runAsServicePrincipal: RUN_AS },
     catalog: { name: "members_dev" },
     notifications: { failureEmails: ["alerts@example.com"] },
     schedules: { extract: { cron: "0 0 2 * * ?" }, load: { type: "file_arrival" } },
@@ -32,7 +36,7 @@ function azureEnv(overrides: Record<string, unknown> = {}): EnvironmentInput {
     prefix: "acme",
     cluster: { nodeType: "Standard_D4ads_v5", minWorkers: 1, maxWorkers: 2 },
     azure: { resourceGroupName: "rg-members" },
-    databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure" },
+    databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure", runAsServicePrincipal: RUN_AS },
     stateBackend: { type: "azurerm", resourceGroupName: "rg-state", storageAccountName: "acmestate", containerName: "tfstate" },
     ...overrides,
   });
@@ -414,7 +418,7 @@ describe("deployability: environments written the old way are rejected", () => {
     ["/Users/someone@example.com/members", /another user's home/],
   ])("item 6: deploy root %s", (deployRoot, expected) => {
     expectSingleProblem(
-      one(awsEnv({ databricks: { host, authType: "oauth-m2m", deployRoot } })),
+      one(awsEnv({ databricks: { host, authType: "oauth-m2m", runAsServicePrincipal: SP, deployRoot } })),
       "environments.dev.databricks.deployRoot",
       JSON.stringify(deployRoot),
       expected,
@@ -451,7 +455,18 @@ describe("deployability: environments written the old way are rejected", () => {
       "environments.dev.databricks.runAsServicePrincipal",
       got,
     );
-    expect(problem.expected).toMatch(/service principal production jobs run as/);
+    expect(problem.expected).toMatch(/dedicated, non-admin service principal the production jobs run as/);
+  });
+
+  test("item 3 (security): a development environment CI deploys (remote state) needs a run-as principal; a hand-deployed one (local state) does not", () => {
+    const problem = expectSingleProblem(
+      one(awsEnv({ databricks: { host, authType: "oauth-m2m" } })),
+      "environments.dev.databricks.runAsServicePrincipal",
+      "undefined",
+    );
+    expect(problem.expected).toMatch(/dedicated, non-admin service principal the CI-deployed jobs run as/);
+    const [local] = validateConfig(one(awsEnv({ databricks: { host, authType: "oauth-m2m" }, stateBackend: { type: "local" } })));
+    expect(local.databricks.runAsServicePrincipal).toBeUndefined();
   });
 
   test("protection defaults: on in production, off in development, configurable", () => {

@@ -39,7 +39,12 @@ const dev: EnvironmentInput = {
   ...awsBase,
   name: "dev",
   mode: "development",
-  databricks: { host: "https://dbc-example-dev.cloud.databricks.com", authType: "oauth-m2m" },
+  databricks: {
+    host: "https://dbc-example-dev.cloud.databricks.com",
+    authType: "github-oidc",
+    // Example id: replace with the application id of your development jobs' service principal (not an admin).
+    runAsServicePrincipal: "33333333-3333-4333-8333-333333333333",
+  },
   catalog: { name: "members_dev", schema: "members" },
   schedules: {
     extract: { cron: "0 0 2 * * ?", timezone: "UTC" },
@@ -57,7 +62,7 @@ const staging: EnvironmentInput = {
   mode: "production",
   databricks: {
     host: "https://dbc-example-staging.cloud.databricks.com",
-    authType: "oauth-m2m",
+    authType: "github-oidc",
     // Example id: replace with the application id of your staging jobs' service principal.
     runAsServicePrincipal: "11111111-1111-4111-8111-111111111111",
   },
@@ -78,7 +83,7 @@ const prod: EnvironmentInput = {
   mode: "production",
   databricks: {
     host: "https://dbc-example-prod.cloud.databricks.com",
-    authType: "oauth-m2m",
+    authType: "github-oidc",
     // Example id: replace with the application id of your production jobs' service principal.
     runAsServicePrincipal: "22222222-2222-4222-8222-222222222222",
     readerGroups: [EXAMPLE_GROUPS.analysts],
@@ -107,7 +112,12 @@ const azureDev: EnvironmentInput = {
   prefix: "acmembr",
   mode: "development",
   // Federated GitHub OIDC token for the ARM_CLIENT_ID application: the same identity azurerm uses.
-  databricks: { host: "https://adb-0000000000000000.0.azuredatabricks.net", authType: "github-oidc-azure" },
+  databricks: {
+    host: "https://adb-0000000000000000.0.azuredatabricks.net",
+    authType: "github-oidc-azure",
+    // Example id: replace with the application id of the service principal these jobs run as (not an admin).
+    runAsServicePrincipal: "44444444-4444-4444-8444-444444444444",
+  },
   catalog: { name: "members_azure_dev", schema: "members" },
   notifications: team,
   schedules: {

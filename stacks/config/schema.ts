@@ -539,15 +539,16 @@ export const environmentSchema = z
         });
       }
     }),
-    crossCheck(["mode", "databricks"], (env, ctx) => {
+    crossCheck(["mode", "databricks", "stateBackend"], (env, ctx) => {
       const sp = env.databricks.runAsServicePrincipal;
-      if (env.mode === "production" && (sp === undefined || PLACEHOLDER_UUID.test(sp))) {
+      // Remote state means CI deploys it: without run_as the jobs would run as the CI deployer, a workspace admin.
+      const ciDeployed = env.stateBackend.type !== "local";
+      if ((env.mode === "production" || ciDeployed) && (sp === undefined || PLACEHOLDER_UUID.test(sp))) {
         ctx.addIssue({
           code: "custom",
           path: ["databricks", "runAsServicePrincipal"],
           input: sp,
-          message:
-            "expected the application id of the service principal production jobs run as (not the all-zero placeholder): without it they run as whoever deployed them",
+          message: `expected the application id of a dedicated, non-admin service principal the ${env.mode === "production" ? "production" : "CI-deployed"} jobs run as (not the all-zero placeholder): without it they run as whoever deployed them`,
         });
       }
       const root = env.databricks.deployRoot;

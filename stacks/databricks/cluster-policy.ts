@@ -168,9 +168,7 @@ export function policyDefinition(p: JobClusterPolicyProps): PolicyDefinition {
         };
 
   const costTags = Object.fromEntries(Object.entries(p.costTags).map(([k, v]) => [`custom_tags.${k}`, fixed(v)]));
-  const sparkConf = Object.fromEntries(
-    Object.entries({ ...UTC_SPARK_CONF, ...p.fixedSparkConf }).map(([k, v]) => [`spark_conf.${k}`, fixed(v)]),
-  );
+  const sparkConf = Object.fromEntries(Object.entries({ ...UTC_SPARK_CONF, ...p.fixedSparkConf }).map(([k, v]) => [`spark_conf.${k}`, fixed(v)]));
   const noInitScripts = Object.fromEntries(
     INIT_SCRIPT_SOURCES.map((source) => [`init_scripts.*.${source}.destination`, { type: "forbidden" } as PolicyRule]),
   );

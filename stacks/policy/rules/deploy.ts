@@ -4,7 +4,7 @@
  * (README "Policy pack" lists them with their sources). All are errors: a stack that breaks one fails at synth.
  */
 import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES, SHARED_WORKSPACE_FOLDER } from "../../config/schema";
-import { asList, isTrue, jobClusters, policyDefinition, policyStatements, referencedId, resources } from "../json";
+import { asList, escapeRegExp, isTrue, jobClusters, policyDefinition, policyStatements, referencedId, resources } from "../json";
 import type { PolicyRule, TerraformJson, Violation } from "../rule";
 import {
   MANAGED_FILE_EVENTS_AWS_ACTIONS,
@@ -119,6 +119,25 @@ function strings(value: unknown, at = ""): [string, string][] {
   if (typeof value === "string") return [[at, value]];
   if (value === null || typeof value !== "object") return [];
   return Object.entries(value).flatMap(([k, v]) => (k === "//" ? [] : strings(v, at ? `${at}.${k}` : k)));
+}
+
+/**
+ * Whether a terraform_data precondition refuses the plan when the service principal with this application id is in
+ * the workspace "admins" group: `!contains(tolist(data.databricks_group.<admins>.service_principals), data.databricks_service_principal.<sp>.id)`.
+ */
+function adminCheckFor(tf: TerraformJson, applicationId: string): boolean {
+  const sps = Object.entries(tf.data?.databricks_service_principal ?? {}).filter(([, sp]) => sp.application_id === applicationId);
+  const admins = Object.entries(tf.data?.databricks_group ?? {}).filter(([, g]) => g.display_name === "admins" && g.recursive !== false);
+  const conditions = resources(tf, "terraform_data").flatMap(([, d]) => asList(d.lifecycle?.precondition).map((p) => String(p.condition)));
+  return sps.some(([spId]) =>
+    admins.some(([groupId]) =>
+      conditions.some((c) => {
+        const members = `data\\.databricks_group\\.${escapeRegExp(groupId)}\\.service_principals`;
+        const principal = `data\\.databricks_service_principal\\.${escapeRegExp(spId)}\\.id`;
+        return new RegExp(`!contains\\((${members}|tolist\\(${members}\\)), ${principal}\\)`).test(c);
+      }),
+    ),
+  );
 }
 
 export const DEPLOY_RULES: readonly PolicyRule[] = [
@@ -406,20 +425,40 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-014",
-    description: "Production jobs run as a service principal, and the test-data generator is not deployed to production",
-    explanation: "A job without run_as runs as whoever deployed it last; the generator writes test rows into MySQL.",
+    description:
+      "Jobs of production and CI-deployed (remote state) stacks run as a service principal that each plan checks is no workspace admin; no generator in production",
+    explanation:
+      "A job without run_as runs as whoever deployed it last, in CI a workspace admin; an admin run-as principal gives the notebooks the whole workspace; the generator writes test rows into MySQL.",
     check(tf, ctx) {
-      if (ctx.developmentMode) return [];
+      const remoteState = Object.keys(tf.terraform?.backend ?? {}).some((type) => type !== "local");
+      if (ctx.developmentMode && !remoteState) return [];
+      const checked = new Set(
+        Object.values(tf.data?.databricks_service_principal ?? {})
+          .map((sp) => sp.application_id)
+          .filter((id) => typeof id === "string" && adminCheckFor(tf, id)),
+      );
+      const runAs = (job: Record<string, any>) => asList(job.run_as)[0]?.service_principal_name;
       return [
         ...resources(tf, "databricks_job")
-          .filter(([, job]) => typeof asList(job.run_as)[0]?.service_principal_name !== "string")
+          .filter(([, job]) => typeof runAs(job) !== "string")
           .map(([id]) => ({
             address: `databricks_job.${id}`,
-            message: "no run_as.service_principal_name: a production job would run as whoever deployed it",
+            message: "no run_as.service_principal_name: the job would run as whoever deployed it (in CI, a workspace admin)",
           })),
-        ...resources(tf, "databricks_notebook")
-          .filter(([, nb]) => typeof nb.path === "string" && nb.path.endsWith("/generate_member_data"))
-          .map(([id]) => ({ address: `databricks_notebook.${id}`, message: "the member-data generator is deployed to a production environment" })),
+        ...resources(tf, "databricks_job")
+          .filter(([, job]) => typeof runAs(job) === "string" && !checked.has(runAs(job)))
+          .map(([id, job]) => ({
+            address: `databricks_job.${id}`,
+            message: `run_as ${runAs(job)} is not checked against the workspace "admins" group at plan (RunAsNotAdmin)`,
+          })),
+        ...(ctx.developmentMode
+          ? []
+          : resources(tf, "databricks_notebook")
+              .filter(([, nb]) => typeof nb.path === "string" && nb.path.endsWith("/generate_member_data"))
+              .map(([id]) => ({
+                address: `databricks_notebook.${id}`,
+                message: "the member-data generator is deployed to a production environment",
+              }))),
       ];
     },
   },
