@@ -272,9 +272,11 @@ class _Fs:
 
 
 class _Widgets:
-    def __init__(self, values: dict[str, str]):
+    def __init__(self, values: dict[str, str], local_defaults: dict[str, str] | None = None):
         self._values = dict(values)
         self._defaults: dict[str, str] = {}
+        # Replace a declared widget's default (the CLI: the local MariaDB's CA), never a given value.
+        self._local_defaults = dict(local_defaults or {})
 
     def text(self, name: str, defaultValue: str = "", label: str | None = None) -> None:
         self._defaults[name] = defaultValue
@@ -288,7 +290,7 @@ class _Widgets:
         if name in self._values:
             return self._values[name]
         if name in self._defaults:
-            return self._defaults[name]
+            return self._local_defaults.get(name, self._defaults[name])
         raise ValueError(f"No input widget named {name} is defined")
 
     getArgument = get
@@ -336,8 +338,8 @@ class _Notebook:
 
 
 class LocalDbutils:
-    def __init__(self, widgets: dict[str, str], env: dict | None = None):
-        self.widgets = _Widgets(widgets)
+    def __init__(self, widgets: dict[str, str], env: dict | None = None, local_defaults: dict[str, str] | None = None):
+        self.widgets = _Widgets(widgets, local_defaults)
         self.secrets = _Secrets(env)
         self.fs = _Fs()
         self.notebook = _Notebook()
@@ -360,14 +362,23 @@ class RunResult:
 
 
 def run_notebook(
-    notebook: str | Path, widgets: dict[str, str] | None = None, *, spark=None, local_dir: Path = DEFAULT_LOCAL_DIR, env: dict | None = None
+    notebook: str | Path,
+    widgets: dict[str, str] | None = None,
+    *,
+    spark=None,
+    local_dir: Path = DEFAULT_LOCAL_DIR,
+    env: dict | None = None,
+    local_defaults: dict[str, str] | None = None,
 ) -> RunResult:
-    """Execute a notebook source file as Databricks would run it as a job task; returns its exit value."""
+    """Execute a notebook source file as Databricks would run it as a job task; returns its exit value.
+
+    local_defaults replace the defaults of the widgets the notebook declares (not given values); unused ones are ignored.
+    """
     path = Path(notebook).resolve()
     source = path.read_text()
     if not source.startswith("# Databricks notebook source"):
         raise ValueError(f"{path} is not a Databricks notebook source (missing '# Databricks notebook source')")
-    dbutils = LocalDbutils(widgets or {}, env)
+    dbutils = LocalDbutils(widgets or {}, env, local_defaults)
     session = spark if spark is not None else _LazySpark(lambda: build_spark(local_dir))
     scope = {"__name__": "__main__", "__file__": str(path), "spark": session, "dbutils": dbutils, "display": _display}
     started = time.monotonic()
@@ -399,10 +410,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--widget", "-w", action="append", type=_parse_widget, default=[], metavar="KEY=VALUE")
     parser.add_argument("--local-dir", type=Path, default=DEFAULT_LOCAL_DIR, help="local metastore and warehouse (default: .local/runner)")
     parser.add_argument("--traceback", action="store_true", help="print the full traceback on failure")
+    parser.add_argument(
+        "--no-local-tls",
+        action="store_true",
+        help="do not default trust_store_path / ca_path to the local MariaDB's CA (.local/mariadb/tls, when it exists)",
+    )
     args = parser.parse_args(argv)
     pin_utc()
+    # Out of the box against the local MariaDB (mariadb.sh): the notebooks verify the server (VERIFY_IDENTITY), so the
+    # TLS widgets default to its CA when the files exist; a --widget value (even empty) wins.
+    local_tls = {} if args.no_local_tls else {k: v for k, v in local_mysql_tls().items() if k != "ssl_mode" and Path(v).is_file()}
+    if local_tls:
+        print(f"run_local: TLS widgets default to the local MariaDB's CA: {local_tls} (--no-local-tls: off)", file=sys.stderr)
     try:
-        result = run_notebook(args.notebook, dict(args.widget), local_dir=args.local_dir)
+        result = run_notebook(args.notebook, dict(args.widget), local_dir=args.local_dir, local_defaults=local_tls)
     except Exception as exc:  # noqa: BLE001 - the CLI reports any notebook failure
         if args.traceback:
             import traceback

@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 from conftest import TEST_CA, TEST_TRUST_STORE
@@ -285,7 +286,13 @@ def test_generate_notebook_reads_its_own_scope_over_tls(mysql, tmp_path):
     ok = subprocess.run([*args, "--widget", f"ca_path={TEST_CA}"], env=env, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout.strip().splitlines()[-1])["inserted"] == 5
-    # Without the CA the system trust store does not know the test CA: refused, nothing written.
-    refused = subprocess.run([*args, "--widget", "if_exists=APPEND"], env=env, capture_output=True, text=True, timeout=120)
+    # By hand, without any TLS widget: the runner defaults ca_path to the local MariaDB's CA (README's command works).
+    env_local = {**env, "MARIADB_DIR": str(Path(TEST_CA).parent.parent)}
+    by_hand = subprocess.run([*args, "--widget", "if_exists=REPLACE"], env=env_local, capture_output=True, text=True, timeout=120)
+    assert by_hand.returncode == 0, by_hand.stderr
+    assert "TLS widgets default to the local MariaDB's CA" in by_hand.stderr
+    # Without the CA (ca_path given empty: the runner's local default does not apply) the system trust store does not
+    # know the test CA: refused, nothing written.
+    refused = subprocess.run([*args, "--widget", "if_exists=APPEND", "--widget", "ca_path="], env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in refused.stderr, refused.stderr
     assert c.password not in refused.stderr + refused.stdout
