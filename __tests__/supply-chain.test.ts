@@ -8,6 +8,9 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { App, TerraformStack, Testing } from "cdktf";
+import { buildApp } from "../stacks/app";
+import { LOCK_FILE, lockFileFor, parseLockFile, providerAddress, providerSetName, type RequiredProvider } from "../stacks/common/provider-locks";
 import platform from "../stacks/config/platform.json";
 import { artifactFileName, DEFAULT_ARTIFACTS_DIR, JDBC_DRIVER_JAR, verifiedArtifact } from "../stacks/databricks/artifacts";
 import { resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
@@ -127,5 +130,90 @@ describe("the JDBC driver is a jar checked by sha256, not Maven coordinates reso
       expect(libraries.filter((l) => "maven" in l || "pypi" in l || "cran" in l)).toEqual([]);
       expect(libraries).toContainEqual({ jar: `\${databricks_file.${fileId}.path}` });
     }
+  });
+});
+
+describe("provider lock files", () => {
+  /**
+   * Provider sets whose lock file is still to be generated (`make provider-locks` needs the Terraform registry, which
+   * the machine that wrote this could not reach), with their exact versions: a bump changes the entry, so it fails
+   * here too. Remove an entry when its stacks/provider-locks/<set>.terraform.lock.hcl is committed.
+   */
+  const PENDING: Record<string, string> = {
+    "aws-databricks-time": "hashicorp/aws 6.25.0, databricks/databricks 1.99.0, hashicorp/time 0.13.1",
+    "azurerm-databricks-time": "hashicorp/azurerm 4.55.0, databricks/databricks 1.99.0, hashicorp/time 0.13.1",
+    aws: "hashicorp/aws 6.25.0",
+    azurerm: "hashicorp/azurerm 4.55.0",
+  };
+  const describeSet = (required: Record<string, RequiredProvider>) =>
+    Object.entries(required)
+      .map(([name, p]) => `${providerAddress(name, p.source).replace("registry.terraform.io/", "")} ${p.version}`)
+      .sort((a, b) => a.split("/")[1].localeCompare(b.split("/")[1]))
+      .join(", ");
+
+  /** Problems of one stack's lock: every required provider has an entry of the same version and constraints. */
+  function lockProblems(stack: string, required: Record<string, RequiredProvider>, lockFile: string): string[] {
+    const entries = parseLockFile(readFileSync(lockFile, "utf8"));
+    const problems: string[] = [];
+    for (const [name, p] of Object.entries(required)) {
+      const address = providerAddress(name, p.source);
+      const entry = entries[address];
+      if (!entry) problems.push(`${stack}: ${address} has no entry in ${lockFile}`);
+      else if (entry.version !== p.version || entry.constraints !== p.version)
+        problems.push(`${stack}: ${address} requires ${p.version}, the lock has ${entry.version} (constraints ${entry.constraints})`);
+      else if (!entry.hashes.some((h) => h.startsWith("h1:"))) problems.push(`${stack}: ${address} has no h1: hash`);
+    }
+    const extra = Object.keys(entries).filter((a) => !Object.entries(required).some(([n, p]) => providerAddress(n, p.source) === a));
+    if (extra.length > 0) problems.push(`${stack}: ${lockFile} locks providers the stack does not use: ${extra.join(", ")}`);
+    return problems;
+  }
+
+  it("every stack's provider set has a lock file with its exact versions, or is a pending set of the same versions", () => {
+    const app = buildApp(undefined, Testing.app());
+    const problems: string[] = [];
+    const pendingSeen: Record<string, string> = {};
+    for (const child of app.node.children) {
+      if (!(child instanceof TerraformStack)) continue;
+      const json = JSON.parse(Testing.synth(child));
+      const required = (json.terraform?.required_providers ?? {}) as Record<string, RequiredProvider>;
+      const lockFile = lockFileFor(required);
+      if (lockFile) problems.push(...lockProblems(child.node.id, required, lockFile));
+      else pendingSeen[providerSetName(required)] = describeSet(required);
+    }
+    expect(problems).toEqual([]);
+    expect(pendingSeen).toEqual(PENDING);
+  });
+
+  it("the tf-validate fixture's lock pins the mirror's aws version with its linux_amd64 h1 (terraform init checks it)", () => {
+    const version = /export const FIXTURE_AWS_VERSION = "([^"]+)"/.exec(read("tools/tf-validate/fixture/main.ts"))?.[1];
+    expect(version).toBeDefined();
+    const lockFile = join(ROOT, "tools/tf-validate/fixture/provider-locks", `aws${LOCK_FILE}`);
+    expect(lockProblems("tf-validate-fixture", { aws: { source: "aws", version } }, lockFile)).toEqual([]);
+  });
+
+  it("synth copies the lock file of its set into the stack directory", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "members-locks-"));
+    try {
+      const app = new App({ outdir });
+      const stack = new TerraformStack(app, "fixture-like");
+      stack.addOverride("terraform.required_providers.aws", { source: "aws", version: "5.100.0" });
+      app.synth();
+      const { writeProviderLocks } = require("../stacks/common/provider-locks") as typeof import("../stacks/common/provider-locks");
+      const [result] = writeProviderLocks(outdir, join(ROOT, "tools/tf-validate/fixture/provider-locks"));
+      expect(result.set).toBe("aws");
+      expect(readFileSync(join(outdir, "stacks", "fixture-like", LOCK_FILE), "utf8")).toBe(
+        read(`tools/tf-validate/fixture/provider-locks/aws${LOCK_FILE}`),
+      );
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("the plan and apply jobs run terraform init -lockfile=readonly", () => {
+    const inits = read(".github/workflows/stack.yml")
+      .split("\n")
+      .filter((l) => /\bterraform -chdir=\S+ init\b/.test(l));
+    expect(inits.length).toBe(2);
+    for (const line of inits) expect(line).toContain("-lockfile=readonly");
   });
 });
