@@ -71,7 +71,7 @@ describe("MySQL secret scope", () => {
     for (const json of [dev, azure]) {
       expect(
         Object.keys(json.variable!)
-          .filter((v) => v.startsWith("mysql_"))
+          .filter((v) => v.startsWith("mysql_") && !v.startsWith("mysql_generator_"))
           .sort(),
       ).toEqual(KEYS.map((k) => `mysql_${k}`).sort());
       for (const key of KEYS) {
@@ -82,9 +82,11 @@ describe("MySQL secret scope", () => {
   });
 
   test("each secret's value is a reference to its sensitive variable, in the pipeline's scope", () => {
-    const scope = onlyResource(dev, "databricks_secret_scope");
+    const scope = resource(dev, "databricks_secret_scope", "pipeline_mysql-secrets_");
     expect(scope.props.name).toBe("acme-members-dev-mysql");
-    const secrets = Object.values(resourcesOf(dev, "databricks_secret"));
+    const secrets = Object.entries(resourcesOf(dev, "databricks_secret"))
+      .filter(([id]) => id.startsWith("pipeline_mysql-secrets_"))
+      .map(([, secret]) => secret);
     expect(secrets.map((s) => s.key).sort()).toEqual([...KEYS].sort());
     for (const secret of secrets) {
       expect(secret.string_value).toBe(`\${var.mysql_${secret.key}}`);
@@ -93,13 +95,13 @@ describe("MySQL secret scope", () => {
   });
 
   test("READ on the scope for the job principal: the run-as service principal, else the platform group", () => {
-    expect(onlyResource(prod, "databricks_secret_acl").props).toEqual(
+    expect(resource(prod, "databricks_secret_acl", "pipeline_mysql-secrets_").props).toEqual(
       expect.objectContaining({ permission: "READ", principal: envOf("prod").databricks.runAsServicePrincipal }),
     );
-    expect(onlyResource(dev, "databricks_secret_acl").props).toEqual(
+    expect(resource(dev, "databricks_secret_acl", "pipeline_mysql-secrets_").props).toEqual(
       expect.objectContaining({ permission: "READ", principal: envOf("dev").databricks.runAsServicePrincipal }),
     );
-    expect(onlyResource(handDev, "databricks_secret_acl").props).toEqual(
+    expect(resource(handDev, "databricks_secret_acl", "pipeline_mysql-secrets_").props).toEqual(
       expect.objectContaining({ permission: "READ", principal: "members-platform" }),
     );
   });
@@ -111,6 +113,7 @@ describe("MySQL secret scope", () => {
       TF_VAR_mysql_database: "canary-db-91c7",
       TF_VAR_mysql_user: "canary-user-0b2e",
       TF_VAR_mysql_password: "canary-pw-Zq8!x",
+      TF_VAR_mysql_generator_password: "canary-gen-pw-7Kd",
     };
     const saved = Object.fromEntries(Object.keys(canaries).map((k) => [k, process.env[k]]));
     const outdir = mkdtempSync(path.join(tmpdir(), "members-canary-"));
@@ -118,7 +121,7 @@ describe("MySQL secret scope", () => {
       Object.assign(process.env, canaries);
       buildApp(shipped, new App({ outdir })).synth();
       const files = walk(outdir);
-      const stackFiles = files.filter((f) => f.endsWith("cdk.tf.json"));
+      const stackFiles = files.filter((f) => f.endsWith("cdk.tf.json") && !f.includes("members-bootstrap-"));
       expect(stackFiles).toHaveLength(shipped.environments.length);
       for (const file of files) {
         const text = readFileSync(file, "utf8");
@@ -311,9 +314,11 @@ describe("uploaded code", () => {
     expect(generator.task[0].library).toEqual([
       { whl: ref("databricks_workspace_file", onlyResource(dev, "databricks_workspace_file").id, "workspace_path") },
     ]);
+    // The generator reads its own scope (its own MySQL user), never the extract's.
     expect(settingsOf(generator, "generate").secret_scope).toBe(
-      ref("databricks_secret_scope", onlyResource(dev, "databricks_secret_scope").id, "name"),
+      ref("databricks_secret_scope", resource(dev, "databricks_secret_scope", "pipeline_generator-secrets_").id, "name"),
     );
+    expect(resource(dev, "databricks_secret_scope", "pipeline_generator-secrets_").props.name).toBe("acme-members-dev-mysql-generator");
     expect(Object.keys(resourcesOf(prod, "databricks_job")).some((id) => id.includes("generate"))).toBe(false);
   });
 
@@ -423,6 +428,19 @@ describe("deployment settings (a run cannot change them)", () => {
       }
     },
   );
+
+  test("the extract's TLS mode and trust store come from the configuration's mysql block (VERIFY_IDENTITY by default)", () => {
+    expect(settingsOf(extractJob(prod).props, "extract").ssl_mode).toBe("VERIFY_IDENTITY");
+    expect(settingsOf(extractJob(prod).props, "extract")).not.toHaveProperty("trust_store_path");
+    const env = shipped.environments.find((e) => e.name === "prod")!;
+    const trustStorePath = "/Volumes/members/members/certs/mysql-ca.p12";
+    const json = synthAll({ environments: [{ ...env, mysql: { sslMode: "VERIFY_IDENTITY", trustStorePath } }] } as AppConfigInput).stacks[
+      "members-prod"
+    ];
+    expect(settingsOf(extractJob(json).props, "extract")).toEqual(
+      expect.objectContaining({ ssl_mode: "VERIFY_IDENTITY", trust_store_path: trustStorePath }),
+    );
+  });
 
   test("the load's PII reader group, retention and target come from the configuration, not from the contract's defaults", () => {
     const env = shipped.environments.find((e) => e.name === "prod")!;
@@ -547,7 +565,7 @@ describe("extract job", () => {
   });
 
   test("parameters: run date from the job start, tuning; secret scope, landing URL, TLS and source fixed by the deployment", () => {
-    const scope = onlyResource(prod, "databricks_secret_scope");
+    const scope = resource(prod, "databricks_secret_scope", "pipeline_mysql-secrets_");
     const params = paramsOf(extractJob(prod).props);
     expect(settingsOf(extractJob(prod).props, "extract")).toEqual(
       expect.objectContaining({
@@ -660,7 +678,9 @@ describe("job permissions and outputs", () => {
     expect(out.extract_job_url.value).toBe(ref("databricks_job", extract, "url"));
     expect(out.load_job_id.value).toBe(ref("databricks_job", load, "id"));
     expect(out.load_job_url.value).toBe(ref("databricks_job", load, "url"));
-    expect(out.secret_scope.value).toBe(ref("databricks_secret_scope", onlyResource(prod, "databricks_secret_scope").id, "name"));
+    expect(out.secret_scope.value).toBe(
+      ref("databricks_secret_scope", resource(prod, "databricks_secret_scope", "pipeline_mysql-secrets_").id, "name"),
+    );
     expect(out.extract_notebook_path.value).toBe(
       ref("databricks_notebook", resource(prod, "databricks_notebook", "pipeline_code_extract_members_").id, "path"),
     );

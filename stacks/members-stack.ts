@@ -219,6 +219,7 @@ export function pipelineSettings(
     deployRoot: env.deployRoot,
     // The generator writes test members into MySQL: never part of a production deploy.
     includeGenerator: env.mode === "development",
+    mysql: env.mysql,
     codeReadOnlyForPlatform: env.mode === "production",
   };
 }

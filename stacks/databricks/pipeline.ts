@@ -129,10 +129,10 @@ export interface MembersPipelineProps {
    */
   readonly codeReadOnlyForPlatform?: boolean;
   /**
-   * MySQL Connector/J `sslMode` of the extract, fixed by the deployment.
-   * @default `ssl_mode` of contract.json
+   * How the extract authenticates the MySQL server (deployment settings ssl_mode and trust_store_path).
+   * @default `ssl_mode` of contract.json (VERIFY_IDENTITY) with the JVM's trust store
    */
-  readonly mysqlSslMode?: string;
+  readonly mysql?: { readonly sslMode?: string; readonly trustStorePath?: string };
   /** Also deploy the member-data generator notebook (development environments). @default false */
   readonly includeGenerator?: boolean;
   /**
@@ -193,6 +193,8 @@ export class MembersPipeline extends Construct {
   readonly loadJob: PipelineJob;
   /** The development-only member-data generator job, when the generator is deployed. */
   readonly generateJob?: PipelineJob;
+  /** The generator's own MySQL credentials (development only), when the generator is deployed. */
+  readonly generatorSecrets?: MysqlSecretScope;
 
   constructor(scope: Construct, id: string, props: MembersPipelineProps) {
     super(scope, id);
@@ -237,13 +239,23 @@ export class MembersPipeline extends Construct {
       artifactsDir: props.artifactsDir,
     });
 
+    if (props.includeGenerator) {
+      // Its own credentials (a MySQL user with DDL rights on the test database), never the extract's read-only ones.
+      this.generatorSecrets = new MysqlSecretScope(this, "generator-secrets", {
+        scopeName: `${base}-mysql-generator`,
+        reader: principal,
+        variablePrefix: "mysql_generator",
+        usedBy: "the development member-data generator",
+      });
+    }
+
     // Everything a run must not change, pinned in the job clusters' Spark conf and fixed by their policy.
-    const generatorScope = this.secrets.scopeName;
     const fixedSparkConf = {
       ...deploymentSettings("extract", {
         secret_scope: this.secrets.scopeName,
         landing_path: props.landingUrl,
-        ssl_mode: props.mysqlSslMode,
+        ssl_mode: props.mysql?.sslMode,
+        trust_store_path: props.mysql?.trustStorePath,
       }),
       ...deploymentSettings("load", {
         landing_path: props.landingUrl,
@@ -255,7 +267,7 @@ export class MembersPipeline extends Construct {
         pii_retention_days: String(props.load.piiRetentionDays),
         history_retention_days: String(props.load.historyRetentionDays),
       }),
-      ...(props.includeGenerator ? deploymentSettings("generate", { secret_scope: generatorScope }) : {}),
+      ...(this.generatorSecrets ? deploymentSettings("generate", { secret_scope: this.generatorSecrets.scopeName }) : {}),
     };
     const { taskTimeoutMinutes, ...cluster } = props.cluster;
     this.clusterPolicy = new JobClusterPolicy(this, "job-policy", {
