@@ -42,7 +42,8 @@ const CONFIGURES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^aws_kms_alias$/, "aws_kms_key"],
   [/^aws_iam_role_policy(_attachment)?$/, "aws_iam_role"],
   [/^databricks_secret$/, "databricks_secret_scope"],
-  [/^databricks_file$/, "databricks_volume"],
+  // The schema's artifacts volume and the file in it: drawn inside the schema (a column of their own would widen the picture).
+  [/^databricks_(volume|file)$/, "databricks_schema"],
   [/^azurerm_storage_(container|management_policy)$/, "azurerm_storage_account"],
 ];
 
@@ -102,18 +103,25 @@ function resourcesOf(json: TerraformJson, paths: Map<string, string>): Resource[
       for (const [id, props] of Object.entries(byId)) {
         const address = kind === "data" ? `data.${type}.${id}` : `${type}.${id}`;
         const segments = (paths.get(address) ?? id).split("/");
-        // The pipeline's jobs share one box (`pipeline/jobs`): they differ only in notebook and trigger.
-        const depth = /^[a-z-]+-job$/.test(segments[1] ?? "") ? 1 : Math.min(2, segments.length - 1);
-        const group = depth === 1 && segments.length > 2 ? `${segments[0]}/jobs` : segments.slice(0, depth).join("/") || "stack";
+        // The pipeline's jobs share one box (`pipeline/jobs`): they differ only in notebook and trigger; so do its
+        // secret scopes (`pipeline/secrets`: the extract's and the development generator's).
+        const shared = /^[a-z-]+-(job|secrets)$/.exec(segments[1] ?? "");
+        const depth = shared ? 1 : Math.min(2, segments.length - 1);
+        const group =
+          depth === 1 && shared && segments.length > 2
+            ? `${segments[0]}/${shared[1] === "job" ? "jobs" : "secrets"}`
+            : segments.slice(0, depth).join("/") || "stack";
         found.push({ address, type: kind === "data" ? `data ${type}` : type, group, name: segments.slice(depth).join("/"), props });
       }
     }
   }
   const known = new Set(found.map((r) => r.address));
-  return found
+  const linked = found
     .map(({ props, ...resource }) => {
       const { depends_on: dependsOn, ...rest } = props;
-      const references = [...JSON.stringify(rest).matchAll(REFERENCE)].map((m) => `${m[1] ?? ""}${m[2]}.${m[3]}`);
+      // A cluster policy's definition only pins values the jobs' clusters carry (and reference) too: no arrow of its own.
+      const scanned = resource.type === "databricks_cluster_policy" ? { ...rest, definition: undefined } : rest;
+      const references = [...JSON.stringify(scanned).matchAll(REFERENCE)].map((m) => `${m[1] ?? ""}${m[2]}.${m[3]}`);
       return {
         ...resource,
         references: [...new Set(references)].filter((a) => known.has(a) && a !== resource.address),
@@ -121,6 +129,9 @@ function resourcesOf(json: TerraformJson, paths: Map<string, string>): Resource[
       };
     })
     .sort((a, b) => a.address.localeCompare(b.address));
+  // A data source nothing drawn reads only feeds a plan-time check (a terraform_data precondition): not drawn.
+  const read = new Set(linked.flatMap((r) => [...r.references, ...r.dependsOn]));
+  return linked.filter((r) => !r.type.startsWith("data ") || read.has(r.address));
 }
 
 const sanitize = (text: string) => text.replace(/[^A-Za-z0-9_]/g, "_");
