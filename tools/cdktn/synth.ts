@@ -26,6 +26,11 @@ export function comparedConfig(shipped: AppConfigInput = config): AppConfigInput
     name: `${azure.name}${COVERAGE_SUFFIX}`,
     catalog: { ...azure.catalog, name: `${azure.catalog.name}${COVERAGE_CATALOG_SUFFIX}` },
     azure: { ...azure.azure, keyVaultSecretScope: true },
+    // A state container of its own: with github set, no two environments share a state store (validate.ts).
+    stateBackend:
+      azure.stateBackend.type === "azurerm"
+        ? { ...azure.stateBackend, containerName: `${azure.stateBackend.containerName}${COVERAGE_SUFFIX}` }
+        : azure.stateBackend,
   };
   return { ...shipped, environments: [...shipped.environments, coverage] };
 }
