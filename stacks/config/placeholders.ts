@@ -82,7 +82,11 @@ export function placeholderProblems(env: ParsedEnvironment, raw: EnvironmentInpu
     flag("stateBackend.bucket", backend.bucket, "your state bucket (members-bootstrap-aws creates it with its KMS key before the first deploy)");
   }
   if (backend.type === "azurerm" && /example/i.test(backend.storageAccountName)) {
-    flag("stateBackend.storageAccountName", backend.storageAccountName, "your state storage account (members-bootstrap-azure creates it before the first deploy)");
+    flag(
+      "stateBackend.storageAccountName",
+      backend.storageAccountName,
+      "your state storage account (members-bootstrap-azure creates it before the first deploy)",
+    );
   }
   return problems;
 }
