@@ -157,8 +157,10 @@ export function ciIdentitiesDoc(appConfig: AppConfigInput = shipped): string {
     "2. Their state is local, by decision: `bootstrap-state/terraform.<stack>.tfstate` at the repository root (outside cdktf.out, which `make clean` deletes; git-ignored). The remote state stores are what these stacks create, so they cannot hold their own state first. Keep the file in the administrators' vault after each apply; it holds ids and policies, no secret. If it is lost, `terraform import` the resources back (all stateful ones are prevent_destroy). One AWS bootstrap per account: an account that already has the GitHub OIDC provider imports it (`aws_iam_openid_connect_provider.github-oidc`).",
     "3. Copy the outputs into the GitHub environments below; the workflows never run the bootstrap stacks (tools/list-stacks.ts lists environments only).",
     "",
-    ...environments.map((env) => environmentSection(repository, env)),
-  ].join("\n")}\n`;
+    ...environments.map((env) => `${environmentSection(repository, env)}\n`),
+  ]
+    .join("\n")
+    .trimEnd()}\n`;
 }
 
 if (require.main === module) {
