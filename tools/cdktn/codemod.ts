@@ -20,9 +20,22 @@ export const BINDINGS_MODULE = "tools/cdktn/bindings";
 
 /**
  * What the variant holds (the tests read notebooks/ and its wheel, and copy it: a symlink would not do; the workflow
- * tests read .github/; synth uploads the checked JDBC driver jar from .local/artifacts, `make jdbc-driver`).
+ * tests read .github/; synth uploads the checked JDBC driver jar from .local/artifacts, `make jdbc-driver`; the
+ * ci-identities test compares docs/deploy/ci-identities.md with its generator).
  */
-const COPIED = ["main.ts", "tsconfig.json", "jest.config.js", "stacks", "__tests__", "tools", "diagrams", "notebooks", ".github", ".local/artifacts"];
+const COPIED = [
+  "main.ts",
+  "tsconfig.json",
+  "jest.config.js",
+  "stacks",
+  "__tests__",
+  "tools",
+  "diagrams",
+  "notebooks",
+  ".github",
+  ".local/artifacts",
+  "docs",
+];
 const SKIPPED_PATHS = new Set(["tools/bench", "tools/checkov", "diagrams/renderer"]);
 const SKIPPED_NAMES = new Set(["node_modules", "__pycache__", ".pytest_cache", "spark-warehouse", "metastore_db"]);
 
