@@ -103,8 +103,3 @@ ci-identities-doc: $(NODE_STAMP) ## Regenerate docs/deploy/ci-identities.md (Git
 bootstrap-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## Apply members-bootstrap-aws on moto: no changes on a second plan, destroy refused
 	node --require ts-node/register/transpile-only tools/bootstrap-rehearsal.ts --work .local/bootstrap-rehearsal \
 		--python $(AWS_REHEARSAL_VENV)/bin/python --plugin-mirror "$(TF_PLUGIN_MIRROR)"
-
-.PHONY: bootstrap-rehearsal
-bootstrap-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## Apply members-bootstrap-aws on moto: no changes on a second plan, destroy refused
-	node --require ts-node/register/transpile-only tools/bootstrap-rehearsal.ts --work .local/bootstrap-rehearsal \
-		--python $(AWS_REHEARSAL_VENV)/bin/python --plugin-mirror "$(TF_PLUGIN_MIRROR)"
