@@ -87,7 +87,7 @@ diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) $(RENDERER_STAMP) ## R
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal py-test ## Everything CI runs: type-check, Biome, jscpd, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal on moto, Ruff + pytest (Spark + Delta + MariaDB) last
+test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal bootstrap-rehearsal py-test ## Everything CI runs: type-check, Biome, jscpd, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal and the AWS bootstrap on moto, Ruff + pytest (Spark + Delta + MariaDB) last
 
 clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
