@@ -95,6 +95,10 @@ function environmentSection(repository: string, env: EnvironmentConfig): string 
       ...cloudCredentials(env, "plan"),
       ...databricksCredentials(env.databricks.authType).map((c) => `Databricks: ${c}`),
       "secrets `MYSQL_HOST`, `MYSQL_PORT`, `MYSQL_DATABASE`, `MYSQL_USER`, `MYSQL_PASSWORD`",
+      // Development stacks deploy the generator's own scope (a MySQL user with DDL rights on the test database).
+      ...(env.mode === "development"
+        ? ["secrets `MYSQL_GENERATOR_HOST`, `MYSQL_GENERATOR_PORT`, `MYSQL_GENERATOR_DATABASE`, `MYSQL_GENERATOR_USER`, `MYSQL_GENERATOR_PASSWORD`"]
+        : []),
       "secret `PLAN_ARTIFACT_KEY` (the same value as in the apply environment)",
     ]),
     "",
