@@ -10,8 +10,16 @@ statistics never hold PII because statistics are limited to non-PII columns (``d
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pyspark.sql import SparkSession
 
 from .schema import PII_COLUMNS
+
+if TYPE_CHECKING:
+    from .batches import Batch
+    from .config import LoadConfig
 
 # row_hash of an erased tombstone: matches no real row, so a member who comes back is always updated in full.
 ERASED_ROW_HASH = "pii-erased"
@@ -69,3 +77,32 @@ def vacuum_due(erased_now: bool, last_erased_at: dt.datetime | None, now: dt.dat
     if last_erased_at is None:
         return False
     return now - last_erased_at <= dt.timedelta(days=history_days + 2)
+
+
+@dataclass(frozen=True)
+class ErasureCounts:
+    members: int
+    quarantine_rows: int
+
+
+def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased_at: dt.datetime) -> ErasureCounts:
+    """Null the PII of members deleted for at least pii_retention_days, quarantine rows first (so a run that fails
+    in between redoes both: the members rows are still due), then purge deletion vectors so the old values are
+    only in removed files, which VACUUM deletes after the history retention."""
+    due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
+    quarantine = spark.sql(erase_quarantine_sql(cfg.quarantine_table, cfg.members_table, due, erased_at)).first()
+    members = spark.sql(erase_members_sql(cfg.members_table, due, erased_at)).first()
+    for table in (cfg.members_table, cfg.quarantine_table):
+        # With deletion vectors (Databricks' default) UPDATE only marks old rows deleted inside the old file;
+        # PURGE rewrites those files so the erased values are left only in removed files.
+        spark.sql(f"REORG TABLE {table} APPLY (PURGE)").collect()
+    return ErasureCounts(members=int(members["num_affected_rows"]), quarantine_rows=int(quarantine["num_updated_rows"]))
+
+
+def vacuum_tables(spark: SparkSession, cfg: LoadConfig) -> list[str]:
+    """VACUUM with each table's own delta.deletedFileRetentionDuration (history_retention_days): deletes the
+    removed files, erased values included, once they are older than that."""
+    tables = [cfg.members_table, cfg.quarantine_table]
+    for table in tables:
+        spark.sql(f"VACUUM {table}").collect()
+    return [t.replace("`", "") for t in tables]

@@ -160,7 +160,7 @@ def test_partition_count_out_of_range():
 
 
 def test_databricks_governance_statements():
-    from members_pipeline.load import databricks_governance_sql
+    from members_pipeline.tables import databricks_governance_sql
 
     cfg = parse_load_widgets(
         {"landing_path": "s3://b/p", "catalog": "main", "schema": "crm", "table": "members", "ingest_date": "", "pii_reader_group": "pii-readers"}.get
@@ -176,7 +176,7 @@ def test_databricks_governance_statements():
 
 
 def test_mask_names_are_escaped_so_a_quote_cannot_end_the_literal(spark):
-    from members_pipeline.load import databricks_governance_sql, sql_string
+    from members_pipeline.tables import databricks_governance_sql, sql_string
 
     nasty = ["o'brien@example.com", "back\\slash'", "x' OR true OR '", "plain-group"]
     for value in nasty:  # the real Spark parser reads back exactly the value

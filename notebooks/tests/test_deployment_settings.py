@@ -170,7 +170,7 @@ def test_widgets_show_the_deployed_value():
 
 
 def test_mask_function_is_named_after_its_table():
-    from members_pipeline.load import databricks_governance_sql
+    from members_pipeline.tables import databricks_governance_sql
 
     for table in ("members", "x"):
         cfg = parse_load_widgets({**LOAD_WIDGETS, "table": table}.get, {**LOAD_DEPLOYED, "table": table})
@@ -187,7 +187,7 @@ class _NoSql:
 
 
 def test_mask_is_only_created_from_a_group_the_deployment_fixed():
-    from members_pipeline.load import GovernanceError, check_governance
+    from members_pipeline.tables import GovernanceError, check_governance
 
     widgets = {**LOAD_WIDGETS, "landing_path": "/l", "catalog": "main", "schema": "crm", "table": "x", "pii_reader_group": "account users"}
     with pytest.raises(GovernanceError, match="reader group must be fixed by the deployment"):
@@ -209,7 +209,7 @@ def column_masks(spark):
 
 
 def test_mask_function_used_by_another_table_is_never_replaced(spark, column_masks):
-    from members_pipeline.load import GovernanceError, check_governance
+    from members_pipeline.tables import GovernanceError, check_governance
 
     cfg = parse_load_widgets(LOAD_WIDGETS.get, {**LOAD_DEPLOYED, "catalog": "spark_catalog"})
     column_masks(("spark_catalog", "crm", "members", "email", "spark_catalog", "crm", "members_mask_pii"))
@@ -222,12 +222,12 @@ def test_mask_function_used_by_another_table_is_never_replaced(spark, column_mas
 
 
 def test_on_databricks_an_unfixed_group_creates_no_table(spark, monkeypatch, tmp_path):
-    from members_pipeline import load
-    from members_pipeline.load import GovernanceError, ensure_tables
+    from members_pipeline import tables
+    from members_pipeline.tables import GovernanceError, ensure_tables
 
     schema = "gov_" + tmp_path.name[-8:].replace("-", "_")
     spark.sql(f"CREATE SCHEMA spark_catalog.{schema}")  # on Databricks the stack creates it
-    monkeypatch.setattr(load, "is_databricks", lambda: True)
+    monkeypatch.setattr(tables, "is_databricks", lambda: True)
     widgets = {**LOAD_WIDGETS, "landing_path": str(tmp_path), "catalog": "spark_catalog", "schema": schema, "table": "x", "pii_reader_group": "g"}
     with pytest.raises(GovernanceError):
         ensure_tables(spark, parse_load_widgets(widgets.get))

@@ -1,0 +1,103 @@
+"""Landed batches: finding them and their manifests, reading their files, and the load log that records them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from . import landing
+from .config import _RUN_ID, LoadConfig
+from .files import Files
+from .results import BatchResult
+from .schema import LANDING_SCHEMA
+
+
+class ReconciliationError(RuntimeError):
+    """A batch's numbers do not add up; nothing is recorded as loaded."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    ingest_date: dt.date
+    run_id: str
+    path: str
+    manifest: dict
+
+    @property
+    def batch_id(self) -> str:
+        attempt = self.manifest.get("attempt_id")
+        return f"{self.ingest_date.isoformat()}/{self.run_id}" + (f"/{attempt}" if attempt else "")
+
+
+def find_batches(spark: SparkSession, files: Files, cfg: LoadConfig) -> tuple[list[Batch], list[Batch]]:
+    """(to_load, superseded): complete batches not in the load log, oldest first.
+
+    A batch older than the newest loaded one is superseded (loading an old snapshot would undo newer data);
+    it is reported, not loaded.
+    """
+    root = landing.members_root(cfg.landing_path)
+    logged = spark.table(cfg.load_log_table).select("batch_id", "ingest_date").collect()  # one row per batch
+    loaded = {r.batch_id for r in logged}
+    newest = max((r.ingest_date for r in logged), default=None)
+    candidates = []
+    for name in files.list_dirs(root):
+        day = landing.parse_partition_dir(name)
+        if day is None or (cfg.ingest_date and day != cfg.ingest_date):
+            continue
+        manifest_path = f"{root}/{name}/{landing.MANIFEST_NAME}"
+        if not files.exists(manifest_path):
+            continue  # incomplete or being rewritten
+        manifest = files.read_json(manifest_path)
+        check_manifest(manifest, day, manifest_path)
+        candidates.append(Batch(day, manifest["run_id"], f"{root}/{name}", manifest))
+    pending = [b for b in candidates if b.batch_id not in loaded]
+    to_load = [b for b in pending if newest is None or b.ingest_date >= newest]
+    superseded = [b for b in pending if b not in to_load]
+    return to_load, superseded
+
+
+def check_manifest(manifest: dict, day: dt.date, path: str) -> None:
+    """A manifest is input too: reject one that is malformed or belongs elsewhere, naming the file."""
+    problems = []
+    for key in ("run_id", "rows", "checksum", "ingest_date"):
+        if key not in manifest:
+            problems.append(f"missing {key!r}")
+    if "run_id" in manifest and not _RUN_ID.match(str(manifest["run_id"])):
+        problems.append(f"run_id: got {manifest['run_id']!r}, expected up to 64 letters, digits or ._:-")
+    if "rows" in manifest and (not isinstance(manifest["rows"], int) or manifest["rows"] < 0):
+        problems.append(f"rows: got {manifest['rows']!r}, expected a non-negative integer")
+    if "ingest_date" in manifest and manifest["ingest_date"] != day.isoformat():
+        problems.append(f"ingest_date: got {manifest['ingest_date']!r}, expected {day.isoformat()!r} (its folder)")
+    if problems:
+        raise ReconciliationError(f"invalid manifest {path}: " + "; ".join(problems))
+
+
+def read_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> DataFrame:
+    root = landing.members_root(cfg.landing_path)
+    df = spark.read.schema(LANDING_SCHEMA).option("basePath", root).parquet(batch.path)
+    # Files of an older run of the same date cannot be there (dynamic overwrite), but never mix runs.
+    return df.where(F.col("run_id") == batch.run_id)
+
+
+def log_batch(spark: SparkSession, cfg: LoadConfig, result: BatchResult, loaded_at: dt.datetime) -> bool:
+    """Write the batch's load-log row; False when another load logged the batch first.
+
+    The log row is the commit point: once it exists the batch is never loaded again. A conditional insert
+    (MERGE on batch_id), not an append: a concurrent load of the same batch that got here first makes this
+    one insert nothing (or fail with a Delta conflict), so a batch is never logged twice."""
+    log_schema = spark.table(cfg.load_log_table).schema
+    values = result.log_values(loaded_at)
+    log = spark.createDataFrame([tuple(values[f.name] for f in log_schema)], schema=log_schema)
+    view = f"members_load_log_row_{uuid.uuid4().hex}"
+    log.createOrReplaceTempView(view)
+    try:
+        logged = spark.sql(
+            f"MERGE INTO {cfg.load_log_table} AS t USING {view} AS s ON t.batch_id = s.batch_id WHEN NOT MATCHED THEN INSERT *"
+        ).first()["num_inserted_rows"]
+    finally:
+        spark.catalog.dropTempView(view)
+    return logged == 1
