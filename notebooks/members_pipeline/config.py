@@ -209,8 +209,10 @@ class LoadConfig:
     accept_mass_change: bool = contract.default("load", "accept_mass_change") == "true"
     pii_retention_days: int = int(contract.default("load", "pii_retention_days"))
     history_retention_days: int = int(contract.default("load", "history_retention_days"))
-    # Widgets whose values the deployment fixed (deployment.py); the mask is only created from a fixed group.
+    # Widgets whose values the deployment fixed (deployment.py); the view only unmasks PII for a fixed group.
     fixed_by_deployment: frozenset[str] = frozenset()
+    # Schema of the masked view readers query; "" = <schema>_masked (the stack's default name).
+    masked_schema: str = ""
 
     @property
     def members_table(self) -> str:
@@ -224,6 +226,14 @@ class LoadConfig:
     def load_log_table(self) -> str:
         return f"`{self.catalog}`.`{self.schema}`.`{self.table}_load_log`"
 
+    @property
+    def masked_schema_name(self) -> str:
+        return self.masked_schema or f"{self.schema}_masked"
+
+    @property
+    def masked_view(self) -> str:
+        return f"`{self.catalog}`.`{self.masked_schema_name}`.`{self.table}`"
+
 
 def parse_load_widgets(get: Getter, deployed: Mapping[str, str] | None = None) -> LoadConfig:
     c = _Collector(get, "load", deployed)
@@ -233,6 +243,9 @@ def parse_load_widgets(get: Getter, deployed: Mapping[str, str] | None = None) -
     table = c.identifier("table")
     ingest_date = c.date("ingest_date", optional=True)
     group = c.text("pii_reader_group", "the account group allowed to read PII in clear")
+    masked_schema = c.raw("masked_schema")
+    if masked_schema and not _IDENTIFIER.match(masked_schema):
+        c.fail("masked_schema", masked_schema, "empty (<schema>_masked) or a name of letters, digits and underscores")
     max_deleted = c.share("max_deleted_share")
     max_quarantined = c.share("max_quarantined_share")
     accept = c.boolean("accept_mass_change")
@@ -241,7 +254,19 @@ def parse_load_widgets(get: Getter, deployed: Mapping[str, str] | None = None) -
     history_days = c.integer_or_default("history_retention_days")
     c.done()
     return LoadConfig(
-        landing, catalog, schema, table, ingest_date, group, max_deleted, max_quarantined, accept, pii_days, history_days, c.fixed_by_deployment
+        landing,
+        catalog,
+        schema,
+        table,
+        ingest_date,
+        group,
+        max_deleted,
+        max_quarantined,
+        accept,
+        pii_days,
+        history_days,
+        c.fixed_by_deployment,
+        masked_schema,
     )
 
 

@@ -130,64 +130,84 @@ COMMENT 'One row per landed batch merged into the members table; batches listed 
 
 
 class GovernanceError(RuntimeError):
-    """The members table's column masks cannot be created safely; nothing was created."""
+    """The readers' masked view cannot be created safely; nothing was created."""
 
 
-def mask_function_name(cfg: LoadConfig) -> str:
-    """The members table's own mask function, named after the table: no other table shares it, so creating it for
-    one table never changes who sees another table's PII."""
-    return f"{cfg.table}_mask_pii"
+# Column masks an earlier release put on the members table (its own function, and the shared one before that). A
+# table with masks is fine-grained: on the dedicated job compute every read goes through serverless filtering and
+# history, time travel, UPDATE and DELETE are refused. Readers now query the masked view instead (README "Governance").
+LEGACY_MASK_FUNCTIONS = ("{table}_mask_pii", "mask_member_pii")
 
 
-def mask_function_users_sql(cfg: LoadConfig) -> str:
-    """Tables other than the members table whose column masks use its mask function (Unity Catalog information
-    schema of the catalog; names are stored in lower case)."""
+def legacy_masks_sql(cfg: LoadConfig) -> str:
+    """Columns of the members table masked by a function an earlier release created (masks of other functions, e.g.
+    a governance team's, are not ours to drop)."""
+    names = ", ".join(sql_string(n.format(table=cfg.table).lower()) for n in LEGACY_MASK_FUNCTIONS)
     return (
-        f"SELECT DISTINCT catalog_name, schema_name, table_name FROM `{cfg.catalog}`.information_schema.column_masks "
-        f"WHERE lower(mask_catalog) = lower({sql_string(cfg.catalog)}) AND lower(mask_schema) = lower({sql_string(cfg.schema)}) "
-        f"AND lower(mask_name) = lower({sql_string(mask_function_name(cfg))}) "
-        f"AND NOT (lower(catalog_name) = lower({sql_string(cfg.catalog)}) AND lower(schema_name) = lower({sql_string(cfg.schema)}) "
-        f"AND lower(table_name) = lower({sql_string(cfg.table)}))"
+        f"SELECT column_name FROM `{cfg.catalog}`.information_schema.column_masks "
+        f"WHERE lower(schema_name) = lower({sql_string(cfg.schema)}) AND lower(table_name) = lower({sql_string(cfg.table)}) "
+        f"AND lower(mask_schema) = lower({sql_string(cfg.schema)}) AND lower(mask_name) IN ({names})"
     )
 
 
-def check_governance(spark: SparkSession, cfg: LoadConfig) -> None:
-    """Before a new members table is created on Databricks: its mask is only created from a reader group the
-    deployment fixed, and never replaces a mask function that another table's masks use."""
-    if "pii_reader_group" not in cfg.fixed_by_deployment:
+def pii_reader_predicate(cfg: LoadConfig) -> str:
+    """SQL that is true for the PII reader group: account group membership on Databricks; locally (no groups) the
+    session user stands in for the group, so a test can read the view both ways."""
+    if is_databricks():
+        return f"is_account_group_member({sql_string(cfg.pii_reader_group)})"
+    return f"current_user() = {sql_string(cfg.pii_reader_group)}"
+
+
+def masked_view_sql(cfg: LoadConfig, pii_reader: str) -> str:
+    """The view reader groups query: every members column but row_hash (a hash of the PII), with each PII column
+    '***' (NULL stays NULL) unless ``pii_reader`` holds. Readers hold SELECT on the view only; the view reads the
+    table with its owner's (the job's) rights, so the table itself carries no mask and the job's own reads and writes
+    are never filtered."""
+    columns = []
+    for name in COLUMN_COMMENTS:
+        if name == "row_hash":
+            continue
+        if name in PII_COLUMNS:
+            columns.append(f"CASE WHEN {pii_reader} OR {name} IS NULL THEN {name} ELSE '***' END AS {name}")
+        else:
+            columns.append(name)
+    comment = sql_string(f"Members with PII masked ('***') for everyone but group {cfg.pii_reader_group}; maintained by load_members")
+    return f"CREATE OR REPLACE VIEW {cfg.masked_view} COMMENT {comment} AS SELECT {', '.join(columns)} FROM {cfg.members_table}"
+
+
+def check_governance(cfg: LoadConfig) -> None:
+    """On Databricks the view only unmasks PII for a group the deployment fixed: a widget must not unmask it for
+    everyone (e.g. pii_reader_group=account users)."""
+    if is_databricks() and "pii_reader_group" not in cfg.fixed_by_deployment:
         raise GovernanceError(
-            f"refusing to create {cfg.members_table}: its PII mask would show PII to group {cfg.pii_reader_group!r} from a "
-            "widget; the reader group must be fixed by the deployment (spark.members.load.pii_reader_group, the stack's configuration)"
-        )
-    users = [".".join(r) for r in spark.sql(mask_function_users_sql(cfg)).collect()]
-    if users:
-        raise GovernanceError(
-            f"refusing to create {cfg.members_table}: its mask function {mask_function_name(cfg)} is used by the masks of "
-            f"{', '.join(users)}; replacing it would change who sees their PII"
+            f"refusing to create {cfg.masked_view}: it would show PII to group {cfg.pii_reader_group!r} from a widget; "
+            "the reader group must be fixed by the deployment (spark.members.load.pii_reader_group, the stack's configuration)"
         )
 
 
-def databricks_governance_sql(cfg: LoadConfig, writer: str) -> list[str]:
-    """Unity Catalog tags and column masks (Databricks only: OSS Spark has neither).
-
-    The mask shows PII to the reader group and to ``writer``, the principal that creates the table (the job's
-    run-as identity): the load itself MERGE-reads and rewrites these columns and must see real values, never '***'.
-    The mask function belongs to the table (mask_function_name); check_governance runs first.
-    """
-    fn = f"`{cfg.catalog}`.`{cfg.schema}`.`{mask_function_name(cfg)}`"
-    group = sql_string(cfg.pii_reader_group)
-    comment = sql_string(f"Shows member PII only to group {cfg.pii_reader_group} and to {writer}, the loader")
-    stmts = [
-        f"CREATE OR REPLACE FUNCTION {fn}(value STRING) RETURNS STRING COMMENT {comment} "
-        f"RETURN CASE WHEN is_account_group_member({group}) OR current_user() = {sql_string(writer)} "
-        f"THEN value ELSE '***' END",
-        f"ALTER TABLE {cfg.members_table} SET TAGS ('contains_pii' = 'true')",
-    ]
+def databricks_tags_sql(cfg: LoadConfig) -> list[str]:
+    """Unity Catalog tags on a new members table (Databricks only): discovery and lineage, no access rule."""
+    stmts = [f"ALTER TABLE {cfg.members_table} SET TAGS ('contains_pii' = 'true')"]
     for col in PII_COLUMNS:
         stmts.append(f"ALTER TABLE {cfg.members_table} ALTER COLUMN {col} SET TAGS ('pii' = '{col}')")
-    for col in ("email", "phone_number", "address"):
-        stmts.append(f"ALTER TABLE {cfg.members_table} ALTER COLUMN {col} SET MASK {fn}")
     return stmts
+
+
+def ensure_masked_view(spark: SparkSession, cfg: LoadConfig) -> list[str]:
+    """Drop the masks an earlier release put on the members table, then (re)create the readers' view; a view is
+    metadata only (no Delta commit), so replacing it on every run keeps its definition current. Returns the
+    columns whose masks were dropped."""
+    check_governance(cfg)
+    dropped = []
+    if is_databricks():
+        dropped = [r[0] for r in spark.sql(legacy_masks_sql(cfg)).collect()]
+        for column in dropped:
+            spark.sql(f"ALTER TABLE {cfg.members_table} ALTER COLUMN {column} DROP MASK")
+    else:
+        # Locally the schema lives in the Hive/Derby metastore; on Databricks the stack creates it.
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{cfg.catalog}`.`{cfg.masked_schema_name}`")
+    spark.sql(masked_view_sql(cfg, pii_reader_predicate(cfg)))
+    return dropped
 
 
 def _add_missing_columns(spark: SparkSession, table: str, columns: tuple[tuple[str, str, str], ...]) -> None:
@@ -209,7 +229,8 @@ def _set_changed_properties(spark: SparkSession, table: str, wanted: dict[str, s
 
 def ensure_tables(spark: SparkSession, cfg: LoadConfig) -> None:
     """Create the three tables if missing; bring tables created by an older DDL up to date (added columns,
-    history retention, statistics and Change Data Feed properties). A table created here already has both."""
+    history retention, statistics and Change Data Feed properties; masks replaced by the readers' view). A table
+    created here already has all of it."""
     if not is_databricks():
         # Locally the schema lives in the Hive/Derby metastore; on Databricks the stack creates it.
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{cfg.catalog}`.`{cfg.schema}`")
@@ -218,8 +239,7 @@ def ensure_tables(spark: SparkSession, cfg: LoadConfig) -> None:
         (cfg.quarantine_table, quarantine_ddl, QUARANTINE_ADDED_COLUMNS, quarantine_properties(cfg)),
         (cfg.load_log_table, lambda name, _props: load_log_ddl(name), LOAD_LOG_ADDED_COLUMNS, {}),
     ]
-    if is_databricks() and not spark.catalog.tableExists(cfg.members_table.replace("`", "")):
-        check_governance(spark, cfg)  # before anything is created
+    check_governance(cfg)  # before anything is created
     created = []
     for name, ddl, added, props in tables:
         if spark.catalog.tableExists(name.replace("`", "")):
@@ -229,7 +249,6 @@ def ensure_tables(spark: SparkSession, cfg: LoadConfig) -> None:
             spark.sql(ddl(name, props))  # IF NOT EXISTS: a concurrent load may create it first
             created.append(name)
     if cfg.members_table in created and is_databricks():
-        # Read once, when the table is created: the job's run-as principal is the one identity the mask exempts.
-        writer = spark.sql("SELECT current_user()").first()[0]
-        for stmt in databricks_governance_sql(cfg, writer):
+        for stmt in databricks_tags_sql(cfg):
             spark.sql(stmt)
+    ensure_masked_view(spark, cfg)

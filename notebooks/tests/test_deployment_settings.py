@@ -166,32 +166,33 @@ def test_widgets_show_the_deployed_value():
     assert dbutils.widgets.get("max_deleted_share") == contract.default("load", "max_deleted_share")
 
 
-# --- the mask function belongs to its table ----------------------------------------------------------------------
+# --- the readers' masked view --------------------------------------------------------------------------------------
 
 
-def test_mask_function_is_named_after_its_table():
-    from members_pipeline.tables import databricks_governance_sql
-
-    for table in ("members", "x"):
-        cfg = parse_load_widgets({**LOAD_WIDGETS, "table": table}.get, {**LOAD_DEPLOYED, "table": table})
-        stmts = databricks_governance_sql(cfg, "loader-sp")
-        assert stmts[0].startswith(f"CREATE OR REPLACE FUNCTION `main`.`crm`.`{table}_mask_pii`(value STRING)")
-        assert "is_account_group_member('members-pii-readers')" in stmts[0]
-        assert all(s.endswith(f"`main`.`crm`.`{table}_mask_pii`") for s in stmts if "SET MASK" in s)
-        assert not any("mask_member_pii" in s for s in stmts)
+def test_view_lives_in_the_masked_schema_named_after_its_table():
+    for table, masked, expected in (("members", "", "`main`.`crm_masked`.`members`"), ("x", "shared", "`main`.`shared`.`x`")):
+        fixed = {"table": table, "masked_schema": masked}
+        cfg = parse_load_widgets({**LOAD_WIDGETS, **fixed}.get, {**LOAD_DEPLOYED, **fixed})
+        assert cfg.masked_view == expected
 
 
-class _NoSql:
-    def sql(self, statement):
-        raise AssertionError(f"nothing may be queried: {statement}")
+def test_masked_schema_widget_is_validated():
+    from members_pipeline.config import WidgetError
+
+    with pytest.raises(WidgetError, match=r'widget "masked_schema": got "a-b", expected empty \(<schema>_masked\) or a name'):
+        parse_load_widgets({**LOAD_WIDGETS, "masked_schema": "a-b"}.get)
 
 
-def test_mask_is_only_created_from_a_group_the_deployment_fixed():
+def test_on_databricks_the_view_only_unmasks_for_a_group_the_deployment_fixed(monkeypatch):
+    from members_pipeline import tables
     from members_pipeline.tables import GovernanceError, check_governance
 
     widgets = {**LOAD_WIDGETS, "landing_path": "/l", "catalog": "main", "schema": "crm", "table": "x", "pii_reader_group": "account users"}
+    check_governance(parse_load_widgets(widgets.get))  # locally there are no groups to unmask for
+    monkeypatch.setattr(tables, "is_databricks", lambda: True)
     with pytest.raises(GovernanceError, match="reader group must be fixed by the deployment"):
-        check_governance(_NoSql(), parse_load_widgets(widgets.get))
+        check_governance(parse_load_widgets(widgets.get))
+    check_governance(parse_load_widgets(LOAD_WIDGETS.get, LOAD_DEPLOYED))
 
 
 @pytest.fixture
@@ -208,17 +209,17 @@ def column_masks(spark):
     spark.sql("DROP SCHEMA spark_catalog.information_schema CASCADE")
 
 
-def test_mask_function_used_by_another_table_is_never_replaced(spark, column_masks):
-    from members_pipeline.tables import GovernanceError, check_governance
+def test_only_the_masks_an_earlier_release_created_are_dropped(spark, column_masks):
+    from members_pipeline.tables import legacy_masks_sql
 
     cfg = parse_load_widgets(LOAD_WIDGETS.get, {**LOAD_DEPLOYED, "catalog": "spark_catalog"})
-    column_masks(("spark_catalog", "crm", "members", "email", "spark_catalog", "crm", "members_mask_pii"))
-    check_governance(spark, cfg)  # its own table's masks only: fine
-    column_masks(("spark_catalog", "crm", "members", "email", "spark_catalog", "crm", "other_mask_pii"))
-    check_governance(spark, cfg)
-    column_masks(("spark_catalog", "hr", "staff", "email", "Spark_Catalog", "CRM", "Members_Mask_PII"))
-    with pytest.raises(GovernanceError, match=r"members_mask_pii is used by the masks of spark_catalog\.hr\.staff"):
-        check_governance(spark, cfg)
+    column_masks(
+        ("spark_catalog", "crm", "members", "email", "spark_catalog", "crm", "Members_Mask_PII"),  # this table's own
+        ("spark_catalog", "crm", "members", "phone_number", "spark_catalog", "crm", "mask_member_pii"),  # the shared one
+        ("spark_catalog", "crm", "members", "address", "spark_catalog", "governance", "mask_address"),  # someone else's
+        ("spark_catalog", "hr", "staff", "email", "spark_catalog", "crm", "members_mask_pii"),  # another table
+    )
+    assert sorted(r[0] for r in spark.sql(legacy_masks_sql(cfg)).collect()) == ["email", "phone_number"]
 
 
 def test_on_databricks_an_unfixed_group_creates_no_table(spark, monkeypatch, tmp_path):

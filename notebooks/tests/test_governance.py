@@ -1,0 +1,54 @@
+"""The readers' masked view on local Spark + Delta: what a reader and the PII group see (README "Governance")."""
+
+from __future__ import annotations
+
+import getpass
+
+from members_pipeline.config import parse_load_widgets
+from members_pipeline.schema import PII_COLUMNS
+from members_pipeline.tables import ensure_tables
+
+ROW = (
+    "INSERT INTO {table} (member_id, first_name, last_name, email, phone_number, address, city, country, registration_date, "
+    "is_deleted, row_hash) VALUES ('m-1', 'Ann', 'Lee', 'ann@example.com', NULL, '1 Main St', 'Porto', 'PT', DATE'2020-05-17', false, 'h')"
+)
+
+
+def _config(tmp_path, group: str):
+    schema = "gov_" + tmp_path.name[-10:].replace("-", "_")
+    widgets = {"landing_path": str(tmp_path), "catalog": "spark_catalog", "schema": schema, "table": "members", "pii_reader_group": group}
+    return parse_load_widgets(widgets.get)
+
+
+def test_a_reader_sees_every_pii_column_masked_and_no_row_hash(spark, tmp_path):
+    cfg = _config(tmp_path, "members-pii-readers")
+    ensure_tables(spark, cfg)
+    spark.sql(ROW.format(table=cfg.members_table))
+
+    view = spark.table(cfg.masked_view)
+    row = view.first().asDict()
+    assert "row_hash" not in view.columns
+    assert {c: row[c] for c in PII_COLUMNS} == {"first_name": "***", "last_name": "***", "email": "***", "phone_number": None, "address": "***"}
+    assert (row["member_id"], row["city"], row["country"], str(row["registration_date"])) == ("m-1", "Porto", "PT", "2020-05-17")
+    # The base table is untouched: the job reads and writes it unmasked.
+    assert spark.table(cfg.members_table).first()["email"] == "ann@example.com"
+
+
+def test_the_pii_group_sees_the_values(spark, tmp_path):
+    # Locally the session user stands in for the group (no account groups in OSS Spark).
+    cfg = _config(tmp_path, getpass.getuser())
+    ensure_tables(spark, cfg)
+    spark.sql(ROW.format(table=cfg.members_table))
+
+    row = spark.table(cfg.masked_view).first().asDict()
+    values = {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com", "phone_number": None, "address": "1 Main St"}
+    assert {c: row[c] for c in PII_COLUMNS} == values
+
+
+def test_rerun_keeps_the_view_and_adds_no_commit(spark, tmp_path):
+    cfg = _config(tmp_path, "members-pii-readers")
+    ensure_tables(spark, cfg)
+    versions = {t: spark.sql(f"DESCRIBE HISTORY {t}").count() for t in (cfg.members_table, cfg.quarantine_table, cfg.load_log_table)}
+    ensure_tables(spark, cfg)
+    assert {t: spark.sql(f"DESCRIBE HISTORY {t}").count() for t in versions} == versions
+    assert spark.table(cfg.masked_view).count() == 0
