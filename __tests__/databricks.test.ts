@@ -456,46 +456,71 @@ describe("deployment settings (a run cannot change them)", () => {
 });
 
 describe("catalog and grants", () => {
-  test("created catalog and schema get authoritative least-privilege grants for the job principal", () => {
+  test("created catalog and schemas get authoritative least-privilege grants: readers get the masked view only", () => {
     const catalog = onlyResource(prod, "databricks_catalog");
-    const schema = onlyResource(prod, "databricks_schema");
+    const schemas = resourcesOf(prod, "databricks_schema");
+    const schema = resource(prod, "databricks_schema", "pipeline_catalog_schema_");
+    const masked = resource(prod, "databricks_schema", "pipeline_catalog_masked-schema_");
+    expect(Object.keys(schemas)).toHaveLength(2);
     expect(catalog.props.name).toBe("members");
     expect(schema.props).toEqual(expect.objectContaining({ name: "members", catalog_name: ref("databricks_catalog", catalog.id, "name") }));
-    const sp = envOf("prod").databricks.runAsServicePrincipal;
-    // Readers (configured groups plus the PII reader group) can query; nothing else is granted.
-    const readers = ["members-analysts", "members-pii-readers"];
+    expect(masked.props).toEqual(expect.objectContaining({ name: "members_masked", catalog_name: ref("databricks_catalog", catalog.id, "name") }));
+    const env = envOf("prod");
+    const sp = env.databricks.runAsServicePrincipal;
+    const analysts = "members-analysts";
+    const trusted = [env.databricks.piiReaderGroup, env.databricks.platformGroup];
     expect(resource(prod, "databricks_grants", "pipeline_catalog_catalog-grants_").props).toEqual({
       catalog: ref("databricks_catalog", catalog.id, "name"),
-      grant: [{ principal: sp, privileges: ["USE_CATALOG"] }, ...readers.map((principal) => ({ principal, privileges: ["USE_CATALOG"] }))],
+      grant: [sp, ...trusted, analysts].map((principal) => ({ principal, privileges: ["USE_CATALOG"] })),
     });
     const schemaGrants = resource(prod, "databricks_grants", "pipeline_catalog_schema-grants_").props;
     expect(schemaGrants.schema).toBe(`${ref("databricks_catalog", catalog.id, "name")}.${ref("databricks_schema", schema.id, "name")}`);
+    // The tables (members, quarantine, load log: PII unmasked): the job, the PII reader group and the platform group.
     expect(schemaGrants.grant).toEqual([
-      { principal: sp, privileges: ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT", "READ_VOLUME"] },
-      ...readers.map((principal) => ({ principal, privileges: ["USE_SCHEMA", "SELECT"] })),
+      { principal: sp, privileges: ["USE_SCHEMA", "CREATE_TABLE", "MODIFY", "SELECT", "READ_VOLUME"] },
+      ...trusted.map((principal) => ({ principal, privileges: ["USE_SCHEMA", "SELECT"] })),
+    ]);
+    // The view: everyone who reads; the job creates and replaces it.
+    const maskedGrants = resource(prod, "databricks_grants", "pipeline_catalog_masked-schema-grants_").props;
+    expect(maskedGrants.schema).toBe(`${ref("databricks_catalog", catalog.id, "name")}.${ref("databricks_schema", masked.id, "name")}`);
+    expect(maskedGrants.grant).toEqual([
+      { principal: sp, privileges: ["USE_SCHEMA", "CREATE_TABLE"] },
+      ...[...trusted, analysts].map((principal) => ({ principal, privileges: ["USE_SCHEMA", "SELECT"] })),
     ]);
     expect(resourcesOf(prod, "databricks_grant")).toEqual({});
+    // Who can SELECT what, read from the grants: a reader group never reaches a table.
+    const selects = (grants: { principal: string; privileges: string[] }[]) =>
+      grants.filter((g) => g.privileges.includes("SELECT")).map((g) => g.principal);
+    expect(selects(schemaGrants.grant)).not.toContain(analysts);
+    expect(selects(maskedGrants.grant)).toEqual([...trusted, analysts]);
+    // The load creates the view in the masked schema it is given.
+    expect(settingsOf(loadJob(prod).props, "load").masked_schema).toBe(ref("databricks_schema", masked.id, "name"));
   });
 
   test("existing catalog and schema are looked up and get additive, non-authoritative grants", () => {
     const env = shipped.environments.find((e) => e.name === "dev")!;
     const { stacks: custom } = synthAll({
-      environments: [{ ...env, catalog: { name: "shared", create: false, schema: "members", createSchema: false } }],
+      environments: [{ ...env, catalog: { name: "shared", create: false, schema: "members", createSchema: false, maskedSchema: "members_view" } }],
     } as AppConfigInput);
     const json = custom["members-dev"];
     expect(resourcesOf(json, "databricks_catalog")).toEqual({});
     expect(resourcesOf(json, "databricks_schema")).toEqual({});
     expect(Object.keys(resourcesOf(json, "databricks_grants")).filter((id) => id.startsWith("pipeline_"))).toEqual([]);
     const catalogData = Object.entries(json.data!.databricks_catalog);
-    const schemaData = Object.entries(json.data!.databricks_schema);
+    const schemaData = Object.entries(json.data!.databricks_schema).sort(([, a], [, b]) => a.name.localeCompare(b.name));
     expect(catalogData.map(([, v]) => v.name)).toEqual(["shared"]);
     const catalogRef = `\${data.databricks_catalog.${catalogData[0][0]}.name}`;
-    expect(schemaData.map(([, v]) => v.name)).toEqual([`${catalogRef}.members`]);
+    expect(schemaData.map(([, v]) => v.name)).toEqual([`${catalogRef}.members`, `${catalogRef}.members_view`]);
     const grants = Object.values(resourcesOf(json, "databricks_grant"));
     expect(grants).toEqual(
       expect.arrayContaining([
         { catalog: catalogRef, principal: env.databricks.runAsServicePrincipal, privileges: ["USE_CATALOG"] },
         expect.objectContaining({ schema: `\${data.databricks_schema.${schemaData[0][0]}.name}`, principal: env.databricks.runAsServicePrincipal }),
+        {
+          schema: `\${data.databricks_schema.${schemaData[1][0]}.name}`,
+          principal: env.databricks.runAsServicePrincipal,
+          privileges: ["USE_SCHEMA", "CREATE_TABLE"],
+        },
       ]),
     );
     // The load job is pointed at the looked-up objects.
@@ -625,7 +650,7 @@ describe("load job", () => {
 
   test("settings reference the created catalog and schema and name the members table", () => {
     const catalog = onlyResource(azure, "databricks_catalog");
-    const schema = onlyResource(azure, "databricks_schema");
+    const schema = resource(azure, "databricks_schema", "pipeline_catalog_schema_");
     const params = paramsOf(loadJob(azure).props);
     expect(settingsOf(loadJob(azure).props, "load")).toEqual(
       expect.objectContaining({

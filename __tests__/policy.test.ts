@@ -556,12 +556,28 @@ describe("deployability rules (MEM-DEP) and data safety (MEM-DAT) fail on the ol
     );
   });
 
-  test("MEM-DEP-013: configured readers without grants (authoritative grants would revoke hand-made ones)", () => {
-    const r = broken("prod", "databricks_grants", { grant: undefined }, undefined, "schema-grants");
-    const messages = r.findings.filter((f) => f.ruleId === "MEM-DEP-013").map((f) => f.message);
-    expect(messages).toEqual([
-      expect.stringMatching(/"members-analysts" lacks USE_SCHEMA, SELECT/),
-      expect.stringMatching(/"members-pii-readers" lacks USE_SCHEMA, SELECT/),
+  test("MEM-DEP-013: readers without the masked view, PII readers without the tables, a reader granted the tables", () => {
+    const noTables = broken("prod", "databricks_grants", { grant: undefined }, undefined, "catalog/schema-grants");
+    expect(noTables.findings.filter((f) => f.ruleId === "MEM-DEP-013").map((f) => f.message)).toEqual([
+      expect.stringMatching(/PII reader group "members-pii-readers" lacks USE_SCHEMA, SELECT on members$/),
+      expect.stringMatching(/PII reader group "members-platform" lacks USE_SCHEMA, SELECT on members$/),
+    ]);
+    const noView = broken("prod", "databricks_grants", { grant: undefined }, undefined, "masked-schema-grants");
+    expect(noView.findings.filter((f) => f.ruleId === "MEM-DEP-013").map((f) => f.message)).toEqual([
+      expect.stringMatching(/reader group "members-analysts" lacks USE_SCHEMA, SELECT on members_masked$/),
+      expect.stringMatching(/reader group "members-pii-readers" lacks USE_SCHEMA, SELECT on members_masked$/),
+    ]);
+    // The earlier design: readers granted the tables' schema (masks on the table) reads PII unmasked now.
+    // (addOverride concatenates arrays: the extra grant joins the construct's own.)
+    const earlier = broken(
+      "prod",
+      "databricks_grants",
+      { grant: [{ principal: "members-analysts", privileges: ["USE_SCHEMA", "SELECT"] }] },
+      undefined,
+      "catalog/schema-grants",
+    );
+    expect(earlier.findings.filter((f) => f.ruleId === "MEM-DEP-013").map((f) => f.message)).toEqual([
+      expect.stringMatching(/"members-analysts" can SELECT the tables of schema members \(PII unmasked\); readers get the view in members_masked/),
     ]);
   });
 

@@ -276,8 +276,10 @@ const catalog = z.strictObject({
   /** Create the catalog (true) or reference an existing one (false). */
   create: z.boolean().default(true),
   schema: ucName.default("members"),
-  /** Create the schema (true) or reference an existing one (false). */
+  /** Create the schema (true) or reference an existing one (false); the masked schema follows it. */
   createSchema: z.boolean().default(true),
+  /** Schema of the readers' masked view (readers are granted only this schema). Default: `<schema>_masked`. */
+  maskedSchema: ucName.optional(),
 });
 
 /** Defaults and bounds of the load job's guard and retention parameters: notebooks/members_pipeline/contract.json. */
@@ -374,9 +376,9 @@ export const environmentSchema = z
       platformGroup: z.string().min(1).default("members-platform"),
       /** Group that may view the jobs and their runs. */
       viewerGroup: z.string().min(1).default("users"),
-      /** Account groups that may read the member tables (USE CATALOG, USE SCHEMA, SELECT); PII stays masked. */
+      /** Account groups that may query the members view in the masked schema; PII masked, tables not readable. */
       readerGroups: z.array(z.string().min(1)).default([]),
-      /** Account group that sees PII unmasked (column masks); also granted read access. */
+      /** Account group that sees PII unmasked: reads the tables (members, quarantine, load log) and the view unmasked. */
       piiReaderGroup: z.string().min(1).default(LOAD_PARAMS.pii_reader_group.default),
       /**
        * Workspace folder the code is deployed to, owned by the stack (databricks_directory + permissions). Default:
@@ -628,7 +630,7 @@ export interface EnvironmentConfig extends ParsedEnvironment {
   readonly deployRoot: string | undefined;
   /** Stateful resources get prevent_destroy and friends (stacks/protection). */
   readonly protectStatefulResources: boolean;
-  /** Groups granted read access to the member tables: readerGroups plus the PII reader group. */
+  /** Groups granted the readers' masked view: readerGroups plus the PII reader group. */
   readonly tableReaders: string[];
   readonly extractPaused: boolean;
   readonly loadPaused: boolean;

@@ -13,12 +13,14 @@ import { type Principal, principalName } from "./principal";
 /** What the job principal needs on the catalog: to see into it, nothing more. */
 export const CATALOG_PRIVILEGES = ["USE_CATALOG"] as const;
 /**
- * What load_members needs on the schema: create the members, quarantine and load-log tables and the PII mask
- * function, then merge into and read them. extract_members touches no table; its cluster installs the JDBC driver
- * jar from the schema's artifacts volume (READ_VOLUME, inherited by the schema's volumes: that one only).
+ * What load_members needs on the schema: create the members, quarantine and load-log tables, then merge into and read
+ * them. extract_members touches no table; its cluster installs the JDBC driver jar from the schema's artifacts volume
+ * (READ_VOLUME, inherited by the schema's volumes: that one only).
  */
-export const SCHEMA_PRIVILEGES = ["USE_SCHEMA", "CREATE_TABLE", "CREATE_FUNCTION", "MODIFY", "SELECT", "READ_VOLUME"] as const;
-/** What reader groups need to query the member tables (PII stays masked unless the column mask says otherwise). */
+export const SCHEMA_PRIVILEGES = ["USE_SCHEMA", "CREATE_TABLE", "MODIFY", "SELECT", "READ_VOLUME"] as const;
+/** What load_members needs on the masked schema: create and replace the readers' view (CREATE_TABLE covers views). */
+export const MASKED_SCHEMA_PRIVILEGES = ["USE_SCHEMA", "CREATE_TABLE"] as const;
+/** What a group needs to query a schema's tables or views (with USE_CATALOG on the catalog). */
 export const READER_CATALOG_PRIVILEGES = ["USE_CATALOG"] as const;
 export const READER_SCHEMA_PRIVILEGES = ["USE_SCHEMA", "SELECT"] as const;
 
@@ -34,10 +36,21 @@ export interface MembersCatalogProps {
   /** Granted the privileges the notebooks need. */
   readonly jobPrincipal: Principal;
   /**
-   * Account groups granted read access to every table of the schema (USE CATALOG, USE SCHEMA, SELECT).
+   * Account groups that query the readers' masked view: USE CATALOG, and USE SCHEMA + SELECT on the masked schema only.
    * @default none
    */
   readonly readers?: readonly string[];
+  /**
+   * Groups that read the tables themselves, PII unmasked (members, quarantine, load log): USE CATALOG, USE SCHEMA + SELECT
+   * on the schema, and the masked view too.
+   * @default none
+   */
+  readonly piiReaders?: readonly string[];
+  /**
+   * Schema of the readers' masked view, beside the schema; created or looked up like it (createSchema).
+   * @default `<schemaName>_masked`
+   */
+  readonly maskedSchemaName?: string;
   /**
    * Managed storage of a created catalog (`storage_root`), inside an external location that must exist first.
    * Required when createCatalog is true: metastores without root storage reject a catalog without one.
@@ -54,7 +67,10 @@ export interface MembersCatalogProps {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,254}$/;
 
 /**
- * The Unity Catalog catalog and schema of the member tables, created or looked up, with the job principal's grants.
+ * The Unity Catalog catalog, the schema of the member tables and the masked schema of the readers' view, created or
+ * looked up, with their grants. Readers never get the tables: the tables carry no column mask, so the job's own reads
+ * and writes on its dedicated compute are never sent to serverless data filtering and no Delta operation is refused
+ * (README "Governance"); readers get the view, which masks PII for all but the PII reader group.
  *
  * Created objects get `databricks_grants`, which is authoritative: this stack owns them, so any grant not declared
  * here is drift. Existing objects get `databricks_grant` (one principal, additive), because the authoritative form
@@ -65,25 +81,35 @@ export class MembersCatalog extends Construct {
   readonly catalogName: string;
   /** Schema name (without catalog) as a reference. */
   readonly schemaName: string;
+  /** Masked schema name (without catalog) as a reference. */
+  readonly maskedSchemaName: string;
 
   constructor(scope: Construct, id: string, props: MembersCatalogProps) {
     super(scope, id);
     requireLiteral("MembersCatalog", "catalogName", props.catalogName, (n) => IDENTIFIER.test(n), "a lower-case identifier");
     requireLiteral("MembersCatalog", "schemaName", props.schemaName, (n) => IDENTIFIER.test(n), "a lower-case identifier");
+    const maskedSchemaName = props.maskedSchemaName ?? `${props.schemaName}_masked`;
+    requireLiteral(
+      "MembersCatalog",
+      "maskedSchemaName",
+      maskedSchemaName,
+      (n) => IDENTIFIER.test(n) && n !== props.schemaName,
+      "a lower-case identifier other than schemaName",
+    );
     if (props.createCatalog && props.managedStorage === undefined) {
       invalidProp(`MembersCatalog ${id}`, "managedStorage", props.managedStorage, "the storage root of the catalog it creates");
     }
     const principal = principalName(props.jobPrincipal);
-    const readers = [...new Set(props.readers ?? [])].filter((r) => r !== principal);
+    const piiReaders = [...new Set(props.piiReaders ?? [])].filter((r) => r !== principal);
+    const readers = [...new Set(props.readers ?? [])].filter((r) => r !== principal && !piiReaders.includes(r));
     const properties = { ...(props.properties ?? {}) };
+    const readerGrant = (reader: string) => ({ principal: reader, privileges: [...READER_SCHEMA_PRIVILEGES] });
     const catalogGrants = [
       { principal, privileges: [...CATALOG_PRIVILEGES] },
-      ...readers.map((reader) => ({ principal: reader, privileges: [...READER_CATALOG_PRIVILEGES] })),
+      ...[...piiReaders, ...readers].map((reader) => ({ principal: reader, privileges: [...READER_CATALOG_PRIVILEGES] })),
     ];
-    const schemaGrants = [
-      { principal, privileges: [...SCHEMA_PRIVILEGES] },
-      ...readers.map((reader) => ({ principal: reader, privileges: [...READER_SCHEMA_PRIVILEGES] })),
-    ];
+    const schemaGrants = [{ principal, privileges: [...SCHEMA_PRIVILEGES] }, ...piiReaders.map(readerGrant)];
+    const maskedSchemaGrants = [{ principal, privileges: [...MASKED_SCHEMA_PRIVILEGES] }, ...[...piiReaders, ...readers].map(readerGrant)];
 
     if (props.createCatalog && props.managedStorage) {
       const catalog = protect(
@@ -113,17 +139,31 @@ export class MembersCatalog extends Construct {
         new Schema(this, "schema", {
           catalogName: this.catalogName,
           name: props.schemaName,
-          comment: "Members, quarantine and load log (written by the load job).",
+          comment: "Members, quarantine and load log (written by the load job; PII unmasked: not for readers).",
           properties,
         }),
       );
       this.schemaName = schema.name;
       new Grants(this, "schema-grants", { schema: `${this.catalogName}.${schema.name}`, grant: schemaGrants });
+      const masked = protect(
+        new Schema(this, "masked-schema", {
+          catalogName: this.catalogName,
+          name: maskedSchemaName,
+          comment: "The members view for readers, PII masked (maintained by the load job).",
+          properties,
+        }),
+      );
+      this.maskedSchemaName = masked.name;
+      new Grants(this, "masked-schema-grants", { schema: `${this.catalogName}.${masked.name}`, grant: maskedSchemaGrants });
     } else {
       const schema = new DataDatabricksSchema(this, "existing-schema", { name: `${this.catalogName}.${props.schemaName}` });
       this.schemaName = schema.schemaInfo.name;
       new Grant(this, "schema-grant", { schema: schema.name, ...schemaGrants[0] });
       for (const g of schemaGrants.slice(1)) new Grant(this, `schema-grant-${idOf(g.principal)}`, { schema: schema.name, ...g });
+      const masked = new DataDatabricksSchema(this, "existing-masked-schema", { name: `${this.catalogName}.${maskedSchemaName}` });
+      this.maskedSchemaName = masked.schemaInfo.name;
+      new Grant(this, "masked-schema-grant", { schema: masked.name, ...maskedSchemaGrants[0] });
+      for (const g of maskedSchemaGrants.slice(1)) new Grant(this, `masked-schema-grant-${idOf(g.principal)}`, { schema: masked.name, ...g });
     }
   }
 }

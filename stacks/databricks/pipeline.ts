@@ -105,11 +105,18 @@ export interface MembersPipelineProps {
   readonly platformGroup: string;
   /** May view the jobs and their runs. */
   readonly viewerGroup: string;
-  /** Groups that may query the member tables. @default none */
+  /** Groups that may query the readers' masked view. @default none */
   readonly tableReaders?: readonly string[];
-  /** Sees PII unmasked (the load job's column masks). */
+  /** Sees PII unmasked: reads the tables, and the view unmasks PII for it. */
   readonly piiReaderGroup: string;
-  readonly catalog: { readonly name: string; readonly create: boolean; readonly schema: string; readonly createSchema: boolean };
+  readonly catalog: {
+    readonly name: string;
+    readonly create: boolean;
+    readonly schema: string;
+    readonly createSchema: boolean;
+    /** @default `<schema>_masked` */
+    readonly maskedSchema?: string;
+  };
   /** Job compute the cluster policy allows. */
   readonly cluster: Omit<JobClusterPolicyProps, "policyName" | "cloud" | "costTags" | "user"> & { readonly taskTimeoutMinutes: number };
   /** When the extract runs. */
@@ -228,6 +235,9 @@ export class MembersPipeline extends Construct {
       createSchema: props.catalog.createSchema,
       jobPrincipal: principal,
       readers: props.tableReaders,
+      // The platform group operates the load (quarantine, load log): trusted with PII like the PII reader group.
+      piiReaders: [props.piiReaderGroup, props.platformGroup],
+      maskedSchemaName: props.catalog.maskedSchema,
       managedStorage: props.managedStorage,
       properties: { project: props.tags.project ?? "members-lakehouse", environment: props.environmentName },
     });
@@ -262,8 +272,9 @@ export class MembersPipeline extends Construct {
         catalog: this.catalog.catalogName,
         schema: this.catalog.schemaName,
         table: MEMBERS_TABLE,
-        // Sees PII unmasked; the column masks also exempt the job's own identity (its MERGE reads the table).
+        // The readers' view shows PII unmasked to this group only; the view lives in the masked schema.
         pii_reader_group: props.piiReaderGroup,
+        masked_schema: this.catalog.maskedSchemaName,
         pii_retention_days: String(props.load.piiRetentionDays),
         history_retention_days: String(props.load.historyRetentionDays),
       }),

@@ -23,5 +23,9 @@ export function policyOptionsFor(env: EnvironmentConfig): PolicyOptions {
     localStateOptIn: env.stateBackend.type === "local",
     protectStatefulResources: env.protectStatefulResources,
     tableReaders: env.tableReaders,
+    piiReaders: [env.databricks.piiReaderGroup, env.databricks.platformGroup],
+    jobPrincipal: env.jobPrincipal,
+    schemaName: env.catalog.schema,
+    maskedSchemaName: env.catalog.maskedSchema ?? `${env.catalog.schema}_masked`,
   };
 }

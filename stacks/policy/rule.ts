@@ -31,8 +31,16 @@ export interface PolicyOptions {
   readonly localStateOptIn: boolean;
   /** Stateful resources must be protected (config `protectStatefulResources`, on in production). */
   readonly protectStatefulResources: boolean;
-  /** Groups that must be able to read the member tables (config readerGroups plus the PII reader group). */
+  /** Groups that must be able to query the readers' masked view (config readerGroups plus the PII reader group). */
   readonly tableReaders: readonly string[];
+  /** Groups that read the tables themselves, PII unmasked: the PII reader group and the platform group. */
+  readonly piiReaders: readonly string[];
+  /** Who the jobs run as: the only other principal with data grants on the tables' schema. */
+  readonly jobPrincipal: string;
+  /** Schema of the member tables (config `catalog.schema`). */
+  readonly schemaName: string;
+  /** Schema of the readers' masked view (config `catalog.maskedSchema`, default `<schema>_masked`). */
+  readonly maskedSchemaName: string;
 }
 
 export interface RuleContext extends PolicyOptions {

@@ -395,30 +395,53 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
   },
   {
     id: "MEM-DEP-013",
-    description: "Configured reader groups can read the tables: USE_CATALOG on the catalog, USE_SCHEMA and SELECT on the schema",
-    explanation: "Grants on created objects are authoritative and revoke anything granted by hand, so readers must be declared.",
+    description:
+      "Reader groups query the masked view (USE_CATALOG; USE_SCHEMA and SELECT on the masked schema) and nobody but the job, the PII reader group and the platform group can read the tables' schema",
+    explanation:
+      "The tables carry no column mask (masks make the job's reads go through serverless filtering and refuse its history, UPDATE and DELETE): a reader granted the tables' schema reads PII unmasked. Grants on created objects are authoritative, so readers must be declared.",
     check(tf, ctx) {
-      const granted = (securable: string, reader: string): Set<string> =>
-        new Set([
-          ...resources(tf, "databricks_grants")
-            .filter(([, g]) => g[securable] !== undefined)
-            .flatMap(([, g]) =>
-              asList(g.grant)
-                .filter((x) => x.principal === reader)
-                .flatMap((x) => asList(x.privileges)),
-            ),
-          ...resources(tf, "databricks_grant")
-            .filter(([, g]) => g[securable] !== undefined && g.principal === reader)
-            .flatMap(([, g]) => asList(g.privileges)),
-        ]);
+      // The schema a grant's securable references, by name (`<catalog ref>.<schema ref>` or a looked-up schema).
+      const schemaOf = (securable: unknown): string | undefined => {
+        const m = /\$\{(data\.)?databricks_schema\.([^.}]+)\.name\}/.exec(String(securable));
+        if (!m) return undefined;
+        const block = (m[1] ? tf.data?.databricks_schema : tf.resource?.databricks_schema)?.[m[2]];
+        return typeof block?.name === "string" ? block.name.split(".").pop() : undefined;
+      };
+      const grants: { on: string; principal: string; privileges: string[] }[] = [
+        ...resources(tf, "databricks_grants").flatMap(([, g]) =>
+          asList(g.grant).map((x) => ({
+            on: g.catalog !== undefined ? "catalog" : (schemaOf(g.schema) ?? "?"),
+            principal: x.principal,
+            privileges: asList(x.privileges),
+          })),
+        ),
+        ...resources(tf, "databricks_grant").map(([, g]) => ({
+          on: g.catalog !== undefined ? "catalog" : (schemaOf(g.schema) ?? "?"),
+          principal: g.principal,
+          privileges: asList(g.privileges),
+        })),
+      ];
+      const granted = (on: string, principal: string) =>
+        new Set(grants.filter((g) => g.on === on && g.principal === principal).flatMap((g) => g.privileges));
       const out: Violation[] = [];
-      for (const reader of ctx.tableReaders) {
-        const missing = [
-          ...["USE_CATALOG"].filter((p) => !granted("catalog", reader).has(p)),
-          ...["USE_SCHEMA", "SELECT"].filter((p) => !granted("schema", reader).has(p)),
-        ];
+      const lacks = (who: string, principal: string, on: string, wanted: string[]) => {
+        const missing = wanted.filter((p) => !granted(on, principal).has(p));
         if (missing.length > 0)
-          out.push({ address: "databricks_grants", message: `reader group ${JSON.stringify(reader)} lacks ${missing.join(", ")}` });
+          out.push({ address: "databricks_grants", message: `${who} ${JSON.stringify(principal)} lacks ${missing.join(", ")} on ${on}` });
+      };
+      for (const reader of ctx.tableReaders) {
+        lacks("reader group", reader, "catalog", ["USE_CATALOG"]);
+        lacks("reader group", reader, ctx.maskedSchemaName, ["USE_SCHEMA", "SELECT"]);
+      }
+      for (const reader of ctx.piiReaders) lacks("PII reader group", reader, ctx.schemaName, ["USE_SCHEMA", "SELECT"]);
+      const allowed = new Set([ctx.jobPrincipal, ...ctx.piiReaders]);
+      for (const g of grants) {
+        if (g.on === ctx.schemaName && !allowed.has(g.principal) && g.privileges.some((p) => p === "SELECT" || p === "ALL_PRIVILEGES")) {
+          out.push({
+            address: "databricks_grants",
+            message: `${JSON.stringify(g.principal)} can SELECT the tables of schema ${ctx.schemaName} (PII unmasked); readers get the view in ${ctx.maskedSchemaName}`,
+          });
+        }
       }
       return out;
     },
