@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from . import landing
-from .config import _RUN_ID, LoadConfig
+from .config import LoadConfig
 from .files import Files
 from .results import BatchResult
 from .schema import LANDING_SCHEMA
@@ -25,11 +25,11 @@ class Batch:
     ingest_date: dt.date
     run_id: str
     path: str
-    manifest: dict
+    manifest: landing.Manifest
 
     @property
     def batch_id(self) -> str:
-        attempt = self.manifest.get("attempt_id")
+        attempt = self.manifest.attempt_id
         return f"{self.ingest_date.isoformat()}/{self.run_id}" + (f"/{attempt}" if attempt else "")
 
 
@@ -51,29 +51,28 @@ def find_batches(spark: SparkSession, files: Files, cfg: LoadConfig) -> tuple[li
         manifest_path = f"{root}/{name}/{landing.MANIFEST_NAME}"
         if not files.exists(manifest_path):
             continue  # incomplete or being rewritten
-        manifest = files.read_json(manifest_path)
-        check_manifest(manifest, day, manifest_path)
-        candidates.append(Batch(day, manifest["run_id"], f"{root}/{name}", manifest))
+        manifest = read_manifest(files, manifest_path, day)
+        candidates.append(Batch(day, manifest.run_id, f"{root}/{name}", manifest))
     pending = [b for b in candidates if b.batch_id not in loaded]
     to_load = [b for b in pending if newest is None or b.ingest_date >= newest]
     superseded = [b for b in pending if b not in to_load]
     return to_load, superseded
 
 
-def check_manifest(manifest: dict, day: dt.date, path: str) -> None:
+def check_manifest(data: object, day: dt.date, path: str) -> landing.Manifest:
     """A manifest is input too: reject one that is malformed or belongs elsewhere, naming the file."""
-    problems = []
-    for key in ("run_id", "rows", "checksum", "ingest_date"):
-        if key not in manifest:
-            problems.append(f"missing {key!r}")
-    if "run_id" in manifest and not _RUN_ID.match(str(manifest["run_id"])):
-        problems.append(f"run_id: got {manifest['run_id']!r}, expected up to 64 letters, digits or ._:-")
-    if "rows" in manifest and (not isinstance(manifest["rows"], int) or manifest["rows"] < 0):
-        problems.append(f"rows: got {manifest['rows']!r}, expected a non-negative integer")
-    if "ingest_date" in manifest and manifest["ingest_date"] != day.isoformat():
-        problems.append(f"ingest_date: got {manifest['ingest_date']!r}, expected {day.isoformat()!r} (its folder)")
-    if problems:
-        raise ReconciliationError(f"invalid manifest {path}: " + "; ".join(problems))
+    try:
+        return landing.Manifest.from_json(path, data, ingest_date=day)
+    except landing.ManifestError as exc:
+        raise ReconciliationError(str(exc)) from None
+
+
+def read_manifest(files: Files, path: str, day: dt.date) -> landing.Manifest:
+    try:
+        data = files.read_json(path)
+    except ValueError as exc:  # not JSON (a truncated or foreign file)
+        raise ReconciliationError(f"invalid manifest {path}: not JSON ({exc})") from None
+    return check_manifest(data, day, path)
 
 
 def read_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> DataFrame:

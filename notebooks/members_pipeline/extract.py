@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable
 
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
@@ -118,7 +119,7 @@ def manifest_stats(values: dict) -> dict:
 
 
 def write_batch(cleaned: DataFrame, root: str, run_date: dt.date, rows_per_file: int) -> None:
-    """One file per JDBC partition (more above rows_per_file): the rows stream from MySQL straight into Parquet,
+    """One file per input partition, e.g. per JDBC partition (more above rows_per_file): the rows stream from MySQL straight into Parquet,
     with no count beforehand to size the files and no cached copy (neither exists on serverless compute)."""
     (
         cleaned.withColumn("ingest_date", F.lit(run_date))
@@ -146,6 +147,62 @@ def write_empty_batch(spark: SparkSession, part_path: str) -> None:
     )
 
 
+def land_batch(
+    spark: SparkSession,
+    files: Files,
+    rows: DataFrame,
+    landing_path: str,
+    run_date: dt.date,
+    *,
+    run_id: str,
+    extracted_at: dt.datetime,
+    source: landing.ManifestSource | None,
+    rows_per_file: int = DEFAULT_ROWS_PER_FILE,
+    on_write_error: Callable[[Exception], Exception] | None = None,
+) -> landing.Manifest:
+    """Land ``rows`` (cleaned landing rows: LANDING_FILE_SCHEMA, this run_id and extracted_at) as the batch of
+    ``run_date``: its Parquet files, then its manifest as the very last write. The extract's writer, and the load
+    tests' way to land a batch without MySQL.
+
+    The date's previous manifest is hidden first (no manifest = not loadable). ``on_write_error`` turns a failure of
+    the write, where ``rows`` are computed (read from the source), into the caller's error."""
+    root = landing.members_root(landing_path)
+    part_path = landing.partition_path(landing_path, run_date)
+    manifest_path = landing.manifest_path(landing_path, run_date)
+    files.remove(manifest_path)
+    # One pass over the rows: they go straight to Parquet while the observation aggregates the manifest's numbers
+    # from the same rows (an Observation works on classic compute and over Spark Connect alike).
+    observation = Observation(f"extract_{uuid.uuid4().hex}")
+    try:
+        write_batch(rows.observe(observation, *batch_stats_columns(rows)), root, run_date, rows_per_file)
+    except Exception as exc:
+        if on_write_error is None:
+            raise
+        raise on_write_error(exc) from None
+    stats = manifest_stats(observation.get)
+    if stats["rows"] == 0:
+        write_empty_batch(spark, part_path)
+
+    # Verify what actually landed (row counts from the Parquet footers), then publish the manifest. The load
+    # recomputes the checksum from the files and refuses a batch that does not match.
+    landed = spark.read.schema(LANDING_FILE_SCHEMA).parquet(part_path).count()
+    if landed != stats["rows"]:
+        raise ExtractVerificationError(f"{part_path}: wrote {stats['rows']} rows but read back {landed}; manifest not written")
+    manifest = landing.Manifest(
+        run_id=run_id,
+        ingest_date=run_date,
+        # Unique per attempt: a repaired/retried job run reuses its run id but must still be loaded.
+        attempt_id=uuid.uuid4().hex,
+        snapshot=landing.FULL_SNAPSHOT,
+        extracted_at=extracted_at,
+        source=source,
+        files=tuple(f for f in files.list_files(part_path) if f.endswith(".parquet")),
+        **stats,
+    )
+    files.write_json(manifest_path, manifest.to_json())
+    return manifest
+
+
 def extract_members(
     spark: SparkSession,
     files: Files,
@@ -157,57 +214,38 @@ def extract_members(
 ) -> dict:
     started = time.monotonic()
     extracted_at = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    root = landing.members_root(cfg.landing_path)
     part_path = landing.partition_path(cfg.landing_path, cfg.run_date)
-    manifest = landing.manifest_path(cfg.landing_path, cfg.run_date)
 
-    # Hide the previous batch of this date before touching its files: no manifest = not loadable.
-    files.remove(manifest)
-
+    # Hide the previous batch of this date before touching MySQL: a failed read leaves no loadable batch of it.
+    files.remove(landing.manifest_path(cfg.landing_path, cfg.run_date))
     raw = read_source(spark, conn, cfg)
-    cleaned = clean_members(raw, cfg.run_id, extracted_at)
-    # The one pass over MySQL: rows go straight to Parquet while the observation aggregates the manifest's
-    # numbers from the same rows (an Observation works on classic compute and over Spark Connect alike).
-    observation = Observation(f"extract_{uuid.uuid4().hex}")
-    try:
-        write_batch(cleaned.observe(observation, *batch_stats_columns(cleaned)), root, cfg.run_date, rows_per_file)
-    except Exception as exc:
-        raise SourceUnavailableError(
-            f"reading MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} into {part_path} failed: {_cause(exc, conn)}"
-        ) from None
-    stats = manifest_stats(observation.get)
-    if stats["rows"] == 0:
-        write_empty_batch(spark, part_path)
 
-    # Verify what actually landed (row counts from the Parquet footers), then publish the manifest as the very
-    # last write. The load recomputes the checksum from the files and refuses a batch that does not match.
-    landed = spark.read.schema(LANDING_FILE_SCHEMA).parquet(part_path).count()
-    if landed != stats["rows"]:
-        raise ExtractVerificationError(f"{part_path}: wrote {stats['rows']} rows but read back {landed}; manifest not written")
-    data_files = [f for f in files.list_files(part_path) if f.endswith(".parquet")]
-    payload = {
-        "manifest_version": landing.MANIFEST_VERSION,
-        "table": "members",
-        "snapshot": "full",
-        "ingest_date": cfg.run_date.isoformat(),
-        "run_id": cfg.run_id,
-        # Unique per attempt: a repaired/retried job run reuses its run id but must still be loaded.
-        "attempt_id": uuid.uuid4().hex,
-        "extracted_at": extracted_at.isoformat(),
-        "source": {"table": cfg.source_table, "host": conn.host, "port": conn.port, "database": conn.database},
-        "files": data_files,
-        **stats,
-    }
-    files.write_json(manifest, payload)
+    def unreadable(exc: Exception) -> SourceUnavailableError:
+        return SourceUnavailableError(
+            f"reading MySQL table `{cfg.source_table}` at {conn.host}:{conn.port} into {part_path} failed: {_cause(exc, conn)}"
+        )
+
+    manifest = land_batch(
+        spark,
+        files,
+        clean_members(raw, cfg.run_id, extracted_at),
+        cfg.landing_path,
+        cfg.run_date,
+        run_id=cfg.run_id,
+        extracted_at=extracted_at,
+        source=landing.ManifestSource(cfg.source_table, conn.host, conn.port, conn.database),
+        rows_per_file=rows_per_file,
+        on_write_error=unreadable,
+    )
     return {
         "status": Status.OK.value,
         "ingest_date": cfg.run_date.isoformat(),
         "run_id": cfg.run_id,
-        "attempt_id": payload["attempt_id"],
-        "rows": stats["rows"],
-        "files": len(data_files),
+        "attempt_id": manifest.attempt_id,
+        "rows": manifest.rows,
+        "files": len(manifest.files),
         "partitions_read": cfg.partition_count,
         "path": part_path,
-        "checksum": stats["checksum"],
+        "checksum": manifest.checksum,
         "seconds": round(time.monotonic() - started, 2),
     }

@@ -58,7 +58,7 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResul
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     df = read_batch(spark, batch, cfg)
     rec = reconcile_batch(df, batch, loaded_at)
-    full_snapshot = batch.manifest.get("snapshot") == "full"
+    full_snapshot = batch.manifest.full_snapshot
     impact = members_impact(spark, cfg, df, batch, full_snapshot)
     # Before any write: a refused batch leaves members, quarantine and load log untouched.
     override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, impact.active, impact.absent), cfg)

@@ -34,9 +34,9 @@ def batch_counts(df: DataFrame) -> dict:
 
 def verify_batch(counts: dict, batch: Batch) -> int:
     m = batch.manifest
-    if counts["rows"] != m["rows"] or counts["checksum"] != m["checksum"]:
+    if counts["rows"] != m.rows or counts["checksum"] != m.checksum:
         raise ReconciliationError(
-            f"batch {batch.batch_id} at {batch.path}: manifest says {m['rows']} rows / checksum {m['checksum']}, "
+            f"batch {batch.batch_id} at {batch.path}: manifest says {m.rows} rows / checksum {m.checksum}, "
             f"files hold {counts['rows']} rows / checksum {counts['checksum']}; batch not loaded"
         )
     return counts["rows"]
