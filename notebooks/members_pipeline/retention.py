@@ -56,7 +56,13 @@ def _null_pii(alias: str = "") -> str:
 
 
 def erase_members_sql(members: str, condition: str, erased_at: dt.datetime) -> str:
-    return f"UPDATE {members} SET {_null_pii()}, row_hash = '{ERASED_ROW_HASH}', pii_erased_at = {_ts(erased_at)} WHERE {condition}"
+    # MERGE, not UPDATE: the one row-level write Databricks allows on a table with masks or row filters (an ABAC policy
+    # on the `pii` tags would make this one such a table; README "Governance").
+    return (
+        f"MERGE INTO {members} AS t USING (SELECT member_id FROM {members} WHERE {condition}) AS s "
+        f"ON t.member_id = s.member_id WHEN MATCHED AND {condition} THEN UPDATE SET "
+        f"{_null_pii('t.')}, t.row_hash = '{ERASED_ROW_HASH}', t.pii_erased_at = {_ts(erased_at)}"
+    )
 
 
 def erase_quarantine_sql(quarantine: str, members: str, condition: str, erased_at: dt.datetime) -> str:
@@ -64,6 +70,22 @@ def erase_quarantine_sql(quarantine: str, members: str, condition: str, erased_a
     return (
         f"MERGE INTO {quarantine} AS q USING (SELECT member_id FROM {members} WHERE {condition}) AS m "
         f"ON q.member_id = m.member_id WHEN MATCHED AND q.pii_erased_at IS NULL THEN UPDATE SET "
+        f"{_null_pii('q.')}, q.pii_erased_at = {_ts(erased_at)}"
+    )
+
+
+def aged_quarantine_condition(ingest_date: dt.date, retention_days: int, alias: str = "") -> str:
+    """Quarantine rows still holding PII, quarantined at least ``retention_days`` before ``ingest_date``."""
+    cutoff = ingest_date - dt.timedelta(days=retention_days)
+    return f"{alias}pii_erased_at IS NULL AND {alias}ingest_date <= DATE'{cutoff.isoformat()}'"
+
+
+def erase_orphan_quarantine_sql(quarantine: str, members: str, ingest_date: dt.date, retention_days: int, erased_at: dt.datetime) -> str:
+    """Quarantine rows no members row will ever erase: no member id, or a member who never had a valid row (so was
+    never inserted). Their PII goes once they are as old as the PII retention."""
+    return (
+        f"MERGE INTO {quarantine} AS q USING (SELECT member_id FROM {members}) AS m ON q.member_id = m.member_id "
+        f"WHEN NOT MATCHED BY SOURCE AND {aged_quarantine_condition(ingest_date, retention_days, 'q.')} THEN UPDATE SET "
         f"{_null_pii('q.')}, q.pii_erased_at = {_ts(erased_at)}"
     )
 
@@ -85,18 +107,26 @@ class ErasureCounts:
     quarantine_rows: int
 
 
-def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased_at: dt.datetime) -> ErasureCounts:
-    """Null the PII of members deleted for at least pii_retention_days, quarantine rows first (so a run that fails
-    in between redoes both: the members rows are still due), then purge deletion vectors so the old values are
-    only in removed files, which VACUUM deletes after the history retention."""
-    due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
-    quarantine = spark.sql(erase_quarantine_sql(cfg.quarantine_table, cfg.members_table, due, erased_at)).first()
-    members = spark.sql(erase_members_sql(cfg.members_table, due, erased_at)).first()
-    for table in (cfg.members_table, cfg.quarantine_table):
-        # With deletion vectors (Databricks' default) UPDATE only marks old rows deleted inside the old file;
+def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased_at: dt.datetime, members_due: bool = True) -> ErasureCounts:
+    """Null the PII of members deleted for at least pii_retention_days (``members_due``: the load's pass found some),
+    their quarantine rows first (so a run that fails in between redoes both: the members rows are still due), and of
+    aged quarantine rows without a member row; then purge deletion vectors so the old values are only in removed
+    files, which VACUUM deletes after the history retention. Every write is a MERGE (README "Governance")."""
+    quarantine_rows = members = 0
+    if members_due:
+        due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
+        quarantine_rows += int(spark.sql(erase_quarantine_sql(cfg.quarantine_table, cfg.members_table, due, erased_at)).first()["num_updated_rows"])
+        members = int(spark.sql(erase_members_sql(cfg.members_table, due, erased_at)).first()["num_updated_rows"])
+    # The quarantine is small: only look for orphans (a join with every member id) when aged rows are there at all.
+    if spark.table(cfg.quarantine_table).where(aged_quarantine_condition(batch.ingest_date, cfg.pii_retention_days)).limit(1).count():
+        orphans = erase_orphan_quarantine_sql(cfg.quarantine_table, cfg.members_table, batch.ingest_date, cfg.pii_retention_days, erased_at)
+        quarantine_rows += int(spark.sql(orphans).first()["num_updated_rows"])
+    erased = {cfg.members_table: members, cfg.quarantine_table: quarantine_rows}
+    for table in (t for t, n in erased.items() if n):
+        # With deletion vectors (Databricks' default) an update only marks old rows deleted inside the old file;
         # PURGE rewrites those files so the erased values are left only in removed files.
         spark.sql(f"REORG TABLE {table} APPLY (PURGE)").collect()
-    return ErasureCounts(members=int(members["num_affected_rows"]), quarantine_rows=int(quarantine["num_updated_rows"]))
+    return ErasureCounts(members=members, quarantine_rows=quarantine_rows)
 
 
 def vacuum_tables(spark: SparkSession, cfg: LoadConfig) -> list[str]:

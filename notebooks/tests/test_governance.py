@@ -52,3 +52,36 @@ def test_rerun_keeps_the_view_and_adds_no_commit(spark, tmp_path):
     ensure_tables(spark, cfg)
     assert {t: spark.sql(f"DESCRIBE HISTORY {t}").count() for t in versions} == versions
     assert spark.table(cfg.masked_view).count() == 0
+
+
+QUARANTINE_ROW = (
+    "INSERT INTO {table} (member_id, first_name, last_name, email, phone_number, address, city, country, registration_date, run_id, "
+    "extracted_at, ingest_date, reason, quarantined_at) VALUES ({member_id}, 'Bo', 'Ek', 'bo@example', '+1 555', '2 Side St', 'Oslo', 'NO', "
+    "NULL, 'r', NULL, DATE'{day}', 'email: invalid', current_timestamp())"
+)
+
+
+def test_quarantine_rows_no_member_row_will_erase_lose_their_pii_after_the_retention(spark, tmp_path):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from members_pipeline.retention import erase_expired_pii
+
+    cfg = _config(tmp_path, "members-pii-readers")  # pii_retention_days: contract default (30)
+    ensure_tables(spark, cfg)
+    spark.sql(ROW.format(table=cfg.members_table))  # m-1 has a valid row
+    old, recent = dt.date(2026, 1, 1), dt.date(2026, 3, 1)
+    for member_id, day in (("NULL", old), ("'never-valid'", old), ("'m-1'", old), ("'never-valid-2'", recent)):
+        spark.sql(QUARANTINE_ROW.format(table=cfg.quarantine_table, member_id=member_id, day=day))
+
+    erased_at = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    counts = erase_expired_pii(spark, cfg, SimpleNamespace(ingest_date=dt.date(2026, 3, 2)), erased_at, members_due=False)
+
+    rows = {r.member_id: r for r in spark.table(cfg.quarantine_table).collect()}
+    assert counts.quarantine_rows == 2 and counts.members == 0
+    for member_id in (None, "never-valid"):  # no member row will ever erase them: erased after 30 days
+        assert all(rows[member_id][c] is None for c in PII_COLUMNS) and rows[member_id].pii_erased_at is not None
+    # A member with a row keeps its quarantine rows until it is erased itself; recent rows wait for the retention.
+    for member_id in ("m-1", "never-valid-2"):
+        assert rows[member_id].email == "bo@example" and rows[member_id].pii_erased_at is None
+    assert erase_expired_pii(spark, cfg, SimpleNamespace(ingest_date=dt.date(2026, 3, 2)), erased_at, members_due=False).quarantine_rows == 0
