@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
@@ -94,12 +95,22 @@ def reconcile_batch(df: DataFrame, batch: Batch, loaded_at: dt.datetime) -> Reco
 
 
 def quarantine_rejected(cfg: LoadConfig, batch: Batch, rejected: DataFrame, loaded_at: dt.datetime) -> None:
-    """One atomic replace of this run's quarantine rows: a retried load replaces its own rows, and two loads of
-    the same batch never both append (a DELETE then an append could interleave and double)."""
-    (
+    """One atomic replace of the quarantine rows of the batch's ingest date: a retried load replaces its own rows, a
+    rerun of the day (a newer batch of the same date) replaces the older batch's, and two loads of the same batch never
+    both append (a DELETE then an append could interleave and double). A MERGE, not an overwrite with a condition:
+    the one replacing write Databricks allows on a table with masks or row filters (README "Governance")."""
+    spark = rejected.sparkSession
+    rows = (
         rejected.select(*SOURCE_COLUMNS, "run_id", "extracted_at", "ingest_date", "reason")
         .withColumn("quarantined_at", F.lit(loaded_at).cast("timestamp"))
         .withColumn("pii_erased_at", F.lit(None).cast("timestamp"))
-        .writeTo(cfg.quarantine_table)
-        .overwrite((F.col("run_id") == batch.run_id) & (F.col("ingest_date") == F.lit(batch.ingest_date)))
     )
+    view = f"members_quarantine_rows_{uuid.uuid4().hex}"
+    rows.createOrReplaceTempView(view)
+    try:
+        spark.sql(
+            f"MERGE INTO {cfg.quarantine_table} AS q USING {view} AS s ON false WHEN NOT MATCHED THEN INSERT * "
+            f"WHEN NOT MATCHED BY SOURCE AND q.ingest_date = DATE'{batch.ingest_date.isoformat()}' THEN DELETE"
+        ).collect()
+    finally:
+        spark.catalog.dropTempView(view)

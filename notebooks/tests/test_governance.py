@@ -85,3 +85,29 @@ def test_quarantine_rows_no_member_row_will_erase_lose_their_pii_after_the_reten
     for member_id in ("m-1", "never-valid-2"):
         assert rows[member_id].email == "bo@example" and rows[member_id].pii_erased_at is None
     assert erase_expired_pii(spark, cfg, SimpleNamespace(ingest_date=dt.date(2026, 3, 2)), erased_at, members_due=False).quarantine_rows == 0
+
+
+def test_quarantine_rows_of_a_day_are_replaced_by_its_rerun_in_one_merge(spark, tmp_path):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from members_pipeline.reconcile import quarantine_rejected
+
+    cfg = _config(tmp_path, "members-pii-readers")
+    ensure_tables(spark, cfg)
+    schema = spark.table(cfg.quarantine_table).drop("quarantined_at", "pii_erased_at").schema
+    day1, day2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+
+    def rejected(run_id: str, day: dt.date, *member_ids: str):
+        return spark.createDataFrame([(m, *[None] * 8, run_id, None, day, "email: invalid") for m in member_ids], schema)
+
+    loaded_at = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    quarantine_rejected(cfg, SimpleNamespace(ingest_date=day1), rejected("run-a", day1, "a1", "a2"), loaded_at)
+    quarantine_rejected(cfg, SimpleNamespace(ingest_date=day2), rejected("run-b", day2, "b1"), loaded_at)
+    quarantine_rejected(cfg, SimpleNamespace(ingest_date=day2), rejected("run-b", day2, "b1"), loaded_at)  # a retry
+    quarantine_rejected(cfg, SimpleNamespace(ingest_date=day1), rejected("run-c", day1, "c1"), loaded_at)  # the day's rerun
+
+    rows = sorted((r.ingest_date, r.run_id, r.member_id) for r in spark.table(cfg.quarantine_table).collect())
+    assert rows == [(day1, "run-c", "c1"), (day2, "run-b", "b1")]
+    operations = [r.operation for r in spark.sql(f"DESCRIBE HISTORY {cfg.quarantine_table}").collect()]
+    assert set(operations) - {"CREATE TABLE"} == {"MERGE"}  # never an overwrite
