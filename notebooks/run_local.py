@@ -24,6 +24,7 @@ The exit value is printed as the last line of stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -369,10 +370,13 @@ def run_notebook(
     local_dir: Path = DEFAULT_LOCAL_DIR,
     env: dict | None = None,
     local_defaults: dict[str, str] | None = None,
+    restrictions=None,
 ) -> RunResult:
     """Execute a notebook source file as Databricks would run it as a job task; returns its exit value.
 
     local_defaults replace the defaults of the widgets the notebook declares (not given values); unused ones are ignored.
+    restrictions: a databricks_restrictions.Profile; the notebook then runs in the restriction mode, where what
+    Databricks refuses on that compute and those fine-grained tables raises DatabricksRestrictionError.
     """
     path = Path(notebook).resolve()
     source = path.read_text()
@@ -384,7 +388,8 @@ def run_notebook(
     started = time.monotonic()
     exit_value = None
     try:
-        exec(compile(source, str(path), "exec"), scope)
+        with _restriction_mode(session, restrictions):
+            exec(compile(source, str(path), "exec"), scope)
     except NotebookExit as done:
         exit_value = done.value
     except Exception:
@@ -395,6 +400,28 @@ def run_notebook(
     if unknown:
         raise ValueError(f"{path.name}: unknown widget(s) {', '.join(unknown)}; the notebook declares {', '.join(sorted(dbutils.widgets._defaults))}")
     return RunResult(exit_value, round(time.monotonic() - started, 2))
+
+
+def _restriction_mode(session, restrictions):
+    if restrictions is None:
+        return contextlib.nullcontext()
+    from databricks_restrictions import restricted
+
+    return restricted(session, restrictions)
+
+
+def cli_restrictions(computes: list[str], fine_grained: list[str], widgets: dict[str, str]):
+    """The CLI's profile: --fine-grained names, or else the load's two PII tables from the catalog/schema/table
+    widgets (the end-to-end tests' default); None without --restrict."""
+    if not computes:
+        return None
+    from databricks_restrictions import pipeline_profile, profile
+
+    if fine_grained:
+        return profile(*computes, fine_grained=fine_grained)
+    if widgets.get("catalog") and widgets.get("schema"):
+        return pipeline_profile(*computes, catalog=widgets["catalog"], schema=widgets["schema"], table=widgets.get("table") or "members")
+    return profile(*computes)
 
 
 def _parse_widget(text: str) -> tuple[str, str]:
@@ -415,15 +442,35 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not default trust_store_path / ca_path to the local MariaDB's CA (.local/mariadb/tls, when it exists)",
     )
+    parser.add_argument(
+        "--restrict",
+        action="append",
+        choices=("dedicated", "serverless"),
+        default=[],
+        help="restriction mode: refuse what Databricks refuses on this compute (repeatable; databricks_restrictions.py)",
+    )
+    parser.add_argument(
+        "--fine-grained",
+        action="append",
+        default=[],
+        metavar="CATALOG.SCHEMA.TABLE",
+        help="a table with row filters or column masks, for --restrict (repeatable; default: the load's members table "
+        "and its quarantine, from the catalog/schema/table widgets)",
+    )
     args = parser.parse_args(argv)
     pin_utc()
+    widgets = dict(args.widget)
+    restrictions = cli_restrictions(args.restrict, args.fine_grained, widgets)
+    if restrictions is not None:
+        tables = ", ".join(sorted(".".join(t) for t in restrictions.fine_grained)) or "none"
+        print(f"run_local: restriction mode {'+'.join(sorted(restrictions.computes))}, fine-grained tables: {tables}", file=sys.stderr)
     # Out of the box against the local MariaDB (mariadb.sh): the notebooks verify the server (VERIFY_IDENTITY), so the
     # TLS widgets default to its CA when the files exist; a --widget value (even empty) wins.
     local_tls = {} if args.no_local_tls else {k: v for k, v in local_mysql_tls().items() if k != "ssl_mode" and Path(v).is_file()}
     if local_tls:
         print(f"run_local: TLS widgets default to the local MariaDB's CA: {local_tls} (--no-local-tls: off)", file=sys.stderr)
     try:
-        result = run_notebook(args.notebook, dict(args.widget), local_dir=args.local_dir, local_defaults=local_tls)
+        result = run_notebook(args.notebook, widgets, local_dir=args.local_dir, local_defaults=local_tls, restrictions=restrictions)
     except Exception as exc:  # noqa: BLE001 - the CLI reports any notebook failure
         if args.traceback:
             import traceback

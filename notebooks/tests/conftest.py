@@ -7,7 +7,6 @@ MEMBERS_ALLOW_NO_DB=1 says so explicitly.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import socket
@@ -273,18 +272,3 @@ def connect_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@contextlib.contextmanager
-def cache_unsupported(spark):
-    """cache/persist raise on this classic session while inside, as serverless compute rejects them."""
-
-    def unsupported(self, *args, **kwargs):
-        raise RuntimeError("[NOT_SUPPORTED_WITH_SERVERLESS] PERSIST TABLE is not supported on serverless compute.")
-
-    frame = type(spark.range(0))
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("cache", "persist"):
-            patch.setattr(frame, name, unsupported)
-        patch.setattr(type(spark.catalog), "cacheTable", unsupported)
-        yield spark

@@ -2,8 +2,8 @@
 of compute, as plain functions of a SparkSession (classic or Spark Connect) and a MySQL connection.
 
 Also a command: `python tests/mode_sequence.py <sc://url> <template> <table> <landing> <schema>` runs the sequence over Spark
-Connect in its own process (pyspark allows no Connect session next to the tests' classic one) and prints the result
-as JSON on the last line.
+Connect in its own process (pyspark allows no Connect session next to the tests' classic one), in the restriction mode
+of serverless compute with the load's PII tables fine-grained, and prints the result as JSON on the last line.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def pipeline_sequence(spark, conn, template: str, table: str, landing: str, sche
 
 
 def main(argv: list[str]) -> int:
+    from databricks_restrictions import SERVERLESS, pipeline_profile, restricted
     from members_pipeline.mysql import MySqlConnection
     from pyspark.sql import SparkSession
     from run_local import SMALL_DATA_CONFS, pin_utc
@@ -115,7 +116,8 @@ def main(argv: list[str]) -> int:
     for key, value in SMALL_DATA_CONFS.items():
         spark.conf.set(key, value)
     try:
-        result = pipeline_sequence(spark, conn, template, table, landing, schema)
+        with restricted(spark, pipeline_profile(SERVERLESS, catalog="spark_catalog", schema=schema)):
+            result = pipeline_sequence(spark, conn, template, table, landing, schema)
     finally:
         spark.stop()
     print(json.dumps(result))

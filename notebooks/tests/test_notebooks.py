@@ -1,4 +1,5 @@
-"""The notebook sources themselves, end to end through the local runner (run_local.py)."""
+"""The notebook sources themselves, end to end through the local runner (run_local.py), in the restriction mode of the
+stack's job clusters (dedicated compute) with the load's PII tables fine-grained (databricks_restrictions.py)."""
 
 import json
 import os
@@ -7,6 +8,7 @@ import sys
 
 import pytest
 from conftest import NOTEBOOKS, RUN_DATE, TLS
+from databricks_restrictions import DEDICATED, pipeline_profile, restricted
 from members_pipeline.config import WidgetError
 from run_demo import run_demo
 from run_local import run_notebook
@@ -43,6 +45,8 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
             f"ca_path={TLS['ca_path']}",
             "--local-dir",
             str(tmp_path / "cli"),
+            "--restrict",  # the CLI's restriction mode (the generator never starts Spark: nothing to refuse)
+            "dedicated",
         ],
         env=env,
         capture_output=True,
@@ -54,6 +58,8 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
     assert (generated["inserted"], generated["table_rows"]) == (300, 300)
 
     landing = str(tmp_path / "landing")
+    schema = "nb_" + table
+    restrictions = pipeline_profile(DEDICATED, catalog="spark_catalog", schema=schema)
     extract = run_notebook(
         NOTEBOOKS / "extract_members.py",
         {
@@ -65,14 +71,15 @@ def test_generator_extract_load_notebooks_end_to_end(spark, mysql, tmp_path):
             "partition_count": "3",
         },
         spark=spark,
+        restrictions=restrictions,
     ).json()
     assert extract["rows"] == 300 and extract["files"] == 3  # one file per JDBC partition
-    schema = "nb_" + table
     # 4 invalid of 300 rows (1.3%) is above the default max_quarantined_share of 1%: raised through the widget.
     load = run_notebook(
         NOTEBOOKS / "load_members.py",
         {"landing_path": landing, "catalog": "spark_catalog", "schema": schema, "max_quarantined_share": "0.02"},
         spark=spark,
+        restrictions=restrictions,
     ).json()
     assert (load["merged"], load["quarantined"], load["duplicates"]) == (296, 4, 0)
     assert spark.table(f"spark_catalog.{schema}.members").count() == 296
@@ -128,7 +135,9 @@ def test_runner_rejects_unknown_widgets_and_missing_secrets(tmp_path):
 def test_demo_reports_zero_changes_on_rerun(spark, mysql, tmp_path):
     lines = []
     table = mysql.new_table_name()
-    steps = run_demo(400, local_dir=tmp_path, spark=spark, schema="demo_" + table, table=table, out=lines.append)
+    # The demo's load names the members table after the MySQL table.
+    with restricted(spark, pipeline_profile(DEDICATED, catalog="spark_catalog", schema="demo_" + table, table=table)):
+        steps = run_demo(400, local_dir=tmp_path, spark=spark, schema="demo_" + table, table=table, out=lines.append)
     by = {(s["run"], s["step"]): s for s in steps}
     assert by[(1, "generate")]["inserted"] == 400
     assert by[(1, "extract")]["rows"] == by[(2, "extract")]["rows"] == 400
