@@ -37,9 +37,25 @@ def clean_members(df: DataFrame, run_id: str, extracted_at: dt.datetime) -> Data
     return out
 
 
+def exact_long_sum(value: Column) -> Column:
+    """The exact sum of a long column as decimal(38,0) (NULL over no rows), aggregated as three long sums.
+
+    Equal to ``sum(value.cast("decimal(38,0)"))`` for any values, but Spark aggregates longs in generated code while a
+    decimal sum allocates a Decimal per row (1M rows: about 1.5 s of the extract's 2-core CPU time). The value splits
+    into a signed high piece and two unsigned 21-bit pieces, v = a * 2^42 + b * 2^21 + c; each piece is below 2^22 in
+    magnitude, so their long sums cannot overflow below 2^41 rows, and only the three totals are combined in decimal.
+    """
+    mask = F.lit((1 << 21) - 1).cast("long")
+    pieces = (F.shiftright(value, 42), F.shiftright(value, 21).bitwiseAND(mask), value.bitwiseAND(mask))
+    sums = [F.sum(p).cast("decimal(38,0)") for p in pieces]
+    return (sums[0] * F.lit(1 << 42).cast("decimal(38,0)") + sums[1] * F.lit(1 << 21).cast("decimal(38,0)") + sums[2]).cast("decimal(38,0)")
+
+
 def row_checksum(df: DataFrame) -> Column:
-    """Order-independent checksum of the source columns: sum of per-row xxhash64 (decimal, no overflow)."""
-    return F.coalesce(F.sum(F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS]).cast("decimal(38,0)")), F.lit(0))
+    """Order-independent checksum of the source columns: the exact sum of per-row xxhash64 as decimal(38,0) (no
+    overflow); the same value as the first releases' ``sum(xxhash64(...).cast("decimal(38,0)"))``, so batches landed by
+    them verify unchanged."""
+    return F.coalesce(exact_long_sum(F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS])), F.lit(0).cast("decimal(38,0)"))
 
 
 def row_hash() -> Column:

@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from members_pipeline.schema import LANDING_FILE_SCHEMA, SOURCE_SCHEMA
-from members_pipeline.transform import clean_members, deduplicate, row_hash, with_rejection_reason
+from members_pipeline.schema import LANDING_FILE_SCHEMA, SOURCE_COLUMNS, SOURCE_SCHEMA
+from members_pipeline.transform import clean_members, deduplicate, exact_long_sum, row_checksum, row_hash, with_rejection_reason
+from pyspark.sql import functions as F
 
 T0 = dt.datetime(2026, 1, 15, 3, 0, tzinfo=dt.UTC)
 
@@ -51,3 +52,24 @@ def test_deduplicate_is_deterministic(spark):
     first = {r.member_id: r.first_name for r in deduplicate(df).collect()}
     again = {r.member_id: r.first_name for r in deduplicate(df.orderBy("first_name", ascending=False)).collect()}
     assert first == again and set(first) == {"m1", "m2"}
+
+
+def test_exact_long_sum_equals_the_decimal_sum_at_the_extremes(spark):
+    lo, hi = -(2**63), 2**63 - 1
+    for values in ([lo] * 3000, [hi] * 3000, [lo, hi, -1, 0, 1, 2**42, -(2**42) - 1, 2**21 - 1], [None, 5], []):
+        df = spark.createDataFrame([(v,) for v in values], "v long")
+        decimal_sum = F.sum(F.col("v").cast("decimal(38,0)"))
+        got = df.agg(exact_long_sum(F.col("v")).cast("string").alias("new"), decimal_sum.cast("string").alias("old")).first()
+        assert got.new == got.old, values[:3]
+        assert got.new == (str(sum(v for v in values if v is not None)) if any(v is not None for v in values) else None)
+
+
+def test_row_checksum_is_the_first_releases_value(spark):
+    """Batches landed by the releases that summed xxhash64 as decimal(38,0) keep verifying (same manifest_version)."""
+    rows = [(f"id-{i}", "Ann", None, f"a{i}@x.io", "1", "2 Main", "Porto", "PT", dt.date(2000, 1, 1 + i % 28)) for i in range(500)]
+    df = spark.createDataFrame(rows, SOURCE_SCHEMA)
+    first_release = F.coalesce(F.sum(F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS]).cast("decimal(38,0)")), F.lit(0))
+    got = df.agg(row_checksum(df).cast("string").alias("new"), first_release.cast("string").alias("old")).first()
+    assert got.new == got.old
+    empty = df.limit(0)
+    assert empty.agg(row_checksum(empty).cast("string").alias("c")).first().c == "0"
