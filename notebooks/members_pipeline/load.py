@@ -12,10 +12,10 @@ from .batches import Batch, ReconciliationError, find_batches, log_batch, read_b
 from .config import LoadConfig
 from .files import Files
 from .guards import BatchImpact, DataGuardError, guard_problems, override_note, refusal_message
-from .merge import members_impact, merge_members
+from .merge import ChangedSinceDiffError, change_set, merge_changes
 from .reconcile import quarantine_rejected, reconcile_batch
 from .results import BatchCounts, BatchResult, Status
-from .retention import ErasureCounts, erase_expired_pii, vacuum_due, vacuum_tables
+from .retention import erase_expired_pii, vacuum_due, vacuum_tables
 from .tables import GovernanceError, ensure_tables
 
 __all__ = ["DataGuardError", "ReconciliationError", "ConcurrentLoadError", "GovernanceError", "load_members", "ensure_tables"]
@@ -54,17 +54,24 @@ def check_guards(batch: Batch, impact: BatchImpact, cfg: LoadConfig) -> str | No
 
 
 def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResult:
-    """reconcile -> guards -> quarantine -> merge -> erase -> log."""
+    """reconcile -> change set -> guards -> quarantine -> merge (the change set only) -> erase -> log."""
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     df = read_batch(spark, batch, cfg)
     rec = reconcile_batch(df, batch, loaded_at)
     full_snapshot = batch.manifest.full_snapshot
-    impact = members_impact(spark, cfg, df, batch, full_snapshot)
-    # Before any write: a refused batch leaves members, quarantine and load log untouched.
-    override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, impact.active, impact.absent), cfg)
-    quarantine_rejected(cfg, batch, rec.rejected, loaded_at)
-    merged = merge_members(spark, cfg, batch, rec.source, full_snapshot)
-    erased = erase_expired_pii(spark, cfg, batch, loaded_at) if impact.erasure_due else ErasureCounts(0, 0)
+    deduplicated = rec.duplicates == 0  # no duplicate valid member_id: no deduplication needed
+    with change_set(spark, cfg, df, batch, full_snapshot, rec.merged, deduplicated) as changes:
+        # Before any write: a refused batch leaves members, quarantine and load log untouched.
+        override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, changes.active, changes.absent), cfg)
+        quarantine_rejected(cfg, batch, rec.rejected, loaded_at)
+        try:
+            merged = merge_changes(spark, cfg, batch, changes, df, loaded_at, deduplicated)
+        except ChangedSinceDiffError as exc:
+            raise ConcurrentLoadError(
+                f"batch {batch.batch_id}: {exc}; this run logged nothing; rerun the load: it computes the change set anew"
+            ) from None
+    # Always: aged quarantine rows without a member row are erased even when no member is due.
+    erased = erase_expired_pii(spark, cfg, batch, loaded_at, members_due=bool(changes.erasure_due))
     counts = BatchCounts(
         manifest_rows=rec.manifest_rows,
         merged=rec.merged,
@@ -72,12 +79,12 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResul
         duplicates=rec.duplicates,
         inserted=merged.inserted,
         updated=merged.updated,
-        unchanged=rec.merged - merged.inserted - merged.updated,
+        unchanged=changes.unchanged(rec.merged),
         flagged_deleted=merged.flagged_deleted,
         pii_erased=erased.members,
         pii_erased_quarantine_rows=erased.quarantine_rows,
     )
-    result = BatchResult(batch.batch_id, batch.ingest_date, batch.run_id, counts, override, Status.LOADED, last_erased_at=impact.last_erased_at)
+    result = BatchResult(batch.batch_id, batch.ingest_date, batch.run_id, counts, override, Status.LOADED, last_erased_at=changes.last_erased_at)
     if not log_batch(spark, cfg, result, loaded_at):
         return replace(result, status=Status.ALREADY_LOADED_CONCURRENTLY)
     return result

@@ -1,129 +1,369 @@
-"""The MERGE into the members table and what it will change."""
+"""The change set of a batch against the members table, and a MERGE of only those rows.
+
+One pass over the batch and the table classifies every member (``change_kind_sql``): inserted, changed, revived
+(with a valid row, or by the key of a quarantined row), flagged deleted (full snapshots: active members the batch
+lacks), or unchanged. The changed members' keys, with the table state the diff saw, are written to a small staging
+Delta table; the counts of the load log and the guards' numbers come from there, never from the table history. The
+MERGE then takes only those members, their values read from the batch by key.
+
+Concurrent writers: refuse, never mis-merge
+-------------------------------------------
+Between the diff and the MERGE another writer (a load of the same batch, a hand-run UPDATE) may change the table.
+The change set is written once to the staging table, so the MERGE uses exactly the rows that were counted, not a
+recomputation against a newer table (Delta would compute a lazy source anew, against the table it then sees). Each
+change row carries the table state the diff saw (``_seen_hash``, ``_seen_deleted``), and every change is applied by
+a MERGE that only changes rows still in that state:
+
+- updates, revivals and delete flags: one MERGE whose first clause raises (``raise_error``) when a matched row is not
+  in the state seen; the MERGE then commits nothing;
+- inserts: an insert-only MERGE (WHEN NOT MATCHED), which cannot overwrite a member another writer inserted;
+- the MERGE statements' own counts are compared with the change set's: a member the other writer inserted is not
+  inserted, one it removed is not updated. Then the rows committed are only changes from the state seen to the batch.
+
+Any of these raises ChangedSinceDiffError; the load reports ConcurrentLoadError and logs nothing, and a rerun computes
+the change set anew. No retry here: the other writer may have loaded a newer batch, which makes this one superseded
+(the rerun's find_batches decides). Writers during a MERGE are Delta's conflict detection's. The check is per row: a
+writer that changes only members outside the change set is not detected, which matters only for a load of a newer
+snapshot running alongside this one (the load log orders batches; the job runs one load at a time).
+
+The staging table (``<table>_changes_<id>``, beside the members table) holds keys, hashes and flags, no PII, so it
+needs no masking and nothing in it is ever due for erasure. It is dropped when the batch is done, refused or failed;
+one left by a killed driver is safe to drop.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
 from .batches import Batch
 from .config import LoadConfig
+from .reconcile import split_batch
 from .retention import erasure_due_condition
 from .schema import SOURCE_COLUMNS
+from .transform import deduplicate, row_hash, with_rejection_reason
+
+INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE = "insert", "update", "revive", "revive_key", "delete"
+KINDS = (INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE)
+# Kinds whose MERGE row needs the member's values from the batch (the others only flip is_deleted).
+VALUE_KINDS = (INSERT, UPDATE, REVIVE)
+SUMMARY = "summary"  # the staging table's one row of table-wide numbers
+# In raise_error messages: the load turns an error carrying it into ConcurrentLoadError.
+CHANGED_MARK = "MEMBERS_CHANGED_SINCE_DIFF"
 
 
-def merge_sql(target: str, source_view: str, full_snapshot: bool, ingest_date: dt.date) -> str:
-    """A member who comes back gets deleted_ingest_date and pii_erased_at cleared (set only on deleted members, so a
-    second deletion erases again, its new quarantine rows included). Its PII returns with its next valid row: an
-    erased tombstone's row_hash matches nothing, so that update always happens."""
+class ChangedSinceDiffError(RuntimeError):
+    """The members table changed between the change set and the MERGE; the load turns it into ConcurrentLoadError."""
+
+
+def change_kind_sql(full_snapshot: bool) -> str:
+    """What a member's row of ``batch FULL OUTER JOIN table`` changes, as SQL (NULL: nothing).
+
+    Columns: _s_present (TRUE when the batch holds any row with the key, valid or quarantined; NULL when it holds
+    none), _s_hash (row_hash of the member's deduplicated valid row; NULL when all its rows are quarantined), _t_hash
+    and _t_deleted (the table's row_hash and is_deleted; NULL when the table lacks the member). Plain SQL, so the
+    unit tests evaluate this very text with sqlite. A deleted member with a valid row comes back with its values; one
+    with only quarantined rows comes back by its key. A quarantined member counts as present: it is not flagged."""
+    delete = f"\n  WHEN _s_present IS NULL AND NOT _t_deleted THEN '{DELETE}'" if full_snapshot else ""
+    return f"""CASE
+  WHEN _t_hash IS NULL THEN CASE WHEN _s_hash IS NOT NULL THEN '{INSERT}' END
+  WHEN _s_hash IS NOT NULL AND _t_deleted THEN '{REVIVE}'
+  WHEN _s_hash IS NOT NULL AND _s_hash <> _t_hash THEN '{UPDATE}'
+  WHEN _s_present AND _t_deleted THEN '{REVIVE_KEY}'{delete}
+END"""
+
+
+def _raise(what: str) -> str:
+    return f"raise_error(concat('{CHANGED_MARK}: member ', s.member_id, ' {what} after the change set was computed'))"
+
+
+MATCHED_KINDS = frozenset(KINDS) - {INSERT}
+
+
+def merge_sql(target: str, source_view: str, kinds: Iterable[str]) -> str:
+    """The MERGE of the change rows of ``kinds``, with a clause only for those: either the inserts or the others.
+
+    Inserts: the single ``WHEN NOT MATCHED THEN INSERT`` clause, Delta's insert-only path (no copy of the source, an
+    anti-join with the table's keys). The others: MATCHED clauses only, so Delta joins the table's rows with the small
+    source (broadcast) instead of shuffling every row of the table, as a NOT MATCHED clause next to them would make it
+    do. Their first clause refuses a member whose row is no longer the one the diff saw (module docstring). A member who
+    comes back gets deleted_ingest_date and pii_erased_at cleared (set only on deleted members, so a second deletion
+    erases again); its PII returns with its next valid row: an erased tombstone's row_hash matches nothing."""
+    kinds = frozenset(kinds)
+    if kinds != {INSERT} and not (kinds and kinds <= MATCHED_KINDS):
+        raise ValueError(f"change kinds: got {sorted(kinds)}, expected [{INSERT!r}] or a non-empty subset of {sorted(MATCHED_KINDS)}")
+    head = f"MERGE INTO {target} AS t\nUSING {source_view} AS s\nON t.member_id = s.member_id\n"
+    if kinds == {INSERT}:
+        cols = ", ".join(SOURCE_COLUMNS)
+        vals = ", ".join(f"s.{c}" for c in SOURCE_COLUMNS)
+        return (
+            head + f"WHEN NOT MATCHED THEN INSERT\n  ({cols}, row_hash, is_deleted, first_ingest_date, last_changed_ingest_date, "
+            f"last_changed_run_id, updated_at)\n  VALUES ({vals}, s.row_hash, false, s.ingest_date, s.ingest_date, s.run_id, s.loaded_at)\n"
+        )
     set_cols = ", ".join(f"t.{c} = s.{c}" for c in SOURCE_COLUMNS[1:])
-    insert_cols = ", ".join(SOURCE_COLUMNS)
-    insert_vals = ", ".join(f"s.{c}" for c in SOURCE_COLUMNS)
-    sql = f"""
-MERGE INTO {target} AS t
-USING {source_view} AS s
-ON t.member_id = s.member_id
-WHEN MATCHED AND NOT s._present_only AND (t.row_hash <> s.row_hash OR t.is_deleted) THEN UPDATE SET
-  {set_cols}, t.row_hash = s.row_hash, t.is_deleted = false, t.deleted_ingest_date = NULL, t.pii_erased_at = NULL,
-  t.last_changed_ingest_date = s.ingest_date, t.last_changed_run_id = s.run_id, t.updated_at = s.loaded_at
-WHEN MATCHED AND s._present_only AND t.is_deleted THEN UPDATE SET
-  t.is_deleted = false, t.deleted_ingest_date = NULL, t.pii_erased_at = NULL,
-  t.last_changed_ingest_date = s.ingest_date, t.last_changed_run_id = s.run_id, t.updated_at = s.loaded_at
-WHEN NOT MATCHED AND NOT s._present_only THEN INSERT
-  ({insert_cols}, row_hash, is_deleted, first_ingest_date, last_changed_ingest_date, last_changed_run_id, updated_at)
-  VALUES ({insert_vals}, s.row_hash, false, s.ingest_date, s.ingest_date, s.run_id, s.loaded_at)
-"""
-    if full_snapshot:
-        sql += f"""WHEN NOT MATCHED BY SOURCE AND NOT t.is_deleted THEN UPDATE SET
-  t.is_deleted = true, t.deleted_ingest_date = DATE'{ingest_date.isoformat()}', t.updated_at = current_timestamp()
-"""
-    return sql
+    back = "t.is_deleted = false, t.deleted_ingest_date = NULL, t.pii_erased_at = NULL"
+    changed = "t.last_changed_ingest_date = s.ingest_date, t.last_changed_run_id = s.run_id, t.updated_at = s.loaded_at"
+    seen = "t.row_hash <=> s._seen_hash AND t.is_deleted <=> s._seen_deleted"
+    clauses = [f"WHEN MATCHED AND NOT ({seen}) THEN UPDATE SET t.row_hash = {_raise('changed')}"]
+    if kinds & {UPDATE, REVIVE}:
+        clauses.append(
+            f"WHEN MATCHED AND s._kind IN ('{UPDATE}', '{REVIVE}') THEN UPDATE SET\n  {set_cols}, t.row_hash = s.row_hash, {back},\n  {changed}"
+        )
+    if REVIVE_KEY in kinds:
+        clauses.append(f"WHEN MATCHED AND s._kind = '{REVIVE_KEY}' THEN UPDATE SET\n  {back}, {changed}")
+    if DELETE in kinds:
+        clauses.append(
+            f"WHEN MATCHED AND s._kind = '{DELETE}' THEN UPDATE SET\n"
+            "  t.is_deleted = true, t.deleted_ingest_date = s.ingest_date, t.updated_at = s.loaded_at"
+        )
+    return head + "\n".join(clauses) + "\n"
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What a batch changes in the members table, counted before anything is written."""
+
+    staged: str | None  # staging table of the change rows; None when the table was empty (every valid member is new)
+    counts: dict[str, int]  # per kind (KINDS)
+    active: int  # members not flagged deleted before this batch
+    erasure_due: int  # members whose PII this batch's erasure step will null
+    last_erased_at: dt.datetime | None  # latest pii_erased_at in the table, for the VACUUM decision
+
+    @property
+    def inserted(self) -> int:
+        return self.counts[INSERT]
+
+    @property
+    def updated(self) -> int:
+        """Changed members and members who came back (with a valid row or by key)."""
+        return self.counts[UPDATE] + self.counts[REVIVE] + self.counts[REVIVE_KEY]
+
+    @property
+    def flagged_deleted(self) -> int:
+        return self.counts[DELETE]
+
+    @property
+    def absent(self) -> int:
+        """Active members the batch does not contain, flagged deleted (full snapshots only): the guards' number."""
+        return self.counts[DELETE]
+
+    def unchanged(self, merged: int) -> int:
+        """Of the batch's ``merged`` deduplicated valid members, those the MERGE leaves as they are."""
+        return merged - self.counts[INSERT] - self.counts[UPDATE] - self.counts[REVIVE]
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(k for k, n in self.counts.items() if n)
+
+
+def _snapshot_keys(df: DataFrame, deduplicated: bool) -> DataFrame:
+    """The batch's keys for the diff: member_id, _s_hash (row_hash of the member's valid row, NULL for a quarantined
+    row) and _s_present. Keys and hashes only are shuffled for the join, never the rows' values.
+
+    ``deduplicated`` (reconciliation counted no duplicate valid member_id; a source with a primary key): one row per
+    landed row, no aggregation; a member may then have a valid and quarantined rows, sorted out among the few change
+    rows (_one_per_member). Otherwise one row per member: the row deduplicate keeps, the greatest (extracted_at,
+    row_hash) of its valid rows, NULL when all are quarantined."""
+    valid = F.col("reject_reason").isNull()
+    checked = with_rejection_reason(df).where(F.col("member_id").isNotNull())
+    if deduplicated:
+        keys = checked.select("member_id", F.when(valid, row_hash()).alias("_s_hash"))
+    else:
+        pick = F.max(F.when(valid, F.struct(F.col("extracted_at"), row_hash().alias("h"))))
+        keys = checked.groupBy("member_id").agg(pick.getField("h").alias("_s_hash"))
+    return keys.withColumn("_s_present", F.lit(True))
+
+
+def _one_per_member(changes: DataFrame) -> DataFrame:
+    """Of a member's change rows, the one from its valid row (a revival with values beats one by key; a quarantined
+    row of a member with a valid row changes nothing else)."""
+    first = Window.partitionBy("member_id").orderBy(F.col("_hash").isNull())
+    return changes.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1).drop("_n")
+
+
+def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, deduplicated: bool) -> DataFrame:
+    """The change rows, plus one SUMMARY row of table-wide numbers: written by one query, so the table is read once
+    for both (the summary reads only the narrow is_deleted and erasure columns)."""
+    due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
+    table = spark.table(cfg.members_table)
+    seen = table.select("member_id", F.col("row_hash").alias("_t_hash"), F.col("is_deleted").alias("_t_deleted"), F.expr(due).alias("_t_due"))
+    changes = (
+        _snapshot_keys(df, deduplicated)
+        .join(seen, "member_id", "full_outer")
+        .withColumn("_kind", F.expr(change_kind_sql(full_snapshot)))
+        .where(F.col("_kind").isNotNull())
+        .select(
+            "member_id",
+            "_kind",
+            F.col("_s_hash").alias("_hash"),
+            F.col("_t_hash").alias("_seen_hash"),
+            F.col("_t_deleted").alias("_seen_deleted"),
+            F.col("_t_due").alias("_due"),
+            F.lit(None).cast("long").alias("_active"),
+            F.lit(None).cast("long").alias("_due_total"),
+            F.lit(None).cast("long").alias("_last_erased"),
+        )
+    )
+    if deduplicated:
+        changes = _one_per_member(changes)
+    summary = table.agg(
+        F.count(F.when(~F.col("is_deleted"), 1)).alias("_active"),
+        F.count(F.when(F.expr(due), 1)).alias("_due_total"),
+        F.max(F.unix_timestamp("pii_erased_at")).alias("_last_erased"),  # seconds: no local-zone conversion on collect
+    ).select(
+        F.lit(None).cast("string").alias("member_id"),
+        F.lit(SUMMARY).alias("_kind"),
+        F.lit(None).cast("string").alias("_hash"),
+        F.lit(None).cast("string").alias("_seen_hash"),
+        F.lit(None).cast("boolean").alias("_seen_deleted"),
+        F.lit(None).cast("boolean").alias("_due"),
+        "_active",
+        "_due_total",
+        "_last_erased",
+    )
+    return changes.unionByName(summary)
+
+
+def _read_change_set(spark: SparkSession, cfg: LoadConfig, staged: str) -> ChangeSet:
+    rows = (
+        spark.table(staged)
+        .groupBy("_kind")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.count(F.when(F.col("_due"), 1)).alias("due"),
+            F.max("_active").alias("active"),
+            F.max("_due_total").alias("due_total"),
+            F.max("_last_erased").alias("last_erased"),
+        )
+        .collect()
+    )
+    by_kind = {r["_kind"]: r for r in rows}
+    summary = by_kind.pop(SUMMARY)
+    unknown = set(by_kind) - set(KINDS)
+    if unknown:
+        raise RuntimeError(f"change set {staged}: got kinds {sorted(unknown)}, expected only {list(KINDS)}")
+    counts = {k: int(by_kind[k]["n"]) if k in by_kind else 0 for k in KINDS}
+    # Due members the batch brings back are not erased; with pii_retention_days 0 the ones it flags are due at once.
+    back_due = sum(int(by_kind[k]["due"]) for k in (REVIVE, REVIVE_KEY) if k in by_kind)
+    due = int(summary["due_total"]) - back_due + (counts[DELETE] if cfg.pii_retention_days == 0 else 0)
+    last = summary["last_erased"]
+    return ChangeSet(staged, counts, int(summary["active"]), due, dt.datetime.fromtimestamp(last, dt.UTC) if last is not None else None)
+
+
+@contextlib.contextmanager
+def change_set(
+    spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, merged: int, deduplicated: bool
+) -> Iterator[ChangeSet]:
+    """The batch's change set against the members table (``df``: the batch's rows as read; ``merged``: its number of
+    deduplicated valid members; ``deduplicated``: it holds no duplicate valid member_id). Into an empty table every
+    valid member is an insert and nothing is staged."""
+    if spark.table(cfg.members_table).isEmpty():
+        yield ChangeSet(None, {**dict.fromkeys(KINDS, 0), INSERT: merged}, 0, 0, None)
+        return
+    # Unique per call: two loads at once must not share one.
+    staged = f"`{cfg.catalog}`.`{cfg.schema}`.`{cfg.table}_changes_{uuid.uuid4().hex[:16]}`"
+    try:
+        _staged_rows(spark, cfg, df, batch, full_snapshot, deduplicated).write.format("delta").saveAsTable(staged)
+        yield _read_change_set(spark, cfg, staged)
+    finally:
+        spark.sql(f"DROP TABLE IF EXISTS {staged}")
+
+
+def _batch_values(df: DataFrame, batch: Batch, loaded_at: dt.datetime, deduplicated: bool, keys: DataFrame | None = None) -> DataFrame:
+    """The batch's valid rows of the members in ``keys`` (all when None), one per member: the rows the load merges.
+    ``deduplicated``: the batch holds no duplicate valid member_id (reconciliation counted none), so no window."""
+    if keys is not None:
+        df = df.join(keys, "member_id", "left_semi")  # before the validation: only the changed members are checked
+    valid = split_batch(df)[0]
+    if not deduplicated:
+        valid = deduplicate(valid)
+    fixed = {"ingest_date": F.lit(batch.ingest_date), "run_id": F.lit(batch.run_id), "loaded_at": F.lit(loaded_at).cast("timestamp")}
+    return valid.select(*SOURCE_COLUMNS, "row_hash", *(v.alias(k) for k, v in fixed.items()))
+
+
+def _merge_source(spark: SparkSession, changes: ChangeSet, df: DataFrame, batch: Batch, loaded_at: dt.datetime, deduplicated: bool) -> DataFrame:
+    """The change rows with the values of the members that need them (the rows the diff hashed: checked again)."""
+    if changes.staged is None:
+        return _batch_values(df, batch, loaded_at, deduplicated)
+    rows = spark.table(changes.staged).where(F.col("_kind").isin(*KINDS)).select("member_id", "_kind", "_hash", "_seen_hash", "_seen_deleted")
+    needs_values = F.col("_kind").isin(*VALUE_KINDS)
+    values = _batch_values(df, batch, loaded_at, deduplicated, rows.where(needs_values).select("member_id"))
+    fixed = {"ingest_date": F.lit(batch.ingest_date), "run_id": F.lit(batch.run_id), "loaded_at": F.lit(loaded_at).cast("timestamp")}
+    # A value row must be the one the diff saw; if the batch's rows were read differently, fail rather than merge NULLs.
+    checked_hash = (
+        F.when(~needs_values, F.lit(None).cast("string"))
+        .when(F.col("v.row_hash") == F.col("r._hash"), F.col("r._hash"))
+        .otherwise(F.raise_error(F.concat(F.lit("member "), F.col("r.member_id"), F.lit(": its batch row is not the one the change set hashed"))))
+    )
+    return (
+        rows.alias("r")
+        .join(values.alias("v"), F.col("r.member_id") == F.col("v.member_id"), "left")
+        .select(
+            F.col("r.member_id").alias("member_id"),
+            *(F.col(f"v.{c}").alias(c) for c in SOURCE_COLUMNS[1:]),
+            checked_hash.alias("row_hash"),
+            *(v.alias(k) for k, v in fixed.items()),
+            "r._kind",
+            "r._seen_hash",
+            "r._seen_deleted",
+        )
+    )
 
 
 @dataclass(frozen=True)
 class MergeCounts:
     inserted: int
-    updated: int  # changed members (members flagged deleted not included)
+    updated: int  # changed and revived members (members flagged deleted not included)
     flagged_deleted: int
 
 
-def _history(spark: SparkSession, table: str, limit: int) -> list:
-    """The newest commits, newest first, through SQL: the DeltaTable Python API needs Delta Connect on Spark
-    Connect (standard access mode, serverless), DESCRIBE HISTORY works everywhere."""
-    return spark.sql(f"DESCRIBE HISTORY {table} LIMIT {limit}").select("version", "operation", "operationMetrics").collect()
-
-
-def _merge_metrics(spark: SparkSession, table: str, version_before: int, merge_result) -> MergeCounts:
-    """Counts of this run's MERGE. Inserted/updated come from the MERGE statement itself; the split of updates
-    into changed vs flagged deleted from this MERGE's commit in the history (matched by its counts, since a
-    concurrent load may have committed after it). A MERGE that changed nothing commits nothing."""
-    inserted, updated = int(merge_result["num_inserted_rows"]), int(merge_result["num_updated_rows"])
-    if inserted == 0 and updated == 0:
-        return MergeCounts(0, 0, 0)
-    for h in sorted(_history(spark, table, 20), key=lambda h: h["version"]):
-        if h["version"] <= version_before or h["operation"] != "MERGE":
-            continue
-        m = h["operationMetrics"] or {}
-        if (int(m.get("numTargetRowsInserted", -1)), int(m.get("numTargetRowsUpdated", -1))) == (inserted, updated):
-            flagged = int(m.get("numTargetRowsNotMatchedBySourceUpdated", 0))
-            return MergeCounts(inserted=inserted, updated=updated - flagged, flagged_deleted=flagged)
-    raise RuntimeError(
-        f"{table}: no MERGE commit after version {version_before} with {inserted} inserted / {updated} updated rows in the table history"
-    )
-
-
-def _table_version(spark: SparkSession, table: str) -> int:
-    return _history(spark, table, 1)[0]["version"]
-
-
-@dataclass(frozen=True)
-class MembersImpact:
-    active: int  # members not flagged deleted
-    absent: int  # of those, members the batch does not contain: a full snapshot flags them deleted
-    erasure_due: int  # members whose PII this batch's erasure step will null
-    last_erased_at: dt.datetime | None  # latest pii_erased_at in the table, for the VACUUM decision
-
-
-def members_impact(spark: SparkSession, cfg: LoadConfig, batch_rows: DataFrame, batch: Batch, full_snapshot: bool) -> MembersImpact:
-    """One pass over the members table before the MERGE: what the batch would flag deleted, and what is due for
-    erasure after it. A member counts as present when the batch holds any row with its id, valid or quarantined
-    (the MERGE source's key-only rows keep a quarantined member from being flagged). A deleted member present in
-    the batch comes back, so it is not due; with pii_retention_days 0 the members this batch flags are due at once."""
-    due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
-    present = batch_rows.where(F.col("member_id").isNotNull()).select("member_id").distinct().withColumn("_present", F.lit(True))
-    absent = F.col("_present").isNull()
-    row = (
-        spark.table(cfg.members_table)
-        .select("member_id", "is_deleted", "pii_erased_at", F.expr(due).alias("_due"))
-        .join(present, "member_id", "left")
-        .agg(
-            F.count(F.when(~F.col("is_deleted"), 1)).alias("active"),
-            F.count(F.when(~F.col("is_deleted") & absent, 1)).alias("absent"),
-            F.count(F.when(F.col("_due") & absent, 1)).alias("due"),
-            F.max(F.unix_timestamp("pii_erased_at")).alias("last_erased"),
+def check_merge_result(what: str, got: tuple[int, int], want: tuple[int, int]) -> None:
+    """A MERGE statement's own (inserted, updated) counts must be the change set's; else another writer came in
+    between (a member it inserted is not inserted again, one it removed is not updated)."""
+    if got != want:
+        raise ChangedSinceDiffError(
+            f"the MERGE of the {what} inserted {got[0]} and updated {got[1]} rows, the change set expected {want[0]} and {want[1]}: "
+            "a concurrent writer changed the members table after the change set was computed"
         )
-        .first()
-    )
-    flagged = int(row["absent"]) if full_snapshot else 0
-    last = row["last_erased"]
-    return MembersImpact(
-        active=int(row["active"]),
-        absent=flagged,
-        erasure_due=int(row["due"]) + (flagged if cfg.pii_retention_days == 0 else 0),
-        last_erased_at=dt.datetime.fromtimestamp(last, dt.UTC) if last is not None else None,
-    )
 
 
-def merge_members(spark: SparkSession, cfg: LoadConfig, batch: Batch, source: DataFrame, full_snapshot: bool) -> MergeCounts:
+def _run_merge(spark: SparkSession, cfg: LoadConfig, source: DataFrame, kinds: frozenset[str]) -> tuple[int, int]:
     # Unique per call: two loads in one session must not replace or drop each other's source view.
     view = f"members_merge_source_{uuid.uuid4().hex}"
     source.createOrReplaceTempView(view)
     try:
-        before = _table_version(spark, cfg.members_table)
-        merge_result = spark.sql(merge_sql(cfg.members_table, view, full_snapshot, batch.ingest_date)).first()
-        return _merge_metrics(spark, cfg.members_table, before, merge_result)
+        result = spark.sql(merge_sql(cfg.members_table, view, kinds)).first()
+    except Exception as exc:
+        if CHANGED_MARK not in str(exc):
+            raise
+        detail = next((line.strip() for line in str(exc).splitlines() if CHANGED_MARK in line), CHANGED_MARK)
+        raise ChangedSinceDiffError(f"a concurrent writer changed the members table; the MERGE committed nothing: {detail[:300]}") from None
     finally:
         spark.catalog.dropTempView(view)
+    return int(result["num_inserted_rows"]), int(result["num_updated_rows"])
+
+
+def merge_changes(
+    spark: SparkSession, cfg: LoadConfig, batch: Batch, changes: ChangeSet, df: DataFrame, loaded_at: dt.datetime, deduplicated: bool
+) -> MergeCounts:
+    """MERGE the change set: the updates, revivals and delete flags, then the inserts (two MERGEs, see merge_sql; the
+    first refuses atomically, so a refusal there commits nothing). Nothing to do: no MERGE, so a rerun adds no commit.
+    Raises ChangedSinceDiffError when the table changed after the diff (module docstring)."""
+    counts = MergeCounts(changes.inserted, changes.updated, changes.flagged_deleted)
+    source = _merge_source(spark, changes, df, batch, loaded_at, deduplicated)
+    matched = changes.kinds - {INSERT}
+    if matched:
+        rows = source.where(F.col("_kind") != INSERT) if INSERT in changes.kinds else source
+        got = _run_merge(spark, cfg, rows, matched)
+        check_merge_result("updates", got, (0, changes.updated + changes.flagged_deleted))
+    if INSERT in changes.kinds:
+        rows = source.where(F.col("_kind") == INSERT) if matched else source
+        check_merge_result("inserts", _run_merge(spark, cfg, rows, frozenset({INSERT})), (changes.inserted, 0))
+    return counts

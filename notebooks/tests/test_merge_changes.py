@@ -1,0 +1,324 @@
+"""The daily MERGE takes only the change set: its classification and SQL (no JVM), and the load's counts, revivals,
+quarantined members, reruns and concurrent writers between the diff and the MERGE (real engines)."""
+
+import datetime as dt
+import re
+import sqlite3
+
+import pytest
+from conftest import RUN_DATE, member
+from members_pipeline.guards import DataGuardError
+from members_pipeline.load import ConcurrentLoadError
+from members_pipeline.merge import (
+    CHANGED_MARK,
+    DELETE,
+    INSERT,
+    KINDS,
+    REVIVE,
+    REVIVE_KEY,
+    UPDATE,
+    ChangedSinceDiffError,
+    ChangeSet,
+    change_kind_sql,
+    check_merge_result,
+    merge_sql,
+)
+
+DAY = [RUN_DATE + dt.timedelta(days=i) for i in range(4)]
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pure: classification and SQL
+
+# (_s_present, _s_hash, _t_hash, _t_deleted) -> kind in a full snapshot, kind in a partial one
+CASES = [
+    ((1, "h1", None, None), INSERT, INSERT),  # new member
+    ((1, None, None, None), None, None),  # new member, quarantined: nothing to insert
+    ((1, "h1", "h1", 0), None, None),  # unchanged
+    ((1, "h2", "h1", 0), UPDATE, UPDATE),
+    ((1, "h1", "h1", 1), REVIVE, REVIVE),  # deleted, back with the same values
+    ((1, "h2", "pii-erased", 1), REVIVE, REVIVE),  # erased tombstone, back
+    ((1, None, "h1", 1), REVIVE_KEY, REVIVE_KEY),  # deleted, back but quarantined: back by its key
+    ((1, None, "h1", 0), None, None),  # quarantined today: present, not flagged
+    ((None, None, "h1", 0), DELETE, None),  # absent: flagged by a full snapshot only
+    ((None, None, "h1", 1), None, None),  # absent and already deleted
+]
+
+
+@pytest.mark.parametrize(("row", "full", "partial"), CASES)
+def test_change_kind_sql_classifies_every_case(row, full, partial):
+    db = sqlite3.connect(":memory:")
+    for full_snapshot, want in ((True, full), (False, partial)):
+        sql = f"SELECT {change_kind_sql(full_snapshot)} FROM (SELECT ? AS _s_present, ? AS _s_hash, ? AS _t_hash, ? AS _t_deleted)"
+        assert db.execute(sql, row).fetchone()[0] == want, (row, full_snapshot)
+
+
+def _clauses(sql: str) -> list[str]:
+    return re.findall(r"^WHEN [^\n]*", sql, flags=re.M)
+
+
+def test_merge_sql_with_only_inserts_has_the_single_insert_clause():
+    sql = merge_sql("t", "v", [INSERT])
+    assert [c.split(" THEN")[0] for c in _clauses(sql)] == ["WHEN NOT MATCHED"]
+    assert "raise_error" not in sql and "MATCHED AND" not in sql and "s.row_hash, false, s.ingest_date" in sql
+
+
+def test_merge_sql_of_the_other_kinds_is_matched_only_and_refuses_a_changed_row_first():
+    sql = merge_sql("t", "v", [UPDATE, REVIVE, REVIVE_KEY, DELETE])
+    clauses = [c.split(" THEN")[0] for c in _clauses(sql)]
+    assert clauses == [
+        "WHEN MATCHED AND NOT (t.row_hash <=> s._seen_hash AND t.is_deleted <=> s._seen_deleted)",
+        f"WHEN MATCHED AND s._kind IN ('{UPDATE}', '{REVIVE}')",
+        f"WHEN MATCHED AND s._kind = '{REVIVE_KEY}'",
+        f"WHEN MATCHED AND s._kind = '{DELETE}'",
+    ]
+    assert CHANGED_MARK in _clauses(sql)[0]
+    only_deletes = [c.split(" THEN")[0] for c in _clauses(merge_sql("t", "v", [DELETE]))]
+    assert only_deletes == [clauses[0], clauses[3]]
+
+
+@pytest.mark.parametrize("kinds", [[], ["upsert"], [INSERT, UPDATE]])
+def test_merge_sql_rejects_unknown_mixed_or_no_kinds(kinds):
+    with pytest.raises(ValueError, match=r"change kinds: got .*, expected \['insert'\] or a non-empty subset"):
+        merge_sql("t", "v", kinds)
+
+
+def test_merge_result_must_match_the_change_set():
+    changes = ChangeSet("s", {INSERT: 2, UPDATE: 3, REVIVE: 1, REVIVE_KEY: 1, DELETE: 4}, 10, 0, None)
+    assert (changes.updated, changes.flagged_deleted, changes.unchanged(merged=9), changes.kinds) == (5, 4, 3, frozenset(KINDS))
+    check_merge_result("updates", (0, 9), (0, 9))
+    with pytest.raises(ChangedSinceDiffError, match=r"MERGE of the inserts inserted 1 and updated 0 rows, the change set expected 2 and 0"):
+        check_merge_result("inserts", (1, 0), (2, 0))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Real engines
+
+
+def _name(pipeline, table: str = "members") -> str:
+    return f"spark_catalog.{pipeline.schema}.{table}"
+
+
+def _commits(pipeline) -> int:
+    """Commits of the members table (the tests may read the history; the load never does)."""
+    return pipeline.spark.sql(f"DESCRIBE HISTORY {_name(pipeline)}").count()
+
+
+def _tables(pipeline) -> set:
+    return {r.tableName for r in pipeline.spark.sql(f"SHOW TABLES IN spark_catalog.{pipeline.schema}").collect()}
+
+
+def _rows(pipeline) -> dict:
+    return {r.member_id: r for r in pipeline.table().collect()}
+
+
+def _counts(result) -> tuple:
+    return tuple(result[k] for k in ("inserted", "updated", "flagged_deleted", "unchanged"))
+
+
+def test_daily_change_counts_come_from_the_change_set_and_a_rerun_changes_nothing(pipeline, mysql, spark, monkeypatch):
+    table = mysql.create_loose_table()
+    mysql.insert(table, [member(f"m{i:02d}") for i in range(1, 11)])
+    pipeline.extract(table, DAY[0], partition_count=1)
+    assert _counts(pipeline.load()) == (10, 0, 0, 0)
+    (first,) = spark.sql(f"DESCRIBE HISTORY {_name(pipeline)}").where("operation = 'MERGE'").collect()
+    # The first load into an empty table is Delta's insert-only MERGE: one NOT MATCHED clause, nothing else.
+    params = first.operationParameters
+    assert (params["matchedPredicates"], params["notMatchedBySourcePredicates"]) == ("[]", "[]"), params
+
+    mysql.execute(f"UPDATE `{table}` SET city = 'Lisbon' WHERE member_id IN ('m01', 'm02')")
+    mysql.execute(f"DELETE FROM `{table}` WHERE member_id = 'm03'")
+    mysql.execute(f"UPDATE `{table}` SET email = 'broken' WHERE member_id = 'm04'")  # quarantined, still present
+    mysql.insert(table, [member("m11"), member("m12"), member("m12")])  # new, one of them twice
+    pipeline.extract(table, DAY[1], partition_count=1)
+    calls = []
+    with monkeypatch.context() as patch:
+        patch.setattr("members_pipeline.merge.merge_sql", _spy_merge_sql(calls))
+        _forbid_history(patch)
+        day2 = pipeline.load(max_deleted_share=1, max_quarantined_share=1)
+
+    # merged = m01..m12 less m03 (deleted) and m04 (quarantined) = 10; unchanged = m05..m10
+    assert (day2["merged"], day2["quarantined"], day2["duplicates"]) == (10, 1, 1)
+    assert _counts(day2) == (2, 2, 1, 6)
+    assert calls == [frozenset({UPDATE, DELETE}), frozenset({INSERT})]  # the updates, then the inserts on their own
+    rows = _rows(pipeline)
+    assert len(rows) == 12 and {m for m, r in rows.items() if r.is_deleted} == {"m03"}
+    assert (rows["m03"].deleted_ingest_date, rows["m01"].city, rows["m01"].last_changed_ingest_date) == (DAY[1], "Lisbon", DAY[1])
+    assert (rows["m04"].email, rows["m05"].last_changed_ingest_date, rows["m12"].first_ingest_date) == ("a.b@example.com", DAY[0], DAY[1])
+    (log,) = pipeline.table("members_load_log").where(f"ingest_date = DATE'{DAY[1]}'").collect()
+    assert (log.inserted, log.updated, log.flagged_deleted, log.unchanged) == (2, 2, 1, 6)
+    assert _tables(pipeline) == {"members", "members_quarantine", "members_load_log"}  # the staging table is gone
+
+    commits = _commits(pipeline)
+    pipeline.extract(table, DAY[2], partition_count=1)  # the same data again: a new batch without changes
+    with monkeypatch.context() as patch:
+        _forbid_history(patch)
+        again = pipeline.load(max_quarantined_share=1)
+    assert (again["batches_loaded"], *_counts(again)) == (1, 0, 0, 0, 10)
+    assert _commits(pipeline) == commits  # no MERGE, no commit on members
+    assert _rows(pipeline) == rows
+
+
+def _spy_merge_sql(calls: list):
+    from members_pipeline import merge
+
+    real = merge.merge_sql
+
+    def spy(target, source_view, kinds):
+        calls.append(frozenset(kinds))
+        return real(target, source_view, kinds)
+
+    return spy
+
+
+def _forbid_history(patch) -> None:
+    from delta.tables import DeltaTable
+    from pyspark.sql import SparkSession
+
+    real_sql = SparkSession.sql
+
+    def sql(self, query, *args, **kwargs):
+        if re.search(r"DESCRIBE\s+HISTORY|\s+AS\s+OF\s", query, flags=re.I):
+            raise AssertionError(f"the load read the table history: {query}")
+        return real_sql(self, query, *args, **kwargs)
+
+    def history(self, *args, **kwargs):
+        raise AssertionError("the load read the table history (DeltaTable.history)")
+
+    patch.setattr(SparkSession, "sql", sql)
+    patch.setattr(DeltaTable, "history", history)
+
+
+def test_quarantined_member_counts_as_present_and_a_deleted_one_comes_back_by_its_key(pipeline, mysql):
+    table = mysql.create_loose_table()
+    mysql.insert(table, [member(f"m{i}", first_name=f"F{i}") for i in range(1, 6)])
+    pipeline.extract(table, DAY[0], partition_count=1)
+    pipeline.load()
+
+    mysql.execute(f"DELETE FROM `{table}` WHERE member_id IN ('m1', 'm2')")
+    mysql.execute(f"UPDATE `{table}` SET email = 'broken' WHERE member_id = 'm3'")
+    pipeline.extract(table, DAY[1], partition_count=1)
+    day2 = pipeline.load(max_deleted_share=1, max_quarantined_share=1)
+    assert (day2["flagged_deleted"], day2["quarantined"]) == (2, 1)
+    assert {m for m, r in _rows(pipeline).items() if r.is_deleted} == {"m1", "m2"}  # m3 is quarantined, not gone
+
+    # m1 back with a valid, changed row (and a quarantined one: the valid row wins); m2 back but quarantined: back
+    # by its key, its last valid values kept.
+    mysql.insert(table, [member("m1", first_name="New1"), member("m1", email="broken"), member("m2", email="still broken")])
+    pipeline.extract(table, DAY[2], partition_count=1)
+    day3 = pipeline.load(max_quarantined_share=1)
+
+    assert (day3["merged"], day3["quarantined"], day3["duplicates"]) == (3, 3, 0)  # m1, m4, m5 valid; m1, m2, m3 quarantined
+    assert _counts(day3) == (0, 2, 0, 2)
+    rows = _rows(pipeline)
+    assert not any(r.is_deleted for r in rows.values())
+    assert (rows["m1"].first_name, rows["m1"].deleted_ingest_date, rows["m1"].last_changed_ingest_date) == ("New1", None, DAY[2])
+    assert (rows["m2"].first_name, rows["m2"].email, rows["m2"].deleted_ingest_date, rows["m2"].last_changed_ingest_date) == (
+        "F2",
+        "a.b@example.com",
+        None,
+        DAY[2],
+    )
+    assert rows["m3"].last_changed_ingest_date == DAY[0]
+
+
+def test_empty_snapshot_is_refused_by_the_guard_and_leaves_nothing_behind(pipeline, mysql):
+    table = mysql.create_loose_table()
+    mysql.insert(table, [member(f"m{i}") for i in range(3)])
+    pipeline.extract(table, DAY[0], partition_count=1)
+    pipeline.load()
+    mysql.execute(f"DELETE FROM `{table}`")
+    assert pipeline.extract(table, DAY[1], partition_count=1)["rows"] == 0
+    before = (_rows(pipeline), _commits(pipeline), pipeline.table("members_load_log").count(), _tables(pipeline))
+
+    with pytest.raises(DataGuardError, match=r"would flag 3 of 3 active members deleted \(100.0%\)"):
+        pipeline.load()
+
+    assert (_rows(pipeline), _commits(pipeline), pipeline.table("members_load_log").count(), _tables(pipeline)) == before
+
+
+# A writer between the diff and the MERGE: (what it does to the members table, what the batch of day 2 changes).
+WRITERS = {
+    # changes a member the batch changes too: the MERGE's first clause refuses, nothing is committed
+    "changed": (
+        "UPDATE {t} SET city = 'By hand', row_hash = 'by-hand' WHERE member_id = 'm1'",
+        "UPDATE `{s}` SET city = 'Lisbon' WHERE member_id = 'm1'",
+    ),
+    # removes a member the batch flags deleted: fewer updated rows than counted
+    "removed": ("DELETE FROM {t} WHERE member_id = 'm2'", "DELETE FROM `{s}` WHERE member_id = 'm2'"),
+    # inserts a member the batch inserts (an insert-only MERGE): fewer inserted rows than counted
+    "inserted": (
+        "INSERT INTO {t} (member_id, first_name, row_hash, is_deleted) VALUES ('m9', 'By hand', 'by-hand', false)",
+        "INSERT INTO `{s}` VALUES ('m9', 'Ann', 'Lee', 'a.b@example.com', '1', '1 Main St', 'Porto', 'Portugal', '2020-05-17')",
+    ),
+}
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_a_writer_between_the_diff_and_the_merge_makes_the_load_refuse_and_a_rerun_completes(pipeline, mysql, spark, monkeypatch, writer):
+    import members_pipeline.load as load
+
+    table = mysql.create_loose_table()
+    mysql.insert(table, [member(f"m{i}") for i in range(1, 6)])
+    pipeline.extract(table, DAY[0], partition_count=1)
+    pipeline.load()
+    write, change = WRITERS[writer]
+    mysql.execute(change.format(s=table))
+    pipeline.extract(table, DAY[1], partition_count=1)
+
+    real_merge = load.merge_changes
+
+    def merge_after_another_writer(*args, **kwargs):
+        spark.sql(write.format(t=_name(pipeline)))
+        return real_merge(*args, **kwargs)
+
+    monkeypatch.setattr(load, "merge_changes", merge_after_another_writer)
+    with pytest.raises(ConcurrentLoadError, match=r"concurrent writer changed the members table.*this run logged nothing") as err:
+        pipeline.load(max_deleted_share=1)
+    commits = _commits(pipeline)
+    after_writer = _rows(pipeline)
+    monkeypatch.undo()
+
+    assert pipeline.table("members_load_log").count() == 1, err.value  # day 2 is not logged
+    assert _tables(pipeline) == {"members", "members_quarantine", "members_load_log"}
+    if writer == "changed":  # the writer's row stands: the MERGE committed nothing
+        assert "committed nothing" in str(err.value) and after_writer["m1"].city == "By hand"
+    if writer == "removed":
+        assert "the MERGE of the updates inserted 0 and updated 0 rows, the change set expected 0 and 1" in str(err.value)
+        assert "m2" not in after_writer
+    if writer == "inserted":  # insert-only MERGE: the member the writer inserted is not inserted again
+        assert "the MERGE of the inserts inserted 0 and updated 0 rows, the change set expected 1 and 0" in str(err.value)
+        assert after_writer["m9"].first_name == "By hand"
+
+    rerun = pipeline.load(max_deleted_share=1)  # computes the change set anew
+    # (inserted, updated, flagged deleted): the member the writer changed or inserted is updated to the batch's row;
+    # the one it removed is neither in the table nor in the batch any more: nothing to do, no commit.
+    expected = {"changed": (0, 1, 0), "removed": (0, 0, 0), "inserted": (0, 1, 0)}[writer]
+    assert (rerun["batches_loaded"], rerun["inserted"], rerun["updated"], rerun["flagged_deleted"]) == (1, *expected)
+    assert _commits(pipeline) == commits + (writer != "removed")
+    rows = _rows(pipeline)
+    if writer == "changed":
+        assert rows["m1"].city == "Lisbon"
+    if writer == "inserted":
+        assert rows["m9"].first_name == "Ann"
+
+
+def test_merge_refuses_values_that_are_not_the_rows_the_change_set_hashed(pipeline, mysql, monkeypatch):
+    """If the rows merged were ever chosen differently from the rows the diff hashed, the MERGE must fail, not
+    write NULLs or other values."""
+    import members_pipeline.merge as merge
+    from pyspark.sql import functions as F
+
+    table = mysql.create_loose_table()
+    mysql.insert(table, [member("m1"), member("m2")])
+    pipeline.extract(table, DAY[0], partition_count=1)
+    pipeline.load()
+    mysql.execute(f"UPDATE `{table}` SET city = 'Lisbon' WHERE member_id = 'm1'")
+    mysql.insert(table, [member("m1", city="Faro")])  # a duplicate: the diff keeps the greater row hash
+    pipeline.extract(table, DAY[1], partition_count=1)
+    real = merge.deduplicate
+    monkeypatch.setattr(merge, "deduplicate", lambda df: real(df.withColumn("row_hash", F.reverse("row_hash"))))
+    commits = _commits(pipeline)
+
+    with pytest.raises(Exception, match=r"member m1: its batch row is not the one the change set hashed"):
+        pipeline.load()
+    assert _commits(pipeline) == commits and _rows(pipeline)["m1"].city == "Porto"
