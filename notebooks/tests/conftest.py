@@ -18,10 +18,13 @@ from pathlib import Path
 
 import pytest
 from members_pipeline.config import parse_extract_widgets, parse_load_widgets
-from members_pipeline.extract import extract_members
+from members_pipeline.extract import extract_members, land_batch
 from members_pipeline.files import Files
+from members_pipeline.landing import Manifest
 from members_pipeline.load import load_members
 from members_pipeline.mysql import MySqlConnection
+from members_pipeline.schema import SOURCE_SCHEMA
+from members_pipeline.transform import clean_members
 from run_local import SMALL_DATA_CONFS, LocalDbutils, build_spark, local_mysql_tls
 
 NOTEBOOKS = Path(__file__).resolve().parents[1]
@@ -189,10 +192,13 @@ def mariadb_server(mysql):
 
 @dataclass
 class Pipeline:
-    """One test's private landing folder and schema, driving the package exactly as the notebooks do."""
+    """One test's private landing folder and schema, driving the package exactly as the notebooks do.
+
+    Tests about the extract land batches from MySQL (extract); tests about the load land them directly (land), through
+    the extract's own cleaning and writer, without MySQL (mysql is None then)."""
 
     spark: object
-    mysql: MySql
+    mysql: MySql | None
     root: Path
     schema: str = field(default_factory=lambda: "s_" + uuid.uuid4().hex[:10])
 
@@ -223,6 +229,16 @@ class Pipeline:
         cfg = parse_extract_widgets(self.extract_widgets(table, run_date, **extra).get)
         return extract_members(self.spark, self.files, conn or self.mysql.conn, cfg)
 
+    def land(self, rows: list[tuple], run_date: dt.date = RUN_DATE, run_id: str | None = None, files: int = 2) -> Manifest:
+        """Land ``rows`` (source rows as MySQL returns them: member(...) tuples, None for NULL) as the batch of
+        ``run_date``, as the extract would: clean_members, then land_batch writes the Parquet files (``files`` of
+        them, like JDBC partitions) and publishes the manifest. Only the JDBC read is left out."""
+        run_id = run_id or uuid.uuid4().hex
+        extracted_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        raw = self.spark.createDataFrame(rows, SOURCE_SCHEMA).repartition(files)
+        cleaned = clean_members(raw, run_id, extracted_at)
+        return land_batch(self.spark, self.files, cleaned, self.landing, run_date, run_id=run_id, extracted_at=extracted_at, source=None)
+
     def load_widgets(self, **extra) -> dict:
         widgets = {
             "landing_path": self.landing,
@@ -250,6 +266,12 @@ def pipeline(spark, mysql, tmp_path):
     return Pipeline(spark, mysql, tmp_path)
 
 
+@pytest.fixture
+def loader(spark, tmp_path):
+    """A Pipeline for tests about the load: its batches land directly (Pipeline.land), no MySQL."""
+    return Pipeline(spark, None, tmp_path)
+
+
 def member(member_id, email="a.b@example.com", registration_date=dt.date(2020, 5, 17), first_name="Ann", city="Porto") -> tuple:
     return (member_id, first_name, "Lee", email, "531.754.6833x29494", "1 Main St", city, "Portugal", registration_date)
 
@@ -261,13 +283,47 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def connect_server(tmp_path_factory):
-    """A local Spark Connect server with the runner's configuration (Delta, the JDBC driver, UTC): how standard
-    access mode and serverless compute run notebooks. Stopped by its process id at the end of the session."""
-    from run_local import ConnectServer
+class InProcessConnectServer:
+    """Spark Connect's own gRPC service (SparkConnectService, what SparkConnectServer runs) started in the tests' JVM.
 
-    server = ConnectServer(tmp_path_factory.mktemp("spark-connect"), free_port(), persistent_catalog=False).start()
+    The notebook still runs in a process of its own holding only a Connect client session, as on standard access mode
+    and serverless; the server side just reuses the JVM the classic tests have warmed up, where a second JVM cost about
+    a minute (its start, then a cold first run of Delta and JDBC). Its sessions are new sessions, as on a server of
+    their own: none of the classic session's runtime settings carry over. They share the catalog, so every test keeps
+    its own schema names."""
+
+    def __init__(self, spark, port: int):
+        self.spark = spark
+        self.port = port
+        self._service = spark._jvm.org.apache.spark.sql.connect.service.SparkConnectService
+
+    @property
+    def url(self) -> str:
+        return f"sc://127.0.0.1:{self.port}"
+
+    def start(self) -> InProcessConnectServer:
+        # The service reads its port from the context's configuration when it starts.
+        self.spark.sparkContext._jsc.sc().conf().set("spark.connect.grpc.binding.port", str(self.port))
+        self._service.start(self.spark.sparkContext._jsc.sc())
+        return self
+
+    def stop(self) -> None:
+        none = self.spark._jvm.scala.Option.empty()
+        self._service.stop(none, none)
+
+
+@pytest.fixture(scope="session")
+def connect_server(spark, tmp_path_factory):
+    """A local Spark Connect server with the runner's configuration (Delta, the JDBC driver, UTC): how standard
+    access mode and serverless compute run notebooks. In the tests' JVM (InProcessConnectServer); with
+    MEMBERS_TEST_CONNECT_SERVER=process a server process of its own (run_local.ConnectServer), stopped by its process
+    id at the end of the session."""
+    if os.environ.get("MEMBERS_TEST_CONNECT_SERVER") == "process":
+        from run_local import ConnectServer
+
+        server = ConnectServer(tmp_path_factory.mktemp("spark-connect"), free_port(), persistent_catalog=False).start()
+    else:
+        server = InProcessConnectServer(spark, free_port()).start()
     try:
         yield server
     finally:

@@ -9,7 +9,7 @@ from members_pipeline.config import GenerateConfig
 from members_pipeline.extract import SourceUnavailableError
 from members_pipeline.generate import generate_members
 from members_pipeline.mysql import MySqlConnection
-from members_pipeline.schema import LANDING_SCHEMA
+from members_pipeline.schema import LANDING_SCHEMA, SOURCE_COLUMNS
 
 EDGE_DATES = [
     dt.date(1970, 1, 1),
@@ -33,10 +33,18 @@ def _parquet_files(path):
     return sorted(p.name for p in path.iterdir() if p.name.endswith(".parquet"))
 
 
+def _cleaned(row: tuple) -> tuple:
+    """A MySQL row as the extract lands it: strings trimmed (blank -> NULL), e-mail lower-cased."""
+    out = [(v.strip() or None) if isinstance(v, str) else v for v in row]
+    out[3] = out[3] and out[3].lower()
+    return tuple(out)
+
+
 def test_extract_lands_exact_rows_schema_and_dates(pipeline, mysql, spark):
     table = _generate(mysql, 10_000)
     mysql.insert(table, [member(f"edge-{i}", registration_date=d) for i, d in enumerate(EDGE_DATES)])
-    expected = {r[0]: r[1] for r in mysql.execute(f"SELECT member_id, registration_date FROM `{table}`")}
+    source = {r[0]: r for r in mysql.execute(f"SELECT {', '.join(SOURCE_COLUMNS)} FROM `{table}`")}
+    expected = {k: r[8] for k, r in source.items()}
     assert len(expected) == 10_008
 
     summary = pipeline.extract(table)
@@ -47,8 +55,9 @@ def test_extract_lands_exact_rows_schema_and_dates(pipeline, mysql, spark):
     assert [(f.name, f.dataType) for f in landed.schema] == [(f.name, f.dataType) for f in LANDING_SCHEMA]
     assert landed.count() == 10_008
     assert landed.select("member_id").distinct().count() == 10_008
-    got = {r.member_id: r.registration_date for r in landed.select("member_id", "registration_date").collect()}
-    assert got == expected
+    # Every value of every row as MySQL holds it (the load tests land their rows without MySQL: this is the JDBC side).
+    got = {r.member_id: tuple(r) for r in landed.select(*SOURCE_COLUMNS).collect()}
+    assert got == {k: _cleaned(r) for k, r in source.items()}
     assert {r.ingest_date for r in landed.select("ingest_date").distinct().collect()} == {RUN_DATE}
     assert landed.select("run_id").distinct().collect()[0].run_id == summary["run_id"]
 
@@ -102,12 +111,16 @@ def test_every_row_is_read_once_whatever_the_member_id(pipeline, mysql, spark):
         "00000000-0000-4000-8000-000000000000",
     ]
     mysql.insert(table, [member(i) for i in ids])
+    mysql.insert(table, [member("zero-date", registration_date="0000-00-00")])  # MySQL's zero date: lands as NULL
+    ids.append("zero-date")
     for n in (1, 3, 16, 17):
         summary = pipeline.extract(table, partition_count=n)
         assert summary["rows"] == len(ids), n
-        got = sorted((r.member_id or "<null>") for r in spark.read.parquet(str(pipeline.partition())).collect())
+        landed = spark.read.parquet(str(pipeline.partition())).collect()
+        got = sorted((r.member_id or "<null>") for r in landed)
         # blank ids become NULL in the landing zone
         assert got == sorted("<null>" if (i is None or i == "") else i for i in ids), n
+        assert [r.registration_date for r in landed if r.member_id == "zero-date"] == [None], n
 
 
 def test_unreachable_mysql_names_host_and_port_and_leaves_no_batch(pipeline, mysql):

@@ -1,5 +1,5 @@
 """Pipeline faults on real engines: MySQL restarted mid-extract, source schema drift, a 1M-row batch,
-two loads of the same batch at once."""
+two loads of the same batch at once (a fault of the load: its batch lands directly, Pipeline.land, no MySQL)."""
 
 import datetime as dt
 import json
@@ -20,11 +20,16 @@ YESTERDAY = RUN_DATE - dt.timedelta(days=1)
 BAD_EMAIL = "not-an-email"
 
 
+def _members(rows: int, duplicates: int = 0, invalid: int = 0, salt: str = "") -> list[tuple]:
+    """``rows`` valid members (uuid-shaped ids), exact duplicates of the first ``duplicates``, ``invalid`` bad e-mails."""
+    good = [member(str(uuid.uuid5(uuid.NAMESPACE_OID, f"{salt}-{i}")), email=f"m{i}@example.com") for i in range(rows)]
+    bad = [member(f"bad-{i}", email=BAD_EMAIL) for i in range(invalid)]
+    return good + good[:duplicates] + bad
+
+
 def _loose_table(mysql, rows: int, duplicates: int = 0, invalid: int = 0) -> str:
     table = mysql.create_loose_table()
-    good = [member(str(uuid.uuid5(uuid.NAMESPACE_OID, f"{table}-{i}")), email=f"m{i}@example.com") for i in range(rows)]
-    bad = [member(f"bad-{i}", email=BAD_EMAIL) for i in range(invalid)]
-    mysql.insert(table, good + good[:duplicates] + bad)
+    mysql.insert(table, _members(rows, duplicates, invalid, salt=table))
     return table
 
 
@@ -263,17 +268,16 @@ def test_one_million_row_batch_extracts_and_loads_within_driver_memory(pipeline,
 # Two loads of the same batch at once
 
 
-def test_two_concurrent_loads_of_one_batch_log_it_once_and_leave_the_table_correct(pipeline, mysql, spark):
-    table = _loose_table(mysql, 1_500, duplicates=20, invalid=10)
-    pipeline.extract(table)
-    ensure_tables(spark, parse_load_widgets(pipeline.load_widgets().get))  # the tables exist, as on any later day
+def test_two_concurrent_loads_of_one_batch_log_it_once_and_leave_the_table_correct(loader, spark):
+    loader.land(_members(1_500, duplicates=20, invalid=10))
+    ensure_tables(spark, parse_load_widgets(loader.load_widgets().get))  # the tables exist, as on any later day
     start = threading.Barrier(2)
     outcomes: list = [None, None]
 
     def run(i):
         start.wait()
         try:
-            outcomes[i] = pipeline.load()
+            outcomes[i] = loader.load()
         except Exception as exc:
             outcomes[i] = exc
 
@@ -291,26 +295,25 @@ def test_two_concurrent_loads_of_one_batch_log_it_once_and_leave_the_table_corre
         assert "concurrent" in str(other).lower() and type(other).__name__ == "ConcurrentLoadError", repr(other)
     else:  # or nothing left to do
         assert other["batches_loaded"] == 0 and other["merged"] == 0, other
-    log = pipeline.table("members_load_log").collect()
+    log = loader.table("members_load_log").collect()
     assert len(log) == 1 and log[0].batch_id == winners[0]["batches"][0]["batch_id"]
     row = log[0]
     assert (row.manifest_rows, row.merged, row.quarantined, row.duplicates) == (1_530, 1_500, 10, 20)
     assert row.manifest_rows == row.merged + row.quarantined + row.duplicates
     assert row.inserted == 1_500
-    members = pipeline.table()
+    members = loader.table()
     assert members.count() == 1_500 == members.select("member_id").distinct().count()
     assert members.where("is_deleted").count() == 0
-    assert pipeline.table("members_quarantine").count() == 10  # quarantined once, not once per run
-    assert pipeline.load()["batches_loaded"] == 0  # and a later run has nothing left to do
+    assert loader.table("members_quarantine").count() == 10  # quarantined once, not once per run
+    assert loader.load()["batches_loaded"] == 0  # and a later run has nothing left to do
 
 
-def test_load_that_found_a_batch_another_load_then_logged_does_not_log_it_again(pipeline, mysql, monkeypatch):
+def test_load_that_found_a_batch_another_load_then_logged_does_not_log_it_again(loader, monkeypatch):
     """The race window of the test above, made deterministic: load A lists the batch as pending, load B then
     loads and logs it completely, and only then does A merge and log."""
     import members_pipeline.load as load
 
-    table = _loose_table(mysql, 800, duplicates=5, invalid=7)
-    pipeline.extract(table)
+    loader.land(_members(800, duplicates=5, invalid=7))
     real_find_batches = load.find_batches
     inner = {}
 
@@ -318,16 +321,16 @@ def test_load_that_found_a_batch_another_load_then_logged_does_not_log_it_again(
         found = real_find_batches(*args, **kwargs)
         if not inner:
             inner["result"] = None  # mark first: the inner load calls this again
-            inner["result"] = pipeline.load()
+            inner["result"] = loader.load()
         return found
 
     monkeypatch.setattr(load, "find_batches", find_then_let_another_load_run)
-    outer = pipeline.load()
+    outer = loader.load()
 
     assert inner["result"]["batches_loaded"] == 1 and inner["result"]["merged"] == 800
     batch_id = inner["result"]["batches"][0]["batch_id"]
     assert outer["batches_loaded"] == 0 and outer["concurrently_loaded_batches"] == [batch_id]
-    assert [r.batch_id for r in pipeline.table("members_load_log").collect()] == [batch_id]
-    members = pipeline.table()
+    assert [r.batch_id for r in loader.table("members_load_log").collect()] == [batch_id]
+    members = loader.table()
     assert members.count() == 800 == members.select("member_id").distinct().count()
-    assert pipeline.table("members_quarantine").count() == 7
+    assert loader.table("members_quarantine").count() == 7

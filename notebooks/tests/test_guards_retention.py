@@ -1,4 +1,6 @@
-"""Data guards, PII erasure after the retention, and upgrading tables created by the previous DDL (real engines)."""
+"""Data guards, PII erasure after the retention, and upgrading tables created by the previous DDL (real engines).
+
+About the load: the batches land directly through the extract's own cleaning and writer (Pipeline.land)."""
 
 import contextlib
 import datetime as dt
@@ -12,56 +14,51 @@ from members_pipeline.schema import PII_COLUMNS
 DAY = [RUN_DATE + dt.timedelta(days=i) for i in range(4)]
 
 
-def _state(pipeline):
+def _state(loader):
     """Contents and Delta version of the three tables."""
     from delta.tables import DeltaTable
 
     out = []
     for name in ("members", "members_quarantine", "members_load_log"):
-        out.append(sorted(tuple(r) for r in pipeline.table(name).collect()))
-        out.append(DeltaTable.forName(pipeline.spark, f"spark_catalog.{pipeline.schema}.{name}").history(1).first().version)
+        out.append(sorted(tuple(r) for r in loader.table(name).collect()))
+        out.append(DeltaTable.forName(loader.spark, f"spark_catalog.{loader.schema}.{name}").history(1).first().version)
     return out
 
 
-def _refused(pipeline, expected: str) -> None:
-    before = _state(pipeline)
+def _refused(loader, expected: str) -> None:
+    before = _state(loader)
     with pytest.raises(DataGuardError) as err:
-        pipeline.load()
+        loader.load()
     assert expected in str(err.value) and "rerun with accept_mass_change=true" in str(err.value), str(err.value)
-    assert _state(pipeline) == before  # nothing merged, quarantined or logged
+    assert _state(loader) == before  # nothing merged, quarantined or logged
 
 
-def test_guards_refuse_unusual_batches_until_accepted_for_one_run(pipeline, mysql):
-    table = mysql.create_loose_table()
-    mysql.insert(table, [member(f"m{i:02d}", email=f"m{i}@example.com") for i in range(20)])
-    pipeline.extract(table, DAY[0], partition_count=1)
-    assert pipeline.load()["inserted"] == 20
+def test_guards_refuse_unusual_batches_until_accepted_for_one_run(loader):
+    source = [member(f"m{i:02d}", email=f"m{i}@example.com") for i in range(20)]
+    loader.land(source, DAY[0], files=1)
+    assert loader.load()["inserted"] == 20
 
     # 5% bad rows (1 of 20) is above max_quarantined_share 1%.
-    mysql.execute(f"UPDATE `{table}` SET email = 'broken' WHERE member_id = 'm00'")
-    pipeline.extract(table, DAY[1], partition_count=1)
-    _refused(pipeline, "would quarantine 1 of 20 rows (5.0%), above max_quarantined_share 1.0%")
-    accepted = pipeline.load(accept_mass_change="true")
+    loader.land([member("m00", email="broken"), *source[1:]], DAY[1], files=1)
+    _refused(loader, "would quarantine 1 of 20 rows (5.0%), above max_quarantined_share 1.0%")
+    accepted = loader.load(accept_mass_change="true")
     assert (accepted["batches_loaded"], accepted["quarantined"]) == (1, 1)
     (note,) = accepted["guard_overrides"]
     assert "would quarantine 1 of 20 rows (5.0%)" in note
-    assert [r.guard_override for r in pipeline.table("members_load_log").where("guard_override IS NOT NULL").collect()] == [note]
+    assert [r.guard_override for r in loader.table("members_load_log").where("guard_override IS NOT NULL").collect()] == [note]
 
     # A snapshot missing 10% of the members (2 of 20).
-    mysql.execute(f"UPDATE `{table}` SET email = 'm0@example.com' WHERE member_id = 'm00'")
-    mysql.execute(f"DELETE FROM `{table}` WHERE member_id IN ('m18', 'm19')")
-    pipeline.extract(table, DAY[2], partition_count=1)
-    _refused(pipeline, "would flag 2 of 20 active members deleted (10.0%), above max_deleted_share 5.0%")
-    accepted = pipeline.load(accept_mass_change="true")
+    loader.land(source[:18], DAY[2], files=1)
+    _refused(loader, "would flag 2 of 20 active members deleted (10.0%), above max_deleted_share 5.0%")
+    accepted = loader.load(accept_mass_change="true")
     assert accepted["flagged_deleted"] == 2 and "would flag 2 of 20" in accepted["guard_overrides"][0]
 
     # An empty snapshot after a full one: everyone would be flagged deleted.
-    mysql.execute(f"DELETE FROM `{table}`")
-    assert pipeline.extract(table, DAY[3], partition_count=1)["rows"] == 0
-    _refused(pipeline, "would flag 18 of 18 active members deleted (100.0%), above max_deleted_share 5.0%")
-    accepted = pipeline.load(accept_mass_change="true")
+    assert loader.land([], DAY[3], files=1).rows == 0
+    _refused(loader, "would flag 18 of 18 active members deleted (100.0%), above max_deleted_share 5.0%")
+    accepted = loader.load(accept_mass_change="true")
     assert accepted["flagged_deleted"] == 18
-    assert pipeline.table().where("NOT is_deleted").count() == 0
+    assert loader.table().where("NOT is_deleted").count() == 0
 
 
 @contextlib.contextmanager
@@ -107,12 +104,11 @@ GONE_INVALID = GONE[:3] + ("gonzalo-at-example.com",) + GONE[4:]  # the same mem
 ERASED_VALUES = {GONE[i] for i in range(1, 6)} | {GONE_INVALID[3]}
 
 
-def test_pii_is_erased_after_the_retention_and_leaves_the_files_after_vacuum(pipeline, mysql, spark):
-    table = mysql.create_loose_table()
-    mysql.insert(table, [member("keep-1"), member("keep-2"), GONE, GONE_INVALID])
-    pipeline.extract(table, DAY[0], partition_count=1)
-    pipeline.load(max_quarantined_share=1)
-    members, quarantine = (f"spark_catalog.{pipeline.schema}.{t}" for t in ("members", "members_quarantine"))
+def test_pii_is_erased_after_the_retention_and_leaves_the_files_after_vacuum(loader, spark):
+    kept = [member("keep-1"), member("keep-2")]
+    loader.land([*kept, GONE, GONE_INVALID], DAY[0], files=1)
+    loader.load(max_quarantined_share=1)
+    members, quarantine = (f"spark_catalog.{loader.schema}.{t}" for t in ("members", "members_quarantine"))
     # Databricks writes deletion vectors by default (UPDATE then leaves old rows in the old file): do the same here.
     for name in (members, quarantine):
         spark.sql(f"ALTER TABLE {name} SET TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
@@ -120,25 +116,25 @@ def test_pii_is_erased_after_the_retention_and_leaves_the_files_after_vacuum(pip
         spark__databricks__delta__update__deletionVectors__persistent="true", spark__databricks__delta__merge__deletionVectors__persistent="true"
     )
 
-    mysql.execute(f"DELETE FROM `{table}` WHERE member_id = 'gone-1'")
+    # gone-1 is deleted in the source (both its rows)
     with _spark_conf(spark, **dv):
-        pipeline.extract(table, DAY[1], partition_count=1)
-        flagged = pipeline.load(max_deleted_share=1, pii_retention_days=1)
-        gone = pipeline.table().where("member_id = 'gone-1'").first()
+        loader.land(kept, DAY[1], files=1)
+        flagged = loader.load(max_deleted_share=1, pii_retention_days=1)
+        gone = loader.table().where("member_id = 'gone-1'").first()
         assert (flagged["flagged_deleted"], flagged["pii_erased"]) == (1, 0)  # deleted 0 days: PII kept
         assert (gone.is_deleted, gone.deleted_ingest_date, gone.email) == (True, DAY[1], GONE[3])
 
-        pipeline.extract(table, DAY[2], partition_count=1)
-        erased = pipeline.load(pii_retention_days=1)
+        loader.land(kept, DAY[2], files=1)
+        erased = loader.load(pii_retention_days=1)
 
     assert (erased["pii_erased"], erased["pii_erased_quarantine_rows"]) == (1, 1)
     assert erased["vacuumed_tables"] == [members, quarantine]
-    gone = pipeline.table().where("member_id = 'gone-1'").first()
+    gone = loader.table().where("member_id = 'gone-1'").first()
     assert all(gone[c] is None for c in PII_COLUMNS) and gone.pii_erased_at is not None
     assert (gone.is_deleted, gone.deleted_ingest_date, gone.registration_date) == (True, DAY[1], GONE[8])
-    q = pipeline.table("members_quarantine").where("member_id = 'gone-1'").collect()
+    q = loader.table("members_quarantine").where("member_id = 'gone-1'").collect()
     assert len(q) == 1 and all(q[0][c] is None for c in PII_COLUMNS) and q[0].pii_erased_at is not None
-    assert pipeline.table().where("member_id LIKE 'keep-%' AND first_name = 'Ann'").count() == 2
+    assert loader.table().where("member_id LIKE 'keep-%' AND first_name = 'Ann'").count() == 2
     # The current versions hold no erased value; the removed files still do, until VACUUM passes the retention.
     current = {v for t in (members, quarantine) for r in spark.table(t).collect() for v in r if isinstance(v, str)}
     assert not current & ERASED_VALUES
@@ -150,9 +146,9 @@ def test_pii_is_erased_after_the_retention_and_leaves_the_files_after_vacuum(pip
     for name in (members, quarantine):
         assert not _strings_in_data_files(spark, name) & ERASED_VALUES, name
 
-    before = _state(pipeline)
-    assert pipeline.load(pii_retention_days=1)["batches_loaded"] == 0
-    assert _state(pipeline) == before  # a rerun changes nothing
+    before = _state(loader)
+    assert loader.load(pii_retention_days=1)["batches_loaded"] == 0
+    assert _state(loader) == before  # a rerun changes nothing
 
 
 # The tables as the first release created them (no deleted_ingest_date / pii_erased_at / guard columns).
@@ -172,8 +168,8 @@ LEGACY_DDL = [
 ]
 
 
-def test_tables_created_by_the_previous_ddl_are_upgraded_and_keep_working(pipeline, mysql, spark):
-    s = f"spark_catalog.{pipeline.schema}"
+def test_tables_created_by_the_previous_ddl_are_upgraded_and_keep_working(loader, spark):
+    s = f"spark_catalog.{loader.schema}"
     spark.sql(f"CREATE SCHEMA {s}")
     for ddl in LEGACY_DDL:
         spark.sql(ddl.format(s=s))
@@ -184,27 +180,25 @@ def test_tables_created_by_the_previous_ddl_are_upgraded_and_keep_working(pipeli
          true, 'h1', DATE'2020-01-02', DATE'2020-01-02', 'r0', TIMESTAMP'{flagged_at}'),
         ('keep-1', 'Ann', 'Lee', 'a.b@example.com', '531.754.6833x29494', '1 Main St', 'Porto', 'Portugal',
          DATE'2020-05-17', false, 'h2', DATE'2020-01-02', DATE'2020-01-02', 'r0', TIMESTAMP'{flagged_at}')""")
-    table = mysql.create_loose_table()
-    mysql.insert(table, [member("keep-1")])
-    pipeline.extract(table, partition_count=1)
+    loader.land([member("keep-1")], files=1)
 
-    result = pipeline.load()  # default pii_retention_days 30
+    result = loader.load()  # default pii_retention_days 30
 
     assert (result["batches_loaded"], result["pii_erased"]) == (1, 1)
-    rows = {r.member_id: r for r in pipeline.table().collect()}
+    rows = {r.member_id: r for r in loader.table().collect()}
     assert all(rows["old-gone"][c] is None for c in PII_COLUMNS) and rows["keep-1"].first_name == "Ann"
     for name, added in (
         ("members", {"deleted_ingest_date", "pii_erased_at"}),
         ("members_quarantine", {"pii_erased_at"}),
         ("members_load_log", {"pii_erased", "guard_override"}),
     ):
-        assert added <= set(pipeline.table(name).columns), name
+        assert added <= set(loader.table(name).columns), name
     props = spark.sql(f"DESCRIBE DETAIL {s}.members").first().properties
     assert props["delta.deletedFileRetentionDuration"] == props["delta.logRetentionDuration"] == "interval 7 days"
     assert "email" not in props["delta.dataSkippingStatsColumns"].split(",")
     assert props["delta.enableChangeDataFeed"] == "true"  # Change Data Feed enabled on the old table
-    (log,) = pipeline.table("members_load_log").collect()
+    (log,) = loader.table("members_load_log").collect()
     assert (log.pii_erased, log.guard_override) == (1, None)
     commits = spark.sql(f"DESCRIBE HISTORY {s}.members").count()
-    assert pipeline.load()["batches_loaded"] == 0
+    assert loader.load()["batches_loaded"] == 0
     assert spark.sql(f"DESCRIBE HISTORY {s}.members").count() == commits  # the upgrade is not redone
