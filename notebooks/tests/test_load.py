@@ -200,5 +200,8 @@ def test_change_data_feed_returns_exactly_one_days_inserts_updates_and_delete_fl
         ("m2", "update_preimage", "Porto", False),
         ("m4", "insert", "Porto", False),
     ]
-    assert {r._commit_version for r in changes} == {day1_version + 1}  # one MERGE commit: the day's load
+    # The day's load only: its MERGE commits (updates and flags, then inserts), nothing else touched the table.
+    operations = {r.version: r.operation for r in spark.sql(f"DESCRIBE HISTORY {name}").collect()}
+    assert {operations[v] for v in {r._commit_version for r in changes}} == {"MERGE"}
+    assert {operations[v] for v in operations if v > day1_version} == {"MERGE"}
     assert {r.deleted_ingest_date for r in changes if r._change_type == "update_postimage" and r.is_deleted} == {DAY2}
