@@ -77,7 +77,7 @@ def _parses(parse: Callable[[str], Any]) -> Callable[[Any], bool]:
 # attempt_id and snapshot are optional because manifests written before they existed lack them (no attempt_id: the
 # batch id is date/run; no snapshot: not a full snapshot, so nothing is flagged deleted).
 _FIELDS: dict[str, tuple[bool, Callable[[Any], bool], str, Callable[[Any], Any] | None]] = {
-    "run_id": (True, lambda v: _text(v) and bool(_RUN_ID.match(v)), "up to 64 letters, digits or ._:-", None),
+    "run_id": (True, lambda v: _text(v) and bool(_RUN_ID.fullmatch(v)), "up to 64 letters, digits or ._:-", None),
     "ingest_date": (True, lambda v: _text(v) and _parses(dt.date.fromisoformat)(v), "an ISO date (YYYY-MM-DD)", dt.date.fromisoformat),
     "rows": (True, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a non-negative integer", None),
     # A sum of xxhash64 values as decimal(38,0), written as its string (may be negative).

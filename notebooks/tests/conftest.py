@@ -37,6 +37,13 @@ TLS = local_mysql_tls()
 TEST_CA, TEST_TRUST_STORE, TEST_SSL_MODE = TLS["ca_path"], TLS["trust_store_path"], TLS["ssl_mode"]
 
 
+# The tests' own session settings, on top of the runner's SMALL_DATA_CONFS. Adaptive query execution re-plans after
+# every shuffle and runs each query stage as a Spark job of its own (a third of a small load's jobs); tiny test data
+# gains nothing from it (test_load.py + test_guards_retention.py: about a sixth less time). Results do not depend on it,
+# and sessions of the Spark Connect server keep Spark's default (on), so the compute-modes comparison covers both.
+TEST_SESSION_CONFS = {"spark.sql.adaptive.enabled": "false"}
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     # Start the JVM under a far-from-UTC OS zone: the pinned -Duser.timezone=UTC must win (asserted in
@@ -54,7 +61,7 @@ def spark(tmp_path_factory):
         # Anything that ran localtime() meanwhile (logging) cached Kiritimati in the C library: re-read TZ, or
         # datetimes collected later are rendered in that zone.
         time.tzset()
-    for key, value in SMALL_DATA_CONFS.items():
+    for key, value in {**SMALL_DATA_CONFS, **TEST_SESSION_CONFS}.items():
         session.conf.set(key, value)
     yield session
     session.stop()

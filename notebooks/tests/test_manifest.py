@@ -56,6 +56,7 @@ def test_a_manifest_from_before_attempt_id_and_snapshot_still_loads_as_not_a_ful
     [
         ({"run_id": "x'; DROP TABLE members; --"}, 'run_id: got "x\'; DROP TABLE members; --", expected up to 64 letters, digits or ._:-'),
         ({"run_id": None}, "run_id: got None, expected up to 64 letters"),
+        ({"run_id": "4242\n"}, "run_id: got '4242\\n', expected up to 64 letters"),
         ({"rows": -1}, "rows: got -1, expected a non-negative integer"),
         ({"rows": "14"}, "rows: got '14', expected a non-negative integer"),
         ({"rows": True}, "rows: got True, expected a non-negative integer"),
