@@ -317,6 +317,11 @@ def _merge_source(spark: SparkSession, changes: ChangeSet, df: DataFrame, batch:
     )
 
 
+# The MERGE of updates broadcasts its source up to this many rows (~400 bytes each with the values: 100 MB at most in
+# the driver); a larger change set (a mass change accepted by accept_mass_change) is joined by shuffle instead.
+BROADCAST_MAX_ROWS = 250_000
+
+
 @dataclass(frozen=True)
 class MergeCounts:
     inserted: int
@@ -361,6 +366,10 @@ def merge_changes(
     matched = changes.kinds - {INSERT}
     if matched:
         rows = source.where(F.col("_kind") != INSERT) if INSERT in changes.kinds else source
+        if changes.updated + changes.flagged_deleted <= BROADCAST_MAX_ROWS:
+            # Delta copies this source (it reads the batch's Parquet) and the copy has no size statistics, so Spark
+            # would shuffle every row of the table to join it; the hint survives the copy and keeps the table in place.
+            rows = F.broadcast(rows)
         got = _run_merge(spark, cfg, rows, matched)
         check_merge_result("updates", got, (0, changes.updated + changes.flagged_deleted))
     if INSERT in changes.kinds:

@@ -10,8 +10,9 @@ Steps (Spark built once with the runner's pinned config, `run_local.build_spark`
   load       the real `load_members.py` notebook (MERGE) into `spark_catalog.bench.members` (empty, or the table
              already in --local-dir: the daily load).
   overwrite  `spark.read.parquet(<the batch of --run-date>).write.format("delta").mode("overwrite").saveAsTable(<--target>)`.
-  delta-stats  not timed: the last commit of each table in --table (comma-separated, in spark_catalog.bench) from
-             DESCRIBE HISTORY, its operationMetrics and the table's file count before and after it.
+  delta-stats  not timed: the commits of each table in --table (comma-separated, in spark_catalog.bench) after the
+             version --after gives it (table=version,...; without one: its last commit) from DESCRIBE HISTORY: their
+             operations, operationMetrics summed, and the table's file count before and after them.
 The JVM is stopped and reaped before exit: a JVM left to exit on its own is re-parented and its memory would be
 missing from the parent's rusage.
 """
@@ -52,21 +53,30 @@ def stop_and_reap(spark) -> None:
             proc.wait()
 
 
-def last_commit_stats(spark, table: str) -> dict:
-    """The table's last commit: operation, operationMetrics, and its file count before and after (files of the
-    snapshot at that version and the one before; a file with a deletion vector counts once)."""
-    last = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()
-    version = int(last["version"])
+def commit_stats(spark, table: str, after: int | None = None) -> dict:
+    """The table's commits after version ``after`` (default: its last commit): operations, operationMetrics summed
+    over them (a load may commit more than once), and the table's file count before and after them (files of the
+    snapshot; a file with a deletion vector counts once)."""
+    history = spark.sql(f"DESCRIBE HISTORY {table}").orderBy("version").collect()
+    latest = int(history[-1]["version"])
+    first = latest if after is None else after + 1
+    commits = [h for h in history if int(h["version"]) >= first]
+    metrics: dict[str, int] = {}
+    for h in commits:
+        for k, v in (h["operationMetrics"] or {}).items():
+            if str(v).lstrip("-").isdigit():
+                metrics[k] = metrics.get(k, 0) + int(v)
 
     def files_at(v: int) -> int:
         return len(spark.sql(f"SELECT * FROM {table} VERSION AS OF {v}").inputFiles()) if v >= 0 else 0
 
     return {
-        "version": version,
-        "operation": last["operation"],
-        "metrics": {k: int(v) for k, v in (last["operationMetrics"] or {}).items() if str(v).lstrip("-").isdigit()},
-        "files_before": files_at(version - 1),
-        "files_after": files_at(version),
+        "version": latest,
+        "operation": " + ".join(h["operation"] for h in commits),
+        "commits": len(commits),
+        "metrics": metrics,
+        "files_before": files_at(first - 1),
+        "files_after": files_at(latest),
     }
 
 
@@ -80,6 +90,7 @@ def main() -> int:
     parser.add_argument("--run-date", default="2026-01-31")
     parser.add_argument("--ssl-mode", default="PREFERRED")
     parser.add_argument("--target", default="members_overwrite", help="table the overwrite step replaces (in spark_catalog.bench)")
+    parser.add_argument("--after", default="", help="delta-stats: table=version,... report the commits after these versions")
     args = parser.parse_args()
     pin_utc()
 
@@ -116,7 +127,8 @@ def main() -> int:
             metrics = spark.sql(f"DESCRIBE HISTORY {target} LIMIT 1").first()
             result = {"rows": int(metrics["operationMetrics"].get("numOutputRows", "0"))}
         else:
-            result = {name: last_commit_stats(spark, f"spark_catalog.bench.{name}") for name in args.table.split(",")}
+            after = {k: int(v) for k, v in (p.split("=") for p in args.after.split(",") if p)}
+            result = {name: commit_stats(spark, f"spark_catalog.bench.{name}", after.get(name)) for name in args.table.split(",")}
     step_seconds = time.monotonic() - t1
     stop_and_reap(spark)
     args.out.write_text(json.dumps({"step": args.step, "startup_s": round(startup, 3), "step_s": round(step_seconds, 3), "result": result}))
