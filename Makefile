@@ -30,6 +30,7 @@ WHEEL_BUILD_REQUIREMENTS := notebooks/build-requirements.txt
 WHEEL_BUILD_VENV := .local/wheel-build-venv
 WHEEL_BUILD_STAMP := $(WHEEL_BUILD_VENV)/.requirements.installed
 $(WHEEL_BUILD_STAMP): $(WHEEL_BUILD_REQUIREMENTS)
+	$(REQUIRE_PYTHON)
 	rm -rf $(WHEEL_BUILD_VENV)
 	$(PY_PYTHON) -m venv $(WHEEL_BUILD_VENV)
 	$(WHEEL_BUILD_VENV)/bin/python -m pip install -q --disable-pip-version-check --require-hashes --only-binary :all: -r $(WHEEL_BUILD_REQUIREMENTS)

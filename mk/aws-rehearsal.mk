@@ -7,7 +7,7 @@
 # `make aws-rehearsal-self-test` rehearses mutated copies (a perpetual diff, each prevent_destroy dropped) that must fail.
 
 TF_PLUGIN_MIRROR ?= /opt/tf-plugins
-AWS_REHEARSAL_PYTHON ?= python3.11
+AWS_REHEARSAL_PYTHON ?= $(PYTHON)
 AWS_REHEARSAL_DIR := .local/aws-rehearsal
 AWS_REHEARSAL_VENV := $(AWS_REHEARSAL_DIR)/venv
 AWS_REHEARSAL_LOCK := tools/aws-rehearsal/requirements.lock
@@ -22,7 +22,7 @@ AWS_REHEARSAL_RUN = node --require ts-node/register/transpile-only tools/aws-reh
 .PHONY: aws-rehearsal-venv aws-rehearsal aws-rehearsal-self-test
 
 $(AWS_REHEARSAL_STAMP): $(AWS_REHEARSAL_LOCK)
-	@command -v $(AWS_REHEARSAL_PYTHON) >/dev/null || { echo "$(AWS_REHEARSAL_PYTHON) not found on PATH" >&2; exit 1; }
+	$(REQUIRE_PYTHON)
 	@test -x $(AWS_REHEARSAL_VENV)/bin/python || $(AWS_REHEARSAL_PYTHON) -m venv $(AWS_REHEARSAL_VENV)
 	$(AWS_REHEARSAL_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(AWS_REHEARSAL_LOCK)
 	@touch $@

@@ -54,7 +54,7 @@ bench: $(NODE_STAMP) wheel venv ## Benchmarks + cost model -> .local/bench/resul
 	  echo "Peak RSS = largest resident set of any process in the step's process tree (rusage; the Spark JVM included)."; \
 	  echo; } > "$$parts/0-header.md"; \
 	echo "bench: 1/4 synth (python3 tools/bench/synth_bench.py, $(BENCH_SYNTH_RUNS) runs)" >&2; \
-	{ echo "## 1. Synth"; echo; python3 tools/bench/synth_bench.py '$(REPO_ROOT)' $(BENCH_SYNTH_RUNS); echo; } > "$$parts/1-synth.md"; \
+	{ echo "## 1. Synth"; echo; $(PY_BIN) tools/bench/synth_bench.py '$(REPO_ROOT)' $(BENCH_SYNTH_RUNS); echo; } > "$$parts/1-synth.md"; \
 	echo "bench: 2/4 test suites (jest x$(BENCH_JEST_RUNS), pytest x$(BENCH_PYTEST_RUNS), pytest -m slow x$(BENCH_SLOW_RUNS))" >&2; \
 	slow_rc=0; { echo "## 2. Test suites"; echo; $(BENCH_DB_ENV) $(PY_BIN) tools/bench/suites_bench.py '$(REPO_ROOT)' \
 	    --jest-runs $(BENCH_JEST_RUNS) --pytest-runs $(BENCH_PYTEST_RUNS) --slow-runs $(BENCH_SLOW_RUNS); } > "$$parts/2-suites.md" \

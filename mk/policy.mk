@@ -3,7 +3,7 @@
 # its jest cases, and the configuration fuzzing, run with `make jest`.
 # Included by the top-level Makefile (needs its `synth` target).
 
-POLICY_PYTHON ?= python3.11
+POLICY_PYTHON ?= $(PYTHON)
 CHECKOV_VENV ?= .local/checkov-venv
 CHECKOV_LOCK := tools/checkov/requirements.lock
 CHECKOV_STAMP := $(CHECKOV_VENV)/.requirements.installed
@@ -12,7 +12,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.requirements.installed
 
 # A venv of its own: checkov's pins (packaging<24, importlib-metadata<8) conflict with the notebooks' (.venv).
 $(CHECKOV_STAMP): $(CHECKOV_LOCK)
-	@command -v $(POLICY_PYTHON) >/dev/null || { echo "$(POLICY_PYTHON) not found on PATH" >&2; exit 1; }
+	$(REQUIRE_PYTHON)
 	@test -x $(CHECKOV_VENV)/bin/python || $(POLICY_PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(CHECKOV_LOCK)
 	@touch $@

@@ -6,7 +6,13 @@
 
 PY_MK_FILE := $(abspath $(lastword $(MAKEFILE_LIST)))
 PY_ROOT ?= $(abspath $(dir $(PY_MK_FILE))..)
-PY_PYTHON ?= python3.11
+# One Python for every venv: the first >= 3.11 on PATH by any name (tools/find-python.sh); `make PYTHON=...` picks one.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell '$(PY_ROOT)/tools/find-python.sh' 2>/dev/null)
+endif
+# A recipe's first line when it needs $(PYTHON): says which Python is missing and how to name one.
+REQUIRE_PYTHON = @test -n '$(PYTHON)' || '$(PY_ROOT)/tools/find-python.sh' >/dev/null
+PY_PYTHON ?= $(PYTHON)
 PY_VENV ?= $(PY_ROOT)/.venv
 PY_BIN := $(PY_VENV)/bin/python
 PY_RUFF := $(PY_VENV)/bin/ruff
@@ -49,7 +55,7 @@ venv: $(PY_VENV_STAMP) ## Python venv .venv from notebooks/requirements.txt (rei
 # members_pipeline is installed editable from notebooks/pyproject.toml: the notebooks, the runner and the tests import
 # it as Databricks does (from the wheel), with no sys.path tricks.
 $(PY_VENV_STAMP): $(PY_REQUIREMENTS) $(PY_ROOT)/notebooks/pyproject.toml
-	@command -v $(PY_PYTHON) >/dev/null || { echo "$(PY_PYTHON) not found on PATH" >&2; exit 1; }
+	$(REQUIRE_PYTHON)
 	@test -x $(PY_BIN) || $(PY_PYTHON) -m venv $(PY_VENV)
 	$(PY_BIN) -m pip install -q -r $(PY_REQUIREMENTS)
 	$(PY_BIN) -m pip install -q --no-deps -e $(PY_ROOT)/notebooks
