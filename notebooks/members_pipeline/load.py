@@ -54,16 +54,16 @@ def check_guards(batch: Batch, impact: BatchImpact, cfg: LoadConfig) -> str | No
 
 
 def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResult:
-    """reconcile -> change set -> guards -> quarantine -> merge (the change set only) -> erase -> log."""
+    """change set and counts (one pass) -> reconcile -> guards -> quarantine -> merge (the change set only) -> erase -> log."""
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     df = read_batch(spark, batch, cfg)
-    rec = reconcile_batch(df, batch, loaded_at)
-    full_snapshot = batch.manifest.full_snapshot
-    deduplicated = rec.duplicates == 0  # no duplicate valid member_id: no deduplication needed
-    with change_set(spark, cfg, df, batch, full_snapshot, rec.merged, deduplicated) as changes:
-        # Before any write: a refused batch leaves members, quarantine and load log untouched.
+    with change_set(spark, cfg, df, batch, batch.manifest.full_snapshot) as changes:
+        # Before any write: a batch that does not reconcile, or is refused, leaves members, quarantine and load log
+        # untouched (the change set's staging table is dropped).
+        rec = reconcile_batch(df, changes.batch_counts, batch)
         override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, changes.active, changes.absent), cfg)
-        quarantine_rejected(cfg, batch, rec.rejected, loaded_at)
+        quarantine_rejected(cfg, batch, rec.rejected, loaded_at, rec.quarantined)
+        deduplicated = rec.duplicates == 0  # no duplicate valid member_id: the merged rows need no deduplication
         try:
             merged = merge_changes(spark, cfg, batch, changes, df, loaded_at, deduplicated)
         except ChangedSinceDiffError as exc:

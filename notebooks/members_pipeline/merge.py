@@ -2,9 +2,11 @@
 
 One pass over the batch and the table classifies every member (``change_kind_sql``): inserted, changed, revived
 (with a valid row, or by the key of a quarantined row), flagged deleted (full snapshots: active members the batch
-lacks), or unchanged. The changed members' keys, with the table state the diff saw, are written to a small staging
-Delta table; the counts of the load log and the guards' numbers come from there, never from the table history. The
-MERGE then takes only those members, their values read from the batch by key.
+lacks), or unchanged. The same pass counts the batch for the reconciliation (rows, checksum, valid, rejected and
+distinct valid members, observed on the way), so a daily load reads the batch's files once before its MERGEs. The
+changed members' keys, with the table state the diff saw, are written to a small staging Delta table; the counts of
+the load log and the guards' numbers come from there, never from the table history. The MERGE then takes only those
+members, their values read from the batch by key.
 
 Concurrent writers: refuse, never mis-merge
 -------------------------------------------
@@ -39,16 +41,15 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.window import Window
 
 from .batches import Batch
 from .config import LoadConfig
-from .reconcile import split_batch
+from .reconcile import batch_counts, split_batch
 from .retention import erasure_due_condition
 from .schema import SOURCE_COLUMNS
-from .transform import deduplicate, row_hash, with_rejection_reason
+from .transform import combine_piece_sums, deduplicate, long_pieces, row_checksum_value, row_hash, with_rejection_reason
 
 INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE = "insert", "update", "revive", "revive_key", "delete"
 KINDS = (INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE)
@@ -135,6 +136,7 @@ class ChangeSet:
     active: int  # members not flagged deleted before this batch
     erasure_due: int  # members whose PII this batch's erasure step will null
     last_erased_at: dt.datetime | None  # latest pii_erased_at in the table, for the VACUUM decision
+    batch_counts: dict  # the batch's counts for the reconciliation (reconcile.batch_counts), from the same pass
 
     @property
     def inserted(self) -> int:
@@ -163,39 +165,46 @@ class ChangeSet:
         return frozenset(k for k, n in self.counts.items() if n)
 
 
-def _snapshot_keys(df: DataFrame, deduplicated: bool) -> DataFrame:
-    """The batch's keys for the diff: member_id, _s_hash (row_hash of the member's valid row, NULL for a quarantined
-    row) and _s_present. Keys and hashes only are shuffled for the join, never the rows' values.
+def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
+    """The batch's keys for the diff, one row per member: member_id, _s_hash (row_hash of the row deduplicate keeps,
+    the greatest (extracted_at, row_hash) of its valid rows; NULL when all its rows are quarantined) and _s_present.
+    Keys and hashes only are shuffled, never the rows' values; the join with the table reuses this grouping's shuffle.
 
-    ``deduplicated`` (reconciliation counted no duplicate valid member_id; a source with a primary key): one row per
-    landed row, no aggregation; a member may then have a valid and quarantined rows, sorted out among the few change
-    rows (_one_per_member). Otherwise one row per member: the row deduplicate keeps, the greatest (extracted_at,
-    row_hash) of its valid rows, NULL when all are quarantined."""
+    ``counted`` observes the reconciliation's counts (reconcile.batch_counts) on the grouped rows, so the batch is read
+    once for both: rows with no member_id form one group of their own, dropped after the observation. One observation
+    at one place: Spark Connect returns the metrics of only one of several observations in a plan (Spark 4.0)."""
+    checked = with_rejection_reason(df)
     valid = F.col("reject_reason").isNull()
-    checked = with_rejection_reason(df).where(F.col("member_id").isNotNull())
-    if deduplicated:
-        keys = checked.select("member_id", F.when(valid, row_hash()).alias("_s_hash"))
-    else:
-        pick = F.max(F.when(valid, F.struct(F.col("extracted_at"), row_hash().alias("h"))))
-        keys = checked.groupBy("member_id").agg(pick.getField("h").alias("_s_hash"))
-    return keys.withColumn("_s_present", F.lit(True))
+    pick = F.max(F.when(valid, F.struct(F.col("extracted_at"), row_hash().alias("h"))))
+    pieces = long_pieces(row_checksum_value())
+    per_member = checked.groupBy("member_id").agg(
+        F.count(F.lit(1)).alias("_rows"),
+        F.count(F.when(valid, 1)).alias("_valid"),
+        *(F.sum(p).alias(f"_sum{i}") for i, p in enumerate(pieces)),
+        pick.getField("h").alias("_s_hash"),
+    )
+    rows = F.sum("_rows")
+    checksum = F.coalesce(combine_piece_sums(tuple(F.sum(f"_sum{i}") for i in range(3))), F.lit(0).cast("decimal(38,0)"))
+    observed = per_member.observe(
+        counted,
+        F.coalesce(rows, F.lit(0)).alias("rows"),
+        checksum.cast("string").alias("checksum"),
+        F.coalesce(F.sum("_valid"), F.lit(0)).alias("valid"),
+        F.coalesce(rows - F.sum("_valid"), F.lit(0)).alias("rejected"),
+        F.count("_s_hash").alias("distinct_valid"),  # members with a valid row (no valid row has a NULL member_id)
+    )
+    return observed.where(F.col("member_id").isNotNull()).select("member_id", "_s_hash", F.lit(True).alias("_s_present"))
 
 
-def _one_per_member(changes: DataFrame) -> DataFrame:
-    """Of a member's change rows, the one from its valid row (a revival with values beats one by key; a quarantined
-    row of a member with a valid row changes nothing else)."""
-    first = Window.partitionBy("member_id").orderBy(F.col("_hash").isNull())
-    return changes.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1).drop("_n")
-
-
-def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, deduplicated: bool) -> DataFrame:
+def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, counted: Observation) -> DataFrame:
     """The change rows, plus one SUMMARY row of table-wide numbers: written by one query, so the table is read once
-    for both (the summary reads only the narrow is_deleted and erasure columns)."""
+    for both (the summary reads only the narrow is_deleted and erasure columns). ``counted`` observes the
+    reconciliation's counts of the batch on the way."""
     due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
     table = spark.table(cfg.members_table)
     seen = table.select("member_id", F.col("row_hash").alias("_t_hash"), F.col("is_deleted").alias("_t_deleted"), F.expr(due).alias("_t_due"))
     changes = (
-        _snapshot_keys(df, deduplicated)
+        _snapshot_keys(df, counted)
         .join(seen, "member_id", "full_outer")
         .withColumn("_kind", F.expr(change_kind_sql(full_snapshot)))
         .where(F.col("_kind").isNotNull())
@@ -211,8 +220,6 @@ def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Bat
             F.lit(None).cast("long").alias("_last_erased"),
         )
     )
-    if deduplicated:
-        changes = _one_per_member(changes)
     summary = table.agg(
         F.count(F.when(~F.col("is_deleted"), 1)).alias("_active"),
         F.count(F.when(F.expr(due), 1)).alias("_due_total"),
@@ -231,7 +238,7 @@ def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Bat
     return changes.unionByName(summary)
 
 
-def _read_change_set(spark: SparkSession, cfg: LoadConfig, staged: str) -> ChangeSet:
+def _read_change_set(spark: SparkSession, cfg: LoadConfig, staged: str, counts: dict) -> ChangeSet:
     rows = (
         spark.table(staged)
         .groupBy("_kind")
@@ -249,29 +256,31 @@ def _read_change_set(spark: SparkSession, cfg: LoadConfig, staged: str) -> Chang
     unknown = set(by_kind) - set(KINDS)
     if unknown:
         raise RuntimeError(f"change set {staged}: got kinds {sorted(unknown)}, expected only {list(KINDS)}")
-    counts = {k: int(by_kind[k]["n"]) if k in by_kind else 0 for k in KINDS}
+    kind_counts = {k: int(by_kind[k]["n"]) if k in by_kind else 0 for k in KINDS}
     # Due members the batch brings back are not erased; with pii_retention_days 0 the ones it flags are due at once.
     back_due = sum(int(by_kind[k]["due"]) for k in (REVIVE, REVIVE_KEY) if k in by_kind)
-    due = int(summary["due_total"]) - back_due + (counts[DELETE] if cfg.pii_retention_days == 0 else 0)
+    due = int(summary["due_total"]) - back_due + (kind_counts[DELETE] if cfg.pii_retention_days == 0 else 0)
     last = summary["last_erased"]
-    return ChangeSet(staged, counts, int(summary["active"]), due, dt.datetime.fromtimestamp(last, dt.UTC) if last is not None else None)
+    last_erased = dt.datetime.fromtimestamp(last, dt.UTC) if last is not None else None
+    return ChangeSet(staged, kind_counts, int(summary["active"]), due, last_erased, counts)
 
 
 @contextlib.contextmanager
-def change_set(
-    spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, merged: int, deduplicated: bool
-) -> Iterator[ChangeSet]:
-    """The batch's change set against the members table (``df``: the batch's rows as read; ``merged``: its number of
-    deduplicated valid members; ``deduplicated``: it holds no duplicate valid member_id). Into an empty table every
-    valid member is an insert and nothing is staged."""
+def change_set(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool) -> Iterator[ChangeSet]:
+    """The batch's change set against the members table (``df``: the batch's rows as read) and the batch's counts for
+    the reconciliation, from one pass. Into an empty table every valid member is an insert: nothing is staged, and
+    the counts take a pass of their own. Nothing but the staging table is written here: the caller reconciles the
+    counts before any other write."""
     if spark.table(cfg.members_table).isEmpty():
-        yield ChangeSet(None, {**dict.fromkeys(KINDS, 0), INSERT: merged}, 0, 0, None)
+        counts = batch_counts(df)
+        yield ChangeSet(None, {**dict.fromkeys(KINDS, 0), INSERT: int(counts["distinct_valid"])}, 0, 0, None, counts)
         return
     # Unique per call: two loads at once must not share one.
     staged = f"`{cfg.catalog}`.`{cfg.schema}`.`{cfg.table}_changes_{uuid.uuid4().hex[:16]}`"
+    counted = Observation(f"batch_counts_{uuid.uuid4().hex}")
     try:
-        _staged_rows(spark, cfg, df, batch, full_snapshot, deduplicated).write.format("delta").saveAsTable(staged)
-        yield _read_change_set(spark, cfg, staged)
+        _staged_rows(spark, cfg, df, batch, full_snapshot, counted).write.format("delta").saveAsTable(staged)
+        yield _read_change_set(spark, cfg, staged, counted.get)
     finally:
         spark.sql(f"DROP TABLE IF EXISTS {staged}")
 

@@ -37,25 +37,39 @@ def clean_members(df: DataFrame, run_id: str, extracted_at: dt.datetime) -> Data
     return out
 
 
+def long_pieces(value: Column) -> tuple[Column, Column, Column]:
+    """A long split as v = a * 2^42 + b * 2^21 + c: a signed high piece and two unsigned 21-bit pieces, each below 2^22
+    in magnitude, so sums of them cannot overflow a long below 2^41 rows (see exact_long_sum)."""
+    mask = F.lit((1 << 21) - 1).cast("long")
+    return F.shiftright(value, 42), F.shiftright(value, 21).bitwiseAND(mask), value.bitwiseAND(mask)
+
+
+def combine_piece_sums(sums: tuple[Column, Column, Column]) -> Column:
+    """The exact sum as decimal(38,0) from the long sums of long_pieces (NULL over no rows)."""
+    a, b, c = (s.cast("decimal(38,0)") for s in sums)
+    return (a * F.lit(1 << 42).cast("decimal(38,0)") + b * F.lit(1 << 21).cast("decimal(38,0)") + c).cast("decimal(38,0)")
+
+
 def exact_long_sum(value: Column) -> Column:
     """The exact sum of a long column as decimal(38,0) (NULL over no rows), aggregated as three long sums.
 
     Equal to ``sum(value.cast("decimal(38,0)"))`` for any values, but Spark aggregates longs in generated code while a
-    decimal sum allocates a Decimal per row (1M rows: about 1.5 s of the extract's 2-core CPU time). The value splits
-    into a signed high piece and two unsigned 21-bit pieces, v = a * 2^42 + b * 2^21 + c; each piece is below 2^22 in
-    magnitude, so their long sums cannot overflow below 2^41 rows, and only the three totals are combined in decimal.
-    """
-    mask = F.lit((1 << 21) - 1).cast("long")
-    pieces = (F.shiftright(value, 42), F.shiftright(value, 21).bitwiseAND(mask), value.bitwiseAND(mask))
-    sums = [F.sum(p).cast("decimal(38,0)") for p in pieces]
-    return (sums[0] * F.lit(1 << 42).cast("decimal(38,0)") + sums[1] * F.lit(1 << 21).cast("decimal(38,0)") + sums[2]).cast("decimal(38,0)")
+    decimal sum allocates a Decimal per row (1M rows: about 1.5 s of the extract's 2-core CPU time). The sums of the
+    pieces may themselves be summed again (per group, then over groups) with the same exact total."""
+    a, b, c = long_pieces(value)
+    return combine_piece_sums((F.sum(a), F.sum(b), F.sum(c)))
+
+
+def row_checksum_value() -> Column:
+    """The per-row value row_checksum sums: xxhash64 of the source columns."""
+    return F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS])
 
 
 def row_checksum(df: DataFrame) -> Column:
     """Order-independent checksum of the source columns: the exact sum of per-row xxhash64 as decimal(38,0) (no
     overflow); the same value as the first releases' ``sum(xxhash64(...).cast("decimal(38,0)"))``, so batches landed by
     them verify unchanged."""
-    return F.coalesce(exact_long_sum(F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS])), F.lit(0).cast("decimal(38,0)"))
+    return F.coalesce(exact_long_sum(row_checksum_value()), F.lit(0).cast("decimal(38,0)"))
 
 
 def row_hash() -> Column:

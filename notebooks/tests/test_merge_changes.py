@@ -83,7 +83,7 @@ def test_merge_sql_rejects_unknown_mixed_or_no_kinds(kinds):
 
 
 def test_merge_result_must_match_the_change_set():
-    changes = ChangeSet("s", {INSERT: 2, UPDATE: 3, REVIVE: 1, REVIVE_KEY: 1, DELETE: 4}, 10, 0, None)
+    changes = ChangeSet("s", {INSERT: 2, UPDATE: 3, REVIVE: 1, REVIVE_KEY: 1, DELETE: 4}, 10, 0, None, {})
     assert (changes.updated, changes.flagged_deleted, changes.unchanged(merged=9), changes.kinds) == (5, 4, 3, frozenset(KINDS))
     check_merge_result("updates", (0, 9), (0, 9))
     with pytest.raises(ChangedSinceDiffError, match=r"MERGE of the inserts inserted 1 and updated 0 rows, the change set expected 2 and 0"):
@@ -92,6 +92,38 @@ def test_merge_result_must_match_the_change_set():
 
 # ---------------------------------------------------------------------------------------------------------------
 # Real engines
+
+
+def test_the_change_sets_pass_counts_the_batch_as_the_reconciliation_does(spark):
+    """The daily load reconciles with the counts observed on the diff's grouped pass: they must be batch_counts'
+    numbers for duplicates, rejected rows, a member with valid and rejected rows and rows without a member_id."""
+    from members_pipeline.merge import _snapshot_keys
+    from members_pipeline.reconcile import batch_counts
+    from members_pipeline.schema import LANDING_SCHEMA
+    from members_pipeline.transform import deduplicate, row_hash
+    from pyspark.sql import Observation
+
+    at = dt.datetime(2026, 1, 31, 2, 0)
+    rows = [
+        member("m1"),
+        member("m2"),
+        member("m2", first_name="Bo"),  # a duplicate valid member_id: deduplicate keeps the greater row_hash
+        member("m3", email="not-an-email"),  # rejected only: present by its key
+        member("m4"),
+        member("m4", email="bad"),  # valid and rejected
+        member(None),  # no member_id: counted, not a key
+        member("  ", city="Faro"),  # blank member_id: rejected
+    ]
+    df = spark.createDataFrame([(*r, "run-1", at, RUN_DATE) for r in rows], LANDING_SCHEMA)
+    counted = Observation("counted")
+    keys = {r.member_id: r for r in _snapshot_keys(df, counted).collect()}
+    want = batch_counts(df)
+    assert counted.get == {**want, "checksum": str(want["checksum"])}
+    assert (want["rows"], want["valid"], want["rejected"], want["distinct_valid"]) == (8, 4, 4, 3)
+    assert set(keys) == {"m1", "m2", "m3", "m4", "  "} and all(k._s_present for k in keys.values())
+    assert keys["m3"]._s_hash is None and keys["  "]._s_hash is None
+    kept = deduplicate(df.where("member_id = 'm2'").withColumn("row_hash", row_hash())).first()
+    assert keys["m2"]._s_hash == kept.row_hash
 
 
 def _name(pipeline, table: str = "members") -> str:
