@@ -17,8 +17,8 @@ include mk/cdktn.mk
 
 .PHONY: help wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract
 
-help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+help: ## [first look] List the targets by what you are doing (tools/make-help.awk)
+	@awk -f tools/make-help.awk $(MAKEFILE_LIST)
 
 # The members_pipeline wheel the jobs attach (notebooks/pyproject.toml); rebuilt when a package file changes. The stack
 # uploads it, so synth (and the synth tests) need it. Hatchling's fixed zip timestamps make it reproducible.
@@ -41,30 +41,30 @@ $(WHEEL_STAMP): notebooks/pyproject.toml $(WHEEL_BUILD_STAMP) $(wildcard noteboo
 	$(WHEEL_BUILD_VENV)/bin/python -m pip wheel -q --no-deps --no-build-isolation --disable-pip-version-check -w $(WHEEL_DIR) ./notebooks
 	@touch $@
 
-wheel: $(WHEEL_STAMP) ## Build the members_pipeline wheel into notebooks/dist/ (the one code artifact the jobs attach)
+wheel: $(WHEEL_STAMP) ## [develop] Build the members_pipeline wheel into notebooks/dist/ (the one code artifact the jobs attach)
 
 # npm ci only when the lock file changed since the last install.
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-synth: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## Synthesize every environment's stack into cdktf.out/ (no credentials needed)
+synth: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## [first look] Synthesize every environment's stack into cdktf.out/ (no credentials needed)
 	node --require ts-node/register/transpile-only main.ts
 	@ls cdktf.out/stacks | sed 's/^/  synthesized /'
 
-cost: synth ## Estimate compute cost per run and per month of every stack (tools/cost/prices.json)
+cost: synth ## [first look] Estimate compute cost per run and per month of every stack (tools/cost/prices.json)
 	@node --require ts-node/register/transpile-only tools/cost/report.ts
 
-typecheck: $(NODE_STAMP) ## tsc --noEmit over the app and the tests
+typecheck: $(NODE_STAMP) ## [develop] tsc --noEmit over the app and the tests
 	npx tsc --noEmit -p .
 
-jest: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## Jest suites (synth tests, config validation)
+jest: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## [develop] Jest suites (synth tests, config validation)
 	npx jest --ci
 
-lint-ts: $(NODE_STAMP) ## Biome (lint + format check, config in biome.json) over the TypeScript, JS and JSON; `npx biome check --write .` fixes
+lint-ts: $(NODE_STAMP) ## [develop] Biome (lint + format check, config in biome.json) over the TypeScript, JS and JSON; `npx biome check --write .` fixes
 	npx biome ci --colors=off .
 
-lint-duplicates: $(NODE_STAMP) ## jscpd: no block of 6+ lines copied between source files (tests excluded; .jscpd.json)
+lint-duplicates: $(NODE_STAMP) ## [develop] jscpd: no block of 6+ lines copied between source files (tests excluded; .jscpd.json)
 	npx jscpd stacks tools notebooks main.ts
 
 node-test: typecheck lint-ts lint-duplicates jest
@@ -73,7 +73,7 @@ node-test: typecheck lint-ts lint-duplicates jest
 $(ACTIONLINT):
 	GOBIN=$(REPO_ROOT)/$(dir $(ACTIONLINT)) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
-lint-workflows: $(ACTIONLINT) ## actionlint over .github/workflows
+lint-workflows: $(ACTIONLINT) ## [develop] actionlint over .github/workflows
 	$(ACTIONLINT) -color=false
 	@echo "actionlint: workflows OK"
 
@@ -83,24 +83,24 @@ $(RENDERER_STAMP): diagrams/renderer/package.json diagrams/renderer/package-lock
 	@touch $@
 
 # Debian's Chromium; mermaid-cli's own browser download is skipped.
-diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) $(RENDERER_STAMP) ## Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
+diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) $(RENDERER_STAMP) ## [first look] Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal bootstrap-rehearsal py-test ## Everything CI runs: type-check, Biome, jscpd, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal and the AWS bootstrap on moto, Ruff + pytest (Spark + Delta + MariaDB) last
+test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal bootstrap-rehearsal py-test ## [first look] Everything CI runs: type-check, Biome, jscpd, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal and the AWS bootstrap on moto, Ruff + pytest (Spark + Delta + MariaDB) last
 
-clean: py-clean ## Remove build output and local state (keeps node_modules and .venv)
+clean: py-clean ## [develop] Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
 
-address-contract: $(NODE_STAMP) $(JDBC_DRIVER_JAR) ## Rewrite __tests__/protected-addresses.json after a reviewed rename/move (README "Changing things safely")
+address-contract: $(NODE_STAMP) $(JDBC_DRIVER_JAR) ## [deploy] Rewrite __tests__/protected-addresses.json after a reviewed rename/move (README "Changing things safely")
 	node --require ts-node/register/transpile-only tools/address-contract/main.ts
 
 .PHONY: ci-identities-doc
-ci-identities-doc: $(NODE_STAMP) ## Regenerate docs/deploy/ci-identities.md (GitHub environments, Databricks federation policies) from the config
+ci-identities-doc: $(NODE_STAMP) ## [deploy] Regenerate docs/deploy/ci-identities.md (GitHub environments, Databricks federation policies) from the config
 	node --require ts-node/register/transpile-only tools/ci-identities-doc.ts
 
 .PHONY: bootstrap-rehearsal
-bootstrap-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## Apply members-bootstrap-aws on moto: no changes on a second plan, destroy refused
+bootstrap-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## [develop] Apply members-bootstrap-aws on moto: no changes on a second plan, destroy refused
 	node --require ts-node/register/transpile-only tools/bootstrap-rehearsal.ts --work .local/bootstrap-rehearsal \
 		--python $(AWS_REHEARSAL_VENV)/bin/python --plugin-mirror "$(TF_PLUGIN_MIRROR)"

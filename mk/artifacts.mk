@@ -26,10 +26,10 @@ $(JDBC_DRIVER_JAR): $(PLATFORM_JSON)
 	fi; \
 	mv '$@.part' '$@'; echo "jdbc-driver: $@ (sha256 $$got, as pinned)"
 
-jdbc-driver: $(JDBC_DRIVER_JAR) ## Download the JDBC driver jar the stacks upload into .local/artifacts/, refused unless its sha256 is platform.json's
+jdbc-driver: $(JDBC_DRIVER_JAR) ## [develop] Download the JDBC driver jar the stacks upload into .local/artifacts/, refused unless its sha256 is platform.json's
 
 # Provider lock files (stacks/common/provider-locks.ts): regenerate them after a provider bump, where the Terraform
 # registry is reachable, then review and commit stacks/provider-locks/. Synth copies them into each stack directory.
 .PHONY: provider-locks
-provider-locks: synth ## Rewrite stacks/provider-locks/*.terraform.lock.hcl with terraform providers lock (needs the registry)
+provider-locks: synth ## [deploy] Rewrite stacks/provider-locks/*.terraform.lock.hcl with terraform providers lock (needs the registry)
 	node --require ts-node/register/transpile-only tools/provider-locks/main.ts cdktf.out

@@ -27,13 +27,13 @@ $(AWS_REHEARSAL_STAMP): $(AWS_REHEARSAL_LOCK)
 	$(AWS_REHEARSAL_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(AWS_REHEARSAL_LOCK)
 	@touch $@
 
-aws-rehearsal-venv: $(AWS_REHEARSAL_STAMP) ## Install the pinned moto into .local/aws-rehearsal/venv
+aws-rehearsal-venv: $(AWS_REHEARSAL_STAMP) ## [develop] Install the pinned moto into .local/aws-rehearsal/venv
 
 # In `make test` a skip is a failure: the rehearsal must really run there.
 test: AWS_REHEARSAL_STRICT := --strict
 
-aws-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## Apply the prod stack's AWS half on moto: no perpetual diff, destroy/rename refused, plan guard, state lock (make test)
+aws-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## [develop] Apply the prod stack's AWS half on moto: no perpetual diff, destroy/rename refused, plan guard, state lock (make test)
 	@$(AWS_REHEARSAL_RUN) $(AWS_REHEARSAL_STRICT) $(AWS_REHEARSAL_ARGS)
 
-aws-rehearsal-self-test: synth $(AWS_REHEARSAL_STAMP) ## Rehearse mutated copies (perpetual diff, each prevent_destroy dropped): every one must fail
+aws-rehearsal-self-test: synth $(AWS_REHEARSAL_STAMP) ## [develop] Rehearse mutated copies (perpetual diff, each prevent_destroy dropped): every one must fail
 	@$(AWS_REHEARSAL_RUN) --self-test $(AWS_REHEARSAL_ARGS)

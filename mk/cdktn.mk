@@ -16,7 +16,7 @@ $(CDKTN_STAMP): tools/cdktn/package.json tools/cdktn/package-lock.json
 	cd $(CDKTN_DIR) && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-cdktn-check: $(NODE_STAMP) wheel $(JDBC_DRIVER_JAR) $(CDKTN_STAMP) ## Build the app on CDK Terrain (.local/cdktn): tsc, synth, compare with cdktf (report.md), jest
+cdktn-check: $(NODE_STAMP) wheel $(JDBC_DRIVER_JAR) $(CDKTN_STAMP) ## [maintain] Build the app on CDK Terrain (.local/cdktn): tsc, synth, compare with cdktf (report.md), jest
 	$(CDKTN_RUN) tools/cdktn/codemod.ts $(CDKTN_DIR)/app
 	cd $(CDKTN_DIR)/app && ../node_modules/.bin/tsc --noEmit -p .
 	$(CDKTN_RUN) tools/cdktn/synth.ts $(CDKTN_DIR)/out/cdktf

@@ -12,7 +12,7 @@ PLAN_GUARD_USAGE := usage: make plan-guard PLAN=plan.json [STACK=members-prod] [
 
 .PHONY: plan-guard
 
-plan-guard: $(NODE_STAMP) ## Refuse deletes/replaces of stateful resources in PLAN=plan.json (STACK, ALLOW, SUMMARY)
+plan-guard: $(NODE_STAMP) ## [deploy] Refuse deletes/replaces of stateful resources in PLAN=plan.json (STACK, ALLOW, SUMMARY)
 	@$(if $(PLAN),,echo '$(PLAN_GUARD_USAGE)' >&2; exit 2)
 	node --require ts-node/register/transpile-only tools/plan-guard/main.ts '$(PLAN)' \
 		$(if $(STACK),--stack '$(STACK)') $(foreach a,$(ALLOW),--allow '$(a)') $(if $(SUMMARY),--summary '$(SUMMARY)')

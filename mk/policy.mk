@@ -17,7 +17,7 @@ $(CHECKOV_STAMP): $(CHECKOV_LOCK)
 	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(CHECKOV_LOCK)
 	@touch $@
 
-checkov-venv: $(CHECKOV_STAMP) ## Install the pinned checkov into .local/checkov-venv
+checkov-venv: $(CHECKOV_STAMP) ## [develop] Install the pinned checkov into .local/checkov-venv
 
-policy-check: synth $(CHECKOV_STAMP) ## checkov over every synthesized stack: zero failures, skips only from tools/checkov/skips.yaml
+policy-check: synth $(CHECKOV_STAMP) ## [develop] checkov over every synthesized stack: zero failures, skips only from tools/checkov/skips.yaml
 	$(CHECKOV_VENV)/bin/python tools/checkov/run.py cdktf.out

@@ -49,7 +49,7 @@ PY_MARIADB_DOWN := $(if $(MARIADB_MANAGED),$(PY_MARIADB_ENV) $(MARIADB_SH) down,
 
 .PHONY: venv lint-py format-py mariadb-up mariadb-down py-test py-test-slow demo py-clean
 
-venv: $(PY_VENV_STAMP) ## Python venv .venv from notebooks/requirements.txt (reinstalls when it changes)
+venv: $(PY_VENV_STAMP) ## [develop] Python venv .venv from notebooks/requirements.txt (reinstalls when it changes)
 
 # Re-installs whenever requirements.txt changes.
 # members_pipeline is installed editable from notebooks/pyproject.toml: the notebooks, the runner and the tests import
@@ -62,38 +62,38 @@ $(PY_VENV_STAMP): $(PY_REQUIREMENTS) $(PY_ROOT)/notebooks/pyproject.toml
 	@touch $@
 
 # Check mode only (CI): every Python file of the repository, rules and line length in ruff.toml.
-lint-py: venv ## Ruff lint and format check of every Python file (ruff.toml); `make format-py` fixes
+lint-py: venv ## [develop] Ruff lint and format check of every Python file (ruff.toml); `make format-py` fixes
 	cd $(PY_ROOT) && $(PY_RUFF) check . && $(PY_RUFF) format --check .
 
-format-py: venv ## Ruff: apply the safe lint fixes and format every Python file
+format-py: venv ## [develop] Ruff: apply the safe lint fixes and format every Python file
 	cd $(PY_ROOT) && $(PY_RUFF) check --fix . && $(PY_RUFF) format .
 
-mariadb-up: ## Start the local MariaDB on 127.0.0.1:33306 (installs mariadb-server if missing)
+mariadb-up: ## [develop] Start the local MariaDB on 127.0.0.1:33306 (installs mariadb-server if missing)
 ifeq ($(MARIADB_MANAGED),1)
 	@$(PY_MARIADB_ENV) $(MARIADB_SH) up
 else
 	@echo "using existing MySQL server $(MEMBERS_MYSQL_HOST):$(or $(MEMBERS_MYSQL_PORT),3306) (MEMBERS_MYSQL_HOST set)"
 endif
 
-mariadb-down: ## Stop the local MariaDB
+mariadb-down: ## [develop] Stop the local MariaDB
 	@$(PY_MARIADB_DOWN)
 
 # pytest with the given options in notebooks/; stops MariaDB afterwards even when pytest fails, keeps pytest's exit code.
 PY_PYTEST_RUN = cd $(PY_ROOT)/notebooks && $(PY_DB_ENV) $(PY_BIN) -m pytest $(1) tests; rc=$$?; \
 	$(PY_MARIADB_DOWN); exit $$rc
 
-py-test: venv lint-py mariadb-up ## Ruff, then pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end (not -m slow)
+py-test: venv lint-py mariadb-up ## [develop] Ruff, then pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end (not -m slow)
 	@$(call PY_PYTEST_RUN,$(PY_PYTEST_ARGS))
 
-py-test-slow: venv mariadb-up ## pytest -m slow only: the one-million-row reliability test (also a `make bench` step)
+py-test-slow: venv mariadb-up ## [develop] pytest -m slow only: the one-million-row reliability test (also a `make bench` step)
 	@$(call PY_PYTEST_RUN,$(PY_PYTEST_SLOW_ARGS))
 
 # make demo [ROWS=100000]: generate -> extract -> load, then extract + load again (expects zero changes).
-demo: venv mariadb-up ## Generate, extract, load, then rerun (zero changes); make demo ROWS=100000
+demo: venv mariadb-up ## [first look] Generate, extract, load, then rerun (zero changes); make demo ROWS=100000
 	@cd $(PY_ROOT) && $(PY_DB_ENV) $(PY_BIN) notebooks/run_demo.py --rows $(PY_DEMO_ROWS); rc=$$?; \
 	$(if $(MARIADB_KEEP),true,$(PY_MARIADB_DOWN)); exit $$rc
 
 # Local state only; the venv is kept (delete .venv by hand to rebuild it).
-py-clean: mariadb-down ## Stop MariaDB, remove its data, the local Spark/demo state and Python caches (keeps .venv)
+py-clean: mariadb-down ## [develop] Stop MariaDB, remove its data, the local Spark/demo state and Python caches (keeps .venv)
 	rm -rf $(MARIADB_DIR) $(PY_ROOT)/.local/runner $(PY_ROOT)/.local/demo $(PY_ROOT)/notebooks/.pytest_cache
 	find $(PY_ROOT)/notebooks -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -19,8 +19,8 @@ TF_VALIDATE_RUN := node --require ts-node/register/transpile-only tools/tf-valid
 tf-validate-fixture-synth: $(NODE_STAMP)
 	@node --require ts-node/register/transpile-only tools/tf-validate/fixture/main.ts $(TF_VALIDATE_FIXTURE_OUT)
 
-tf-validate-fixture: tf-validate-fixture-synth ## AWS-only fixture: validate + mocked plan must pass, a broken copy must fail (make test)
+tf-validate-fixture: tf-validate-fixture-synth ## [develop] AWS-only fixture: validate + mocked plan must pass, a broken copy must fail (make test)
 	@$(TF_VALIDATE_RUN) --strict --fixture $(TF_VALIDATE_FIXTURE)
 
-tf-validate: synth tf-validate-fixture-synth ## init + validate + mocked-provider plan of every stack and the fixture; skips stacks whose providers are not installable
+tf-validate: synth tf-validate-fixture-synth ## [develop] init + validate + mocked-provider plan of every stack and the fixture; skips stacks whose providers are not installable
 	@$(TF_VALIDATE_RUN) --fixture $(TF_VALIDATE_FIXTURE) --stacks cdktf.out/stacks
