@@ -15,7 +15,7 @@ include mk/aws-rehearsal.mk
 include mk/artifacts.mk
 include mk/cdktn.mk
 
-.PHONY: help wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract
+.PHONY: help doctor wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract
 
 help: ## [first look] List the targets by what you are doing (tools/make-help.awk)
 	@awk -f tools/make-help.awk $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ $(NODE_STAMP): package.json package-lock.json
 synth: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## [first look] Synthesize every environment's stack into cdktf.out/ (no credentials needed)
 	node --require ts-node/register/transpile-only main.ts
 	@ls cdktf.out/stacks | sed 's/^/  synthesized /'
+
+doctor: $(NODE_STAMP) ## [first look] What a fork still has to adapt (example values in stacks/config) and what this machine lacks, with fixes; quiet when ready
+	@node --require ts-node/register/transpile-only tools/doctor.ts
 
 cost: synth ## [first look] Estimate compute cost per run and per month of every stack (tools/cost/prices.json)
 	@node --require ts-node/register/transpile-only tools/cost/report.ts
