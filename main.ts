@@ -1,10 +1,11 @@
-import { buildApp, runByCdktfCli, synthWarnings } from "./stacks/app";
+import { buildApp, pruneStaleStacks, runByCdktfCli, synthWarnings } from "./stacks/app";
 import { writeProviderLocks } from "./stacks/common/provider-locks";
 import { ConfigError } from "./stacks/config/validate";
 
 try {
   const app = buildApp();
   app.synth();
+  for (const stack of pruneStaleStacks(app.outdir)) process.stderr.write(`removed ${app.outdir}/stacks/${stack}: no longer configured\n`);
   // Each stack's committed provider lock file (stacks/provider-locks), so terraform init checks the providers' hashes.
   for (const { stack, set } of writeProviderLocks(app.outdir).filter((l) => !l.lockFile)) {
     process.stderr.write(`WARN [${stack}]: no provider lock file stacks/provider-locks/${set}.terraform.lock.hcl (make provider-locks)\n`);

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { AnnotationMetadataEntryType, App, type IManifest, Manifest } from "cdktf";
 import { buildBootstrapStacks } from "./bootstrap";
@@ -38,4 +38,18 @@ export function synthWarnings(outdir: string): string[] {
       .filter((annotation) => annotation.level === AnnotationMetadataEntryType.WARN)
       .map((annotation) => `WARN [${annotation.constructPath}]: ${annotation.message}`),
   );
+}
+
+/**
+ * Deletes the stack folders of `outdir` that its manifest does not list: stacks an earlier synth wrote for an
+ * environment since removed or renamed, which checkov, `make cost`, the diagrams and terraform would otherwise still
+ * read. Returns the names removed.
+ */
+export function pruneStaleStacks(outdir: string): string[] {
+  const manifest: IManifest = JSON.parse(readFileSync(join(outdir, Manifest.fileName), "utf8"));
+  const current = new Set(Object.keys(manifest.stacks));
+  const dir = join(outdir, Manifest.stacksFolder);
+  const stale = existsSync(dir) ? readdirSync(dir).filter((name) => !current.has(name)) : [];
+  for (const name of stale) rmSync(join(dir, name), { recursive: true, force: true });
+  return stale;
 }
