@@ -1,5 +1,6 @@
 import { allPurposeMonthlyCost, jobRunCost, type PriceTable, quartzRunsPerMonth } from "../tools/cost/model";
-import { costRows } from "../tools/cost/report";
+import prices from "../tools/cost/prices.json";
+import { costRows, costTable } from "../tools/cost/report";
 import { synthAll } from "./synth-helpers";
 
 /** A fixed table so the arithmetic is checked independently of today's prices. */
@@ -65,5 +66,20 @@ describe("cost model arithmetic", () => {
     const extract = rows.find((r) => r.job === "extract_members")!;
     expect(extract.perRun).toBeCloseTo(jobRunCost(table, { ...cluster, workers: 8 }, 25).total, 4);
     expect(extract.perMonth).toBeCloseTo(extract.perRun * 30, 2);
+    expect(rows.map((r) => r.start).sort()).toEqual(["file arrival", "schedule"]);
+  });
+
+  test("paused schedules and hand-started jobs run 0 times a month: a run's cost shown, not counted", () => {
+    const dev = synthAll().stacks["members-dev"];
+    const rows = costRows("members-dev", dev as never, prices as PriceTable);
+    expect(rows.map((r) => [r.job, r.start, r.runsPerMonth, r.perMonth])).toEqual(
+      expect.arrayContaining([
+        ["extract_members", "paused", 0, 0],
+        ["load_members", "paused", 0, 0],
+        ["generate_member_data", "by hand", 0, 0],
+      ]),
+    );
+    expect(rows.every((r) => r.perRun > 0)).toBe(true);
+    expect(costTable(rows)).toContain("| members-dev | generate_member_data | by hand | 1 x m6gd.large | 0 |");
   });
 });

@@ -31,9 +31,22 @@ export function clusterShape(job: JobJson): ClusterShape {
   };
 }
 
+/**
+ * How a job starts, which decides its runs a month: its own schedule, each file the extract lands, or nobody until a
+ * schedule is unpaused (development stacks ship paused) or a person starts it (the test-data generator).
+ */
+export type Start = "schedule" | "file arrival" | "paused" | "by hand";
+
+export function startOf(job: JobJson): Start {
+  if (job.schedule) return job.schedule.pause_status === "PAUSED" ? "paused" : "schedule";
+  if (job.trigger?.file_arrival) return job.trigger.pause_status === "PAUSED" ? "paused" : "file arrival";
+  return "by hand";
+}
+
 export interface CostRow {
   stack: string;
   job: string;
+  start: Start;
   cluster: string;
   runsPerMonth: number;
   perRun: number;
@@ -41,21 +54,26 @@ export interface CostRow {
   allPurposePerMonth: number;
 }
 
-/** Prices every job of one synthesized stack. A file-arrival load runs as often as the stack's extract. */
+/**
+ * Prices every job of one synthesized stack. A file-arrival load runs as often as the stack's running schedule (the
+ * extract); paused and hand-started jobs run 0 times a month: their cost per run is shown, not counted.
+ */
 export function costRows(stack: string, json: TerraformJson, table: PriceTable): CostRow[] {
   const jobs = Object.values(json.resource?.databricks_job ?? {}) as JobJson[];
-  const scheduledRuns = (job: JobJson) =>
-    job.schedule ? quartzRunsPerMonth(job.schedule.quartz_cron_expression, table.assumptions.daysPerMonth) : undefined;
-  const extractRuns = jobs.map(scheduledRuns).find((runs) => runs !== undefined) ?? table.assumptions.daysPerMonth;
+  const scheduledRuns = (job: JobJson) => quartzRunsPerMonth(job.schedule?.quartz_cron_expression ?? "", table.assumptions.daysPerMonth);
+  const extractRuns = jobs.filter((job) => startOf(job) === "schedule").map(scheduledRuns)[0] ?? 0;
+  const runsOf = { schedule: scheduledRuns, "file arrival": () => extractRuns, paused: () => 0, "by hand": () => 0 } as const;
   return jobs.map((job) => {
     const shape = clusterShape(job);
     const taskKey = job.task[0].task_key;
     const minutes = table.assumptions.runMinutes[taskKey] ?? 15;
-    const runs = scheduledRuns(job) ?? extractRuns;
+    const start = startOf(job);
+    const runs = runsOf[start](job);
     const perRun = jobRunCost(table, shape, minutes).total;
     return {
       stack,
       job: taskKey,
+      start,
       cluster: `${1 + shape.workers} x ${shape.nodeType}${shape.spot && shape.workers > 0 ? " (spot workers)" : ""}`,
       runsPerMonth: runs,
       perRun,
@@ -70,15 +88,18 @@ export function costTable(rows: CostRow[]): string {
   const lines = [
     `Prices: tools/cost/prices.json (${prices.date}); run time ${JSON.stringify(prices.assumptions.runMinutes)} min + ${prices.assumptions.clusterStartMinutes} min start-up; autoscale at its maximum.`,
     "",
-    "| stack | job | cluster | runs/month | per run | per month |",
-    "|---|---|---|---:|---:|---:|",
+    "Runs a month by how each job starts: its schedule, each extract's files (file arrival), none while paused",
+    "(development stacks ship paused) or started by hand (the test-data generator): those show a run's cost only.",
+    "",
+    "| stack | job | starts | cluster | runs/month | per run | per month |",
+    "|---|---|---|---|---:|---:|---:|",
   ];
   for (const r of rows) {
-    lines.push(`| ${r.stack} | ${r.job} | ${r.cluster} | ${r.runsPerMonth} | ${money(r.perRun)} | ${money(r.perMonth)} |`);
+    lines.push(`| ${r.stack} | ${r.job} | ${r.start} | ${r.cluster} | ${r.runsPerMonth} | ${money(r.perRun)} | ${money(r.perMonth)} |`);
   }
   lines.push(
     "",
-    "Per stack, both jobs on job clusters next to one always-on all-purpose cluster of the larger shape doing the same work:",
+    "Per stack, the jobs' runs a month on job clusters next to one always-on all-purpose cluster of the larger shape:",
     "",
     "| stack | job clusters per month | always-on all-purpose per month | saving |",
     "|---|---:|---:|---:|",
