@@ -71,6 +71,12 @@ up() {
   install_server
   mkdir -p "$MARIADB_DIR"
   if running && ping_ok; then echo "mariadb.sh: already running on 127.0.0.1:$MARIADB_PORT" >&2; else
+    # Another process on the port would make the server exit at once: say so now, naming the variable that moves it.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$MARIADB_PORT") 2>/dev/null; then
+      echo "mariadb.sh: 127.0.0.1:$MARIADB_PORT is in use by another process; choose a free port with MARIADB_PORT," \
+        "e.g. make demo MARIADB_PORT=$((MARIADB_PORT + 10))" >&2
+      exit 1
+    fi
     if [ ! -d "$DATA/mysql" ]; then
       rm -rf "$DATA"
       "$(find_bin mariadb-install-db mysql_install_db)" --no-defaults --datadir="$DATA" --user="$(id -un)" \
@@ -85,7 +91,9 @@ up() {
       --innodb-buffer-pool-size="${MARIADB_BUFFER_POOL:-256M}" --innodb-flush-log-at-trx-commit=2 --log-error="$LOG" "${user_opt[@]}" \
       --ssl-ca="$TLS/ca.pem" --ssl-cert="$TLS/server-cert.pem" --ssl-key="$TLS/server-key.pem" \
       </dev/null >/dev/null 2>&1 &
-    for _ in $(seq 1 120); do ping_ok && break; sleep 0.5; done
+    local server=$!
+    # Up to 60 s to start, but not a second longer than the server lives.
+    for _ in $(seq 1 120); do ping_ok && break; kill -0 "$server" 2>/dev/null || break; sleep 0.5; done
     ping_ok || { echo "mariadb.sh: server did not start; log follows" >&2; tail -n 40 "$LOG" >&2; exit 1; }
   fi
   client <<SQL
