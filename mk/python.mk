@@ -57,6 +57,7 @@ venv: $(PY_VENV_STAMP) ## [develop] Python venv .venv from notebooks/requirement
 $(PY_VENV_STAMP): $(PY_REQUIREMENTS) $(PY_ROOT)/notebooks/pyproject.toml
 	$(REQUIRE_PYTHON)
 	@test -x $(PY_BIN) || $(PY_PYTHON) -m venv $(PY_VENV)
+	@echo "venv: installing notebooks/requirements.txt into $(PY_VENV) (pyspark and delta-spark: about 2 minutes the first time)" >&2
 	$(PY_BIN) -m pip install -q -r $(PY_REQUIREMENTS)
 	$(PY_BIN) -m pip install -q --no-deps -e $(PY_ROOT)/notebooks
 	@touch $@
@@ -89,8 +90,8 @@ py-test-slow: venv mariadb-up ## [develop] pytest -m slow only: the one-million-
 	@$(call PY_PYTEST_RUN,$(PY_PYTEST_SLOW_ARGS))
 
 # make demo [ROWS=100000]: generate -> extract -> load, then extract + load again (expects zero changes).
-demo: venv mariadb-up ## [first look] Generate, extract, load, then rerun (zero changes); make demo ROWS=100000
-	@cd $(PY_ROOT) && $(PY_DB_ENV) $(PY_BIN) notebooks/run_demo.py --rows $(PY_DEMO_ROWS); rc=$$?; \
+demo: venv mariadb-up ## [first look] Generate, extract, load, then rerun (zero changes); make demo ROWS=100000 (VERBOSE=1: Spark's own output)
+	@cd $(PY_ROOT) && $(PY_DB_ENV) $(PY_BIN) notebooks/run_demo.py --rows $(PY_DEMO_ROWS) $(if $(VERBOSE),--verbose); rc=$$?; \
 	$(if $(MARIADB_KEEP),true,$(PY_MARIADB_DOWN)); exit $$rc
 
 # Local state only; the venv is kept (delete .venv by hand to rebuild it).

@@ -20,16 +20,47 @@ from pathlib import Path
 from run_local import NOTEBOOKS_DIR, REPO_ROOT, build_spark, local_mysql_tls, pin_utc, run_notebook
 
 
+@contextlib.contextmanager
+def stderr_to(path: Path | None):
+    """Standard error (file descriptor 2) into ``path`` while the block runs; the Spark JVM started inside inherits it, so
+    its start-up banner, Ivy's resolution report and later warnings go there too. ``None``: left as it is."""
+    if path is None:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "a") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def run_demo(
-    rows: int, *, local_dir: Path, spark=None, seed: int = 42, schema: str = "members_demo", table: str = "members", out=print
+    rows: int,
+    *,
+    local_dir: Path,
+    spark=None,
+    seed: int = 42,
+    schema: str = "members_demo",
+    table: str = "members",
+    out=print,
+    quiet_spark: bool = False,
 ) -> list[dict]:
     landing = local_dir / "landing"
     steps: list[dict] = []
     startup = 0.0
     if spark is None:
         shutil.rmtree(local_dir, ignore_errors=True)
+        local_dir.mkdir(parents=True)
+        spark_log = local_dir / "spark.log" if quiet_spark else None
+        out(f"starting local Spark{f' (its output: {spark_log})' if spark_log else ''} ...")
         t0 = time.monotonic()
-        spark = build_spark(local_dir, app_name="members-demo")
+        with stderr_to(spark_log):
+            spark = build_spark(local_dir, app_name="members-demo")
         startup = time.monotonic() - t0
     # The server is verified as in production: VERIFY_IDENTITY against the local MariaDB's CA (mariadb.sh makes it).
     tls = local_mysql_tls()
@@ -108,11 +139,12 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--local-dir", type=Path, default=REPO_ROOT / ".local" / "demo")
+    parser.add_argument("--verbose", action="store_true", help="show Spark's and Ivy's own output (else in <local-dir>/spark.log)")
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error(f"--rows: got {args.rows}, expected at least 1")
     pin_utc()
-    steps = run_demo(args.rows, local_dir=args.local_dir, seed=args.seed)
+    steps = run_demo(args.rows, local_dir=args.local_dir, seed=args.seed, quiet_spark=not args.verbose)
     last = steps[-1]
     return 0 if last["inserted"] + last["updated"] + last["flagged_deleted"] == 0 else 1
 
