@@ -9,19 +9,47 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { LandingBucket } from "../stacks/aws/landing-bucket";
 import { config as shipped } from "../stacks/config/environments";
-import { type AddressContract, contractProblems, type StackJson, stackContract } from "../tools/address-contract/contract";
+import {
+  type AddressContract,
+  type ContractFile,
+  contractProblems,
+  foreignContract,
+  type StackJson,
+  stackContract,
+} from "../tools/address-contract/contract";
 import { synthAll, synthEveryStack } from "./synth-helpers";
 
-const CONTRACT: AddressContract = JSON.parse(readFileSync(path.join(__dirname, "protected-addresses.json"), "utf8"));
+const FILE: ContractFile = JSON.parse(readFileSync(path.join(__dirname, "protected-addresses.json"), "utf8"));
+const CONTRACT = FILE.stacks;
+// A fork's configuration names its own repository: the committed contract is then the example's, not a record of
+// anything the fork deployed, and its checks are skipped with the way to start the fork's own.
+const foreign = foreignContract(FILE, shipped.github?.repository);
+const ours = foreign === undefined ? test : test.skip;
 
-test("every shipped stack keeps the addresses and identities of its stateful resources", () => {
+ours(foreign ?? "every deployed stack keeps the addresses and identities of its stateful resources", () => {
   // Every stack, the bootstrap stacks' state buckets, keys and containers included.
   const problems = contractProblems(CONTRACT, synthEveryStack() as Record<string, StackJson>);
   // On failure the messages say which resource would be replaced and how to move it instead.
   expect(problems).toEqual([]);
 });
 
-test("the contract covers both clouds and every stateful kind of resource", () => {
+test("the example's contract is another repository's for a fork, with the way to start its own", () => {
+  expect(foreignContract({ repository: "acme-example/members-lakehouse", stacks: {} }, "acme-example/members-lakehouse")).toBeUndefined();
+  expect(foreignContract({ repository: "acme-example/members-lakehouse", stacks: {} }, "contoso/members")).toMatch(
+    /^the address contract in __tests__\/protected-addresses\.json is acme-example\/members-lakehouse's, not contoso\/members's: .*run make address-contract/,
+  );
+});
+
+test("a stack not in the contract is new (not deployed yet): nothing to protect, no problem", () => {
+  const stacks = synthEveryStack() as Record<string, StackJson>;
+  const [first] = Object.keys(stacks);
+  expect(contractProblems({ [first]: stackContract(stacks[first]) }, stacks)).toEqual([]);
+  expect(contractProblems({ [first]: stackContract(stacks[first]) }, {})).toEqual([
+    `${first}: the stack is no longer synthesized; every stateful resource in it would be destroyed with it`,
+  ]);
+});
+
+ours("the contract covers both clouds and every stateful kind of resource", () => {
   const types = new Set(Object.values(CONTRACT).flatMap((c) => Object.keys(c).map((a) => a.split(".")[0])));
   expect([...types].sort()).toEqual([
     "aws_kms_alias",
@@ -41,13 +69,17 @@ test("the contract covers both clouds and every stateful kind of resource", () =
 });
 
 test("a changed naming input (the prefix) is a replacement, reported with the old and new name", () => {
-  const prod = shipped.environments.find((e) => e.name === "prod")!;
-  const { stacks } = synthAll({ environments: [{ ...prod, prefix: "acme-mbrs" }] });
-  const problems = contractProblems({ "members-prod": CONTRACT["members-prod"] }, stacks as Record<string, StackJson>);
+  const env = { ...shipped.environments.find((e) => e.cloud === "aws")!, prefix: "contoso-members" };
+  const stackName = `members-${env.name}`;
+  const before = synthAll({ environments: [env] }).stacks as Record<string, StackJson>;
+  const after = synthAll({ environments: [{ ...env, prefix: "contoso-mbrs" }] }).stacks as Record<string, StackJson>;
+  const problems = contractProblems({ [stackName]: stackContract(before[stackName]) }, after);
   expect(problems).toEqual(
     expect.arrayContaining([
       expect.stringMatching(
-        /^members-prod: aws_s3_bucket\.\S+ changes bucket=acme-members-prod-landing to bucket=acme-mbrs-prod-landing: the provider replaces/,
+        new RegExp(
+          `^${stackName}: aws_s3_bucket\\.\\S+ changes bucket=contoso-members-${env.name}-landing to bucket=contoso-mbrs-${env.name}-landing: the provider replaces`,
+        ),
       ),
     ]),
   );
