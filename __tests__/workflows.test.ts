@@ -179,6 +179,36 @@ function pullRequestHasNoProductionJob(wf: Workflow | undefined): string[] {
   return problems;
 }
 
+/**
+ * The drift workflow: scheduled (and by hand) on main only, every deployed stack (list-stacks.ts with no mode)
+ * planned with command drift, which reaches the read-only `<env>-plan` environments only and fails on any change.
+ */
+function driftWorkflow(wf: Workflow | undefined, stack: Workflow | undefined): string[] {
+  if (!wf || !stack) return ["drift.yml or stack.yml: missing"];
+  const problems: string[] = [];
+  const triggers = Object.keys(wf.doc.on ?? {}).sort();
+  if (triggers.join(",") !== "schedule,workflow_dispatch") problems.push(`drift.yml: triggers ${triggers}, expected schedule and workflow_dispatch`);
+  const calls = jobsOf(wf).filter(([, job]) => calledWorkflow(job));
+  if (calls.length === 0) problems.push("drift.yml: no job plans the stacks");
+  for (const [id, job] of calls) {
+    if (job.with?.command !== "drift") problems.push(`drift.yml ${id}: command ${job.with?.command}, expected drift`);
+    if (!mainOnlyIf(job.if)) problems.push(`drift.yml ${id}: without if: github.ref == '${MAIN}'`);
+    if (job.secrets !== undefined) problems.push(`drift.yml ${id}: passes secrets to a called workflow`);
+    for (const env of environmentsReached(stack, "drift")) {
+      if (env !== "${{ inputs.environment }}-plan") problems.push(`drift.yml ${id}: reaches environment ${env}`);
+    }
+  }
+  const lists = jobsOf(wf)
+    .flatMap(([, job]) => stepsOf(job).map((step) => String(step.run ?? "")))
+    .join("\n");
+  if (!/tools\/list-stacks\.ts\)"/.test(lists)) problems.push("drift.yml: the stacks are not every stack list-stacks.ts lists (no mode)");
+  const verdict = stepsOf(stack.doc.jobs.plan).find((step) => step.name === "Drift verdict");
+  if (!verdict || !/inputs\.command == 'drift'/.test(String(verdict.if)) || !/plan\.json[\s\S]*exit 1/.test(String(verdict.run))) {
+    problems.push("stack.yml plan: no Drift verdict step failing the job when the plan changes anything");
+  }
+  return problems;
+}
+
 const TERRAFORM_PLAN = /\bterraform\b[^\n]*\splan\s/g;
 
 /** Every `terraform plan` takes no state lock. */
@@ -271,7 +301,9 @@ function applyIsTheGuardedPlan(wf: Workflow | undefined): string[] {
       const guard = steps.findIndex((s) => /tools\/plan-guard\/main\.ts/.test(s.run ?? ""));
       const upload = steps.findIndex((s) => /upload-artifact/.test(s.uses ?? "") && String(s.if).includes("inputs.command == 'deploy'"));
       if (guard < 0 || upload < guard) problems.push("stack.yml: the plan is not uploaded after the plan guard");
-      if (guard >= 0 && steps[guard]["continue-on-error"] !== "${{ inputs.command == 'plan' }}") {
+      // Pull-request plans and drift checks keep going to write their summary; a deploy stops at a failed guard.
+      const keepsGoing = steps[guard]?.["continue-on-error"];
+      if (guard >= 0 && !["${{ inputs.command == 'plan' }}", "${{ inputs.command != 'deploy' }}"].includes(keepsGoing)) {
         problems.push("stack.yml: a failed plan guard does not stop a deploy");
       }
     }
@@ -295,9 +327,11 @@ function dependabot(): string[] {
 // --- the tests ---------------------------------------------------------------------------------------------------
 
 describe("workflow policy", () => {
-  test("the three workflows are read", () => {
-    expect(Object.keys(workflows).sort()).toEqual(["deploy.yml", "pull-request.yml", "stack.yml"]);
+  test("the four workflows are read", () => {
+    expect(Object.keys(workflows).sort()).toEqual(["deploy.yml", "drift.yml", "pull-request.yml", "stack.yml"]);
   });
+  test("drift: every deployed stack planned daily on main with the read-only identity; a change fails the check", () =>
+    expect(driftWorkflow(workflows["drift.yml"], workflows["stack.yml"])).toEqual([]));
   test("top-level permissions are contents: read in every workflow", () => expect(topLevelPermissions(all)).toEqual([]));
   test("id-token: write only on jobs that run in an environment", () => expect(idTokenOnlyWithEnvironment(all)).toEqual([]));
   test("no secrets in workflow or job env; secrets only in steps after the build, never exported", () => expect(secretsAtStepLevel(all)).toEqual([]));
