@@ -127,9 +127,12 @@ export function checkLinks(root: string): LinkReport {
   root = resolve(root);
   const pages = pagesOf(root);
   const sources = new Map<string, string>();
-  const read = (page: string) => {
-    if (!sources.has(page)) sources.set(page, readFileSync(join(root, page), "utf8"));
-    return sources.get(page)!;
+  const read = (page: string): string => {
+    const cached = sources.get(page);
+    if (cached !== undefined) return cached;
+    const source = readFileSync(join(root, page), "utf8");
+    sources.set(page, source);
+    return source;
   };
   const problems: string[] = [];
   const pending = new Set<string>();
@@ -173,8 +176,7 @@ export function checkLinks(root: string): LinkReport {
   // another folder's README, are followed too but not checked).
   const reached = new Set<string>();
   const queue = pages.includes(ENTRY) ? [ENTRY] : [];
-  while (queue.length > 0) {
-    const page = queue.shift()!;
+  for (let page = queue.shift(); page !== undefined; page = queue.shift()) {
     if (reached.has(page)) continue;
     reached.add(page);
     const next = edges.get(page) ?? linksOf(read(page)).flatMap(({ target }) => followable(root, page, target));
