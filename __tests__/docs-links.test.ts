@@ -61,8 +61,5 @@ test("anchors are GitHub's heading slugs, outside code fences, numbered when rep
   expect(slugOf("cdktf → CDK Terrain (`cdktn`)")).toBe("cdktf--cdk-terrain-cdktn");
   expect(slugOf("Notebooks and `members_pipeline`")).toBe("notebooks-and-members_pipeline");
   expect([...anchorsOf("# A\n## A\n```\n### Plan guard: FAILED\n```\n### C ###\n")]).toEqual(["a", "a-1", "c"]);
-  expect(linksOf("[`x`](a.md#b) `[no](c.md)`\n```\n[no](d.md)\n```\n![i](e.svg \"title\")").map((l) => l.target)).toEqual([
-    "a.md#b",
-    "e.svg",
-  ]);
+  expect(linksOf('[`x`](a.md#b) `[no](c.md)`\n```\n[no](d.md)\n```\n![i](e.svg "title")').map((l) => l.target)).toEqual(["a.md#b", "e.svg"]);
 });

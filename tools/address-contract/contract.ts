@@ -68,7 +68,7 @@ export function contractProblems(contract: AddressContract, stacks: Record<strin
       } else if (actual[target] !== identity) {
         problems.push(
           `${stack}: ${target} changes ${identity} to ${actual[target]}: the provider replaces the resource (delete, then create)` +
-            ' and the data in it is lost. Revert the naming input, or replace it deliberately (docs/safety/changing-things-safely.md).',
+            " and the data in it is lost. Revert the naming input, or replace it deliberately (docs/safety/changing-things-safely.md).",
         );
       }
     }

@@ -42,7 +42,13 @@ const COPIED = [
  * checks README.md and the files the docs link to, most of which the variant does not hold; nothing in it depends on
  * the toolkit).
  */
-const SKIPPED_PATHS = new Set(["tools/bench", "tools/checkov", "diagrams/renderer", "__tests__/supply-chain.test.ts", "__tests__/docs-links.test.ts"]);
+const SKIPPED_PATHS = new Set([
+  "tools/bench",
+  "tools/checkov",
+  "diagrams/renderer",
+  "__tests__/supply-chain.test.ts",
+  "__tests__/docs-links.test.ts",
+]);
 const SKIPPED_NAMES = new Set(["node_modules", "__pycache__", ".pytest_cache", "spark-warehouse", "metastore_db"]);
 
 /** A module specifier in import/export ... from, side-effect import, dynamic import() or require(). */

@@ -201,8 +201,7 @@ function followable(root: string, page: string, target: string): string[] {
 
 /** The one-line summary of a clean run. */
 export function summaryOf(report: LinkReport): string {
-  const pending =
-    report.pendingGenerated.length > 0 ? `; generated, not in the tree yet (allow-listed): ${report.pendingGenerated.join(", ")}` : "";
+  const pending = report.pendingGenerated.length > 0 ? `; generated, not in the tree yet (allow-listed): ${report.pendingGenerated.join(", ")}` : "";
   return `docs links OK: ${report.files} pages, ${report.links} links (${report.external} external, not fetched), every docs page reachable from ${ENTRY}${pending}`;
 }
 
