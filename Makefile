@@ -15,7 +15,7 @@ include mk/aws-rehearsal.mk
 include mk/artifacts.mk
 include mk/cdktn.mk
 
-.PHONY: help doctor wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract
+.PHONY: help doctor wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract docs-links
 
 help: ## [first look] List the targets by what you are doing (tools/make-help.awk)
 	@awk -f tools/make-help.awk $(MAKEFILE_LIST)
@@ -70,7 +70,11 @@ lint-ts: $(NODE_STAMP) ## [develop] Biome (lint + format check, config in biome.
 lint-duplicates: $(NODE_STAMP) ## [develop] jscpd: no block of 6+ lines copied between source files (tests excluded; .jscpd.json)
 	npx jscpd stacks tools notebooks main.ts
 
-node-test: typecheck lint-ts lint-duplicates jest
+# Relative links and #anchors of README.md, docs/ and notebooks/README.md, and every docs page reachable from the README.
+docs-links: $(NODE_STAMP) ## [develop] Check every relative link and #anchor in README.md, docs/ and notebooks/README.md; every docs page reachable
+	node --require ts-node/register/transpile-only tools/docs/check-links.ts
+
+node-test: typecheck lint-ts lint-duplicates docs-links jest
 
 # Built from source with the Go toolchain (the module proxy), pinned; no prebuilt binary download.
 $(ACTIONLINT):
@@ -91,12 +95,12 @@ diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) $(RENDERER_STAMP) ## [
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal bootstrap-rehearsal py-test ## [first look] Everything CI runs: type-check, Biome, jscpd, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal and the AWS bootstrap on moto, Ruff + pytest (Spark + Delta + MariaDB) last
+test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal bootstrap-rehearsal py-test ## [first look] Everything CI runs: type-check, Biome, jscpd, the docs' links, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal and the AWS bootstrap on moto, Ruff + pytest (Spark + Delta + MariaDB) last
 
 clean: py-clean ## [develop] Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage
 
-address-contract: $(NODE_STAMP) $(JDBC_DRIVER_JAR) ## [deploy] Rewrite __tests__/protected-addresses.json after a reviewed rename/move (README "Changing things safely")
+address-contract: $(NODE_STAMP) $(JDBC_DRIVER_JAR) ## [deploy] Rewrite __tests__/protected-addresses.json after the first deploy of an environment or a reviewed rename/move (docs/safety/changing-things-safely.md)
 	node --require ts-node/register/transpile-only tools/address-contract/main.ts
 
 .PHONY: ci-identities-doc

@@ -1,4 +1,4 @@
-# Artifacts the stacks upload that are not built here (README "Security"): downloaded by URL into .local/artifacts/
+# Artifacts the stacks upload that are not built here (docs/safety/security.md): downloaded by URL into .local/artifacts/
 # (outside git) and kept only when their sha256 is the one pinned in stacks/config/platform.json. Synth checks the
 # sha256 again (stacks/databricks/artifacts.ts) before the stack uploads the file. Included by the top-level Makefile.
 #

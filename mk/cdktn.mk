@@ -1,4 +1,4 @@
-# The cdktf -> CDK Terrain (cdktn) lane (tools/cdktn; README "cdktf → CDK Terrain"). Included by the top-level Makefile.
+# The cdktf -> CDK Terrain (cdktn) lane (tools/cdktn; docs/maintainers/cdktn.md). Included by the top-level Makefile.
 # Everything lives under .local/cdktn/: node_modules (npm ci of tools/cdktn/package.json + package-lock.json, only when
 # the lock changes; never the root's), app/ (the codemod's rewritten copy), out/cdktf and out/cdktn (both synths of
 # tools/cdktn/synth.ts) and report.md. Fails on a type error, a policy-pack error (synth), a missing or extra stack or
@@ -24,5 +24,5 @@ cdktn-check: $(NODE_STAMP) wheel $(JDBC_DRIVER_JAR) $(CDKTN_STAMP) ## [maintain]
 	$(CDKTN_RUN) tools/cdktn/compare.ts $(CDKTN_DIR)/out/cdktf $(CDKTN_DIR)/out/cdktn --report $(CDKTN_DIR)/report.md
 	cd $(CDKTN_DIR)/app && ../node_modules/.bin/jest --ci
 
-# Part of `make test` (the Makefile's test target), right after the node checks: warm, it adds about 65 s (README
-# "cdktf → CDK Terrain"), under the 90 s bar issue 17 set for it. Cold (first npm ci into .local/cdktn) about 95 s.
+# Part of `make test` (the Makefile's test target), right after the node checks: warm, it adds about 65 s
+# (docs/maintainers/cdktn.md), under the 90 s bar issue 17 set for it. Cold (first npm ci into .local/cdktn) about 95 s.

@@ -34,7 +34,7 @@ export interface MembersStackProps {
 
 /**
  * One deployable environment: providers, state backend and the pipeline's resources on the environment's cloud.
- * Credentials never appear here: every provider reads its own environment variables (README "Deploy and diff").
+ * Credentials never appear here: every provider reads its own environment variables (docs/deploy/credentials.md).
  */
 export class MembersStack extends TerraformStack {
   readonly environment: EnvironmentConfig;

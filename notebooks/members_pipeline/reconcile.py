@@ -84,7 +84,7 @@ def quarantine_rejected(cfg: LoadConfig, batch: Batch, rejected: DataFrame, load
     """One atomic replace of the quarantine rows of the batch's ingest date: a retried load replaces its own rows, a
     rerun of the day (a newer batch of the same date) replaces the older batch's, and two loads of the same batch never
     both append (a DELETE then an append could interleave and double). A MERGE, not an overwrite with a condition:
-    the one replacing write Databricks allows on a table with masks or row filters (README "Governance").
+    the one replacing write Databricks allows on a table with masks or row filters (docs/architecture/governance.md).
     ``count``: the batch's rejected rows when known; with none, and no rows of the date to replace, nothing is
     written. Returns whether the quarantine table was written."""
     spark = rejected.sparkSession

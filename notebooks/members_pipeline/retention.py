@@ -57,7 +57,7 @@ def _null_pii(alias: str = "") -> str:
 
 def erase_members_sql(members: str, condition: str, erased_at: dt.datetime) -> str:
     # MERGE, not UPDATE: the one row-level write Databricks allows on a table with masks or row filters (an ABAC policy
-    # on the `pii` tags would make this one such a table; README "Governance").
+    # on the `pii` tags would make this one such a table; docs/architecture/governance.md).
     return (
         f"MERGE INTO {members} AS t USING (SELECT member_id FROM {members} WHERE {condition}) AS s "
         f"ON t.member_id = s.member_id WHEN MATCHED AND {condition} THEN UPDATE SET "
@@ -111,7 +111,7 @@ def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased
     """Null the PII of members deleted for at least pii_retention_days (``members_due``: the load's pass found some),
     their quarantine rows first (so a run that fails in between redoes both: the members rows are still due), and of
     aged quarantine rows without a member row; then purge deletion vectors so the old values are only in removed
-    files, which VACUUM deletes after the history retention. Every write is a MERGE (README "Governance")."""
+    files, which VACUUM deletes after the history retention. Every write is a MERGE (docs/architecture/governance.md)."""
     quarantine_rows = members = 0
     if members_due:
         due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)

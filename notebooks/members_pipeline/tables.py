@@ -135,7 +135,7 @@ class GovernanceError(RuntimeError):
 
 # Column masks an earlier release put on the members table (its own function, and the shared one before that). A
 # table with masks is fine-grained: on the dedicated job compute every read goes through serverless filtering and
-# history, time travel, UPDATE and DELETE are refused. Readers now query the masked view instead (README "Governance").
+# history, time travel, UPDATE and DELETE are refused. Readers now query the masked view instead (docs/architecture/governance.md).
 LEGACY_MASK_FUNCTIONS = ("{table}_mask_pii", "mask_member_pii")
 
 

@@ -1,4 +1,4 @@
-"""The readers' masked view on local Spark + Delta: what a reader and the PII group see (README "Governance")."""
+"""The readers' masked view on local Spark + Delta: what a reader and the PII group see (docs/architecture/governance.md)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
  *
  * Values here are placeholders a fork replaces: workspace hosts, e-mail addresses and prefixes are examples, and
  * nothing secret belongs here. MySQL connection details come from TF_VAR_* variables, cloud and Databricks
- * credentials from the providers' own environment variables (see README "Deploy and diff").
+ * credentials from the providers' own environment variables (see docs/deploy/credentials.md).
  *
  * Each stack synthesizes as it is, but refuses to plan or deploy while a field still holds an example or placeholder
  * value (the EXAMPLE_* constants, example.com addresses, "example" hosts and state stores, all-zero ids) or leaves a
@@ -21,7 +21,7 @@ const team = {
 
 /**
  * Example state bucket of one AWS environment: one bucket per environment, encrypted with its own KMS key
- * (`alias/<bucket>`). members-bootstrap-aws creates both (stacks/bootstrap, README "Deploy and diff").
+ * (`alias/<bucket>`). members-bootstrap-aws creates both (stacks/bootstrap, docs/deploy/ci.md).
  */
 const awsState = (environment: string) => ({ type: "s3", bucket: `acme-members-${environment}-tfstate-example`, region: "eu-west-1" }) as const;
 

@@ -236,7 +236,7 @@ const storage = z
     /**
      * AWS only: an emergency IAM role (e.g. arn:aws:iam::123456789012:role/data-break-glass) that the landing bucket's
      * and key's policies let read and decrypt the data besides the Unity Catalog role. It needs IAM permissions of
-     * its own; without it nobody else can read the objects until the bucket policy is changed (README "Security").
+     * its own; without it nobody else can read the objects until the bucket policy is changed (docs/safety/security.md).
      */
     breakGlassRoleArn: z
       .string()
@@ -365,7 +365,7 @@ export const environmentSchema = z
       /**
        * How the Databricks provider authenticates (its `auth_type`). Explicit, because with several methods' variables
        * in the environment (DATABRICKS_CLIENT_ID and ARM_* on Azure) the SDK refuses to choose. The workflows export
-       * only the chosen method's variables (README "Deploy and diff").
+       * only the chosen method's variables (docs/deploy/credentials.md).
        */
       authType: z.enum(DATABRICKS_AUTH_TYPES, {
         error: `expected the Databricks provider's auth_type, one of ${DATABRICKS_AUTH_TYPES.join(", ")}`,
@@ -497,7 +497,7 @@ export const environmentSchema = z
           path: ["azure", "allowedSubnetIds"],
           input: env.azure?.allowedSubnetIds ?? [],
           message:
-            'expected the workspace\'s VNet-injected subnets (with a Microsoft.Storage service endpoint) when storage.privateNetworkOnly is on: job clusters reach the storage from them and are refused otherwise (README "Private storage")',
+            'expected the workspace\'s VNet-injected subnets (with a Microsoft.Storage service endpoint) when storage.privateNetworkOnly is on: job clusters reach the storage from them and are refused otherwise (docs/deploy/prerequisites.md, "Private storage")',
         });
       }
     }),

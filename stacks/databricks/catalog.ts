@@ -70,7 +70,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,254}$/;
  * The Unity Catalog catalog, the schema of the member tables and the masked schema of the readers' view, created or
  * looked up, with their grants. Readers never get the tables: the tables carry no column mask, so the job's own reads
  * and writes on its dedicated compute are never sent to serverless data filtering and no Delta operation is refused
- * (README "Governance"); readers get the view, which masks PII for all but the PII reader group.
+ * (docs/architecture/governance.md); readers get the view, which masks PII for all but the PII reader group.
  *
  * Created objects get `databricks_grants`, which is authoritative: this stack owns them, so any grant not declared
  * here is drift. Existing objects get `databricks_grant` (one principal, additive), because the authoritative form

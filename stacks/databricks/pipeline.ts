@@ -334,7 +334,7 @@ export class MembersPipeline extends Construct {
       parameters: jobParameters("load", {
         // Empty: every pending batch. Set it in "Run now with different parameters" to load one date.
         ingest_date: LOAD.ingest_date.default,
-        // Data guards: refuse a snapshot that would flag or quarantine an unusual share (README "Changing things safely").
+        // Data guards: refuse a snapshot that would flag or quarantine an unusual share (docs/safety/changing-things-safely.md).
         max_deleted_share: String(load.maxDeletedShare),
         max_quarantined_share: String(load.maxQuarantinedShare),
         // "true" in "Run now with different parameters" accepts one run's mass change deliberately.

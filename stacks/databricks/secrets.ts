@@ -86,7 +86,7 @@ export class MysqlSecretScope extends Construct {
         nullable: false,
         description: `MySQL ${key} for ${props.usedBy ?? "the extract job"}; set TF_VAR_${prefix}_${key}.`,
       });
-      // The variable name is the TF_VAR_ contract the README documents: no construct-path hash.
+      // The variable name is the TF_VAR_ contract docs/deploy/credentials.md documents: no construct-path hash.
       variable.overrideLogicalId(`${prefix}_${key}`);
       variables[key] = variable;
       new Secret(this, `secret-${key}`, { scope: this.scope.name, key, stringValue: variable.stringValue });

@@ -25,7 +25,7 @@ const PACKAGE = "members_pipeline";
 
 /**
  * Parent of the default deploy roots, at the workspace root ("Only workspace admins can create objects in the
- * Workspace root folder": the first deploy creates it as an admin, README "Before the first deploy").
+ * Workspace root folder": the first deploy creates it as an admin, docs/deploy/prerequisites.md).
  * Paths are written without the `/Workspace` prefix: provider 1.99 reads a directory's path back from the API, which
  * may drop the prefix (terraform-provider-databricks #4672), and `path` forces a new directory. Where the `/Workspace`
  * form is required (job libraries), the objects' computed `workspace_path` gives it.

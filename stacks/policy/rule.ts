@@ -60,7 +60,7 @@ export interface PolicyRule {
   readonly id: string;
   /** What the rule checks, in one line (printed with every finding). */
   readonly description: string;
-  /** Why it matters: the risk or the documented behaviour it encodes (README policy tables). */
+  /** Why it matters: the risk or the documented behaviour it encodes (the tables in docs/safety/policy-as-code.md). */
   readonly explanation: string;
   check(tf: TerraformJson, ctx: RuleContext): Violation[];
 }

@@ -3,7 +3,7 @@
  * it changes) of every stateful resource of every shipped stack, committed in __tests__/protected-addresses.json and
  * checked by jest. A renamed construct id changes an address; a changed prefix or catalog name changes an identity.
  * Either would make Terraform delete the resource and create a new one, with the data in it, so the check fails and
- * says how to move instead (README "Changing things safely").
+ * says how to move instead (docs/safety/changing-things-safely.md).
  */
 
 import type { TerraformJson } from "../../stacks/common/terraform-json";
@@ -88,7 +88,7 @@ export function contractProblems(contract: AddressContract, stacks: Record<strin
       } else if (actual[target] !== identity) {
         problems.push(
           `${stack}: ${target} changes ${identity} to ${actual[target]}: the provider replaces the resource (delete, then create)` +
-            ' and the data in it is lost. Revert the naming input, or replace it deliberately (README "Changing things safely").',
+            " and the data in it is lost. Revert the naming input, or replace it deliberately (docs/safety/changing-things-safely.md).",
         );
       }
     }

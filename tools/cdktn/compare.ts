@@ -3,7 +3,7 @@
  *
  * Fails on a missing or extra stack or address: resources, data sources, outputs, variables, provider blocks,
  * required providers and backends. Attribute values that differ under the same address are reported (grouped by kind:
- * block type and attribute path), not failed: each kind that remains is explained in KNOWN_DIFFERENCES and the README.
+ * block type and attribute path), not failed: each kind that remains is explained in KNOWN_DIFFERENCES and docs/maintainers/cdktn.md.
  * The `//` metadata cdktf and cdktn add (construct paths, their own version) is ignored.
  *
  *   compare.ts <cdktf-outdir> <cdktn-outdir> [--report report.md]   exit 0 same addresses, 1 not, 2 usage
@@ -37,10 +37,10 @@ export interface Comparison {
   readonly stacks: StackComparison[];
 }
 
-/** Why a kind of difference is expected and safe; keyed by kind (see kindOf). Mirrored in the README. */
+/** Why a kind of difference is expected and safe; keyed by kind (see kindOf). Mirrored in docs/maintainers/cdktn.md. */
 export const KNOWN_DIFFERENCES: Record<string, string> = {
   "terraform.required_providers.* version":
-    "newer provider: each @cdktn package pins the provider release it was generated from (table in the README)",
+    "newer provider: each @cdktn package pins the provider release it was generated from (table in docs/maintainers/cdktn.md)",
   "terraform.required_providers.aws source":
     '"aws" and "hashicorp/aws" are the same provider (registry.terraform.io/hashicorp/aws); Terraform expands the short form',
 };
@@ -195,7 +195,7 @@ export function formatReport(comparison: Comparison, cdktf: Record<string, Terra
   for (const kind of kinds) {
     const mine = differences.filter((d) => kindOf(d) === kind);
     lines.push(`### \`${kind}\`: ${mine.length} in ${new Set(mine.map((d) => d.stack)).size} stacks`, "");
-    lines.push(explain(kind) ? `Why: ${explain(kind)}.` : "**Not explained yet**: add it to KNOWN_DIFFERENCES and the README.", "");
+    lines.push(explain(kind) ? `Why: ${explain(kind)}.` : "**Not explained yet**: add it to KNOWN_DIFFERENCES and docs/maintainers/cdktn.md.", "");
     const pairs = new Map<string, string[]>();
     for (const d of mine) {
       const key = `${show(d.cdktf)} | ${show(d.cdktn)}`;

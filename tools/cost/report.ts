@@ -112,7 +112,7 @@ export function costTable(rows: CostRow[]): string {
   }
   lines.push(
     "",
-    // README "Governance": masks on the tables would send every read of the load's dedicated compute through the
+    // docs/architecture/governance.md: masks on the tables would send every read of the load's dedicated compute through the
     // workspace's serverless compute (billed per run); the readers' view keeps the tables unmasked.
     "Fine-grained data filtering: $0.00 per run. The tables carry no column mask or row filter, so the load's reads never go through serverless filtering; readers query the masked view on their own compute (a SQL warehouse, or serverless filtering billed to their dedicated clusters).",
   );

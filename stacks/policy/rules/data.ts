@@ -12,7 +12,7 @@ export const DATA_RULES: readonly PolicyRule[] = [
     description:
       "In a protected stack every stateful resource has lifecycle.prevent_destroy, no force_destroy, and KMS keys the longest deletion window",
     explanation:
-      'Deleting or replacing a stateful resource loses landing files or the Delta tables; prevent_destroy stops such a plan (README "Changing things safely").',
+      "Deleting or replacing a stateful resource loses landing files or the Delta tables; prevent_destroy stops such a plan (docs/safety/changing-things-safely.md).",
     check(tf, ctx) {
       if (!ctx.protectStatefulResources) return [];
       const out: Violation[] = [];

@@ -1,7 +1,7 @@
 /**
  * Deployability rules (MEM-DEP-xxx): what a first `cdktf deploy` on a real account would hit, learned from the
  * providers' and Databricks' documentation rather than from a failed deploy. Each rule cites the behaviour it encodes
- * (README "Policy pack" lists them with their sources). All are errors: a stack that breaks one fails at synth.
+ * (docs/safety/policy-as-code.md lists them with their sources). All are errors: a stack that breaks one fails at synth.
  */
 import { AZURE_AD_AUTH_TYPES, DATABRICKS_AUTH_TYPES, SHARED_WORKSPACE_FOLDER } from "../../config/schema";
 import { asList, escapeRegExp, isTrue, jobClusters, policyDefinition, policyStatements, referencedId, resources } from "../json";
