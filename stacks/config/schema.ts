@@ -136,12 +136,7 @@ const cluster = z
       .min(1)
       .describe("Node type of driver and workers: one of allowedNodeTypes, and one the cost model knows (tools/cost/prices.json)."),
     allowedNodeTypes: z.array(z.string().min(1)).min(1).optional().describe("Node types the cluster policy allows. Default: just nodeType."),
-    minWorkers: z
-      .number()
-      .int()
-      .min(0)
-      .max(100)
-      .describe("Autoscale minimum; minWorkers 0 and maxWorkers 0 mean a single-node cluster."),
+    minWorkers: z.number().int().min(0).max(100).describe("Autoscale minimum; minWorkers 0 and maxWorkers 0 mean a single-node cluster."),
     maxWorkers: z.number().int().min(0).max(100).describe("Autoscale maximum, the cluster policy's worker cap; at least minWorkers."),
     runtimeVersion: z
       .string()
@@ -217,11 +212,7 @@ const azurermBackend = z.strictObject({
  */
 const localBackend = z.strictObject({
   type: z.literal("local"),
-  path: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("State file, relative to the stack's folder in cdktf.out. Default: `terraform.<stack>.tfstate`."),
+  path: z.string().min(1).optional().describe("State file, relative to the stack's folder in cdktf.out. Default: `terraform.<stack>.tfstate`."),
 });
 
 const stateBackend = z
@@ -229,9 +220,7 @@ const stateBackend = z
     error:
       'expected a state backend: {type: "s3", ...} or {type: "azurerm", ...} (CI deploys need remote state), or {type: "local"} for hand deploys only',
   })
-  .describe(
-    "Where Terraform keeps the stack's state: `s3` (AWS) or `azurerm` (Azure), which CI deploys need, or `local` for hand deploys only.",
-  );
+  .describe("Where Terraform keeps the stack's state: `s3` (AWS) or `azurerm` (Azure), which CI deploys need, or `local` for hand deploys only.");
 
 const storage = z
   .strictObject({
@@ -256,7 +245,9 @@ const storage = z
       .min(1)
       .max(3650)
       .optional()
-      .describe("Days before landing objects move to a cheaper tier; below retentionDays. Default: 30 when retentionDays is above 30, else no tiering."),
+      .describe(
+        "Days before landing objects move to a cheaper tier; below retentionDays. Default: 30 when retentionDays is above 30, else no tiering.",
+      ),
     privateNetworkOnly: z
       .boolean()
       .default(false)
@@ -302,16 +293,11 @@ const storage = z
   );
 
 const catalog = z.strictObject({
-    name: ucName.describe("Catalog holding the member tables."),
-    create: z.boolean().default(true).describe("Create the catalog (true) or reference an existing one (false)."),
-    schema: ucName.default("members").describe("Schema of the member tables (members, quarantine, load log)."),
-    createSchema: z
-      .boolean()
-      .default(true)
-      .describe("Create the schema (true) or reference an existing one (false); the masked schema follows it."),
-    maskedSchema: ucName
-      .optional()
-      .describe("Schema of the readers' masked view (readers are granted only this schema). Default: `<schema>_masked`."),
+  name: ucName.describe("Catalog holding the member tables."),
+  create: z.boolean().default(true).describe("Create the catalog (true) or reference an existing one (false)."),
+  schema: ucName.default("members").describe("Schema of the member tables (members, quarantine, load log)."),
+  createSchema: z.boolean().default(true).describe("Create the schema (true) or reference an existing one (false); the masked schema follows it."),
+  maskedSchema: ucName.optional().describe("Schema of the readers' masked view (readers are granted only this schema). Default: `<schema>_masked`."),
 });
 
 /** Defaults and bounds of the load job's guard and retention parameters: notebooks/members_pipeline/contract.json. */
@@ -410,7 +396,9 @@ export const environmentSchema = z
       ),
     databricks: z
       .strictObject({
-        host: z.url({ protocol: /^https$/, error: "expected an https:// workspace URL" }).describe("Workspace URL, e.g. https://dbc-example.cloud.databricks.com."),
+        host: z
+          .url({ protocol: /^https$/, error: "expected an https:// workspace URL" })
+          .describe("Workspace URL, e.g. https://dbc-example.cloud.databricks.com."),
         // Explicit, because with several methods' variables in the environment (DATABRICKS_CLIENT_ID and ARM_* on Azure)
         // the SDK refuses to choose. The workflows export only the chosen method's variables (README "Deploy and diff").
         authType: z

@@ -72,7 +72,9 @@ export function typeText(schema: z.ZodType): string {
   }
   if (schema instanceof z.ZodEnum) {
     const values = schema.options.map(code);
-    return values.length <= MAX_LISTED_VALUES ? `one of ${values.join(", ")}` : `one of ${values.length} values (${values.slice(0, 3).join(", ")}, ...)`;
+    return values.length <= MAX_LISTED_VALUES
+      ? `one of ${values.join(", ")}`
+      : `one of ${values.length} values (${values.slice(0, 3).join(", ")}, ...)`;
   }
   if (schema instanceof z.ZodLiteral) return code(schema.value);
   if (schema instanceof z.ZodArray) {
@@ -85,9 +87,13 @@ export function typeText(schema: z.ZodType): string {
   return schema.def.type;
 }
 
-/** Every field of an object schema, depth first; arrays are not walked into (their element gets a table of its own). */
-export function fieldRows(schema: z.ZodObject, prefix = "", variant?: string): FieldRow[] {
-  return Object.entries(schema.shape).flatMap(([key, field]) => {
+/**
+ * Every field of an object schema, depth first; arrays are not walked into (their element gets a table of its own).
+ * `variant` marks the fields of one variant of a discriminated union, whose discriminator `skip` is listed once.
+ */
+export function fieldRows(schema: z.ZodObject, prefix = "", variant?: string, skip?: string): FieldRow[] {
+  const fields = Object.entries(schema.shape).filter(([key]) => key !== skip);
+  return fields.flatMap(([key, field]) => {
     const { inner, optional, defaultText, description } = unwrap(field as z.ZodType);
     const path = `${prefix}${key}`;
     const row: FieldRow = { path, variant, type: typeText(inner), required: !optional, defaultText, description };
@@ -110,8 +116,5 @@ function variantRows(union: z.ZodDiscriminatedUnion, prefix: string): FieldRow[]
     required: true,
     description: "Which variant this is; the fields below marked with it apply.",
   };
-  return [
-    discriminator,
-    ...variants.flatMap(({ object, value }) => fieldRows(object.omit({ [key]: true }), prefix, `${key}: ${value}`)),
-  ];
+  return [discriminator, ...variants.flatMap(({ object, value }) => fieldRows(object, prefix, `${key}: ${value}`, key))];
 }
