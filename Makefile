@@ -107,6 +107,10 @@ address-contract: $(NODE_STAMP) $(JDBC_DRIVER_JAR) ## [deploy] Rewrite __tests__
 ci-identities-doc: $(NODE_STAMP) ## [deploy] Regenerate docs/deploy/ci-identities.md (GitHub environments, Databricks federation policies) from the config
 	node --require ts-node/register/transpile-only tools/ci-identities-doc.ts
 
+.PHONY: docs-reference
+docs-reference: $(NODE_STAMP) ## Regenerate docs/reference/ (configuration fields, policy rules, notebook parameters) from the code
+	node --require ts-node/register/transpile-only tools/docs/reference.ts
+
 .PHONY: bootstrap-rehearsal
 bootstrap-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## [develop] Apply members-bootstrap-aws on moto: no changes on a second plan, destroy refused
 	node --require ts-node/register/transpile-only tools/bootstrap-rehearsal.ts --work .local/bootstrap-rehearsal \

@@ -1,6 +1,7 @@
 /**
  * The typed, validated shape of every environment. One zod schema is the single source of truth for both the
- * TypeScript types (z.input for what authors write, z.output for what constructs receive) and the checks.
+ * TypeScript types (z.input for what authors write, z.output for what constructs receive) and the checks. A field's
+ * meaning is its `.describe()` text: docs/reference/configuration.md is generated from them (`make docs-reference`).
  */
 import { z } from "zod";
 import contract from "../../notebooks/members_pipeline/contract.json";
@@ -88,19 +89,24 @@ const ucName = z.string().regex(/^[a-z_][a-z0-9_]{0,254}$/, {
   error: "expected a lower-case identifier (letters, digits, underscores)",
 });
 
+/** Paused schedules and triggers deploy but never fire (validate.ts resolves the default). */
+const paused = z.boolean().optional().describe("Deploy it paused (it never fires). Default: paused in development mode, running otherwise.");
+
 const schedule = z.strictObject({
-  /** Quartz cron expression, e.g. "0 0 2 * * ?" (02:00 every day); checked field by field (quartz.ts). */
-  cron: z.string().superRefine((cron, ctx) => {
-    const problem = quartzProblem(cron);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", input: cron, message: `expected ${problem}` });
-  }),
-  /** IANA time zone the cron is evaluated in. */
+  // Checked field by field (quartz.ts).
+  cron: z
+    .string()
+    .superRefine((cron, ctx) => {
+      const problem = quartzProblem(cron);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", input: cron, message: `expected ${problem}` });
+    })
+    .describe("Quartz cron expression (6 or 7 fields), e.g. `0 0 2 * * ?` for 02:00 every day."),
   timezone: z
     .string()
     .refine((tz) => TIME_ZONES.has(tz), { error: "expected an IANA time zone such as UTC or Europe/Berlin" })
-    .default("UTC"),
-  /** Paused schedules deploy but never fire. Default: paused in development mode, running otherwise. */
-  paused: z.boolean().optional(),
+    .default("UTC")
+    .describe("IANA time zone the cron is evaluated in."),
+  paused,
 });
 
 const loadTrigger = z.discriminatedUnion(
@@ -108,11 +114,15 @@ const loadTrigger = z.discriminatedUnion(
   [
     z.strictObject({
       type: z.literal("file_arrival"),
-      /** Minimum seconds between triggered runs. */
-      minTimeBetweenTriggersSeconds: z.number().int().min(60).max(86_400).default(300),
-      /** Seconds without new files before a run starts, so one batch's files arrive together. */
-      waitAfterLastChangeSeconds: z.number().int().min(60).max(3_600).default(120),
-      paused: z.boolean().optional(),
+      minTimeBetweenTriggersSeconds: z.number().int().min(60).max(86_400).default(300).describe("Minimum seconds between triggered runs."),
+      waitAfterLastChangeSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(3_600)
+        .default(120)
+        .describe("Seconds without new files before a run starts, so one batch's files arrive together."),
+      paused,
     }),
     schedule.extend({ type: z.literal("schedule") }),
   ],
@@ -121,29 +131,31 @@ const loadTrigger = z.discriminatedUnion(
 
 const cluster = z
   .strictObject({
-    /** Node type of driver and workers. Must be in allowedNodeTypes. */
-    nodeType: z.string().min(1),
-    /** Node types the cluster policy allows. Default: just nodeType. */
-    allowedNodeTypes: z.array(z.string().min(1)).min(1).optional(),
-    /** Autoscale bounds; minWorkers 0 and maxWorkers 0 means a single-node cluster. */
-    minWorkers: z.number().int().min(0).max(100),
-    maxWorkers: z.number().int().min(0).max(100),
-    /** Databricks runtime (spark_version); only LTS lines whose Spark version the notebooks are tested on. */
+    nodeType: z
+      .string()
+      .min(1)
+      .describe("Node type of driver and workers: one of allowedNodeTypes, and one the cost model knows (tools/cost/prices.json)."),
+    allowedNodeTypes: z.array(z.string().min(1)).min(1).optional().describe("Node types the cluster policy allows. Default: just nodeType."),
+    minWorkers: z.number().int().min(0).max(100).describe("Autoscale minimum; minWorkers 0 and maxWorkers 0 mean a single-node cluster."),
+    maxWorkers: z.number().int().min(0).max(100).describe("Autoscale maximum, the cluster policy's worker cap; at least minWorkers."),
     runtimeVersion: z
       .string()
       .refine((v) => v in platform.supportedRuntimes, {
         error: `expected one of the tested runtimes: ${Object.keys(platform.supportedRuntimes).join(", ")}`,
       })
-      .default(platform.databricksRuntime.sparkVersion),
-    /** Use spot instances with on-demand fallback (the first node, the driver, is always on demand). */
-    spot: z.boolean().default(true),
-    /** Minutes of idle before autotermination is irrelevant for job clusters; this caps each task instead. */
+      .default(platform.databricksRuntime.sparkVersion)
+      .describe(
+        "Databricks runtime (`spark_version`), pinned by the cluster policy: only LTS lines whose Spark version the notebooks are tested on (platform.json `supportedRuntimes`).",
+      ),
+    spot: z.boolean().default(true).describe("Use spot instances with on-demand fallback (the first node, the driver, is always on demand)."),
+    // Job clusters have no idle autotermination; this caps each task instead.
     taskTimeoutMinutes: z
       .number()
       .int()
       .min(5)
       .max(24 * 60)
-      .default(120),
+      .default(120)
+      .describe("Minutes each task attempt may run before it is stopped; the run-duration warning fires before that."),
   })
   .check(
     crossCheck(["minWorkers", "maxWorkers", "nodeType", "allowedNodeTypes"], (c, ctx) => {
@@ -166,30 +178,32 @@ const cluster = z
     }),
   );
 
+const stateKey = z.string().min(1).optional().describe("State key. Default: `members/<environment>.tfstate`.");
+
 const s3Backend = z.strictObject({
   type: z.literal("s3"),
-  bucket: z.string().min(3),
-  /** State key; default "members/<environment>.tfstate". */
-  key: z.string().min(1).optional(),
-  region: z.enum(AWS_REGIONS, { error: "expected an AWS region code such as eu-west-1" }),
-  /**
-   * Alias of the customer-managed KMS key the state is encrypted with (the backend's `kms_key_id`); the bootstrap
-   * stack (stacks/bootstrap) creates the key under this alias. Default: `alias/<bucket>`.
-   */
+  bucket: z.string().min(3).describe("State bucket; members-bootstrap-aws creates it."),
+  key: stateKey,
+  region: z.enum(AWS_REGIONS, { error: "expected an AWS region code such as eu-west-1" }).describe("Region of the state bucket."),
   kmsKeyAlias: z
     .string()
     .regex(/^alias\/[a-zA-Z0-9/_-]{1,250}$/, { error: "expected a KMS key alias (alias/<name>)" })
     .refine((alias) => !alias.startsWith("alias/aws/"), { error: "expected a customer-managed key's alias, not an AWS-managed alias/aws/..." })
-    .optional(),
+    .optional()
+    .describe(
+      "Alias of the customer-managed KMS key that encrypts the state (the backend's `kms_key_id`); the bootstrap stack creates the key under it. Default: `alias/<bucket>`.",
+    ),
 });
 
 const azurermBackend = z.strictObject({
   type: z.literal("azurerm"),
-  resourceGroupName: z.string().min(1),
-  storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { error: "expected 3-24 lower-case letters and digits" }),
-  containerName: z.string().min(3),
-  /** State key; default "members/<environment>.tfstate". */
-  key: z.string().min(1).optional(),
+  resourceGroupName: z.string().min(1).describe("Resource group of the state storage account."),
+  storageAccountName: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/, { error: "expected 3-24 lower-case letters and digits" })
+    .describe("Storage account holding the state; members-bootstrap-azure creates it."),
+  containerName: z.string().min(3).describe("Container holding the state."),
+  key: stateKey,
 });
 
 /**
@@ -198,54 +212,62 @@ const azurermBackend = z.strictObject({
  */
 const localBackend = z.strictObject({
   type: z.literal("local"),
-  /** State file, relative to the stack's folder in cdktf.out; default "terraform.<stack>.tfstate". */
-  path: z.string().min(1).optional(),
+  path: z.string().min(1).optional().describe("State file, relative to the stack's folder in cdktf.out. Default: `terraform.<stack>.tfstate`."),
 });
 
-const stateBackend = z.discriminatedUnion("type", [s3Backend, azurermBackend, localBackend], {
-  error:
-    'expected a state backend: {type: "s3", ...} or {type: "azurerm", ...} (CI deploys need remote state), or {type: "local"} for hand deploys only',
-});
+const stateBackend = z
+  .discriminatedUnion("type", [s3Backend, azurermBackend, localBackend], {
+    error:
+      'expected a state backend: {type: "s3", ...} or {type: "azurerm", ...} (CI deploys need remote state), or {type: "local"} for hand deploys only',
+  })
+  .describe("Where Terraform keeps the stack's state: `s3` (AWS) or `azurerm` (Azure), which CI deploys need, or `local` for hand deploys only.");
 
 const storage = z
   .strictObject({
-    /** Folder under the bucket/container that the external location grants; the landing zone. */
     landingPrefix: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: "expected one folder name (letters, digits, _ and -)" })
-      .default("landing"),
-    /**
-     * Folder under the same bucket/container holding the created catalog's managed tables (its storage root), registered
-     * by an external location of its own. Must not overlap landingPrefix: Unity Catalog rejects overlapping
-     * locations, and no lifecycle rule may ever expire or tier the managed Delta files.
-     */
+      .default("landing")
+      .describe("Folder under the bucket/container that the landing external location grants: the landing zone."),
+    // Unity Catalog rejects overlapping locations, and no lifecycle rule may ever expire or tier the managed Delta files.
     managedPrefix: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: "expected one folder name (letters, digits, _ and -)" })
-      .default("managed"),
-    /** Days landing objects are kept before they expire. */
-    retentionDays: z.number().int().min(1).max(3650),
-    /**
-     * Days before landing objects move to a cheaper tier; must be below retentionDays.
-     * Default: 30 when data lives longer than that, otherwise no tiering (transition fees and minimum storage
-     * durations of the cheaper tiers would cost more than they save on short-lived files).
-     */
-    coolAfterDays: z.number().int().min(1).max(3650).optional(),
-    /** Deny public network access to the storage (Azure default-deny network rules; AWS VPC endpoint policies). */
-    privateNetworkOnly: z.boolean().default(false),
-    /**
-     * AWS only: an emergency IAM role (e.g. arn:aws:iam::123456789012:role/data-break-glass) that the landing bucket's
-     * and key's policies let read and decrypt the data besides the Unity Catalog role. It needs IAM permissions of
-     * its own; without it nobody else can read the objects until the bucket policy is changed (docs/safety/security.md).
-     */
+      .default("managed")
+      .describe(
+        "Folder under the same bucket/container holding a created catalog's managed tables, with an external location of its own; not landingPrefix, and no lifecycle rule touches it.",
+      ),
+    retentionDays: z.number().int().min(1).max(3650).describe("Days landing objects are kept before they expire."),
+    // The default avoids tiering short-lived files: transition fees and minimum storage durations would cost more than they save.
+    coolAfterDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .optional()
+      .describe(
+        "Days before landing objects move to a cheaper tier; below retentionDays. Default: 30 when retentionDays is above 30, else no tiering.",
+      ),
+    privateNetworkOnly: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Azure only (refused on AWS): the storage firewall denies by default; the access connector, allowedIpRanges and azure.allowedSubnetIds get through.",
+      ),
+    // Without it nobody else can read the objects until the bucket policy is changed (docs/safety/security.md).
     breakGlassRoleArn: z
       .string()
       .regex(/^arn:aws(-[a-z]+)*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, {
         error: "expected an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
       })
-      .optional(),
-    /** CIDR ranges allowed through the storage firewall when privateNetworkOnly is on, and through the Key Vault's. */
-    allowedIpRanges: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, { error: "expected an IPv4 CIDR range" })).default([]),
+      .optional()
+      .describe(
+        "AWS only: an emergency IAM role that the landing bucket's and key's policies let read and decrypt the data besides the Unity Catalog role; it needs IAM permissions of its own.",
+      ),
+    allowedIpRanges: z
+      .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, { error: "expected an IPv4 CIDR range" }))
+      .default([])
+      .describe("IPv4 CIDR ranges allowed through the storage firewall when privateNetworkOnly is on, and through the Key Vault's firewall."),
   })
   .check(
     crossCheck(["landingPrefix", "managedPrefix"], (s, ctx) => {
@@ -271,15 +293,11 @@ const storage = z
   );
 
 const catalog = z.strictObject({
-  /** Catalog holding the member tables. */
-  name: ucName,
-  /** Create the catalog (true) or reference an existing one (false). */
-  create: z.boolean().default(true),
-  schema: ucName.default("members"),
-  /** Create the schema (true) or reference an existing one (false); the masked schema follows it. */
-  createSchema: z.boolean().default(true),
-  /** Schema of the readers' masked view (readers are granted only this schema). Default: `<schema>_masked`. */
-  maskedSchema: ucName.optional(),
+  name: ucName.describe("Catalog holding the member tables."),
+  create: z.boolean().default(true).describe("Create the catalog (true) or reference an existing one (false)."),
+  schema: ucName.default("members").describe("Schema of the member tables (members, quarantine, load log)."),
+  createSchema: z.boolean().default(true).describe("Create the schema (true) or reference an existing one (false); the masked schema follows it."),
+  maskedSchema: ucName.optional().describe("Schema of the readers' masked view (readers are granted only this schema). Default: `<schema>_masked`."),
 });
 
 /** Defaults and bounds of the load job's guard and retention parameters: notebooks/members_pipeline/contract.json. */
@@ -294,14 +312,20 @@ const bounded = (spec: { min: number; max: number }) => z.number().min(spec.min)
 
 /** The load job's data guards and retention (job parameters of load_members). */
 const load = z.strictObject({
-  /** Refuse a snapshot that would flag more than this share of the active members deleted (0-1). */
-  maxDeletedShare: bounded(LOAD_PARAMS.max_deleted_share).default(LOAD_DEFAULTS.maxDeletedShare),
-  /** Refuse a batch with more than this share of its rows quarantined (0-1). */
-  maxQuarantinedShare: bounded(LOAD_PARAMS.max_quarantined_share).default(LOAD_DEFAULTS.maxQuarantinedShare),
-  /** Days after a member is flagged deleted before its PII is erased (the row stays as a tombstone). */
-  piiRetentionDays: bounded(LOAD_PARAMS.pii_retention_days).int().default(LOAD_DEFAULTS.piiRetentionDays),
-  /** Days Delta keeps removed files and log history: erased values leave the files at most this long after. */
-  historyRetentionDays: bounded(LOAD_PARAMS.history_retention_days).int().default(LOAD_DEFAULTS.historyRetentionDays),
+  maxDeletedShare: bounded(LOAD_PARAMS.max_deleted_share)
+    .default(LOAD_DEFAULTS.maxDeletedShare)
+    .describe("Refuse a snapshot that would flag more than this share of the active members deleted (0-1)."),
+  maxQuarantinedShare: bounded(LOAD_PARAMS.max_quarantined_share)
+    .default(LOAD_DEFAULTS.maxQuarantinedShare)
+    .describe("Refuse a batch with more than this share of its rows quarantined (0-1)."),
+  piiRetentionDays: bounded(LOAD_PARAMS.pii_retention_days)
+    .int()
+    .default(LOAD_DEFAULTS.piiRetentionDays)
+    .describe("Days after a member is flagged deleted before its PII is erased (the row stays as a tombstone)."),
+  historyRetentionDays: bounded(LOAD_PARAMS.history_retention_days)
+    .int()
+    .default(LOAD_DEFAULTS.historyRetentionDays)
+    .describe("Days Delta keeps removed files and log history: erased values leave the files at most this long after."),
 });
 
 /** Connector/J sslMode values, weakest first (the extract's ssl_mode setting). */
@@ -315,102 +339,136 @@ const MYSQL_DEFAULTS = { sslMode: contract.notebooks.extract.ssl_mode.default as
  * requires VERIFY_IDENTITY (checked below): REQUIRED only encrypts, and the password goes to whoever answers.
  */
 const mysql = z.strictObject({
-  sslMode: z.enum(MYSQL_SSL_MODES, { error: `expected a Connector/J sslMode, one of ${MYSQL_SSL_MODES.join(", ")}` }).default(MYSQL_DEFAULTS.sslMode),
-  /**
-   * PKCS12 trust store holding the CA of the MySQL server's certificate, password-less (public certificates only), in
-   * a Unity Catalog volume: the executors opening the JDBC partitions read it. Default: the JVM's trust store.
-   */
+  sslMode: z
+    .enum(MYSQL_SSL_MODES, { error: `expected a Connector/J sslMode, one of ${MYSQL_SSL_MODES.join(", ")}` })
+    .default(MYSQL_DEFAULTS.sslMode)
+    .describe("Connector/J sslMode of the extract's JDBC connection; production requires VERIFY_IDENTITY."),
+  // In a volume because the executors opening the JDBC partitions read it.
   trustStorePath: z
     .string()
     .regex(/^\/Volumes\/[^/\s]+\/[^/\s]+\/[^/\s]+\/[^\s?#&;]*[^/\s?#&;]$/, {
       error: "expected a file in a Unity Catalog volume, /Volumes/<catalog>/<schema>/<volume>/<path>",
     })
-    .optional(),
+    .optional()
+    .describe(
+      "Password-less PKCS12 trust store with the CA of the MySQL server's certificate, in a Unity Catalog volume; with VERIFY_CA or VERIFY_IDENTITY only. Default: the JVM's trust store.",
+    ),
 });
 
 const azure = z.strictObject({
-  /** Resource group holding the storage and access connector. */
-  resourceGroupName: z.string().regex(/^[A-Za-z0-9._()-]{1,89}[A-Za-z0-9_()-]$/, {
-    error: "expected 1-90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.'",
-  }),
-  /** Create the resource group (true) or use an existing one (false). */
-  createResourceGroup: z.boolean().default(true),
-  /** Subnet ids of the workspace's classic compute, allowed through the storage firewall when private. */
+  resourceGroupName: z
+    .string()
+    .regex(/^[A-Za-z0-9._()-]{1,89}[A-Za-z0-9_()-]$/, {
+      error: "expected 1-90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.'",
+    })
+    .describe("Resource group holding the storage account and the access connector."),
+  createResourceGroup: z.boolean().default(true).describe("Create the resource group (true) or use an existing one (false)."),
   allowedSubnetIds: z
     .array(
       z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i, {
         error: "expected a subnet resource id (/subscriptions/.../virtualNetworks/.../subnets/...)",
       }),
     )
-    .default([]),
-  /** Back the secret scope with an Azure Key Vault instead of Databricks-managed secrets. */
-  keyVaultSecretScope: z.boolean().default(false),
+    .default([])
+    .describe(
+      "Subnet ids of the workspace's classic compute (VNet injection, with a Microsoft.Storage service endpoint), allowed through the storage firewall; required when storage.privateNetworkOnly is on.",
+    ),
+  keyVaultSecretScope: z
+    .boolean()
+    .default(false)
+    .describe("Back the secret scope with an Azure Key Vault instead of Databricks-managed secrets; needs an Azure AD databricks.authType."),
 });
 
 const tagKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,126}$/, { error: "expected a tag key" });
 
 export const environmentSchema = z
   .strictObject({
-    name: environmentName,
-    cloud: z.enum(["aws", "azure"], { error: 'expected "aws" or "azure"' }),
-    /** AWS region code or Azure location name, checked against the chosen cloud. */
-    region: z.string().min(1),
-    /** Prefix of every resource name; keep it short, bucket and storage account names derive from it. */
-    prefix: namePrefix,
-    /** "development" pauses schedules and triggers unless they say otherwise (the Asset Bundles convention). */
-    mode: z.enum(["development", "production"], { error: 'expected "development" or "production"' }),
-    databricks: z.strictObject({
-      /** Workspace URL, e.g. https://dbc-example.cloud.databricks.com */
-      host: z.url({ protocol: /^https$/, error: "expected an https:// workspace URL" }),
-      /**
-       * How the Databricks provider authenticates (its `auth_type`). Explicit, because with several methods' variables
-       * in the environment (DATABRICKS_CLIENT_ID and ARM_* on Azure) the SDK refuses to choose. The workflows export
-       * only the chosen method's variables (docs/deploy/credentials.md).
-       */
-      authType: z.enum(DATABRICKS_AUTH_TYPES, {
-        error: `expected the Databricks provider's auth_type, one of ${DATABRICKS_AUTH_TYPES.join(", ")}`,
-      }),
-      /** Application id of the service principal the jobs run as; the deployer when omitted (development only). */
-      runAsServicePrincipal: z.uuid({ error: "expected a service principal application id (UUID)" }).optional(),
-      /** Group that may manage and run the jobs and owns the deployed code. */
-      platformGroup: z.string().min(1).default("members-platform"),
-      /** Group that may view the jobs and their runs. */
-      viewerGroup: z.string().min(1).default("users"),
-      /** Account groups that may query the members view in the masked schema; PII masked, tables not readable. */
-      readerGroups: z.array(z.string().min(1)).default([]),
-      /** Account group that sees PII unmasked: reads the tables (members, quarantine, load log) and the view unmasked. */
-      piiReaderGroup: z.string().min(1).default(LOAD_PARAMS.pii_reader_group.default),
-      /**
-       * Workspace folder the code is deployed to, owned by the stack (databricks_directory + permissions). Default:
-       * the deployer's home, `<home>/.bundle/members-pipeline/<environment>`. Never under /Shared, where every user can
-       * edit the code the jobs run with the MySQL secrets.
-       */
-      deployRoot: z
-        .string()
-        .regex(/^\/[^\s]*[^/\s]$/, { error: "expected an absolute workspace path without a trailing slash" })
-        .optional(),
-    }),
-    catalog,
-    load: load.default(LOAD_DEFAULTS),
-    /** MySQL server authentication (TLS); default VERIFY_IDENTITY with the JVM's trust store. */
-    mysql: mysql.default(MYSQL_DEFAULTS),
-    /**
-     * Protect stateful resources (lifecycle.prevent_destroy, no force_destroy, longest KMS deletion window).
-     * Default: on in production mode, off in development.
-     */
-    protectStatefulResources: z.boolean().optional(),
-    notifications: z.strictObject({
-      /** Addresses told about every failed run. */
-      failureEmails: z.array(z.email({ error: "expected an e-mail address" })).min(1, { error: "expected at least one e-mail address" }),
-    }),
-    schedules: z.strictObject({
-      extract: schedule,
-      load: loadTrigger,
-    }),
-    cluster,
-    storage,
-    azure: azure.optional(),
-    tags: z.record(tagKey, z.string().max(256)).default({}),
+    name: environmentName.describe("Environment name: the stack is `members-<name>`; part of state keys and resource names."),
+    cloud: z.enum(["aws", "azure"], { error: 'expected "aws" or "azure"' }).describe("Cloud of the landing storage and the Databricks workspace."),
+    region: z.string().min(1).describe("AWS region code or Azure location name, checked against the chosen cloud."),
+    prefix: namePrefix.describe(
+      "Prefix of every resource name; keep it short: bucket, storage account and Key Vault names derive from it and the environment name.",
+    ),
+    mode: z
+      .enum(["development", "production"], { error: 'expected "development" or "production"' })
+      .describe(
+        "`development` deploys schedules and triggers paused unless they say otherwise (the Asset Bundles convention) and adds the member-data generator job; `production` protects stateful resources and requires a run-as service principal and mysql.sslMode VERIFY_IDENTITY.",
+      ),
+    databricks: z
+      .strictObject({
+        host: z
+          .url({ protocol: /^https$/, error: "expected an https:// workspace URL" })
+          .describe("Workspace URL, e.g. https://dbc-example.cloud.databricks.com."),
+        // Explicit, because with several methods' variables in the environment (DATABRICKS_CLIENT_ID and ARM_* on Azure)
+        // the SDK refuses to choose. The workflows export only the chosen method's variables (docs/deploy/credentials.md).
+        authType: z
+          .enum(DATABRICKS_AUTH_TYPES, {
+            error: `expected the Databricks provider's auth_type, one of ${DATABRICKS_AUTH_TYPES.join(", ")}`,
+          })
+          .describe("How the Databricks provider authenticates (its `auth_type`); on AWS not an Azure AD type."),
+        runAsServicePrincipal: z
+          .uuid({ error: "expected a service principal application id (UUID)" })
+          .optional()
+          .describe(
+            "Application id of the service principal the jobs run as; required in production mode and with remote state (CI deploys). Omitted: the jobs run as the deployer.",
+          ),
+        platformGroup: z
+          .string()
+          .min(1)
+          .default("members-platform")
+          .describe("Group that may manage and run the jobs and owns the deployed code; the job principal when no service principal is set."),
+        viewerGroup: z.string().min(1).default("users").describe("Group that may view the jobs and their runs."),
+        readerGroups: z
+          .array(z.string().min(1))
+          .default([])
+          .describe("Account groups that may query the members view in the masked schema: PII masked, the tables themselves not readable."),
+        piiReaderGroup: z
+          .string()
+          .min(1)
+          .default(LOAD_PARAMS.pii_reader_group.default)
+          .describe("Account group that sees PII unmasked: reads the tables (members, quarantine, load log) and the view unmasked."),
+        // Never under /Shared, where every user can edit the code the jobs run with the MySQL secrets.
+        deployRoot: z
+          .string()
+          .regex(/^\/[^\s]*[^/\s]$/, { error: "expected an absolute workspace path without a trailing slash" })
+          .optional()
+          .describe(
+            "Workspace folder the code is deployed to, created and owned by the stack; not under /Shared or another user's home. Default: `/Deployments/<prefix>-<environment>`.",
+          ),
+      })
+      .describe("The Databricks workspace, how the provider authenticates to it, and who runs, manages and reads what the stack deploys."),
+    catalog: catalog.describe("The Unity Catalog catalog and schemas of the member tables, created or existing."),
+    load: load.default(LOAD_DEFAULTS).describe("The load job's data guards and retention (parameters of load_members)."),
+    mysql: mysql
+      .default(MYSQL_DEFAULTS)
+      .describe("How the extract authenticates the MySQL server over TLS (its deployment settings ssl_mode and trust_store_path)."),
+    protectStatefulResources: z
+      .boolean()
+      .optional()
+      .describe(
+        "Protect stateful resources (lifecycle.prevent_destroy, no force_destroy, longest KMS deletion window). Default: on in production mode, off in development.",
+      ),
+    notifications: z
+      .strictObject({
+        failureEmails: z
+          .array(z.email({ error: "expected an e-mail address" }))
+          .min(1, { error: "expected at least one e-mail address" })
+          .describe("Addresses told about every failed run and every run that exceeds its duration warning (at least one)."),
+      })
+      .describe("Who hears about failed and slow runs."),
+    schedules: z
+      .strictObject({
+        extract: schedule.describe("When the extract job runs: a quartz schedule."),
+        load: loadTrigger.describe("What starts the load job: new files in the landing zone (`file_arrival`) or a quartz schedule (`schedule`)."),
+      })
+      .describe("When the two jobs run."),
+    cluster: cluster.describe("Job compute: the cluster policy every job cluster uses, and the task timeout."),
+    storage: storage.describe("The landing storage: folders, retention and network access."),
+    azure: azure.optional().describe("Azure environments only, and required there: resource group, storage firewall subnets, secret scope backing."),
+    tags: z
+      .record(tagKey, z.string().max(256))
+      .default({})
+      .describe("Tags on every taggable resource and fixed cost tags of the job clusters; the stack adds `environment`, `managed-by` and `stack`."),
     stateBackend,
   })
   .check(
@@ -564,7 +622,7 @@ export const environmentSchema = z
             input: root,
             message: shared
               ? "expected a folder the stack owns, not under /Shared, where every workspace user can edit the code the jobs run with the MySQL secrets"
-              : "expected a folder the stack owns, not another user's home folder (omit deployRoot for the deployer's home, or use the run-as service principal's)",
+              : "expected a folder the stack owns, not another user's home folder (omit deployRoot for the stack's own folder under /Deployments, or use the run-as service principal's home)",
           });
         }
       }
@@ -605,17 +663,22 @@ export const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9
 
 /** The CI identities (stacks/bootstrap): which repository's workflows may assume them. */
 const github = z.strictObject({
-  /** The repository whose workflows plan and deploy, `owner/name` (case as GitHub spells it in the token's sub). */
-  repository: z.string().regex(GITHUB_REPOSITORY, { error: "expected a GitHub repository as owner/name" }),
+  repository: z
+    .string()
+    .regex(GITHUB_REPOSITORY, { error: "expected a GitHub repository as owner/name" })
+    .describe("The repository whose workflows plan and deploy, `owner/name`, with the case GitHub uses in the OIDC token's subject."),
 });
 
 export const appConfigSchema = z.strictObject({
-  environments: z.array(environmentSchema).min(1, { error: "expected at least one environment" }),
-  /**
-   * The GitHub repository CI runs in. With it, the app also synthesizes the bootstrap stacks (members-bootstrap-aws,
-   * members-bootstrap-azure) that create the CI identities and state stores; without it, none.
-   */
-  github: github.optional(),
+  environments: z
+    .array(environmentSchema)
+    .min(1, { error: "expected at least one environment" })
+    .describe("Every environment this repository deploys; one stack per entry, `members-<name>`."),
+  github: github
+    .optional()
+    .describe(
+      "The GitHub repository CI runs in. With it, the app also synthesizes the bootstrap stacks (members-bootstrap-aws, members-bootstrap-azure) that create the CI identities and state stores; without it, none.",
+    ),
 });
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;
@@ -626,7 +689,7 @@ export type ParsedEnvironment = z.output<typeof environmentSchema>;
 export interface EnvironmentConfig extends ParsedEnvironment {
   readonly stackName: string;
   readonly names: ResourceNames;
-  /** Explicit deploy root; undefined means the deployer's home folder (resolved at plan time). */
+  /** Explicit deploy root; undefined means the stack's own `/Deployments/<prefix>-<environment>` folder. */
   readonly deployRoot: string | undefined;
   /** Stateful resources get prevent_destroy and friends (stacks/protection). */
   readonly protectStatefulResources: boolean;
