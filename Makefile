@@ -108,7 +108,7 @@ ci-identities-doc: $(NODE_STAMP) ## [deploy] Regenerate docs/deploy/ci-identitie
 	node --require ts-node/register/transpile-only tools/ci-identities-doc.ts
 
 .PHONY: docs-reference
-docs-reference: $(NODE_STAMP) ## Regenerate docs/reference/ (configuration fields, policy rules, notebook parameters) from the code
+docs-reference: $(NODE_STAMP) ## [maintain] Regenerate docs/reference/ (configuration fields, policy rules, notebook parameters) from the code
 	node --require ts-node/register/transpile-only tools/docs/reference.ts
 
 .PHONY: bootstrap-rehearsal

@@ -13,17 +13,6 @@ import { dirname, join, posix, relative, resolve } from "node:path";
 /** Where the walk starts: every page must be reachable from it. */
 export const ENTRY = "README.md";
 
-/**
- * Reference tables generated from the code by another change of issue 27 (configuration fields, policy rules, job
- * parameters; each with its own freshness test). Until they are in the tree, a link to one counts as present and its
- * anchors are not checked; once a file exists it is checked like every other page. Only these three paths.
- */
-export const EXPECTED_GENERATED: ReadonlySet<string> = new Set([
-  "docs/reference/configuration.md",
-  "docs/reference/policy-rules.md",
-  "docs/reference/job-parameters.md",
-]);
-
 /** A link found in a page: its target as written and the 1-based line it is on. */
 export interface Link {
   readonly target: string;
@@ -37,7 +26,6 @@ export interface LinkReport {
   readonly links: number;
   readonly external: number;
   /** Allow-listed generated pages that do not exist yet (linked to, not checked). */
-  readonly pendingGenerated: string[];
 }
 
 const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
@@ -135,7 +123,6 @@ export function checkLinks(root: string): LinkReport {
     return source;
   };
   const problems: string[] = [];
-  const pending = new Set<string>();
   /** page -> the markdown pages it links to (existing ones), for reachability. */
   const edges = new Map<string, string[]>();
   let links = 0;
@@ -159,8 +146,7 @@ export function checkLinks(root: string): LinkReport {
         continue;
       }
       if (!existsSync(join(root, resolved))) {
-        if (EXPECTED_GENERATED.has(resolved)) pending.add(resolved);
-        else broken("no such file");
+        broken("no such file");
         continue;
       }
       const isPage = resolved.endsWith(".md") && statSync(join(root, resolved)).isFile();
@@ -187,7 +173,7 @@ export function checkLinks(root: string): LinkReport {
     problems.push(`${page}: unreachable from ${ENTRY} (link it from ${ENTRY} or docs/README.md)`);
   }
 
-  return { problems, files: pages.length, links, external, pendingGenerated: [...pending].sort() };
+  return { problems, files: pages.length, links, external };
 }
 
 /** The existing markdown page a link of `page` leads to, if any (for pages outside the checked set). */
@@ -201,8 +187,7 @@ function followable(root: string, page: string, target: string): string[] {
 
 /** The one-line summary of a clean run. */
 export function summaryOf(report: LinkReport): string {
-  const pending = report.pendingGenerated.length > 0 ? `; generated, not in the tree yet (allow-listed): ${report.pendingGenerated.join(", ")}` : "";
-  return `docs links OK: ${report.files} pages, ${report.links} links (${report.external} external, not fetched), every docs page reachable from ${ENTRY}${pending}`;
+  return `docs links OK: ${report.files} pages, ${report.links} links (${report.external} external, not fetched), every docs page reachable from ${ENTRY}`;
 }
 
 if (require.main === module) {
