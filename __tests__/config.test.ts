@@ -118,6 +118,16 @@ describe("load settings come from the notebook contract (contract.json)", () => 
 });
 
 describe("invalid configuration is rejected with path and value", () => {
+  test.each(["cluster", "storage", "databricks", "notifications", "schedules"])(
+    "a missing %s is reported as missing, not as a TypeError from a cross-field check",
+    (field) => {
+      const env = awsEnv() as Record<string, unknown>;
+      delete env[field];
+      expectSingleProblem(one(env as EnvironmentInput), `environments.dev.${field}`, "nothing (the field is required)", /object/);
+      expectSingleProblem(one({ ...env, [field]: null } as EnvironmentInput), `environments.dev.${field}`, "null", /object/);
+    },
+  );
+
   test("wrong type: retentionDays as a string", () => {
     expectSingleProblem(one(awsEnv({ storage: { retentionDays: "30" } })), "environments.dev.storage.retentionDays", '"30"', /number/);
   });

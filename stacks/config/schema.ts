@@ -13,11 +13,15 @@ import type { ConfigProblem } from "./validate";
 
 /**
  * A cross-field check that runs as soon as the fields it reads are valid, even when siblings are not, so a single
- * parse reports every problem (zod skips plain refinements of an object with any invalid field).
+ * parse reports every problem (zod skips plain refinements of an object with any invalid field). Never on a value
+ * that is not an object: a missing `cluster` is reported as missing, not as a TypeError from the check.
  */
 function crossCheck<T>(fields: readonly string[], check: (value: T, ctx: z.RefinementCtx) => void) {
   return z.superRefine<T>(check, {
-    when: (payload) => !payload.issues.some((issue) => fields.includes(String(issue.path?.[0]))),
+    when: (payload) =>
+      typeof payload.value === "object" &&
+      payload.value !== null &&
+      !payload.issues.some((issue) => fields.includes(String(issue.path?.[0]))),
   });
 }
 
