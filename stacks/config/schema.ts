@@ -19,9 +19,7 @@ import type { ConfigProblem } from "./validate";
 function crossCheck<T>(fields: readonly string[], check: (value: T, ctx: z.RefinementCtx) => void) {
   return z.superRefine<T>(check, {
     when: (payload) =>
-      typeof payload.value === "object" &&
-      payload.value !== null &&
-      !payload.issues.some((issue) => fields.includes(String(issue.path?.[0]))),
+      typeof payload.value === "object" && payload.value !== null && !payload.issues.some((issue) => fields.includes(String(issue.path?.[0]))),
   });
 }
 
