@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { DIAGRAM_STACKS, generateResourceDiagrams, resourceDiagram, SCREEN } from "../tools/resource-diagram";
+import { config as shipped } from "../stacks/config/environments";
+import { validateConfig } from "../stacks/config/validate";
+import { generateResourceDiagrams, resourceDiagram, SCREEN } from "../tools/resource-diagram";
 
 const DIAGRAMS = join(__dirname, "..", "diagrams");
 
@@ -16,6 +18,10 @@ function filesUnder(dir: string, extension: string): string[] {
 
 const mermaidSources = (dir: string) => filesUnder(dir, ".mmd");
 
+/** Every configured stack is drawn: the environments' stacks and, with github.repository, the bootstrap stacks. */
+const DIAGRAM_STACKS = Object.keys(generateResourceDiagrams());
+const ENVIRONMENT_STACKS = validateConfig(shipped).map((env) => env.stackName);
+
 /** The size an SVG opens at: its width/height attributes, and its viewBox. */
 function svgSize(svg: string): { width: number; height: number; viewBox: number[] } {
   const root = /^<svg [^>]*>/.exec(svg)?.[0] ?? "";
@@ -25,6 +31,12 @@ function svgSize(svg: string): { width: number; height: number; viewBox: number[
 
 describe("generated stack diagrams", () => {
   const generated = generateResourceDiagrams();
+
+  test("every configured stack has a picture, and no other stack has one (run `make diagrams`)", () => {
+    const drawn = readdirSync(join(DIAGRAMS, "generated")).filter((f) => f.endsWith(".mmd"));
+    expect(drawn.sort()).toEqual(DIAGRAM_STACKS.map((s) => `${s}.mmd`).sort());
+    expect(DIAGRAM_STACKS).toEqual(expect.arrayContaining(ENVIRONMENT_STACKS));
+  });
 
   test.each([...DIAGRAM_STACKS])("diagrams/generated/%s.mmd matches the current code (run `make diagrams`)", (stack) => {
     const committed = readFileSync(join(DIAGRAMS, "generated", `${stack}.mmd`), "utf8");
@@ -77,7 +89,7 @@ describe("generated stack diagrams", () => {
     expect(source).toContain('access_pipeline_catalog["databricks_grants ×2<br/>catalog-grants, schema-grants"]');
   });
 
-  test.each([...DIAGRAM_STACKS])("%s: one subgraph per construct, the uploaded code in one node with its count", (stack) => {
+  test.each(ENVIRONMENT_STACKS)("%s: one subgraph per construct, the uploaded code in one node with its count", (stack) => {
     const source = generated[stack];
     expect(source).toContain('subgraph g_pipeline_code["pipeline/code"]');
     expect(source).toContain('subgraph g_landing_storage["landing/storage"]');

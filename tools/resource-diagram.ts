@@ -11,15 +11,12 @@
  * Generated from the code, so it cannot drift: a jest test fails when the committed diagram differs from what the
  * current code generates (`make diagrams` regenerates it and renders the SVGs).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TerraformDataSource, TerraformResource, type TerraformStack, Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
 import type { TerraformJson } from "../stacks/common/terraform-json";
 import { config as shipped } from "../stacks/config/environments";
-
-/** The stacks drawn: one per cloud. */
-export const DIAGRAM_STACKS = ["members-prod", "members-azure-dev"] as const;
 
 /** The largest rendered size (CSS pixels at scale 1) a generated stack diagram may have: one full-HD screen. */
 export const SCREEN = { width: 1920, height: 1080 } as const;
@@ -324,12 +321,12 @@ export function resourceDiagram(stackName: string, json: TerraformJson, paths: M
   return `${lines.join("\n")}\n`;
 }
 
-/** Synthesizes the shipped configuration and returns the diagram of each drawn stack. */
+/** Synthesizes the configuration and returns the diagram of every stack it configures, by stack name. */
 export function generateResourceDiagrams(): Record<string, string> {
   const app = buildApp(shipped, Testing.app());
   const diagrams: Record<string, string> = {};
-  for (const name of DIAGRAM_STACKS) {
-    const stack = app.node.findChild(name) as TerraformStack;
+  for (const stack of app.node.children as TerraformStack[]) {
+    const name = stack.node.id;
     diagrams[name] = resourceDiagram(name, JSON.parse(Testing.synth(stack)), constructPaths(stack));
   }
   return diagrams;
@@ -338,8 +335,14 @@ export function generateResourceDiagrams(): Record<string, string> {
 if (require.main === module) {
   const outDir = join(__dirname, "..", "diagrams", "generated");
   mkdirSync(outDir, { recursive: true });
-  for (const [name, source] of Object.entries(generateResourceDiagrams())) {
+  const diagrams = generateResourceDiagrams();
+  for (const [name, source] of Object.entries(diagrams)) {
     writeFileSync(join(outDir, `${name}.mmd`), source);
     console.log(`wrote diagrams/generated/${name}.mmd`);
+  }
+  // A stack no longer configured keeps no picture.
+  for (const file of readdirSync(outDir).filter((f) => /\.(mmd|svg)$/.test(f) && !(f.replace(/\.(mmd|svg)$/, "") in diagrams))) {
+    rmSync(join(outDir, file));
+    console.log(`removed diagrams/generated/${file}: no such stack configured`);
   }
 }
