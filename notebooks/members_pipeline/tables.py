@@ -206,8 +206,25 @@ def ensure_masked_view(spark: SparkSession, cfg: LoadConfig) -> list[str]:
     else:
         # Locally the schema lives in the Hive/Derby metastore; on Databricks the stack creates it.
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{cfg.catalog}`.`{cfg.masked_schema_name}`")
-    spark.sql(masked_view_sql(cfg, pii_reader_predicate(cfg)))
+    replace_view(spark, masked_view_sql(cfg, pii_reader_predicate(cfg)))
     return dropped
+
+
+# What a concurrent CREATE OR REPLACE VIEW of the same view can raise: a metastore that replaces by drop + create (the
+# local Hive metastore) lets another load's replace find the view gone, or back, in between.
+_CONCURRENT_VIEW_REPLACE = ("TABLE_OR_VIEW_NOT_FOUND", "TABLE_OR_VIEW_ALREADY_EXISTS")
+
+
+def replace_view(spark: SparkSession, create_or_replace: str, attempts: int = 3) -> None:
+    """Run a CREATE OR REPLACE VIEW; when another load replaces the same view at the same moment, run it again (each
+    replace writes the same definition, so the last one wins with the right view)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            spark.sql(create_or_replace)
+            return
+        except Exception as exc:
+            if attempt == attempts or not any(code in str(exc) for code in _CONCURRENT_VIEW_REPLACE):
+                raise
 
 
 def _add_missing_columns(spark: SparkSession, table: str, columns: tuple[tuple[str, str, str], ...]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 
+import pytest
 from members_pipeline.config import parse_load_widgets
 from members_pipeline.schema import PII_COLUMNS
 from members_pipeline.tables import ensure_tables
@@ -111,3 +112,27 @@ def test_quarantine_rows_of_a_day_are_replaced_by_its_rerun_in_one_merge(spark, 
     assert rows == [(day1, "run-c", "c1"), (day2, "run-b", "b1")]
     operations = [r.operation for r in spark.sql(f"DESCRIBE HISTORY {cfg.quarantine_table}").collect()]
     assert set(operations) - {"CREATE TABLE"} == {"MERGE"}  # never an overwrite
+
+
+def test_a_concurrent_replace_of_the_readers_view_is_run_again_and_other_errors_are_not():
+    """Two loads at once both replace the view; the local metastore replaces by drop + create, so one may find it gone
+    (seen in test_faults' concurrent loads). No JVM: a stand-in session that fails the way Spark reports it."""
+    from members_pipeline.tables import replace_view
+
+    class Session:
+        def __init__(self, errors):
+            self.errors, self.statements = list(errors), []
+
+        def sql(self, statement):
+            self.statements.append(statement)
+            if self.errors:
+                raise RuntimeError(self.errors.pop(0))
+
+    gone = "[TABLE_OR_VIEW_NOT_FOUND] The table or view `s_masked`.`members` cannot be found."
+    session = Session([gone])
+    replace_view(session, "CREATE OR REPLACE VIEW v AS SELECT 1")
+    assert session.statements == ["CREATE OR REPLACE VIEW v AS SELECT 1"] * 2
+    with pytest.raises(RuntimeError, match="TABLE_OR_VIEW_NOT_FOUND"):
+        replace_view(Session([gone] * 3), "CREATE OR REPLACE VIEW v AS SELECT 1")
+    with pytest.raises(RuntimeError, match="PARSE_SYNTAX_ERROR"):
+        replace_view(Session(["[PARSE_SYNTAX_ERROR] near 'VIEW'"]), "CREATE OR REPLACE VIEW v AS SELECT 1")
