@@ -19,7 +19,8 @@ function filesUnder(dir: string, extension: string): string[] {
 const mermaidSources = (dir: string) => filesUnder(dir, ".mmd");
 
 /** Every configured stack is drawn: the environments' stacks and, with github.repository, the bootstrap stacks. */
-const DIAGRAM_STACKS = Object.keys(generateResourceDiagrams());
+const GENERATED = generateResourceDiagrams();
+const DIAGRAM_STACKS = Object.keys(GENERATED);
 const ENVIRONMENT_STACKS = validateConfig(shipped).map((env) => env.stackName);
 
 /** The size an SVG opens at: its width/height attributes, and its viewBox. */
@@ -30,7 +31,7 @@ function svgSize(svg: string): { width: number; height: number; viewBox: number[
 }
 
 describe("generated stack diagrams", () => {
-  const generated = generateResourceDiagrams();
+  const generated = GENERATED;
 
   test("every configured stack has a picture, and no other stack has one (run `make diagrams`)", () => {
     const drawn = readdirSync(join(DIAGRAMS, "generated")).filter((f) => f.endsWith(".mmd"));
