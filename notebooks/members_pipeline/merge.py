@@ -49,7 +49,7 @@ from .config import LoadConfig
 from .reconcile import batch_counts, split_batch
 from .retention import erasure_due_condition
 from .schema import SOURCE_COLUMNS
-from .transform import combine_piece_sums, deduplicate, long_pieces, row_checksum_value, row_hash, with_rejection_reason
+from .transform import checksum_or_zero, combine_piece_sums, deduplicate, long_pieces, row_checksum_value, row_hash, with_rejection_reason
 
 INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE = "insert", "update", "revive", "revive_key", "delete"
 KINDS = (INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE)
@@ -184,7 +184,7 @@ def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
         pick.getField("h").alias("_s_hash"),
     )
     rows = F.sum("_rows")
-    checksum = F.coalesce(combine_piece_sums(tuple(F.sum(f"_sum{i}") for i in range(3))), F.lit(0).cast("decimal(38,0)"))
+    checksum = checksum_or_zero(combine_piece_sums(tuple(F.sum(f"_sum{i}") for i in range(3))))
     observed = per_member.observe(
         counted,
         F.coalesce(rows, F.lit(0)).alias("rows"),

@@ -65,11 +65,16 @@ def row_checksum_value() -> Column:
     return F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS])
 
 
+def checksum_or_zero(total: Column) -> Column:
+    """A checksum total over no rows: 0, as the manifest of an empty batch records it, not NULL."""
+    return F.coalesce(total, F.lit(0).cast("decimal(38,0)"))
+
+
 def row_checksum(df: DataFrame) -> Column:
     """Order-independent checksum of the source columns: the exact sum of per-row xxhash64 as decimal(38,0) (no
     overflow); the same value as the first releases' ``sum(xxhash64(...).cast("decimal(38,0)"))``, so batches landed by
     them verify unchanged."""
-    return F.coalesce(exact_long_sum(row_checksum_value()), F.lit(0).cast("decimal(38,0)"))
+    return checksum_or_zero(exact_long_sum(row_checksum_value()))
 
 
 def row_hash() -> Column:

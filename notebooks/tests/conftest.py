@@ -84,12 +84,13 @@ def _mysql_conn() -> MySqlConnection:
 
 
 class MySql:
-    def __init__(self, conn: MySqlConnection):
+    def __init__(self, conn: MySqlConnection, ca_path: str = TEST_CA):
         from members_pipeline.generate import connect
 
         self.conn = conn
+        self.ca_path = ca_path
         try:
-            self.db = connect(conn, ca_path=TEST_CA, autocommit=True)
+            self.db = connect(conn, ca_path=ca_path, autocommit=True)
         except Exception as exc:
             message = f"cannot reach the test MySQL server at {conn.host}:{conn.port}: {exc}"
             if os.environ.get("MEMBERS_ALLOW_NO_DB") == "1":
@@ -131,7 +132,7 @@ class MySql:
             self.db.close()
         except Exception:
             pass
-        self.db = connect(self.conn, ca_path=TEST_CA, autocommit=True)
+        self.db = connect(self.conn, ca_path=self.ca_path, autocommit=True)
 
     def close(self):
         for t in self.tables:
@@ -151,13 +152,16 @@ def pytest_configure(config):
 
 
 class MariaDbServer:
-    """Stop/start the MariaDB that `make py-test` manages (notebooks/scripts/mariadb.sh), for fault tests."""
+    """A MariaDB of one test's own (notebooks/scripts/mariadb.sh in a folder of its own, a free port, its own
+    throwaway CA), for fault tests that stop and start it: tests running beside it (pytest -n) keep the shared server."""
 
     SCRIPT = NOTEBOOKS / "scripts" / "mariadb.sh"
 
     def __init__(self, conn: MySqlConnection, directory: Path):
         self.conn = conn
         self.directory = directory
+        self.ca_path = str(directory / "tls" / "ca.pem")
+        self.trust_store_path = str(directory / "tls" / "truststore.p12")
 
     def _run(self, action: str) -> None:
         env = {
@@ -180,21 +184,17 @@ class MariaDbServer:
 
 
 @pytest.fixture
-def mariadb_server(mysql):
-    """Control of the test server, only when it is the local one mariadb.sh manages; always left running."""
-    directory = Path(os.environ.get("MARIADB_DIR") or NOTEBOOKS.parent / ".local" / "mariadb").resolve()
-    conn = mysql.conn
-    datadir = Path(mysql.execute("SELECT @@datadir")[0][0]).resolve()
-    port = int(mysql.execute("SELECT @@port")[0][0])
-    if conn.host not in ("127.0.0.1", "localhost") or datadir != directory / "data" or port != conn.port:
-        pytest.skip(
-            f"the MySQL server at {conn.host}:{conn.port} (datadir {datadir}) is not the local MariaDB "
-            f"that notebooks/scripts/mariadb.sh manages under {directory}; not restarting someone's server"
-        )
-    server = MariaDbServer(conn, directory)
-    yield server
-    server.up()  # whatever the test did, later tests need the server
-    mysql.reconnect()
+def private_mariadb(tmp_path_factory):
+    """A MariaDBServer of this test's own, started (about 3 s), stopped and removed at the end. Same database, user
+    and password as the shared server; a short folder path, as the server's Unix socket path has a length limit."""
+    shared = _mysql_conn()
+    conn = MySqlConnection("127.0.0.1", free_port(), shared.database, shared.user, shared.password)
+    server = MariaDbServer(conn, tmp_path_factory.mktemp("mariadb"))
+    server.up()
+    try:
+        yield server
+    finally:
+        server.down()
 
 
 @dataclass

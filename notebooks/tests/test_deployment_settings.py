@@ -232,7 +232,8 @@ def test_on_databricks_an_unfixed_group_creates_no_table(spark, monkeypatch, tmp
     widgets = {**LOAD_WIDGETS, "landing_path": str(tmp_path), "catalog": "spark_catalog", "schema": schema, "table": "x", "pii_reader_group": "g"}
     with pytest.raises(GovernanceError):
         ensure_tables(spark, parse_load_widgets(widgets.get))
-    assert spark.sql(f"SHOW TABLES IN spark_catalog.{schema}").count() == 0
+    # SHOW TABLES also lists the session's temporary views, whichever test left them.
+    assert spark.sql(f"SHOW TABLES IN spark_catalog.{schema}").where("NOT isTemporary").count() == 0
 
 
 # --- the real notebooks, settings in the session's Spark conf ----------------------------------------------------

@@ -2,6 +2,7 @@
 two loads of the same batch at once (a fault of the load: its batch lands directly, Pipeline.land, no MySQL)."""
 
 import datetime as dt
+import functools
 import json
 import os
 import resource
@@ -10,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from conftest import RUN_DATE, TEST_CA, member
+from conftest import RUN_DATE, MySql, member
 from members_pipeline.config import parse_load_widgets
 from members_pipeline.extract import SourceSchemaError, SourceUnavailableError
 from members_pipeline.load import ensure_tables
@@ -46,12 +47,14 @@ def _manifest(pipeline, day=RUN_DATE):
 # MySQL restarted while the JDBC read is in flight
 
 
-def test_mysql_restart_mid_extract_fails_cleanly_and_rerun_completes(pipeline, mysql, mariadb_server, monkeypatch):
+def test_mysql_restart_mid_extract_fails_cleanly_and_rerun_completes(pipeline, private_mariadb, monkeypatch):
     import members_pipeline.extract as extract
     from members_pipeline.generate import connect
 
+    server = private_mariadb
+    mysql = MySql(server.conn, ca_path=server.ca_path)
     table = _loose_table(mysql, 3_000)
-    locker = connect(mysql.conn, ca_path=TEST_CA, autocommit=True)
+    locker = connect(mysql.conn, ca_path=server.ca_path, autocommit=True)
     locked = threading.Event()
     stopped = threading.Event()
     seen = {}
@@ -78,7 +81,7 @@ def test_mysql_restart_mid_extract_fails_cleanly_and_rerun_completes(pipeline, m
                     if seen["waiting_reads"]:
                         break
                     time.sleep(0.1)
-            mariadb_server.down()  # the server goes away under the open JDBC reads
+            server.down()  # the server goes away under the open JDBC reads
             stopped.set()
         except Exception as exc:  # surfaced by the assertions below
             seen["error"] = repr(exc)
@@ -86,16 +89,17 @@ def test_mysql_restart_mid_extract_fails_cleanly_and_rerun_completes(pipeline, m
     monkeypatch.setattr(extract, "read_source", read_source_then_lock)
     killer = threading.Thread(target=stop_server_once_reads_wait, daemon=True)
     killer.start()
+    extract_from_server = functools.partial(pipeline.extract, table, conn=server.conn, trust_store_path=server.trust_store_path)
     try:
         with pytest.raises(SourceUnavailableError) as err:
-            pipeline.extract(table)
+            extract_from_server()
     finally:
         killer.join(180)
         try:
             locker.close()
         except Exception:
             pass
-        mariadb_server.up()
+        server.up()
         mysql.reconnect()
 
     assert "error" not in seen, seen.get("error")
@@ -107,7 +111,7 @@ def test_mysql_restart_mid_extract_fails_cleanly_and_rerun_completes(pipeline, m
     assert pipeline.load()["batches_loaded"] == 0  # ... so the load has nothing to pick up
 
     monkeypatch.setattr(extract, "read_source", real_read_source)
-    summary = pipeline.extract(table)  # server is back: the rerun completes
+    summary = extract_from_server()  # server is back: the rerun completes
 
     manifest = _manifest(pipeline)
     assert summary["rows"] == 3_000 and manifest["rows"] == 3_000 and manifest["run_id"] == summary["run_id"]

@@ -136,7 +136,7 @@ def _commits(pipeline) -> int:
 
 
 def _tables(pipeline) -> set:
-    return {r.tableName for r in pipeline.spark.sql(f"SHOW TABLES IN spark_catalog.{pipeline.schema}").collect()}
+    return {r.tableName for r in pipeline.spark.sql(f"SHOW TABLES IN spark_catalog.{pipeline.schema}").where("NOT isTemporary").collect()}
 
 
 def _rows(pipeline) -> dict:

@@ -60,7 +60,11 @@ export interface CostRow {
  */
 export function costRows(stack: string, json: TerraformJson, table: PriceTable): CostRow[] {
   const jobs = Object.values(json.resource?.databricks_job ?? {}) as JobJson[];
-  const scheduledRuns = (job: JobJson) => quartzRunsPerMonth(job.schedule?.quartz_cron_expression ?? "", table.assumptions.daysPerMonth);
+  const scheduledRuns = (job: JobJson) => {
+    const cron = job.schedule?.quartz_cron_expression;
+    if (!cron) throw new Error(`${stack}: job ${job.task[0].task_key} starts on a schedule but has no quartz_cron_expression`);
+    return quartzRunsPerMonth(cron, table.assumptions.daysPerMonth);
+  };
   const extractRuns = jobs.filter((job) => startOf(job) === "schedule").map(scheduledRuns)[0] ?? 0;
   const runsOf = { schedule: scheduledRuns, "file arrival": () => extractRuns, paused: () => 0, "by hand": () => 0 } as const;
   return jobs.map((job) => {
