@@ -57,7 +57,7 @@ bench: $(NODE_STAMP) wheel venv ## [maintain] Benchmarks + cost model -> .local/
 	{ echo "## 1. Synth"; echo; $(PY_BIN) tools/bench/synth_bench.py '$(REPO_ROOT)' $(BENCH_SYNTH_RUNS); echo; } > "$$parts/1-synth.md"; \
 	echo "bench: 2/4 test suites (jest x$(BENCH_JEST_RUNS), pytest x$(BENCH_PYTEST_RUNS), pytest -m slow x$(BENCH_SLOW_RUNS))" >&2; \
 	slow_rc=0; { echo "## 2. Test suites"; echo; $(BENCH_DB_ENV) $(PY_BIN) tools/bench/suites_bench.py '$(REPO_ROOT)' \
-	    --jest-runs $(BENCH_JEST_RUNS) --pytest-runs $(BENCH_PYTEST_RUNS) --slow-runs $(BENCH_SLOW_RUNS); } > "$$parts/2-suites.md" \
+	    --jest-runs $(BENCH_JEST_RUNS) --pytest-runs $(BENCH_PYTEST_RUNS) --slow-runs $(BENCH_SLOW_RUNS) --pytest-args '$(PY_PYTEST_ARGS)'; } > "$$parts/2-suites.md" \
 	    || slow_rc=$$?; \
 	echo "bench: 3/4 extract and load (members: $(BENCH_ROWS))" >&2; \
 	{ echo "## 3-5. Extract, first and daily load, peak memory, growth"; echo; $(BENCH_DB_ENV) $(PY_BIN) tools/bench/pipeline_bench.py \
