@@ -209,6 +209,10 @@ describe("invalid configuration is rejected with path and value", () => {
     expect(problem.expected).toContain("acmedataplatformxazdevlake");
   });
 
+  test("an AWS environment's prefix is held to S3 bucket naming only, not to the Azure storage account's 24 characters", () => {
+    expect(() => validateConfig(one(awsEnv({ name: "staging", prefix: "contoso-members" })))).not.toThrow();
+  });
+
   test("prefix that makes the Key Vault name longer than 24 characters, when the vault is used", () => {
     const prefix = "a-b-c-d-e-f-g-h-i";
     const problem = expectSingleProblem(
@@ -339,6 +343,11 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("environment name that cannot be a stack name", () => {
     expectSingleProblem(one(awsEnv({ name: "Dev Env" })), "environments[0].name", '"Dev Env"', /lower-case/);
+  });
+
+  test("environment names of 2 to 16 characters: `qa` is one, a single letter is not", () => {
+    expect(() => validateConfig(one(awsEnv({ name: "qa", catalog: { name: "members_qa" } })))).not.toThrow();
+    expectSingleProblem(one(awsEnv({ name: "q" })), "environments[0].name", '"q"', /2-16 characters/);
   });
 
   test("several problems are reported together in one error", () => {
