@@ -15,7 +15,7 @@ include mk/aws-rehearsal.mk
 include mk/artifacts.mk
 include mk/cdktn.mk
 
-.PHONY: help doctor wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract docs-links
+.PHONY: help doctor wheel synth test node-test fork-check typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract docs-links
 
 help: ## [first look] List the targets by what you are doing (tools/make-help.awk)
 	@awk -f tools/make-help.awk $(MAKEFILE_LIST)
@@ -75,6 +75,12 @@ docs-links: $(NODE_STAMP) ## [develop] Check every relative link and #anchor in 
 	node --require ts-node/register/transpile-only tools/docs/check-links.ts
 
 node-test: typecheck lint-ts lint-duplicates docs-links jest
+
+# The fork lane (jest.fork.config.js): jest once more, stacks/config/environments.ts replaced by
+# __tests__/fixtures/forked-environments.ts (other prefixes and repository, the Azure example removed, a `qa` added).
+# Green means the tests test the code, not the shipped example: a fork's edits to environments.ts leave them green.
+fork-check: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## [maintain] Jest on a forked configuration (jest.fork.config.js): no test may depend on the shipped example
+	npx jest --ci -c jest.fork.config.js
 
 # Built from source with the Go toolchain (the module proxy), pinned; no prebuilt binary download.
 $(ACTIONLINT):
