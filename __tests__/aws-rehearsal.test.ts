@@ -42,7 +42,7 @@ function danglingReferences(config: StackJson): string[] {
 
 let prodStack: StackJson | undefined;
 const prodAll = (): StackJson => {
-  prodStack ??= synthAll().stacks["members-prod"] as unknown as StackJson;
+  prodStack ??= synthAll().stacks["members-live"] as unknown as StackJson;
   return prodStack;
 };
 

@@ -4,6 +4,7 @@ import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
 import { ConfigError, type ConfigProblem, validateConfig } from "../stacks/config/validate";
 import prices from "../tools/cost/prices.json";
+import { testConfig } from "./fixtures/test-config";
 
 /** A complete, valid AWS environment that each case breaks in one place. */
 /** A service principal application id for fixtures (not an example value: examples repeat one digit). */
@@ -65,24 +66,28 @@ function expectSingleProblem(config: unknown, path: string, got: string, expecte
 
 const one = (env: EnvironmentInput): AppConfigInput => ({ environments: [env] });
 
-describe("shipped configuration", () => {
-  const environments = validateConfig(shipped);
+describe("the test configuration (fixtures/test-config.ts) and the shipped one", () => {
+  const environments = validateConfig(testConfig);
 
-  test("declares dev, staging and prod on AWS and at least one Azure environment", () => {
-    const byName = Object.fromEntries(environments.map((e) => [e.name, e.cloud]));
-    expect(byName).toMatchObject({ dev: "aws", staging: "aws", prod: "aws" });
-    expect(environments.some((e) => e.cloud === "azure")).toBe(true);
+  test("the test configuration declares a development and two production environments on AWS and one on Azure", () => {
+    const byName = Object.fromEntries(environments.map((e) => [e.name, [e.cloud, e.mode]]));
+    expect(byName).toEqual({
+      sandbox: ["aws", "development"],
+      preview: ["aws", "production"],
+      live: ["aws", "production"],
+      lab: ["azure", "development"],
+    });
   });
 
-  test("dev defaults to paused schedules and prod to running ones (Asset Bundles convention)", () => {
-    const dev = environments.find((e) => e.name === "dev")!;
-    const prod = environments.find((e) => e.name === "prod")!;
+  test("development defaults to paused schedules and production to running ones (Asset Bundles convention)", () => {
+    const dev = environments.find((e) => e.name === "sandbox")!;
+    const prod = environments.find((e) => e.name === "live")!;
     expect([dev.extractPaused, dev.loadPaused]).toEqual([true, true]);
     expect([prod.extractPaused, prod.loadPaused]).toEqual([false, false]);
   });
 
-  test("every environment pins a runtime whose Spark line the notebooks are tested on", () => {
-    for (const env of environments) {
+  test("every environment, the shipped ones included, pins a runtime whose Spark line the notebooks are tested on", () => {
+    for (const env of [...environments, ...validateConfig(shipped)]) {
       expect(platform.supportedRuntimes).toHaveProperty([env.cluster.runtimeVersion]);
     }
   });

@@ -17,6 +17,7 @@ import { TerraformDataSource, TerraformResource, type TerraformStack, Testing } 
 import { buildApp } from "../stacks/app";
 import type { TerraformJson } from "../stacks/common/terraform-json";
 import { config as shipped } from "../stacks/config/environments";
+import type { AppConfigInput } from "../stacks/config/schema";
 
 /** The largest rendered size (CSS pixels at scale 1) a generated stack diagram may have: one full-HD screen. */
 export const SCREEN = { width: 1920, height: 1080 } as const;
@@ -322,8 +323,8 @@ export function resourceDiagram(stackName: string, json: TerraformJson, paths: M
 }
 
 /** Synthesizes the configuration and returns the diagram of every stack it configures, by stack name. */
-export function generateResourceDiagrams(): Record<string, string> {
-  const app = buildApp(shipped, Testing.app());
+export function generateResourceDiagrams(appConfig: AppConfigInput = shipped): Record<string, string> {
+  const app = buildApp(appConfig, Testing.app());
   const diagrams: Record<string, string> = {};
   for (const stack of app.node.children as TerraformStack[]) {
     const name = stack.node.id;
