@@ -4,7 +4,7 @@
  */
 import { validateConfig } from "../stacks/config/validate";
 import { generateResourceDiagrams, resourceDiagram } from "../tools/resource-diagram";
-import { testConfig } from "./fixtures/test-config";
+import { testConfig, testEnv } from "./fixtures/test-config";
 
 const generated = generateResourceDiagrams(testConfig);
 const DIAGRAM_STACKS = Object.keys(generated);
@@ -19,6 +19,28 @@ describe("stack diagrams", () => {
   test("draws references between resources, e.g. the external location uses the storage credential", () => {
     expect(generated["members-live"]).toMatch(/databricks_storage_credential_\S+ --> databricks_external_location_\S+/);
     expect(generated["members-lab"]).toMatch(/azurerm_databricks_access_connector_\S+ --> databricks_storage_credential_\S+/);
+  });
+
+  test("a bootstrap stack draws its per-environment boxes once, titled with every environment: more environments, same picture", () => {
+    const subgraphs = (source: string) => source.split("\n").filter((line) => line.startsWith("  subgraph "));
+    const aws = generated["members-bootstrap-aws"];
+    expect(subgraphs(aws)).toEqual([
+      '  subgraph g_live["each of live, preview, sandbox"]',
+      '  subgraph g_live_state["each of live, preview, sandbox / state"]',
+      '  subgraph g_stack["stack"]',
+    ]);
+    expect(aws).not.toMatch(/_sandbox|_preview/);
+    const more = ["qa", "uat", "perf"].map((name) => ({
+      ...testEnv("preview"),
+      name,
+      catalog: { name: `lake_${name}`, schema: "members" },
+      stateBackend: { type: "s3" as const, bucket: `globex-lake-${name}-tfstate-example`, region: "eu-west-1" as const },
+    }));
+    const larger = generateResourceDiagrams({ ...testConfig, environments: [...testConfig.environments, ...more] })["members-bootstrap-aws"];
+    expect(larger.split("\n").filter((line) => !line.startsWith("%%") && !line.includes("subgraph"))).toEqual(
+      aws.split("\n").filter((line) => !line.startsWith("%%") && !line.includes("subgraph")),
+    );
+    expect(subgraphs(larger)[0]).toBe('  subgraph g_live["each of live, perf, preview, qa, sandbox, uat"]');
   });
 
   test("leaves out terraform_data (the placeholder guard: a check, not infrastructure)", () => {
