@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { App, type TerraformStack, Testing } from "cdktf";
 import { buildApp, runByCdktfCli, synthWarnings } from "../stacks/app";
 import { PLACEHOLDER_GUARD_ID, placeholderMessage } from "../stacks/config/placeholder-guard";
+import { ciPlaceholderProblems, EXAMPLE_GITHUB_REPOSITORY } from "../stacks/config/placeholders";
 import type { EnvironmentInput } from "../stacks/config/schema";
 import { formatProblem, validateConfig } from "../stacks/config/validate";
 import { testConfig, testEnv } from "./fixtures/test-config";
@@ -109,6 +110,13 @@ describe("placeholder fields", () => {
     } as EnvironmentInput;
     expect(placeholderPaths(env)).toEqual(["environments.lab.azure.allowedSubnetIds[1]", "environments.lab.stateBackend.storageAccountName"]);
   });
+});
+
+test("the CI repository: the example one (EXAMPLE_GITHUB_REPOSITORY) and any saying example are placeholders, a fork's is not", () => {
+  const paths = (repository: string) => ciPlaceholderProblems({ repository }).map((p) => p.path);
+  expect(paths(EXAMPLE_GITHUB_REPOSITORY)).toEqual(["github.repository"]);
+  expect(paths("globex-example/lakehouse")).toEqual(["github.repository"]);
+  expect(paths("contoso/members-lakehouse")).toEqual([]);
 });
 
 describe("the deploy guard", () => {
