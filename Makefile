@@ -43,10 +43,12 @@ $(WHEEL_STAMP): notebooks/pyproject.toml $(WHEEL_BUILD_STAMP) $(wildcard noteboo
 
 wheel: $(WHEEL_STAMP) ## [develop] Build the members_pipeline wheel into notebooks/dist/ (the one code artifact the jobs attach)
 
-# npm ci only when the lock file changed since the last install.
+# npm ci only when the lock file changed since the last install. Never through a node_modules that links to another
+# checkout's (a worktree sharing one): npm ci would empty the linked folder, which the other checkout is using; a fresh
+# clone's files are newer than the stamp even when they are the same.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
-	@touch $@
+	@if [ -L node_modules ]; then echo "node_modules links to $$(readlink node_modules): not reinstalling into it (a clean install empties it first)"; \
+	else npm ci --ignore-scripts --no-audit --no-fund && touch $@; fi
 
 synth: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## [first look] Synthesize every environment's stack into cdktf.out/ (no credentials needed)
 	node --require ts-node/register/transpile-only main.ts
