@@ -15,7 +15,7 @@ include mk/aws-rehearsal.mk
 include mk/artifacts.mk
 include mk/cdktn.mk
 
-.PHONY: help doctor wheel synth test node-test typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract docs-links
+.PHONY: help doctor wheel synth test node-test fork-check typecheck lint-ts lint-duplicates jest lint-workflows diagrams cost clean address-contract docs-links
 
 help: ## [first look] List the targets by what you are doing (tools/make-help.awk)
 	@awk -f tools/make-help.awk $(MAKEFILE_LIST)
@@ -43,10 +43,12 @@ $(WHEEL_STAMP): notebooks/pyproject.toml $(WHEEL_BUILD_STAMP) $(wildcard noteboo
 
 wheel: $(WHEEL_STAMP) ## [develop] Build the members_pipeline wheel into notebooks/dist/ (the one code artifact the jobs attach)
 
-# npm ci only when the lock file changed since the last install.
+# npm ci only when the lock file changed since the last install. Never through a node_modules that links to another
+# checkout's (a worktree sharing one): npm ci would empty the linked folder, which the other checkout is using; a fresh
+# clone's files are newer than the stamp even when they are the same.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
-	@touch $@
+	@if [ -L node_modules ]; then echo "node_modules links to $$(readlink node_modules): not reinstalling into it (a clean install empties it first)"; \
+	else npm ci --ignore-scripts --no-audit --no-fund && touch $@; fi
 
 synth: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## [first look] Synthesize every environment's stack into cdktf.out/ (no credentials needed)
 	node --require ts-node/register/transpile-only main.ts
@@ -76,6 +78,13 @@ docs-links: $(NODE_STAMP) ## [develop] Check every relative link and #anchor in 
 
 node-test: typecheck lint-ts lint-duplicates docs-links jest
 
+# The fork lane (jest.fork.config.js): jest once more, stacks/config/environments.ts replaced by
+# __tests__/fixtures/forked-environments.ts (other prefixes and repository, the Azure example removed, a `qa` added).
+# Green means the tests test the code, not the shipped example: a fork's edits to environments.ts leave them green.
+# Part of `make test`: warm, it takes about as long as jest itself (75 s on 2 cores), under the lanes' 90 s bar.
+fork-check: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) ## [maintain] Jest on a forked configuration (jest.fork.config.js): no test may depend on the shipped example
+	npx jest --ci -c jest.fork.config.js
+
 # Built from source with the Go toolchain (the module proxy), pinned; no prebuilt binary download.
 $(ACTIONLINT):
 	GOBIN=$(REPO_ROOT)/$(dir $(ACTIONLINT)) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
@@ -95,7 +104,7 @@ diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) $(RENDERER_STAMP) ## [
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 
-test: node-test cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal bootstrap-rehearsal py-test ## [first look] Everything CI runs: type-check, Biome, jscpd, the docs' links, jest, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal and the AWS bootstrap on moto, Ruff + pytest (Spark + Delta + MariaDB) last
+test: node-test fork-check cdktn-check lint-workflows policy-check tf-validate-fixture aws-rehearsal bootstrap-rehearsal py-test ## [first look] Everything CI runs: type-check, Biome, jscpd, the docs' links, jest, the fork lane, the cdktn lane, actionlint, checkov, terraform validate + mocked plan (fixture), the AWS rehearsal and the AWS bootstrap on moto, Ruff + pytest (Spark + Delta + MariaDB) last
 
 clean: py-clean ## [develop] Remove build output and local state (keeps node_modules and .venv)
 	rm -rf cdktf.out dist coverage

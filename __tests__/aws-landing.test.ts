@@ -3,9 +3,9 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { Testing } from "cdktf";
 import { LandingBucket } from "../stacks/aws/landing-bucket";
 import { UnityCatalogS3Access } from "../stacks/aws/unity-catalog-access";
-import { config as shippedConfig } from "../stacks/config/environments";
 import { validateConfig } from "../stacks/config/validate";
 import { MANAGED_FILE_EVENTS_AWS_ACTIONS } from "../stacks/policy/rules/documented-limits";
+import { testConfig } from "./fixtures/test-config";
 import { landingLocationOf, onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
 /** `${type.id.attr}` reference to a resource or data source found in the synthesized JSON. */
@@ -26,16 +26,16 @@ let key: { id: string; props: Record<string, any> };
 
 beforeAll(() => {
   const { stacks } = synthAll();
-  prod = stacks["members-prod"];
-  dev = stacks["members-dev"];
-  azure = stacks["members-azure-dev"];
+  prod = stacks["members-live"];
+  dev = stacks["members-sandbox"];
+  azure = stacks["members-lab"];
   bucket = onlyResource(prod, "aws_s3_bucket");
   key = onlyResource(prod, "aws_kms_key");
 });
 
 describe("landing bucket", () => {
   test("is named from the configuration", () => {
-    expect(bucket.props.bucket).toBe("acme-members-prod-landing");
+    expect(bucket.props.bucket).toBe("globex-lake-live-landing");
   });
 
   test("is encrypted with SSE-KMS by its own rotating key, with bucket keys on", () => {
@@ -144,8 +144,8 @@ function dataRoleArnIn(json: TerraformJson): string {
 
 describe("data boundary: only the Unity Catalog role (and a named break-glass role) reaches the data", () => {
   const withBreakGlass = (arn: string) => {
-    const env = shippedConfig.environments.find((e) => e.name === "prod")!;
-    return synthAll({ environments: [{ ...env, storage: { ...env.storage, breakGlassRoleArn: arn } }] }).stacks["members-prod"];
+    const env = testConfig.environments.find((e) => e.name === "live")!;
+    return synthAll({ environments: [{ ...env, storage: { ...env.storage, breakGlassRoleArn: arn } }] }).stacks["members-live"];
   };
   const bucketDeny = (json: TerraformJson) =>
     onlyData(json, "aws_iam_policy_document", "tls-only").props.statement.find((s: any) => s.sid === "DenyDataAccessExceptDataRoles");
@@ -235,8 +235,8 @@ describe("data boundary: only the Unity Catalog role (and a named break-glass ro
   });
 
   test("the break-glass role must be an IAM role ARN, and only on AWS", () => {
-    const env = shippedConfig.environments.find((e) => e.name === "prod")!;
-    const azure = shippedConfig.environments.find((e) => e.cloud === "azure")!;
+    const env = testConfig.environments.find((e) => e.name === "live")!;
+    const azure = testConfig.environments.find((e) => e.cloud === "azure")!;
     const problem = (e: object) => {
       try {
         validateConfig({ environments: [e] });
@@ -366,10 +366,10 @@ describe("storage credential, external location and grants", () => {
     expect(grants).toHaveLength(1);
     expect(grants[0].external_location).toBe(ref("databricks_external_location", location.id, "id"));
     // Each environment runs as its service principal (application id).
-    expect(grants[0].grant).toEqual([{ principal: "22222222-2222-4222-8222-222222222222", privileges: ["READ_FILES", "WRITE_FILES"] }]);
+    expect(grants[0].grant).toEqual([{ principal: "77777777-7777-4777-8777-777777777777", privileges: ["READ_FILES", "WRITE_FILES"] }]);
     const devGrants = Object.values(resourcesOf(dev, "databricks_grants")).filter((g: any) => g.external_location);
     expect(devGrants.map((g: any) => g.grant)).toEqual([
-      [{ principal: "33333333-3333-4333-8333-333333333333", privileges: ["READ_FILES", "WRITE_FILES"] }],
+      [{ principal: "55555555-5555-4555-8555-555555555555", privileges: ["READ_FILES", "WRITE_FILES"] }],
     ]);
   });
 
@@ -404,8 +404,8 @@ describe("managed storage of the created catalog (AWS)", () => {
   });
 
   test("an existing catalog gets no managed location (it has its own storage)", () => {
-    const env = shippedConfig.environments.find((e) => e.name === "dev")!;
-    const json = synthAll({ environments: [{ ...env, catalog: { name: "shared", create: false } }] }).stacks["members-dev"];
+    const env = testConfig.environments.find((e) => e.name === "sandbox")!;
+    const json = synthAll({ environments: [{ ...env, catalog: { name: "shared", create: false } }] }).stacks["members-sandbox"];
     expect(Object.keys(resourcesOf(json, "databricks_external_location"))).toEqual([landingLocationOf(json).id]);
   });
 

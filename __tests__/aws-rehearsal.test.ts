@@ -10,6 +10,7 @@ import {
 } from "../tools/aws-rehearsal/extract";
 import { endpointsFor, motoOverride, versionCandidates } from "../tools/aws-rehearsal/override";
 import { addressesIn, interpolations, referencesIn } from "../tools/aws-rehearsal/references";
+import { rehearsedStackName } from "../tools/aws-rehearsal/rehearsed-stack";
 import { changedAttributes, diffPaths, formatReport, lockKey, plantedLock } from "../tools/aws-rehearsal/report";
 import {
   errorCount,
@@ -21,6 +22,7 @@ import {
   withoutResources,
   withPerpetualDiff,
 } from "../tools/aws-rehearsal/variants";
+import { testConfig, testEnv } from "./fixtures/test-config";
 import { synthAll } from "./synth-helpers";
 
 /** Every address the config refers to that is neither one of its own objects nor a variable/local it declares. */
@@ -42,9 +44,17 @@ function danglingReferences(config: StackJson): string[] {
 
 let prodStack: StackJson | undefined;
 const prodAll = (): StackJson => {
-  prodStack ??= synthAll().stacks["members-prod"] as unknown as StackJson;
+  prodStack ??= synthAll().stacks["members-live"] as unknown as StackJson;
   return prodStack;
 };
+
+describe("the stack rehearsed by default (no --stack)", () => {
+  it("is the configuration's last production AWS stack, else its last AWS stack, else none", () => {
+    expect(rehearsedStackName(testConfig)).toBe("members-live");
+    expect(rehearsedStackName({ environments: [testEnv("sandbox"), testEnv("lab")] })).toBe("members-sandbox");
+    expect(rehearsedStackName({ environments: [testEnv("lab")] })).toBeUndefined();
+  });
+});
 
 describe("references in Terraform JSON templates", () => {
   it("finds outermost interpolations, skipping $${ escapes and braces inside quoted strings", () => {

@@ -1,11 +1,11 @@
 import { Testing } from "cdktf";
 import { AdlsLandingStorage } from "../stacks/azure/landing-storage";
-import { config as shipped } from "../stacks/config/environments";
 import type { EnvironmentInput } from "../stacks/config/schema";
+import { testConfig } from "./fixtures/test-config";
 import { landingLocationOf, onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
 const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
-const shippedAzure = shipped.environments.find((e) => e.cloud === "azure")!;
+const labEnv = testConfig.environments.find((e) => e.cloud === "azure")!;
 
 let azure: TerraformJson;
 let account: { id: string; props: Record<string, any> };
@@ -13,7 +13,7 @@ let container: { id: string; props: Record<string, any> };
 let connector: { id: string; props: Record<string, any> };
 
 beforeAll(() => {
-  azure = synthAll().stacks[`members-${shippedAzure.name}`];
+  azure = synthAll().stacks[`members-${labEnv.name}`];
   account = onlyResource(azure, "azurerm_storage_account");
   container = onlyResource(azure, "azurerm_storage_container");
   connector = onlyResource(azure, "azurerm_databricks_access_connector");
@@ -22,9 +22,9 @@ beforeAll(() => {
 describe("ADLS Gen2 landing storage", () => {
   test("is a StorageV2 account with hierarchical namespace in the environment's resource group", () => {
     const group = onlyResource(azure, "azurerm_resource_group");
-    expect(group.props).toMatchObject({ name: "rg-members-azure-dev", location: "westeurope" });
+    expect(group.props).toMatchObject({ name: "rg-lake-lab", location: "westeurope" });
     expect(account.props).toMatchObject({
-      name: "acmembrazuredevlake",
+      name: "globexlklablake",
       resource_group_name: ref("azurerm_resource_group", group.id, "name"),
       location: "westeurope",
       account_kind: "StorageV2",
@@ -48,8 +48,8 @@ describe("ADLS Gen2 landing storage", () => {
   });
 
   test("carries the standard tags (azurerm has no provider default tags; an aspect adds them)", () => {
-    expect(account.props.tags).toMatchObject({ environment: "azure-dev", "managed-by": "cdktf", project: "members-lakehouse" });
-    expect(connector.props.tags).toMatchObject({ environment: "azure-dev" });
+    expect(account.props.tags).toMatchObject({ environment: "lab", "managed-by": "cdktf", project: "globex-lakehouse" });
+    expect(connector.props.tags).toMatchObject({ environment: "lab" });
   });
 
   test("a private environment denies network access by default, letting the access connector through", () => {
@@ -196,13 +196,13 @@ describe("access connector and Unity Catalog access", () => {
     expect(grants).toEqual([
       expect.objectContaining({
         external_location: ref("databricks_external_location", location.id, "id"),
-        grant: [{ principal: "44444444-4444-4444-8444-444444444444", privileges: ["READ_FILES", "WRITE_FILES"] }],
+        grant: [{ principal: "88888888-8888-4888-8888-888888888888", privileges: ["READ_FILES", "WRITE_FILES"] }],
       }),
     ]);
   });
 
   test("an existing resource group is looked up, not created", () => {
-    const env: EnvironmentInput = { ...shippedAzure, azure: { ...shippedAzure.azure!, resourceGroupName: "rg-shared", createResourceGroup: false } };
+    const env: EnvironmentInput = { ...labEnv, azure: { ...labEnv.azure!, resourceGroupName: "rg-shared", createResourceGroup: false } };
     const stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
     expect(resourcesOf(stack, "azurerm_resource_group")).toEqual({});
     const [[groupId, group]] = Object.entries(stack.data!.azurerm_resource_group);
@@ -211,7 +211,7 @@ describe("access connector and Unity Catalog access", () => {
   });
 
   test("a public environment gets no default-deny network rules", () => {
-    const env: EnvironmentInput = { ...shippedAzure, storage: { retentionDays: 14, privateNetworkOnly: false } };
+    const env: EnvironmentInput = { ...labEnv, storage: { retentionDays: 14, privateNetworkOnly: false } };
     const stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
     expect(resourcesOf(stack, "azurerm_storage_account_network_rules")).toEqual({});
   });
@@ -222,7 +222,7 @@ describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
   let vault: { id: string; props: Record<string, any> };
 
   beforeAll(() => {
-    const env: EnvironmentInput = { ...shippedAzure, azure: { ...shippedAzure.azure!, keyVaultSecretScope: true } };
+    const env: EnvironmentInput = { ...labEnv, azure: { ...labEnv.azure!, keyVaultSecretScope: true } };
     stack = synthAll({ environments: [env] }).stacks[`members-${env.name}`];
     vault = onlyResource(stack, "azurerm_key_vault");
   });
@@ -230,7 +230,7 @@ describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
   test("the vault has purge protection, soft delete, RBAC authorization and default-deny network ACLs", () => {
     const client = Object.keys(stack.data!.azurerm_client_config).find((id) => id.startsWith("secrets-vault_"));
     expect(vault.props).toMatchObject({
-      name: "acmembr-azure-dev-kv",
+      name: "globexlk-lab-kv",
       purge_protection_enabled: true,
       soft_delete_retention_days: 90,
       rbac_authorization_enabled: true,
@@ -241,9 +241,9 @@ describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
 
   test("the vault is not public in a public environment either: default Deny, only trusted services and configured IP ranges pass", () => {
     const publicEnv: EnvironmentInput = {
-      ...shippedAzure,
+      ...labEnv,
       storage: { retentionDays: 14, privateNetworkOnly: false },
-      azure: { ...shippedAzure.azure!, keyVaultSecretScope: true },
+      azure: { ...labEnv.azure!, keyVaultSecretScope: true },
     };
     const open = onlyResource(synthAll({ environments: [publicEnv] }).stacks[`members-${publicEnv.name}`], "azurerm_key_vault").props;
     expect(open.network_acls).toEqual({ default_action: "Deny", bypass: "AzureServices", ip_rules: [] });
@@ -275,7 +275,7 @@ describe("Key Vault-backed secret scope (azure.keyVaultSecretScope)", () => {
     expect(Object.keys(resourcesOf(stack, "databricks_secret")).filter(notGenerator)).toEqual([]);
     expect(Object.keys(stack.variable ?? {}).filter((v) => v.startsWith("mysql_") && !v.startsWith("mysql_generator_"))).toEqual([]);
     expect(Object.entries(resourcesOf(stack, "databricks_secret_acl")).flatMap(([id, acl]) => (notGenerator(id) ? [acl] : []))).toEqual([
-      expect.objectContaining({ permission: "READ", principal: "44444444-4444-4444-8444-444444444444" }),
+      expect.objectContaining({ permission: "READ", principal: "88888888-8888-4888-8888-888888888888" }),
     ]);
   });
 
@@ -292,11 +292,7 @@ describe("the Databricks jobs on Azure", () => {
   test("extract and load jobs exist and their clusters use Azure spot with on-demand fallback, first node on demand", () => {
     const jobs = Object.values(resourcesOf(azure, "databricks_job")) as any[];
     // Development also gets the generator job (started by hand).
-    expect(jobs.map((j) => j.name).sort()).toEqual([
-      "acmembr-azure-dev-extract-members",
-      "acmembr-azure-dev-generate-members",
-      "acmembr-azure-dev-load-members",
-    ]);
+    expect(jobs.map((j) => j.name).sort()).toEqual(["globexlk-lab-extract-members", "globexlk-lab-generate-members", "globexlk-lab-load-members"]);
     for (const job of jobs) {
       const cluster = job.job_cluster[0].new_cluster;
       expect(cluster.azure_attributes).toMatchObject({ availability: "SPOT_WITH_FALLBACK_AZURE", first_on_demand: 1 });

@@ -7,8 +7,8 @@ import { Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
 import { AZURE_BOOTSTRAP_STACK } from "../stacks/bootstrap";
 import type { TerraformJson } from "../stacks/common/terraform-json";
-import { config as shipped } from "../stacks/config/environments";
 import type { AppConfigInput } from "../stacks/config/schema";
+import { testConfig } from "./fixtures/test-config";
 import { resourcesOf } from "./synth-helpers";
 
 function synthBootstrap(config: AppConfigInput): TerraformJson {
@@ -19,11 +19,11 @@ function synthBootstrap(config: AppConfigInput): TerraformJson {
 
 let bootstrap: TerraformJson;
 beforeAll(() => {
-  bootstrap = synthBootstrap(shipped);
+  bootstrap = synthBootstrap(testConfig);
 });
 
-const azureEnv = shipped.environments.find((env) => env.cloud === "azure")!;
-const repository = shipped.github!.repository;
+const azureEnv = testConfig.environments.find((env) => env.cloud === "azure")!;
+const repository = testConfig.github!.repository;
 const values = (type: string) => Object.values(resourcesOf(bootstrap, type));
 const idOf = (type: string, predicate: (r: Record<string, any>) => boolean) => {
   const found = Object.entries(resourcesOf(bootstrap, type)).filter(([, r]) => predicate(r));
@@ -99,8 +99,8 @@ test("the state account is encrypted with a rotating customer-managed key in a p
 test("an environment whose own stack creates its resource group stops the bootstrap's plan", () => {
   expect(JSON.stringify(resourcesOf(bootstrap, "terraform_data"))).toContain(`environments.${azureEnv.name}.azure.createResourceGroup`);
   const existingGroup = {
-    ...shipped,
-    environments: shipped.environments.map((env) => (env === azureEnv ? { ...env, azure: { ...env.azure!, createResourceGroup: false } } : env)),
+    ...testConfig,
+    environments: testConfig.environments.map((env) => (env === azureEnv ? { ...env, azure: { ...env.azure!, createResourceGroup: false } } : env)),
   };
   expect(JSON.stringify(resourcesOf(synthBootstrap(existingGroup), "terraform_data"))).not.toContain("createResourceGroup");
 });

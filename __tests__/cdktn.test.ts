@@ -10,6 +10,7 @@ import { AzureadProvider, DataAzureadServicePrincipal, Sleep, type SleepConfig, 
 import { cdktfImports, mapSpecifier, rewriteImports } from "../tools/cdktn/codemod";
 import { compareSynths, explain, failures, formatReport, kindOf } from "../tools/cdktn/compare";
 import { COVERAGE_SUFFIX, comparedConfig } from "../tools/cdktn/synth";
+import { testConfig } from "./fixtures/test-config";
 import type { TerraformJson } from "./synth-helpers";
 
 // Two small synthesized stacks (members-prod trimmed to a few blocks): the cdktf 0.21 lane and the cdktn 0.24 lane.
@@ -80,10 +81,10 @@ describe("cdktn comparison (tools/cdktn/compare.ts)", () => {
 });
 
 describe("the environments both lanes synthesize (tools/cdktn/synth.ts)", () => {
-  test("the Key Vault coverage copy of azure-dev validates: its own catalog, not the original's on the same metastore", () => {
-    const environments = validateConfig(comparedConfig());
-    const original = environments.find((e) => e.name === "azure-dev")!;
-    const coverage = environments.find((e) => e.name === `azure-dev${COVERAGE_SUFFIX}`)!;
+  test("the Key Vault coverage copy of an Azure environment validates: its own catalog, not the original's on the same metastore", () => {
+    const environments = validateConfig(comparedConfig(testConfig));
+    const original = environments.find((e) => e.name === "lab")!;
+    const coverage = environments.find((e) => e.name === `lab${COVERAGE_SUFFIX}`)!;
     expect(coverage.azure?.keyVaultSecretScope).toBe(true);
     expect([coverage.cloud, coverage.region]).toEqual([original.cloud, original.region]);
     expect(coverage.catalog.name).not.toBe(original.catalog.name);

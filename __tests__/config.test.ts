@@ -4,6 +4,7 @@ import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentInput } from "../stacks/config/schema";
 import { ConfigError, type ConfigProblem, validateConfig } from "../stacks/config/validate";
 import prices from "../tools/cost/prices.json";
+import { testConfig } from "./fixtures/test-config";
 
 /** A complete, valid AWS environment that each case breaks in one place. */
 /** A service principal application id for fixtures (not an example value: examples repeat one digit). */
@@ -65,24 +66,28 @@ function expectSingleProblem(config: unknown, path: string, got: string, expecte
 
 const one = (env: EnvironmentInput): AppConfigInput => ({ environments: [env] });
 
-describe("shipped configuration", () => {
-  const environments = validateConfig(shipped);
+describe("the test configuration (fixtures/test-config.ts) and the shipped one", () => {
+  const environments = validateConfig(testConfig);
 
-  test("declares dev, staging and prod on AWS and at least one Azure environment", () => {
-    const byName = Object.fromEntries(environments.map((e) => [e.name, e.cloud]));
-    expect(byName).toMatchObject({ dev: "aws", staging: "aws", prod: "aws" });
-    expect(environments.some((e) => e.cloud === "azure")).toBe(true);
+  test("the test configuration declares a development and two production environments on AWS and one on Azure", () => {
+    const byName = Object.fromEntries(environments.map((e) => [e.name, [e.cloud, e.mode]]));
+    expect(byName).toEqual({
+      sandbox: ["aws", "development"],
+      preview: ["aws", "production"],
+      live: ["aws", "production"],
+      lab: ["azure", "development"],
+    });
   });
 
-  test("dev defaults to paused schedules and prod to running ones (Asset Bundles convention)", () => {
-    const dev = environments.find((e) => e.name === "dev")!;
-    const prod = environments.find((e) => e.name === "prod")!;
+  test("development defaults to paused schedules and production to running ones (Asset Bundles convention)", () => {
+    const dev = environments.find((e) => e.name === "sandbox")!;
+    const prod = environments.find((e) => e.name === "live")!;
     expect([dev.extractPaused, dev.loadPaused]).toEqual([true, true]);
     expect([prod.extractPaused, prod.loadPaused]).toEqual([false, false]);
   });
 
-  test("every environment pins a runtime whose Spark line the notebooks are tested on", () => {
-    for (const env of environments) {
+  test("every environment, the shipped ones included, pins a runtime whose Spark line the notebooks are tested on", () => {
+    for (const env of [...environments, ...validateConfig(shipped)]) {
       expect(platform.supportedRuntimes).toHaveProperty([env.cluster.runtimeVersion]);
     }
   });
@@ -207,6 +212,10 @@ describe("invalid configuration is rejected with path and value", () => {
       /storage account name/,
     );
     expect(problem.expected).toContain("acmedataplatformxazdevlake");
+  });
+
+  test("an AWS environment's prefix is held to S3 bucket naming only, not to the Azure storage account's 24 characters", () => {
+    expect(() => validateConfig(one(awsEnv({ name: "staging", prefix: "contoso-members" })))).not.toThrow();
   });
 
   test("prefix that makes the Key Vault name longer than 24 characters, when the vault is used", () => {
@@ -339,6 +348,11 @@ describe("invalid configuration is rejected with path and value", () => {
 
   test("environment name that cannot be a stack name", () => {
     expectSingleProblem(one(awsEnv({ name: "Dev Env" })), "environments[0].name", '"Dev Env"', /lower-case/);
+  });
+
+  test("environment names of 2 to 16 characters: `qa` is one, a single letter is not", () => {
+    expect(() => validateConfig(one(awsEnv({ name: "qa", catalog: { name: "members_qa" } })))).not.toThrow();
+    expectSingleProblem(one(awsEnv({ name: "q" })), "environments[0].name", '"q"', /2-16 characters/);
   });
 
   test("several problems are reported together in one error", () => {

@@ -52,8 +52,8 @@ describe("cost model arithmetic", () => {
   });
 
   test("reads the synthesized jobs: a file-arrival load runs as often as the extract", () => {
-    const prod = synthAll().stacks["members-prod"];
-    const rows = costRows("members-prod", prod as never, {
+    const prod = synthAll().stacks["members-live"];
+    const rows = costRows("members-live", prod as never, {
       ...table,
       assumptions: { ...table.assumptions, runMinutes: { extract_members: 25, load_members: 25 } },
     });
@@ -70,8 +70,8 @@ describe("cost model arithmetic", () => {
   });
 
   test("paused schedules and hand-started jobs run 0 times a month: a run's cost shown, not counted", () => {
-    const dev = synthAll().stacks["members-dev"];
-    const rows = costRows("members-dev", dev as never, prices as PriceTable);
+    const dev = synthAll().stacks["members-sandbox"];
+    const rows = costRows("members-sandbox", dev as never, prices as PriceTable);
     expect(rows.map((r) => [r.job, r.start, r.runsPerMonth, r.perMonth])).toEqual(
       expect.arrayContaining([
         ["extract_members", "paused", 0, 0],
@@ -80,6 +80,6 @@ describe("cost model arithmetic", () => {
       ]),
     );
     expect(rows.every((r) => r.perRun > 0)).toBe(true);
-    expect(costTable(rows)).toContain("| members-dev | generate_member_data | by hand | 1 x m6gd.large | 0 |");
+    expect(costTable(rows)).toContain("| members-sandbox | generate_member_data | by hand | 1 x m6gd.large | 0 |");
   });
 });

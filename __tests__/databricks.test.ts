@@ -5,16 +5,16 @@ import * as path from "node:path";
 import { App, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { strToU8, zipSync } from "fflate";
 import { buildApp } from "../stacks/app";
-import { config as shipped } from "../stacks/config/environments";
 import platform from "../stacks/config/platform.json";
 import type { AppConfigInput, EnvironmentConfig } from "../stacks/config/schema";
 import { validateConfig } from "../stacks/config/validate";
 import { deploymentConfKey, deploymentSettingNames, jobParameterNames, MembersPipeline, NOTEBOOK_CONTRACT } from "../stacks/databricks/pipeline";
 import { builtWheel, DEFAULT_NOTEBOOKS_DIR } from "../stacks/databricks/workspace-code";
 import { pipelineSettings } from "../stacks/members-stack";
+import { testConfig } from "./fixtures/test-config";
 import { onlyResource, resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
-const environments = validateConfig(shipped);
+const environments = validateConfig(testConfig);
 const envOf = (name: string): EnvironmentConfig => environments.find((e) => e.name === name)!;
 
 let stacks: Record<string, TerraformJson>;
@@ -24,13 +24,13 @@ let azure: TerraformJson;
 /** dev deployed by hand (local state) without a run-as principal: its jobs run as the platform group. */
 let handDev: TerraformJson;
 beforeAll(() => {
-  const devInput = shipped.environments.find((e) => e.name === "dev")!;
+  const devInput = testConfig.environments.find((e) => e.name === "sandbox")!;
   const { runAsServicePrincipal: _, ...databricks } = devInput.databricks;
-  handDev = synthAll({ environments: [{ ...devInput, databricks, stateBackend: { type: "local" } }] } as AppConfigInput).stacks["members-dev"];
+  handDev = synthAll({ environments: [{ ...devInput, databricks, stateBackend: { type: "local" } }] } as AppConfigInput).stacks["members-sandbox"];
   ({ stacks } = synthAll());
-  dev = stacks["members-dev"];
-  prod = stacks["members-prod"];
-  azure = stacks["members-azure-dev"];
+  dev = stacks["members-sandbox"];
+  prod = stacks["members-live"];
+  azure = stacks["members-lab"];
 });
 
 /** The one resource of `type` whose logical id starts with `prefix` (cdktf appends a hash). */
@@ -83,7 +83,7 @@ describe("MySQL secret scope", () => {
 
   test("each secret's value is a reference to its sensitive variable, in the pipeline's scope", () => {
     const scope = resource(dev, "databricks_secret_scope", "pipeline_mysql-secrets_");
-    expect(scope.props.name).toBe("acme-members-dev-mysql");
+    expect(scope.props.name).toBe("globex-lake-sandbox-mysql");
     const secrets = Object.entries(resourcesOf(dev, "databricks_secret"))
       .filter(([id]) => id.startsWith("pipeline_mysql-secrets_"))
       .map(([, secret]) => secret);
@@ -96,10 +96,10 @@ describe("MySQL secret scope", () => {
 
   test("READ on the scope for the job principal: the run-as service principal, else the platform group", () => {
     expect(resource(prod, "databricks_secret_acl", "pipeline_mysql-secrets_").props).toEqual(
-      expect.objectContaining({ permission: "READ", principal: envOf("prod").databricks.runAsServicePrincipal }),
+      expect.objectContaining({ permission: "READ", principal: envOf("live").databricks.runAsServicePrincipal }),
     );
     expect(resource(dev, "databricks_secret_acl", "pipeline_mysql-secrets_").props).toEqual(
-      expect.objectContaining({ permission: "READ", principal: envOf("dev").databricks.runAsServicePrincipal }),
+      expect.objectContaining({ permission: "READ", principal: envOf("sandbox").databricks.runAsServicePrincipal }),
     );
     expect(resource(handDev, "databricks_secret_acl", "pipeline_mysql-secrets_").props).toEqual(
       expect.objectContaining({ permission: "READ", principal: "members-platform" }),
@@ -119,10 +119,10 @@ describe("MySQL secret scope", () => {
     const outdir = mkdtempSync(path.join(tmpdir(), "members-canary-"));
     try {
       Object.assign(process.env, canaries);
-      buildApp(shipped, new App({ outdir })).synth();
+      buildApp(testConfig, new App({ outdir })).synth();
       const files = walk(outdir);
       const stackFiles = files.filter((f) => f.endsWith("cdk.tf.json") && !f.includes("members-bootstrap-"));
-      expect(stackFiles).toHaveLength(shipped.environments.length);
+      expect(stackFiles).toHaveLength(testConfig.environments.length);
       for (const file of files) {
         const text = readFileSync(file, "utf8");
         for (const value of Object.values(canaries)) expect(text.includes(value) ? `${file} contains ${value}` : "").toBe("");
@@ -146,10 +146,10 @@ describe("job cluster policy", () => {
     expect(def.spark_version).toEqual({ type: "fixed", value: platform.databricksRuntime.sparkVersion });
     expect(def.data_security_mode).toEqual({ type: "fixed", value: "SINGLE_USER" });
     expect(def["spark_conf.spark.sql.session.timeZone"]).toEqual({ type: "fixed", value: "UTC" });
-    for (const [tag, value] of Object.entries({ project: "members-lakehouse", environment: "prod", "cost-center": "data-platform" })) {
+    for (const [tag, value] of Object.entries({ project: "globex-lakehouse", environment: "live", "cost-center": "data-eng" })) {
       expect(def[`custom_tags.${tag}`]).toEqual({ type: "fixed", value });
     }
-    expect(policyOf(prod).props.name).toBe("acme-members-prod-job-compute");
+    expect(policyOf(prod).props.name).toBe("globex-lake-live-job-compute");
   });
 
   test("limits node types and workers per environment", () => {
@@ -187,12 +187,12 @@ describe("job cluster policy", () => {
   });
 
   test("spot off means on demand only", () => {
-    const env = shipped.environments.find((e) => e.name === "azure-dev")!;
+    const env = testConfig.environments.find((e) => e.name === "lab")!;
     const { stacks: custom } = synthAll({ environments: [{ ...env, cluster: { ...env.cluster, spot: false } }] } as AppConfigInput);
-    const def = definitionOf(custom["members-azure-dev"]);
+    const def = definitionOf(custom["members-lab"]);
     expect(def["azure_attributes.availability"]).toEqual({ type: "fixed", value: "ON_DEMAND_AZURE" });
     expect(def).not.toHaveProperty(["azure_attributes.spot_bid_max_price"]);
-    const cluster = extractJob(custom["members-azure-dev"]).props.job_cluster[0].new_cluster;
+    const cluster = extractJob(custom["members-lab"]).props.job_cluster[0].new_cluster;
     expect(cluster.azure_attributes.availability).toBe("ON_DEMAND_AZURE");
   });
 
@@ -208,7 +208,7 @@ describe("job cluster policy", () => {
     const perm = resource(prod, "databricks_permissions", "pipeline_job-policy_");
     expect(perm.props.cluster_policy_id).toBe(ref("databricks_cluster_policy", policy.id, "id"));
     expect(perm.props.access_control).toEqual([
-      { service_principal_name: envOf("prod").databricks.runAsServicePrincipal, permission_level: "CAN_USE" },
+      { service_principal_name: envOf("live").databricks.runAsServicePrincipal, permission_level: "CAN_USE" },
     ]);
     expect(resource(handDev, "databricks_permissions", "pipeline_job-policy_").props.access_control).toEqual([
       { group_name: "members-platform", permission_level: "CAN_USE" },
@@ -217,7 +217,7 @@ describe("job cluster policy", () => {
 });
 
 describe("job clusters", () => {
-  test.each(["members-dev", "members-prod", "members-azure-dev"])("%s: both jobs use the policy, apply its defaults and satisfy it", (name) => {
+  test.each(["members-sandbox", "members-live", "members-lab"])("%s: both jobs use the policy, apply its defaults and satisfy it", (name) => {
     const json = stacks[name];
     const policy = policyOf(json);
     const def = definitionOf(json);
@@ -318,7 +318,7 @@ describe("uploaded code", () => {
     expect(settingsOf(generator, "generate").secret_scope).toBe(
       ref("databricks_secret_scope", resource(dev, "databricks_secret_scope", "pipeline_generator-secrets_").id, "name"),
     );
-    expect(resource(dev, "databricks_secret_scope", "pipeline_generator-secrets_").props.name).toBe("acme-members-dev-mysql-generator");
+    expect(resource(dev, "databricks_secret_scope", "pipeline_generator-secrets_").props.name).toBe("globex-lake-sandbox-mysql-generator");
     expect(Object.keys(resourcesOf(prod, "databricks_job")).some((id) => id.includes("generate"))).toBe(false);
   });
 
@@ -329,7 +329,7 @@ describe("uploaded code", () => {
       const synth = () => {
         const stack = new TerraformStack(Testing.app(), "t");
         new MembersPipeline(stack, "pipeline", {
-          ...pipelineSettings(envOf("dev")),
+          ...pipelineSettings(envOf("sandbox")),
           landingUrl: "s3://bucket/landing/",
           managedStorage: MANAGED,
           notebooksDir: dir,
@@ -354,7 +354,7 @@ describe("uploaded code", () => {
 describe("deployed code lives in a folder the stack owns", () => {
   test("default root: /Deployments/<prefix>-<env>, from the configuration only; platform group CAN_READ in production (CAN_MANAGE in development), job principal CAN_READ, nobody else", () => {
     const dir = onlyResource(prod, "databricks_directory");
-    expect(dir.props.path).toBe(`/Deployments/${envOf("prod").names.base}`);
+    expect(dir.props.path).toBe(`/Deployments/${envOf("live").names.base}`);
     // Nothing depends on who runs the plan (a PR plan identity, a person): no identity data source at all.
     for (const json of Object.values(stacks)) expect(json.data?.databricks_current_user).toBeUndefined();
     const permissions = resource(prod, "databricks_permissions", "pipeline_code_root-permissions_").props;
@@ -362,12 +362,12 @@ describe("deployed code lives in a folder the stack owns", () => {
     // Production: the platform group may read, not edit, what runs as the job principal with the MySQL secrets.
     expect(permissions.access_control).toEqual([
       { group_name: "members-platform", permission_level: "CAN_READ" },
-      { service_principal_name: envOf("prod").databricks.runAsServicePrincipal, permission_level: "CAN_READ" },
+      { service_principal_name: envOf("live").databricks.runAsServicePrincipal, permission_level: "CAN_READ" },
     ]);
     // Development: the platform group may edit; the job principal reads.
     expect(resource(dev, "databricks_permissions", "pipeline_code_root-permissions_").props.access_control).toEqual([
       { group_name: "members-platform", permission_level: "CAN_MANAGE" },
-      { service_principal_name: envOf("dev").databricks.runAsServicePrincipal, permission_level: "CAN_READ" },
+      { service_principal_name: envOf("sandbox").databricks.runAsServicePrincipal, permission_level: "CAN_READ" },
     ]);
     // A hand-deployed dev without a run-as principal runs as the platform group itself: one entry.
     expect(resource(handDev, "databricks_permissions", "pipeline_code_root-permissions_").props.access_control).toEqual([
@@ -376,9 +376,9 @@ describe("deployed code lives in a folder the stack owns", () => {
   });
 
   test("an explicit deploy root is used as given", () => {
-    const env = shipped.environments.find((e) => e.name === "dev")!;
+    const env = testConfig.environments.find((e) => e.name === "sandbox")!;
     const json = synthAll({ environments: [{ ...env, databricks: { ...env.databricks, deployRoot: "/Workspace/Deployments/members/dev" } }] }).stacks[
-      "members-dev"
+      "members-sandbox"
     ];
     // Written without the /Workspace prefix, which the provider's read-back may drop (a replacement on every plan).
     expect(onlyResource(json, "databricks_directory").props.path).toBe("/Deployments/members/dev");
@@ -391,7 +391,7 @@ describe("deployed code lives in a folder the stack owns", () => {
         .sort();
     expect(names(dev)).toEqual(["extract_members", "generate_member_data", "load_members"]);
     expect(names(prod)).toEqual(["extract_members", "load_members"]);
-    expect(names(stacks["members-staging"])).toEqual(["extract_members", "load_members"]);
+    expect(names(stacks["members-preview"])).toEqual(["extract_members", "load_members"]);
   });
 
   test("the load job gets the data guards as parameters, the PII reader group and retention as fixed settings", () => {
@@ -405,7 +405,7 @@ describe("deployed code lives in a folder the stack owns", () => {
 });
 
 describe("deployment settings (a run cannot change them)", () => {
-  test.each(["members-dev", "members-prod", "members-azure-dev"])(
+  test.each(["members-sandbox", "members-live", "members-lab"])(
     "%s: every job cluster carries each deployment setting of its notebook, fixed by the policy; none is a job parameter",
     (name) => {
       const json = stacks[name];
@@ -432,10 +432,10 @@ describe("deployment settings (a run cannot change them)", () => {
   test("the extract's TLS mode and trust store come from the configuration's mysql block (VERIFY_IDENTITY by default)", () => {
     expect(settingsOf(extractJob(prod).props, "extract").ssl_mode).toBe("VERIFY_IDENTITY");
     expect(settingsOf(extractJob(prod).props, "extract")).not.toHaveProperty("trust_store_path");
-    const env = shipped.environments.find((e) => e.name === "prod")!;
+    const env = testConfig.environments.find((e) => e.name === "live")!;
     const trustStorePath = "/Volumes/members/members/certs/mysql-ca.p12";
     const json = synthAll({ environments: [{ ...env, mysql: { sslMode: "VERIFY_IDENTITY", trustStorePath } }] } as AppConfigInput).stacks[
-      "members-prod"
+      "members-live"
     ];
     expect(settingsOf(extractJob(json).props, "extract")).toEqual(
       expect.objectContaining({ ssl_mode: "VERIFY_IDENTITY", trust_store_path: trustStorePath }),
@@ -443,12 +443,12 @@ describe("deployment settings (a run cannot change them)", () => {
   });
 
   test("the load's PII reader group, retention and target come from the configuration, not from the contract's defaults", () => {
-    const env = shipped.environments.find((e) => e.name === "prod")!;
+    const env = testConfig.environments.find((e) => e.name === "live")!;
     const json = synthAll({
       environments: [
         { ...env, databricks: { ...env.databricks, piiReaderGroup: "hr-pii" }, load: { piiRetentionDays: 90, historyRetentionDays: 3 } },
       ],
-    } as AppConfigInput).stacks["members-prod"];
+    } as AppConfigInput).stacks["members-live"];
     expect(settingsOf(loadJob(json).props, "load")).toEqual(
       expect.objectContaining({ pii_reader_group: "hr-pii", pii_retention_days: "90", history_retention_days: "3", table: "members" }),
     );
@@ -462,10 +462,10 @@ describe("catalog and grants", () => {
     const schema = resource(prod, "databricks_schema", "pipeline_catalog_schema_");
     const masked = resource(prod, "databricks_schema", "pipeline_catalog_masked-schema_");
     expect(Object.keys(schemas)).toHaveLength(2);
-    expect(catalog.props.name).toBe("members");
+    expect(catalog.props.name).toBe("lake");
     expect(schema.props).toEqual(expect.objectContaining({ name: "members", catalog_name: ref("databricks_catalog", catalog.id, "name") }));
     expect(masked.props).toEqual(expect.objectContaining({ name: "members_masked", catalog_name: ref("databricks_catalog", catalog.id, "name") }));
-    const env = envOf("prod");
+    const env = envOf("live");
     const sp = env.databricks.runAsServicePrincipal;
     const analysts = "members-analysts";
     const trusted = [env.databricks.piiReaderGroup, env.databricks.platformGroup];
@@ -498,11 +498,11 @@ describe("catalog and grants", () => {
   });
 
   test("existing catalog and schema are looked up and get additive, non-authoritative grants", () => {
-    const env = shipped.environments.find((e) => e.name === "dev")!;
+    const env = testConfig.environments.find((e) => e.name === "sandbox")!;
     const { stacks: custom } = synthAll({
       environments: [{ ...env, catalog: { name: "shared", create: false, schema: "members", createSchema: false, maskedSchema: "members_view" } }],
     } as AppConfigInput);
-    const json = custom["members-dev"];
+    const json = custom["members-sandbox"];
     expect(resourcesOf(json, "databricks_catalog")).toEqual({});
     expect(resourcesOf(json, "databricks_schema")).toEqual({});
     expect(Object.keys(resourcesOf(json, "databricks_grants")).filter((id) => id.startsWith("pipeline_"))).toEqual([]);
@@ -545,7 +545,7 @@ describe("extract job", () => {
 
   test("one run at a time, queued; retries with an interval; task and run timeouts; duration health rule", () => {
     const job = extractJob(prod).props;
-    const taskTimeout = envOf("prod").cluster.taskTimeoutMinutes * 60;
+    const taskTimeout = envOf("live").cluster.taskTimeoutMinutes * 60;
     expect(job.max_concurrent_runs).toBe(1);
     expect(job.queue).toEqual({ enabled: true });
     const [task] = job.task;
@@ -563,21 +563,21 @@ describe("extract job", () => {
   test("failure and duration e-mails go to the configured addresses", () => {
     expect(extractJob(dev).props.email_notifications).toEqual(
       expect.objectContaining({
-        on_failure: ["data-platform-alerts@example.com"],
-        on_duration_warning_threshold_exceeded: ["data-platform-alerts@example.com"],
+        on_failure: ["lake-alerts@example.com"],
+        on_duration_warning_threshold_exceeded: ["lake-alerts@example.com"],
       }),
     );
   });
 
   test("run_as only when a service principal is configured; each plan checks it is no workspace admin", () => {
-    expect(extractJob(prod).props.run_as).toEqual({ service_principal_name: envOf("prod").databricks.runAsServicePrincipal });
-    expect(extractJob(dev).props.run_as).toEqual({ service_principal_name: envOf("dev").databricks.runAsServicePrincipal });
+    expect(extractJob(prod).props.run_as).toEqual({ service_principal_name: envOf("live").databricks.runAsServicePrincipal });
+    expect(extractJob(dev).props.run_as).toEqual({ service_principal_name: envOf("sandbox").databricks.runAsServicePrincipal });
     expect(extractJob(handDev).props).not.toHaveProperty("run_as");
     expect(handDev.data?.databricks_service_principal).toBeUndefined();
     // The admin check: the principal and the admins group (nested members too) read at plan, and a precondition.
     const sp = Object.entries(prod.data!.databricks_service_principal);
     const admins = Object.entries(prod.data!.databricks_group);
-    expect(sp.map(([, v]) => v.application_id)).toEqual([envOf("prod").databricks.runAsServicePrincipal]);
+    expect(sp.map(([, v]) => v.application_id)).toEqual([envOf("live").databricks.runAsServicePrincipal]);
     expect(admins.map(([, v]) => [v.display_name, v.recursive])).toEqual([["admins", true]]);
     const check = resource(prod, "terraform_data", "pipeline_run-as-not-admin_check").props;
     expect(check.lifecycle.precondition[0].condition).toBe(
@@ -611,8 +611,8 @@ describe("extract job", () => {
 
   test("names and tags", () => {
     const job = extractJob(prod).props;
-    expect(job.name).toBe("acme-members-prod-extract-members");
-    expect(job.tags).toEqual(expect.objectContaining({ project: "members-lakehouse", environment: "prod", "cost-center": "data-platform" }));
+    expect(job.name).toBe("globex-lake-live-extract-members");
+    expect(job.tags).toEqual(expect.objectContaining({ project: "globex-lakehouse", environment: "live", "cost-center": "data-eng" }));
   });
 });
 
@@ -630,7 +630,7 @@ describe("load job", () => {
     expect(settingsOf(job, "load").landing_path).toBe(location.url);
   });
 
-  test.each(["members-prod", "members-azure-dev"])("%s: both jobs are created after the external location exists", (name) => {
+  test.each(["members-live", "members-lab"])("%s: both jobs are created after the external location exists", (name) => {
     const json = stacks[name];
     const location = resource(json, "databricks_external_location", "landing_unity-catalog_landing_location_");
     for (const job of [extractJob(json), loadJob(json)]) {
@@ -716,7 +716,7 @@ describe("job permissions and outputs", () => {
 describe("bad input fails early with got/expected", () => {
   const build = (props: Partial<ConstructorParameters<typeof MembersPipeline>[2]>) => () =>
     new MembersPipeline(new TerraformStack(Testing.app(), "t"), "pipeline", {
-      ...pipelineSettings(envOf("dev")),
+      ...pipelineSettings(envOf("sandbox")),
       landingUrl: "s3://bucket/landing/",
       managedStorage: MANAGED,
       ...props,
@@ -738,7 +738,7 @@ describe("bad input fails early with got/expected", () => {
     expect(
       () =>
         new MembersPipeline(stack, "pipeline", {
-          ...pipelineSettings(envOf("dev")),
+          ...pipelineSettings(envOf("sandbox")),
           landingUrl: `s3://${bucket.stringValue}/landing/`,
           managedStorage: MANAGED,
         }),

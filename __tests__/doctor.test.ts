@@ -1,11 +1,13 @@
 /**
- * make doctor (issue 27, item 3): on the shipped example it lists every example value the deploy guard refuses and
- * each environment's example choices; on an adapted configuration and a ready machine it says nothing.
+ * make doctor (issue 27, item 3): on a configuration holding example values it lists every one the deploy guards refuse
+ * and each environment's example choices; on an adapted configuration and a ready machine it says nothing.
  */
-import { config } from "../stacks/config/environments";
-import { validateConfig } from "../stacks/config/validate";
+import { config as shipped } from "../stacks/config/environments";
+import { ciPlaceholderProblems } from "../stacks/config/placeholders";
+import { formatProblem, validateConfig } from "../stacks/config/validate";
 import { configFindings, machineFindings, type Run, report } from "../tools/doctor";
 import { adaptedConfig } from "./fixtures/adapted-config";
+import { testConfig } from "./fixtures/test-config";
 
 const READY: Record<string, string> = {
   java: 'openjdk version "17.0.15" 2025-04-15',
@@ -19,9 +21,9 @@ const machine =
     return all[name];
   };
 
-test("the shipped example: every placeholder field, the CI repository and each environment's choices", () => {
-  const findings = configFindings(config);
-  const placeholders = validateConfig(config).flatMap((env) => env.placeholders.map((p) => p.path));
+test("a configuration holding example values (the test configuration): every placeholder field, the CI repository and each environment's choices", () => {
+  const findings = configFindings(testConfig);
+  const placeholders = validateConfig(testConfig).flatMap((env) => env.placeholders.map((p) => p.path));
   const mustChange = findings.filter((f) => f.section === "must change before a deploy").map((f) => f.text);
   expect(mustChange).toHaveLength(placeholders.length + 1);
   for (const path of [...placeholders, "github.repository"]) expect(mustChange.some((text) => text.startsWith(`${path}: got `))).toBe(true);
@@ -29,8 +31,19 @@ test("the shipped example: every placeholder field, the CI repository and each e
     expect(mustChange.some((text) => text.includes(field))).toBe(true);
   }
   const review = findings.filter((f) => f.section === "example choices to review").map((f) => f.text);
-  expect(review).toHaveLength(config.environments.length);
-  expect(review[0]).toMatch(/^environments\.dev: prefix "acme-members"; region eu-west-1; node types m6gd\.large; catalog members_dev\.members$/);
+  expect(review).toHaveLength(testConfig.environments.length);
+  expect(review[0]).toMatch(/^environments\.sandbox: prefix "globex-lake"; region eu-west-1; node types m6gd\.large; catalog lake_sandbox\.members$/);
+});
+
+test("the shipped configuration (or a fork's): make doctor's findings are exactly what the placeholder guards refuse", () => {
+  const mustChange = configFindings(shipped)
+    .filter((f) => f.section === "must change before a deploy")
+    .map((f) => f.text);
+  const refused = [
+    ...validateConfig(shipped).flatMap((env) => env.placeholders),
+    ...(shipped.github ? ciPlaceholderProblems(shipped.github) : []),
+  ].map(formatProblem);
+  expect(mustChange).toEqual(refused);
 });
 
 test("an adapted configuration on a ready machine: quiet", () => {
@@ -51,9 +64,9 @@ test("what the machine lacks, each with its fix", () => {
 });
 
 test("the report names each section and where to change it", () => {
-  const text = report([...configFindings(config), ...machineFindings(machine(), "20.0.0")]);
+  const text = report([...configFindings(testConfig), ...machineFindings(machine(), "20.0.0")]);
   expect(text).toMatch(
-    /^must change before a deploy \(stacks\/config\/environments\.ts; docs\/adapt\/fork-checklist\.md\):\n {2}- environments\.dev\./,
+    /^must change before a deploy \(stacks\/config\/environments\.ts; docs\/adapt\/fork-checklist\.md\):\n {2}- environments\.sandbox\./,
   );
   expect(text).toContain("\nexample choices to review (");
   expect(text).toContain("\nthis machine:\n  - Node 20.0.0");

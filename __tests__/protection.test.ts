@@ -16,7 +16,7 @@ function statefulResources(json: TerraformJson): [string, Record<string, any>][]
     .flatMap(([type, byId]) => Object.entries(byId).map(([id, r]) => [`${type}.${id}`, r] as [string, Record<string, any>]));
 }
 
-test.each(["members-prod", "members-staging"])("%s: every stateful resource has prevent_destroy, no force_destroy, KMS 30 days", (name) => {
+test.each(["members-live", "members-preview"])("%s: every stateful resource has prevent_destroy, no force_destroy, KMS 30 days", (name) => {
   const resources = statefulResources(stacks[name]);
   expect(resources.length).toBeGreaterThanOrEqual(8);
   for (const [address, r] of resources) {
@@ -28,7 +28,7 @@ test.each(["members-prod", "members-staging"])("%s: every stateful resource has 
 });
 
 test("development stacks are not protected unless the environment says so", () => {
-  for (const name of ["members-dev", "members-azure-dev"]) {
+  for (const name of ["members-sandbox", "members-lab"]) {
     for (const [address, r] of statefulResources(stacks[name])) expect([address, r.lifecycle]).toEqual([address, undefined]);
   }
 });

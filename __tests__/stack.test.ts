@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
-import { config as shipped } from "../stacks/config/environments";
 import { ConfigError } from "../stacks/config/validate";
 import { ciStacks } from "../tools/list-stacks";
+import { testConfig, testEnv } from "./fixtures/test-config";
 import { synthAll, type TerraformJson } from "./synth-helpers";
 
 let stacks: Record<string, TerraformJson>;
@@ -13,20 +13,20 @@ beforeAll(() => {
 
 describe("one stack per environment", () => {
   test("stack names are members-<environment>", () => {
-    expect(Object.keys(stacks).sort()).toEqual(shipped.environments.map((e) => `members-${e.name}`).sort());
+    expect(Object.keys(stacks).sort()).toEqual(testConfig.environments.map((e) => `members-${e.name}`).sort());
   });
 
   test("AWS stacks configure the AWS provider in the environment's region with default tags", () => {
-    const aws = stacks["members-prod"].provider!.aws[0];
+    const aws = stacks["members-live"].provider!.aws[0];
     expect(aws.region).toBe("eu-west-1");
     expect(aws.default_tags[0].tags).toEqual(
-      expect.objectContaining({ environment: "prod", "managed-by": "cdktf", stack: "members-prod", project: "members-lakehouse" }),
+      expect.objectContaining({ environment: "live", "managed-by": "cdktf", stack: "members-live", project: "globex-lakehouse" }),
     );
-    expect(stacks["members-prod"].provider!.azurerm).toBeUndefined();
+    expect(stacks["members-live"].provider!.azurerm).toBeUndefined();
   });
 
   test("Azure stacks configure azurerm with Azure AD storage auth and no AWS provider", () => {
-    const azure = stacks["members-azure-dev"].provider!.azurerm[0];
+    const azure = stacks["members-lab"].provider!.azurerm[0];
     expect(azure.storage_use_azuread).toBe(true);
     // Storage through ARM only (shared keys off, default-deny firewall); vaults never purged on destroy.
     expect(azure.features).toEqual([
@@ -36,13 +36,13 @@ describe("one stack per environment", () => {
         resource_group: [{ prevent_deletion_if_contains_resources: true }],
       },
     ]);
-    expect(stacks["members-azure-dev"].provider!.aws).toBeUndefined();
+    expect(stacks["members-lab"].provider!.aws).toBeUndefined();
   });
 
   test("every stack points the Databricks provider at its own workspace and holds no credentials", () => {
     for (const [name, json] of Object.entries(stacks)) {
       const databricks = json.provider!.databricks[0];
-      const env = shipped.environments.find((e) => `members-${e.name}` === name)!;
+      const env = testConfig.environments.find((e) => `members-${e.name}` === name)!;
       expect(databricks).toEqual({ host: env.databricks.host, auth_type: env.databricks.authType });
     }
   });
@@ -50,39 +50,52 @@ describe("one stack per environment", () => {
 
 describe("state backends", () => {
   test("an environment with an S3 backend gets state encrypted with its own KMS key, native locking, keyed by environment", () => {
-    expect(stacks["members-prod"].terraform!.backend).toEqual({
+    expect(stacks["members-live"].terraform!.backend).toEqual({
       s3: {
-        bucket: "acme-members-prod-tfstate-example",
-        key: "members/prod.tfstate",
+        bucket: "globex-lake-live-tfstate-example",
+        key: "members/live.tfstate",
         region: "eu-west-1",
         encrypt: true,
         // The environment's customer-managed key (members-bootstrap-aws creates it under this alias).
-        kms_key_id: "alias/acme-members-prod-tfstate-example",
+        kms_key_id: "alias/globex-lake-live-tfstate-example",
         use_lockfile: true,
       },
     });
   });
 
-  test("every shipped environment keeps remote state (CI deploys them from throwaway runners)", () => {
+  test("every test environment keeps remote state (CI deploys them from throwaway runners)", () => {
     for (const json of Object.values(stacks)) expect(Object.keys(json.terraform!.backend)).toEqual([expect.stringMatching(/^(s3|azurerm)$/)]);
   });
 
   test("local state is an explicit opt-in, one file per stack, and such a stack is never listed for CI", () => {
-    const env = shipped.environments.find((e) => e.name === "dev")!;
+    const env = testEnv("sandbox");
     const { stacks: custom } = synthAll({ environments: [{ ...env, stateBackend: { type: "local" } }] });
-    expect(custom["members-dev"].terraform!.backend).toEqual({ local: { path: "terraform.members-dev.tfstate" } });
+    expect(custom["members-sandbox"].terraform!.backend).toEqual({ local: { path: "terraform.members-sandbox.tfstate" } });
   });
 
-  test("tools/list-stacks.ts lists every shipped stack with its auth type", () => {
-    const listed = JSON.parse(execFileSync("node", ["--require", "ts-node/register/transpile-only", "tools/list-stacks.ts"], { encoding: "utf8" }));
-    expect(listed.map((s: { stack: string }) => s.stack)).toEqual(shipped.environments.map((e) => `members-${e.name}`));
-    expect(listed.find((s: { stack: string }) => s.stack === "members-azure-dev").authType).toBe("github-oidc-azure");
+  test("ciStacks lists every stack with its auth type", () => {
+    const listed = ciStacks(testConfig);
+    expect(listed.map((s) => s.stack)).toEqual(testConfig.environments.map((e) => `members-${e.name}`));
+    expect(listed.find((s) => s.stack === "members-lab")!.authType).toBe("github-oidc-azure");
+  });
+
+  test("tools/list-stacks.ts prints the stacks of the configuration main.ts reads (stacks/config/environments.ts)", () => {
+    const node = (args: string[]) =>
+      JSON.parse(execFileSync("node", ["--require", "ts-node/register/transpile-only", ...args], { encoding: "utf8" }));
+    const configured: { name: string; stateBackend?: { type: string } }[] = node([
+      "-e",
+      'console.log(JSON.stringify(require("./stacks/config/environments").config.environments))',
+    ]);
+    const listed = node(["tools/list-stacks.ts"]);
+    expect(listed.map((s: { stack: string }) => s.stack)).toEqual(
+      configured.filter((e) => e.stateBackend?.type !== "local").map((e) => `members-${e.name}`),
+    );
   });
 
   test("a local-state stack is never listed for CI", () => {
-    const local = shipped.environments.map((e) => (e.name === "dev" ? { ...e, stateBackend: { type: "local" as const } } : e));
-    expect(ciStacks({ environments: local }).map((s) => s.stack)).not.toContain("members-dev");
-    expect(ciStacks({ environments: local }, "production").map((s) => s.stack)).toEqual(["members-staging", "members-prod"]);
+    const local = testConfig.environments.map((e) => (e.name === "sandbox" ? { ...e, stateBackend: { type: "local" as const } } : e));
+    expect(ciStacks({ environments: local }).map((s) => s.stack)).not.toContain("members-sandbox");
+    expect(ciStacks({ environments: local }, "production").map((s) => s.stack)).toEqual(["members-preview", "members-live"]);
   });
 
   test("every stack pins the Terraform CLI to 1.11 or newer", () => {
@@ -90,7 +103,7 @@ describe("state backends", () => {
   });
 
   test("an Azure environment can use an azurerm backend with Azure AD auth", () => {
-    const env = shipped.environments.find((e) => e.cloud === "azure")!;
+    const env = testEnv("lab");
     const { stacks: custom } = synthAll({
       environments: [
         {
@@ -113,7 +126,7 @@ describe("state backends", () => {
 
 test("a bad configuration fails before any stack is built", () => {
   const app = Testing.app();
-  const broken = { environments: [{ ...shipped.environments[0], cloud: "gcp" }] };
+  const broken = { environments: [{ ...testConfig.environments[0], cloud: "gcp" }] };
   expect(() => buildApp(broken as never, app)).toThrow(ConfigError);
   expect(app.node.children).toHaveLength(0);
 });

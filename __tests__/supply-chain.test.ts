@@ -13,6 +13,7 @@ import { buildApp } from "../stacks/app";
 import { LOCK_FILE, lockFileFor, parseLockFile, providerAddress, providerSetName, type RequiredProvider } from "../stacks/common/provider-locks";
 import platform from "../stacks/config/platform.json";
 import { artifactFileName, DEFAULT_ARTIFACTS_DIR, JDBC_DRIVER_JAR, verifiedArtifact } from "../stacks/databricks/artifacts";
+import { testConfig } from "./fixtures/test-config";
 import { resourcesOf, synthAll, type TerraformJson } from "./synth-helpers";
 
 const ROOT = join(__dirname, "..");
@@ -169,7 +170,7 @@ describe("provider lock files", () => {
   }
 
   it("every stack's provider set has a lock file with its exact versions, or is a pending set of the same versions", () => {
-    const app = buildApp(undefined, Testing.app());
+    const app = buildApp(testConfig, Testing.app());
     const problems: string[] = [];
     const pendingSeen: Record<string, string> = {};
     for (const child of app.node.children) {

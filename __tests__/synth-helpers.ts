@@ -1,14 +1,14 @@
 import { type App, Testing } from "cdktf";
 import { buildApp } from "../stacks/app";
 import type { TerraformJson } from "../stacks/common/terraform-json";
-import { config as shipped } from "../stacks/config/environments";
 import type { AppConfigInput } from "../stacks/config/schema";
 import { MembersStack } from "../stacks/members-stack";
+import { testConfig } from "./fixtures/test-config";
 
 export type { TerraformJson } from "../stacks/common/terraform-json";
 
-/** Builds the app (shipped config by default) and synthesizes every stack once; tests share the result. */
-export function synthAll(config: AppConfigInput = shipped): { app: App; stacks: Record<string, TerraformJson> } {
+/** Builds the app (the test configuration, fixtures/test-config.ts, by default; never the shipped example) and synthesizes every stack once; tests share the result. */
+export function synthAll(config: AppConfigInput = testConfig): { app: App; stacks: Record<string, TerraformJson> } {
   const app = buildApp(config, Testing.app());
   const stacks: Record<string, TerraformJson> = {};
   for (const child of app.node.children) {
@@ -20,7 +20,7 @@ export function synthAll(config: AppConfigInput = shipped): { app: App; stacks: 
 }
 
 /** Every stack of the app, the bootstrap stacks (stacks/bootstrap) included, synthesized; by stack name. */
-export function synthEveryStack(config: AppConfigInput = shipped): Record<string, TerraformJson> {
+export function synthEveryStack(config: AppConfigInput = testConfig): Record<string, TerraformJson> {
   const app = buildApp(config, Testing.app());
   return Object.fromEntries(app.node.children.map((stack) => [stack.node.id, JSON.parse(Testing.synth(stack as MembersStack)) as TerraformJson]));
 }

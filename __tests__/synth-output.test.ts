@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { buildApp, pruneStaleStacks } from "../stacks/app";
-import { config } from "../stacks/config/environments";
+import { testConfig as config } from "./fixtures/test-config";
 
 test("a synth after an environment is removed leaves only the configured stacks", () => {
   const outdir = mkdtempSync(join(tmpdir(), "synth-output-"));
@@ -19,7 +19,7 @@ test("a synth after an environment is removed leaves only the configured stacks"
       return pruneStaleStacks(outdir);
     };
     expect(synth([first, second])).toEqual([]);
-    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual([`members-${first.name}`, `members-${second.name}`]);
+    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual([`members-${first.name}`, `members-${second.name}`].sort());
     expect(synth([first])).toEqual([`members-${second.name}`]);
     expect(readdirSync(join(outdir, "stacks"))).toEqual([`members-${first.name}`]);
     expect(existsSync(join(outdir, "stacks", `members-${first.name}`, "cdk.tf.json"))).toBe(true);

@@ -27,7 +27,7 @@ describe("tf-validate test file for every synthesized stack", () => {
     }
   });
 
-  it("expects the placeholder guard's failure in the stacks that carry it (every shipped one: example values)", () => {
+  it("expects the placeholder guard's failure in the stacks that carry it (every test stack: example values)", () => {
     for (const [name, json] of Object.entries(stacks)) {
       const hcl = generateTftest(json as never, name);
       expect([name, hcl.includes(`  expect_failures = [${PLACEHOLDER_GUARD_ADDRESS}]\n}`)]).toEqual([name, true]);

@@ -8,9 +8,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fenceBlock, PLAN_TEXT_LIMIT, planMarker, renderPlanComment } from "../.github/scripts/plan-comment";
-import { config } from "../stacks/config/environments";
 import { validateConfig } from "../stacks/config/validate";
 import { ciStacks } from "../tools/list-stacks";
+import { testConfig } from "./fixtures/test-config";
 
 // js-yaml comes with jest (ts-jest -> babel-plugin-istanbul -> @istanbuljs/load-nyc-config); its safe schema reads
 // workflow files as GitHub does for everything checked here (`on` stays a string key).
@@ -346,17 +346,17 @@ describe("workflow policy", () => {
     expect(applyIsTheGuardedPlan(workflows["stack.yml"])).toEqual([]));
   test("Dependabot keeps the actions (and npm) current", () => expect(dependabot()).toEqual([]));
 
-  test("list-stacks development lists no production stack, and every configuration environment is in one list", () => {
-    const development = ciStacks(config, "development");
-    const production = ciStacks(config, "production");
+  test("list-stacks development lists no production stack, and every environment is in one list", () => {
+    const development = ciStacks(testConfig, "development");
+    const production = ciStacks(testConfig, "production");
     expect(development.length).toBeGreaterThan(0);
     expect(development.every((s) => s.mode === "development")).toBe(true);
     expect(production.every((s) => s.mode === "production")).toBe(true);
-    const productionNames = validateConfig(config)
+    const productionNames = validateConfig(testConfig)
       .filter((e) => e.mode === "production")
       .map((e) => e.name);
     expect(development.map((s) => s.environment).filter((e) => productionNames.includes(e))).toEqual([]);
-    expect([...development, ...production].length).toBe(ciStacks(config).length);
+    expect([...development, ...production].length).toBe(ciStacks(testConfig).length);
   });
 });
 

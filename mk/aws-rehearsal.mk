@@ -12,11 +12,12 @@ AWS_REHEARSAL_DIR := .local/aws-rehearsal
 AWS_REHEARSAL_VENV := $(AWS_REHEARSAL_DIR)/venv
 AWS_REHEARSAL_LOCK := tools/aws-rehearsal/requirements.lock
 AWS_REHEARSAL_STAMP := $(AWS_REHEARSAL_VENV)/.requirements.installed
-AWS_REHEARSAL_STACK ?= cdktf.out/stacks/members-prod
+# The stack directory to rehearse; empty: the configuration's last production AWS stack (tools/aws-rehearsal/rehearsed-stack.ts).
+AWS_REHEARSAL_STACK ?=
 AWS_REHEARSAL_STRICT ?= $(if $(CI),--strict)
 # Extra driver arguments, e.g. AWS_REHEARSAL_ARGS=--keep keeps the working directories (.local/aws-rehearsal/run).
 AWS_REHEARSAL_ARGS ?=
-AWS_REHEARSAL_RUN = node --require ts-node/register/transpile-only tools/aws-rehearsal/run.ts --stack $(AWS_REHEARSAL_STACK) \
+AWS_REHEARSAL_RUN = node --require ts-node/register/transpile-only tools/aws-rehearsal/run.ts $(if $(AWS_REHEARSAL_STACK),--stack $(AWS_REHEARSAL_STACK)) \
 	--work $(AWS_REHEARSAL_DIR) --python $(AWS_REHEARSAL_VENV)/bin/python --plugin-mirror "$(TF_PLUGIN_MIRROR)"
 
 .PHONY: aws-rehearsal-venv aws-rehearsal aws-rehearsal-self-test
@@ -32,7 +33,7 @@ aws-rehearsal-venv: $(AWS_REHEARSAL_STAMP) ## [develop] Install the pinned moto 
 # In `make test` a skip is a failure: the rehearsal must really run there.
 test: AWS_REHEARSAL_STRICT := --strict
 
-aws-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## [develop] Apply the prod stack's AWS half on moto: no perpetual diff, destroy/rename refused, plan guard, state lock (make test)
+aws-rehearsal: synth $(AWS_REHEARSAL_STAMP) ## [develop] Apply the production stack's AWS half on moto: no perpetual diff, destroy/rename refused, plan guard, state lock (make test)
 	@$(AWS_REHEARSAL_RUN) $(AWS_REHEARSAL_STRICT) $(AWS_REHEARSAL_ARGS)
 
 aws-rehearsal-self-test: synth $(AWS_REHEARSAL_STAMP) ## [develop] Rehearse mutated copies (perpetual diff, each prevent_destroy dropped): every one must fail

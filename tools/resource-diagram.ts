@@ -5,6 +5,8 @@
  * - inside a box, repeated resources are one node with a count (`uploaded code ×16`: the notebooks and workspace
  *   files; `databricks_grants ×2`), and a node lists after `+` what belongs to it: resources that configure it (the
  *   bucket's versioning, encryption, ...), its grants or permissions, data sources only it reads, waits for it;
+ * - boxes that repeat per environment (a bootstrap stack's roles and state store) are drawn once, titled with every
+ *   environment, so more environments do not make the picture taller;
  * - arrows: inside a box, node to node (a -> b: b references a; dotted: depends_on only); between boxes, one arrow per
  *   pair of constructs, so ELK lays each construct out as a block and routes the arrows around the boxes.
  *
@@ -17,6 +19,7 @@ import { TerraformDataSource, TerraformResource, type TerraformStack, Testing } 
 import { buildApp } from "../stacks/app";
 import type { TerraformJson } from "../stacks/common/terraform-json";
 import { config as shipped } from "../stacks/config/environments";
+import type { AppConfigInput } from "../stacks/config/schema";
 
 /** The largest rendered size (CSS pixels at scale 1) a generated stack diagram may have: one full-HD screen. */
 export const SCREEN = { width: 1920, height: 1080 } as const;
@@ -312,18 +315,57 @@ export function resourceDiagram(stackName: string, json: TerraformJson, paths: M
     "%% waits for it, its grants. Arrow a -> b: b references a (dotted: depends_on only); between constructs one arrow per pair.",
     "flowchart LR",
   ];
-  for (const group of [...new Set(nodes.map((n) => n.group))].sort()) {
-    lines.push(`  subgraph ${groupId(group)}["${group}"]`, "    direction TB");
+  const { drawn, title, renamed } = mergeRepeatedGroups(nodes, groupId);
+  for (const group of drawn) {
+    lines.push(`  subgraph ${groupId(group)}["${title.get(group) ?? group}"]`, "    direction TB");
     for (const node of nodes.filter((n) => n.group === group)) lines.push(`    ${node.id}["${label(node)}"]`);
     lines.push("  end");
   }
-  for (const edge of edgesOf(resources, nodeOf, groupId)) lines.push(`  ${edge}`);
+  const edges = edgesOf(resources, nodeOf, groupId)
+    .map((edge) => edge.split(" ").map((part) => renamed.get(part) ?? part))
+    .filter(([from, , to]) => from !== to)
+    .map((parts) => parts.join(" "));
+  for (const edge of [...new Set(edges)].sort()) lines.push(`  ${edge}`);
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * Boxes that differ only in the first segment of their construct path and hold the same nodes (a bootstrap stack's
+ * roles and state store, one of each per environment) are drawn once, titled with every segment (`each of dev, prod,
+ * staging / state`): a configuration with more environments keeps a picture of one screen. Returns the groups to
+ * draw, their titles, and the node and box ids of the groups drawn by another (-> its ids), for the arrows.
+ */
+function mergeRepeatedGroups(
+  nodes: DiagramNode[],
+  groupId: (group: string) => string,
+): { drawn: string[]; title: Map<string, string>; renamed: Map<string, string> } {
+  const groups = [...new Set(nodes.map((n) => n.group))].sort();
+  const nodesOf = (group: string) => nodes.filter((n) => n.group === group);
+  const classes = new Map<string, string[]>();
+  for (const group of groups) {
+    const [head, ...rest] = group.split("/");
+    if (head === "stack") continue;
+    const shape = JSON.stringify([rest.join("/"), nodesOf(group).map(label)]);
+    classes.set(shape, [...(classes.get(shape) ?? []), group]);
+  }
+  const title = new Map<string, string>();
+  const renamed = new Map<string, string>();
+  for (const members of classes.values()) {
+    if (members.length < 2) continue;
+    const [first, ...others] = members;
+    const suffix = first.split("/").slice(1).join("/");
+    title.set(first, `each of ${members.map((g) => g.split("/")[0]).join(", ")}${suffix ? ` / ${suffix}` : ""}`);
+    for (const other of others) {
+      renamed.set(groupId(other), groupId(first));
+      for (const [i, node] of nodesOf(other).entries()) renamed.set(node.id, nodesOf(first)[i].id);
+    }
+  }
+  return { drawn: groups.filter((g) => !renamed.has(groupId(g))), title, renamed };
+}
+
 /** Synthesizes the configuration and returns the diagram of every stack it configures, by stack name. */
-export function generateResourceDiagrams(): Record<string, string> {
-  const app = buildApp(shipped, Testing.app());
+export function generateResourceDiagrams(appConfig: AppConfigInput = shipped): Record<string, string> {
+  const app = buildApp(appConfig, Testing.app());
   const diagrams: Record<string, string> = {};
   for (const stack of app.node.children as TerraformStack[]) {
     const name = stack.node.id;

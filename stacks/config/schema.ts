@@ -77,9 +77,9 @@ function knownNodeTypes(cloud: "aws" | "azure"): string[] {
 const TIME_ZONES = new Set(Intl.supportedValuesOf("timeZone").concat(["UTC", "Etc/UTC"]));
 
 /** Environment names become stack names, state keys and parts of resource names: keep them short and DNS-safe. */
-export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{1,14}[a-z0-9]$/;
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,14}[a-z0-9]$/;
 const environmentName = z.string().regex(ENVIRONMENT_NAME, {
-  error: "expected 3-16 characters: lower-case letters, digits and hyphens, starting with a letter",
+  error: "expected 2-16 characters: lower-case letters, digits and hyphens, starting with a letter",
 });
 
 const namePrefix = z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
@@ -641,12 +641,12 @@ export const environmentSchema = z
         });
       }
     }),
-    crossCheck(["name", "prefix"], (env, ctx) => {
+    // The landing store's global name on the environment's own cloud: an S3 bucket on AWS, a storage account on Azure.
+    crossCheck(["name", "prefix", "cloud"], (env, ctx) => {
       const names = resourceNames(env.prefix, env.name);
-      for (const [rule, name] of [
-        [bucketName, names.bucket],
-        [storageAccountName, names.storageAccount],
-      ] as const) {
+      for (const [rule, name] of env.cloud === "aws"
+        ? ([[bucketName, names.bucket]] as const)
+        : ([[storageAccountName, names.storageAccount]] as const)) {
         const result = rule.safeParse(name);
         if (!result.success) {
           ctx.addIssue({

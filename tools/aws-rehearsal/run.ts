@@ -13,6 +13,8 @@
  *
  * Usage: run.ts [--stack <dir>] [--work <dir>] [--python <moto venv python>] [--plugin-mirror <dir>] [--strict]
  *               [--self-test] [--keep]
+ *   --stack      the synthesized stack's directory; by default cdktf.out/stacks/<the configuration's production AWS
+ *                stack> (rehearsed-stack.ts); without any AWS environment there is nothing to rehearse.
  *   --keep       keep the working directories and logs (<work>/run-<pid>) after a passing run (a failing one keeps them).
  *   --strict     a skip (terraform missing, aws provider not installable) is a failure (make test, CI).
  *   --self-test  instead: rehearse mutated copies that must fail (a perpetual diff; each prevent_destroy dropped).
@@ -23,11 +25,13 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { cpus } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { config } from "../../stacks/config/environments";
 import { chooseCliConfig, terraformVersion } from "../tf-validate/cli-config";
 import { extractAws, type StackJson, variableValues } from "./extract";
 import { createBucket, killAllSync, type Moto, s3, startMoto } from "./moto";
 import { endpointsFor, motoOverride, versionCandidates } from "./override";
 import type { JsonObject } from "./references";
+import { rehearsedStackName } from "./rehearsed-stack";
 import { type Check, changedAttributes, formatReport, lockKey, plantedLock } from "./report";
 import {
   errorCount,
@@ -52,7 +56,7 @@ const indent = (text: string, by = "  ") =>
 const tail = (text: string, lines = 40) => text.trimEnd().split("\n").slice(-lines).join("\n");
 
 interface Options {
-  stack: string;
+  stack?: string;
   work: string;
   python: string;
   pluginMirror?: string;
@@ -65,7 +69,7 @@ function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      stack: { type: "string", default: "cdktf.out/stacks/members-prod" },
+      stack: { type: "string" },
       work: { type: "string", default: ".local/aws-rehearsal" },
       python: { type: "string", default: ".local/aws-rehearsal/venv/bin/python" },
       "plugin-mirror": { type: "string" },
@@ -445,6 +449,14 @@ async function main(): Promise<number> {
     say(`${options.strict ? "FAILED" : "SKIPPED"}: ${why}${options.strict ? " (--strict: the rehearsal must run here)" : ""}`);
     return options.strict ? 1 : 0;
   };
+  if (options.stack === undefined) {
+    const name = rehearsedStackName(config);
+    if (name === undefined) {
+      say("nothing to rehearse: no environment of stacks/config/environments.ts is on AWS");
+      return 0;
+    }
+    options.stack = join("cdktf.out", "stacks", name);
+  }
   const stackFile = join(options.stack, "cdk.tf.json");
   if (!existsSync(stackFile)) {
     say(`FAILED: ${stackFile} not found; run make synth`);

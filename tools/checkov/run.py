@@ -7,7 +7,9 @@ checkov runs once per stack over `cdktf.out/stacks/<stack>/cdk.tf.json` with the
 `terraform` framework ignores cdktf's .tf.json), offline (`--skip-download`, no platform mapping). It runs the full
 check set and this script applies the skip file itself, because checkov drops `--skip-check` ids without counting
 them: that way each stack reports how many results each skip covers, and a skip that no longer matches anything in
-any stack fails the run (stale skips hide regressions). A failed check, a parsing error, a stack where checkov ran no
+any stack fails the run (stale skips hide regressions). A skip of one cloud's checks (CKV_AWS_*, CKV_AZURE_*, ...)
+is only held to that when some stack has resources of that cloud: a fork without Azure environments keeps the Azure
+skips for the day it adds one. A failed check, a parsing error, a stack where checkov ran no
 check, or an unused skip exits non-zero.
 
 It also prints the policy pack's warnings and suppressions (stacks/policy) from cdktf.out/manifest.json, since
@@ -40,6 +42,22 @@ def load_skips() -> dict[str, str]:
             sys.exit(f"{SKIPS_FILE}: {check_id} is listed twice")
         skips[check_id] = reason
     return skips
+
+
+CLOUD_OF_CHECK = {"AWS": "aws_", "AZURE": "azurerm_"}
+
+
+def check_cloud(check_id: str) -> str | None:
+    """The resource type prefix a cloud-specific check reads (CKV_AWS_18 -> "aws_"), or None for the others."""
+    parts = check_id.split("_")
+    return CLOUD_OF_CHECK.get(parts[1]) if len(parts) > 2 else None
+
+
+def resource_types(stack_dirs: list[Path]) -> set[str]:
+    types: set[str] = set()
+    for stack_dir in stack_dirs:
+        types.update((json.loads((stack_dir / "cdk.tf.json").read_text()).get("resource") or {}).keys())
+    return types
 
 
 def scannable_copy(stack_dir: Path, into: Path) -> Path:
@@ -133,9 +151,17 @@ def main() -> int:
             print(f"  policy {note['level'].split('/')[-1]}: [{note['constructPath']}] {note['message']}")
         failed_total += len(failed) + len(problems)
 
-    unused = sorted(set(skips) - used)
+    types = resource_types(stack_dirs)
+
+    def applies(check_id: str) -> bool:
+        prefix = check_cloud(check_id)
+        return prefix is None or any(t.startswith(prefix) for t in types)
+
+    unused = sorted(c for c in set(skips) - used if applies(c))
     for check_id in unused:
         print(f"stale skip {check_id} in {SKIPS_FILE.name}: no stack fails it any more; remove the entry")
+    for check_id in sorted(c for c in skips if not applies(c)):
+        print(f"skip {check_id} not checked: no stack has resources of its cloud")
     print(f"checkov {version}: {len(stack_dirs)} stack(s), {failed_total} failure(s), {len(skips)} skip(s) in {SKIPS_FILE.name}")
     return 1 if failed_total or unused else 0
 
