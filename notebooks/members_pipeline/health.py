@@ -73,7 +73,7 @@ def run_health_queries(spark, cfg: LoadConfig) -> dict[str, list[dict]]:
 # ---- the HTML report -------------------------------------------------------------------------------------------------
 
 DAILY_SERIES = (
-    ("merged", "loaded", "#2f6db5"),
+    ("merged", "rows loaded", "#2f6db5"),
     ("inserted", "inserted", "#3a9a5b"),
     ("updated", "updated", "#e0a030"),
     ("flagged_deleted", "flagged deleted", "#c0504d"),
@@ -100,6 +100,7 @@ def bar_chart(title: str, labels: list[str], values: list[float | int | None], c
     """An inline SVG bar chart: one bar per label, its value written above it."""
     left, bottom, top = 8, 34, 24
     n = max(len(labels), 1)
+    width = max(width, 130 * n + 16)  # room for each label
     top_value = max([v for v in values if v is not None] + [0]) or 1
     slot = (width - 2 * left) / n
     bar = max(min(slot * 0.7, 60), 2)
@@ -116,7 +117,8 @@ def bar_chart(title: str, labels: list[str], values: list[float | int | None], c
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{color}"><title>{_esc(label)}: {_num(value)}</title></rect>'
         )
         parts.append(f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" font-size="11" text-anchor="middle">{_num(value)}</text>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14}" font-size="10" text-anchor="middle">{_esc(label)}</text>')
+        for n, line in enumerate(label.split("\n")):  # a label of two lines: date, then what
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14 + 12 * n}" font-size="10" text-anchor="middle">{_esc(line)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -161,15 +163,14 @@ def _charts(name: str, rows: list[dict], stale_after_hours: float) -> list[str]:
         return [
             bar_chart(
                 "quarantined rows by reason",
-                [f"{r['ingest_date']} {r['reason']}" for r in rows],
+                [f"{r['ingest_date']}\n{r['reason']}" for r in rows],
                 [r["quarantined"] for r in rows],
                 "#8064a2",
-                width=640,
             )
         ]
     if name == "run_durations":
-        labels = [f"{r['ingest_date']} ({r['status']})" for r in rows]
-        return [bar_chart("seconds per batch load", labels, [r["seconds"] for r in rows], "#4bacc6", width=640)]
+        labels = [f"{r['ingest_date']}\n{r['status']}" for r in rows]
+        return [bar_chart("seconds per batch load", labels, [r["seconds"] for r in rows], "#4bacc6")]
     if name == "erasure_backlog" and rows:
         r = rows[0]
         return [
@@ -177,6 +178,9 @@ def _charts(name: str, rows: list[dict], stale_after_hours: float) -> list[str]:
         ]
     return []
 
+
+# The report's sections, first to last (a query not listed comes after them).
+REPORT_ORDER = ("freshness", "daily_loads", "quarantine_by_reason", "refused_batches", "run_durations", "erasure_backlog")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
@@ -194,8 +198,8 @@ def render_health_report(results: dict[str, list[dict]], *, title: str = "Member
     queries = query_files()
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     sections = []
-    for name, rows in results.items():
-        q = queries.get(name)
+    for name in sorted(results, key=lambda n: REPORT_ORDER.index(n) if n in REPORT_ORDER else len(REPORT_ORDER)):
+        rows, q = results[name], queries.get(name)
         charts = "".join(_charts(name, rows, stale_after_hours))
         sections.append(
             f'<section id="{_esc(name)}"><h2>{_esc(q.title if q else name)}</h2>'

@@ -155,7 +155,7 @@ def test_health_report_shows_the_runs_numbers_in_chromium(spark, known_run, tmp_
     days = [d0.isoformat(), d1.isoformat(), d2.isoformat()]
     assert _svg_texts(dom, "inserted per day") == ["inserted per day", "20", d0.isoformat(), "2", d1.isoformat(), "0", d2.isoformat()]
     for label, values in (
-        ("loaded per day", ["20", "21", "0"]),
+        ("rows loaded per day", ["20", "21", "0"]),
         ("flagged deleted per day", ["0", "1", "0"]),
         ("batches refused per day", ["0", "0", "1"]),
     ):

@@ -1,5 +1,5 @@
 -- title: Rows per day
--- description: Per ingest date, the loaded batches' rows: in the manifests, loaded (merged), inserted, updated, flagged deleted, quarantined, duplicates; the quarantined share of the manifest rows; and the batches a data guard refused.
+-- description: Per ingest date, summed over the loaded batches: manifest rows, rows loaded (valid rows merged, unchanged ones included), inserted, updated, flagged deleted, quarantined, duplicates; the quarantined share of the manifest rows; and the batches a data guard refused.
 -- alert: quarantine_share > max_quarantined_share (the guard's threshold)
 SELECT
   ingest_date,
