@@ -36,7 +36,7 @@ $(WHEEL_BUILD_STAMP): $(WHEEL_BUILD_REQUIREMENTS)
 	$(WHEEL_BUILD_VENV)/bin/python -m pip install -q --disable-pip-version-check --require-hashes --only-binary :all: -r $(WHEEL_BUILD_REQUIREMENTS)
 	@touch $@
 
-$(WHEEL_STAMP): notebooks/pyproject.toml $(WHEEL_BUILD_STAMP) $(wildcard notebooks/members_pipeline/*.py notebooks/members_pipeline/*.json)
+$(WHEEL_STAMP): notebooks/pyproject.toml $(WHEEL_BUILD_STAMP) $(wildcard notebooks/members_pipeline/*.py notebooks/members_pipeline/*.json notebooks/members_pipeline/health/*.sql)
 	rm -rf $(WHEEL_DIR)
 	$(WHEEL_BUILD_VENV)/bin/python -m pip wheel -q --no-deps --no-build-isolation --disable-pip-version-check -w $(WHEEL_DIR) ./notebooks
 	@touch $@
@@ -99,8 +99,7 @@ $(RENDERER_STAMP): diagrams/renderer/package.json diagrams/renderer/package-lock
 	@touch $@
 
 # Debian's Chromium; mermaid-cli's own browser download is skipped.
-diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) $(RENDERER_STAMP) ## [first look] Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+diagrams: $(NODE_STAMP) $(WHEEL_STAMP) $(JDBC_DRIVER_JAR) $(RENDERER_STAMP) chromium ## [first look] Regenerate the stack diagrams and render every diagrams/*.mmd to SVG
 	node --require ts-node/register/transpile-only tools/resource-diagram.ts
 	diagrams/render.sh
 

@@ -50,7 +50,7 @@ PY_MARIADB_ENV := MARIADB_DIR='$(MARIADB_DIR)' MARIADB_PORT=$(MARIADB_PORT) MARI
 	MARIADB_USER=$(MARIADB_USER) MARIADB_PASSWORD='$(MARIADB_PASSWORD)' MARIADB_BUFFER_POOL=$(MARIADB_BUFFER_POOL)
 PY_MARIADB_DOWN := $(if $(MARIADB_MANAGED),$(PY_MARIADB_ENV) $(MARIADB_SH) down,true)
 
-.PHONY: venv lint-py format-py mariadb-up mariadb-down py-test py-test-slow demo py-clean
+.PHONY: venv lint-py format-py mariadb-up mariadb-down chromium py-test py-test-slow demo py-clean
 
 venv: $(PY_VENV_STAMP) ## [develop] Python venv .venv from notebooks/requirements.txt (reinstalls when it changes)
 
@@ -82,11 +82,16 @@ endif
 mariadb-down: ## [develop] Stop the local MariaDB
 	@$(PY_MARIADB_DOWN)
 
+# Headless Chromium: the health report's browser test (notebooks/tests/test_health.py) and `make diagrams` render with
+# Debian's package, installed when missing.
+chromium: ## [develop] Install Debian's chromium when it is missing (the health report test and the diagrams render with it)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 # pytest with the given options in notebooks/; stops MariaDB afterwards even when pytest fails, keeps pytest's exit code.
 PY_PYTEST_RUN = cd $(PY_ROOT)/notebooks && $(PY_DB_ENV) $(PY_BIN) -m pytest $(1) tests; rc=$$?; \
 	$(PY_MARIADB_DOWN); exit $$rc
 
-py-test: venv lint-py mariadb-up ## [develop] Ruff, then pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end (not -m slow)
+py-test: venv lint-py mariadb-up chromium ## [develop] Ruff, then pytest: unit, JDBC against MariaDB, Spark + Delta, notebooks end to end (not -m slow)
 	@$(call PY_PYTEST_RUN,$(PY_PYTEST_ARGS))
 
 py-test-slow: venv mariadb-up ## [develop] pytest -m slow only: the one-million-row reliability test (also a `make bench` step)

@@ -14,9 +14,10 @@
 # MAGIC
 # MAGIC **Data guards** (checked per batch before anything is written): the load refuses a batch that would flag more than
 # MAGIC `max_deleted_share` (default 0.05) of the active members deleted, or quarantine more than `max_quarantined_share`
-# MAGIC (default 0.01) of its rows. The run fails with `DataGuardError` and the numbers; nothing of that batch is merged,
-# MAGIC quarantined or logged. `accept_mass_change=true` accepts the batches of this one run anyway (the override and its
-# MAGIC numbers are printed, returned and written to the load log); leave it `false` in the job.
+# MAGIC (default 0.01) of its rows. The run fails with `DataGuardError` and the numbers; nothing of that batch is merged
+# MAGIC or quarantined, and the load log gets a row with status `refused` (the batch stays pending).
+# MAGIC `accept_mass_change=true` accepts the batches of this one run anyway (the override and its numbers are printed,
+# MAGIC returned and written to the load log); leave it `false` in the job.
 # MAGIC
 # MAGIC **Erasure**: members flagged deleted for at least `pii_retention_days` (default 30, counted in ingest dates) keep
 # MAGIC a tombstone row but get their PII set to NULL, in the quarantine table too. `history_retention_days` (default 7)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`make demo`: generate members in MySQL, extract, load, then extract + load again (must change nothing).
+"""`make demo`: generate members in MySQL, extract, load, then extract + load again (must change nothing); ends by
+writing the health report (members_pipeline/health) over the demo's tables and printing its path.
 
 Runs the three notebook sources unchanged through the local runner, in one local Spark session, and prints
 rows and seconds per step. MySQL comes from MEMBERS_MYSQL_* (the Makefile starts MariaDB and sets them).
@@ -131,7 +132,19 @@ def run_demo(
         f"rerun: {rerun['inserted']} inserted, {rerun['updated']} updated, {rerun['flagged_deleted']} flagged "
         f"deleted -> {'zero changes' if changes == 0 else 'CHANGES (unexpected)'}"
     )
+    report = write_demo_health_report(spark, local_dir, landing, schema, table)
+    out(f"health report: {report}")
     return steps
+
+
+def write_demo_health_report(spark, local_dir: Path, landing: Path, schema: str, table: str) -> Path:
+    """The health queries (members_pipeline/health/*.sql) over the demo's tables, as <local_dir>/health-report.html."""
+    from members_pipeline.config import parse_load_widgets
+    from members_pipeline.health import run_health_queries, write_health_report
+
+    widgets = {"landing_path": str(landing), "catalog": "spark_catalog", "schema": schema, "table": table, "pii_reader_group": "members-pii-readers"}
+    cfg = parse_load_widgets(lambda name: widgets.get(name, ""))
+    return write_health_report(run_health_queries(spark, cfg), local_dir / "health-report.html", title=f"Members pipeline health: {schema}.{table}")
 
 
 def main(argv=None) -> int:

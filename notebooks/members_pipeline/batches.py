@@ -12,8 +12,13 @@ from pyspark.sql import functions as F
 from . import landing
 from .config import LoadConfig
 from .files import Files
-from .results import BatchResult
+from .results import BatchResult, Status
 from .schema import LANDING_SCHEMA
+
+
+def loaded_rows(alias: str = "") -> str:
+    """Load-log rows of loaded batches (status is NULL in rows logged before refusals were recorded)."""
+    return f"coalesce({alias}status, 'loaded') <> 'refused'"
 
 
 class ReconciliationError(RuntimeError):
@@ -40,7 +45,8 @@ def find_batches(spark: SparkSession, files: Files, cfg: LoadConfig) -> tuple[li
     it is reported, not loaded.
     """
     root = landing.members_root(cfg.landing_path)
-    logged = spark.table(cfg.load_log_table).select("batch_id", "ingest_date").collect()  # one row per batch
+    # One row per loaded batch; refusals (status refused, logged by every run that refused the batch) do not count.
+    logged = spark.table(cfg.load_log_table).where(loaded_rows()).select("batch_id", "ingest_date").collect()
     loaded = {r.batch_id for r in logged}
     newest = max((r.ingest_date for r in logged), default=None)
     candidates = []
@@ -87,15 +93,20 @@ def log_batch(spark: SparkSession, cfg: LoadConfig, result: BatchResult, loaded_
 
     The log row is the commit point: once it exists the batch is never loaded again. A conditional insert
     (MERGE on batch_id), not an append: a concurrent load of the same batch that got here first makes this
-    one insert nothing (or fail with a Delta conflict), so a batch is never logged twice."""
+    one insert nothing (or fail with a Delta conflict), so a batch is never logged twice. A refusal (status
+    refused) is appended: every run that refuses the batch is recorded, and none of them counts as loaded."""
     log_schema = spark.table(cfg.load_log_table).schema
     values = result.log_values(loaded_at)
     log = spark.createDataFrame([tuple(values[f.name] for f in log_schema)], schema=log_schema)
     view = f"members_load_log_row_{uuid.uuid4().hex}"
     log.createOrReplaceTempView(view)
     try:
+        if result.status is Status.REFUSED:
+            spark.sql(f"INSERT INTO {cfg.load_log_table} SELECT * FROM {view}").collect()
+            return True
         logged = spark.sql(
-            f"MERGE INTO {cfg.load_log_table} AS t USING {view} AS s ON t.batch_id = s.batch_id WHEN NOT MATCHED THEN INSERT *"
+            f"MERGE INTO {cfg.load_log_table} AS t USING {view} AS s ON t.batch_id = s.batch_id AND {loaded_rows('t.')} "
+            "WHEN NOT MATCHED THEN INSERT *"
         ).first()["num_inserted_rows"]
     finally:
         spark.catalog.dropTempView(view)

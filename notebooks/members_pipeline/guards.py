@@ -12,7 +12,8 @@ from decimal import Decimal
 
 
 class DataGuardError(RuntimeError):
-    """A batch exceeded max_deleted_share or max_quarantined_share; nothing of it was merged, quarantined or logged."""
+    """A batch exceeded max_deleted_share or max_quarantined_share; nothing of it was merged or quarantined, and the
+    load log holds a row with status refused (not a loaded batch: the next run tries it again)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def refusal_message(batch_id: str, problems: list[str]) -> str:
         f"batch {batch_id}: "
         + "; ".join(problems)
         + "; rerun with accept_mass_change=true to accept it for one run"
-        + " (nothing of this batch was merged, quarantined or logged)"
+        + " (nothing of this batch was merged or quarantined; the load log records the refusal)"
     )
 
 

@@ -53,15 +53,28 @@ def check_guards(batch: Batch, impact: BatchImpact, cfg: LoadConfig) -> str | No
     return note
 
 
+def log_refusal(spark: SparkSession, cfg: LoadConfig, batch: Batch, at: dt.datetime, rows: int, seconds: float, refusal: str) -> None:
+    """The refused batch's load-log row (status refused, counts 0 but its manifest rows): refusals are visible in
+    the log (the health queries count them) without the batch counting as loaded."""
+    counts = BatchCounts(manifest_rows=rows)
+    result = BatchResult(batch.batch_id, batch.ingest_date, batch.run_id, counts, None, Status.REFUSED, seconds=round(seconds, 3), refusal=refusal)
+    log_batch(spark, cfg, result, at)
+
+
 def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResult:
     """change set and counts (one pass) -> reconcile -> guards -> quarantine -> merge (the change set only) -> erase -> log."""
+    started = time.monotonic()
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     df = read_batch(spark, batch, cfg)
     with change_set(spark, cfg, df, batch, batch.manifest.full_snapshot) as changes:
-        # Before any write: a batch that does not reconcile, or is refused, leaves members, quarantine and load log
-        # untouched (the change set's staging table is dropped).
+        # Before any write: a batch that does not reconcile leaves members, quarantine and load log untouched (the
+        # change set's staging table is dropped); a refused one too, but for its refusal row in the load log.
         rec = reconcile_batch(df, changes.batch_counts, batch)
-        override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, changes.active, changes.absent), cfg)
+        try:
+            override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, changes.active, changes.absent), cfg)
+        except DataGuardError as exc:
+            log_refusal(spark, cfg, batch, loaded_at, rec.manifest_rows, time.monotonic() - started, str(exc))
+            raise
         quarantine_rejected(cfg, batch, rec.rejected, loaded_at, rec.quarantined)
         deduplicated = rec.duplicates == 0  # no duplicate valid member_id: the merged rows need no deduplication
         try:
@@ -84,7 +97,10 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResul
         pii_erased=erased.members,
         pii_erased_quarantine_rows=erased.quarantine_rows,
     )
-    result = BatchResult(batch.batch_id, batch.ingest_date, batch.run_id, counts, override, Status.LOADED, last_erased_at=changes.last_erased_at)
+    seconds = round(time.monotonic() - started, 3)
+    result = BatchResult(
+        batch.batch_id, batch.ingest_date, batch.run_id, counts, override, Status.LOADED, last_erased_at=changes.last_erased_at, seconds=seconds
+    )
     if not log_batch(spark, cfg, result, loaded_at):
         return replace(result, status=Status.ALREADY_LOADED_CONCURRENTLY)
     return result

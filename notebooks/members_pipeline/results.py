@@ -13,6 +13,7 @@ class Status(StrEnum):
     OK = "ok"  # a notebook run finished
     LOADED = "loaded"  # this run merged and logged the batch
     ALREADY_LOADED_CONCURRENTLY = "already_loaded_concurrently"  # another load logged it while this one merged it
+    REFUSED = "refused"  # a data guard refused the batch: only its load-log row is written
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class BatchResult:
     status: Status
     # Latest pii_erased_at in the table before this batch: for the run's VACUUM decision, neither logged nor returned.
     last_erased_at: dt.datetime | None = None
+    seconds: float | None = None  # how long the batch's load took (load log only)
+    refusal: str | None = None  # the data guards' refusal (status refused)
 
     def summary(self) -> dict:
         """The batch's entry in the run summary (JSON-ready)."""
@@ -72,4 +75,7 @@ class BatchResult:
             **self.counts.as_dict(),
             "loaded_at": loaded_at,
             "guard_override": self.guard_override,
+            "status": self.status.value,
+            "seconds": self.seconds,
+            "refusal": self.refusal,
         }

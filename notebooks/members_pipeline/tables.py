@@ -31,6 +31,9 @@ COLUMN_COMMENTS = {
 QUARANTINE_ERASED_COMMENT = "When the PII columns were set to NULL (the member was erased from members)"
 LOG_ERASED_COMMENT = "Members whose PII this batch erased (pii_retention_days after they were flagged deleted)"
 LOG_OVERRIDE_COMMENT = "Set when accept_mass_change=true let this batch exceed a data guard: the numbers"
+LOG_STATUS_COMMENT = "loaded, or refused: a data guard refused the batch (nothing of it merged or quarantined); NULL = loaded"
+LOG_SECONDS_COMMENT = "Seconds the load of this batch took (until it was logged or refused)"
+LOG_REFUSAL_COMMENT = "Why a data guard refused the batch: the numbers (status refused only)"
 # Columns added after the first release (name, type, comment): ensure_tables adds them to tables created by the
 # older DDL. The DDL below lists them last too, so old and new tables have the same column order.
 MEMBERS_ADDED_COLUMNS = (
@@ -38,7 +41,13 @@ MEMBERS_ADDED_COLUMNS = (
     ("pii_erased_at", "TIMESTAMP", COLUMN_COMMENTS["pii_erased_at"]),
 )
 QUARANTINE_ADDED_COLUMNS = (("pii_erased_at", "TIMESTAMP", QUARANTINE_ERASED_COMMENT),)
-LOAD_LOG_ADDED_COLUMNS = (("pii_erased", "BIGINT", LOG_ERASED_COMMENT), ("guard_override", "STRING", LOG_OVERRIDE_COMMENT))
+LOAD_LOG_ADDED_COLUMNS = (
+    ("pii_erased", "BIGINT", LOG_ERASED_COMMENT),
+    ("guard_override", "STRING", LOG_OVERRIDE_COMMENT),
+    ("status", "STRING", LOG_STATUS_COMMENT),
+    ("seconds", "DOUBLE", LOG_SECONDS_COMMENT),
+    ("refusal", "STRING", LOG_REFUSAL_COMMENT),
+)
 
 
 def _comment(text: str) -> str:
@@ -123,9 +132,12 @@ CREATE TABLE IF NOT EXISTS {table} (
   inserted BIGINT NOT NULL, updated BIGINT NOT NULL, unchanged BIGINT NOT NULL, flagged_deleted BIGINT NOT NULL,
   loaded_at TIMESTAMP NOT NULL,
   pii_erased BIGINT COMMENT {sql_string(LOG_ERASED_COMMENT)},
-  guard_override STRING COMMENT {sql_string(LOG_OVERRIDE_COMMENT)}
+  guard_override STRING COMMENT {sql_string(LOG_OVERRIDE_COMMENT)},
+  status STRING COMMENT {sql_string(LOG_STATUS_COMMENT)},
+  seconds DOUBLE COMMENT {sql_string(LOG_SECONDS_COMMENT)},
+  refusal STRING COMMENT {sql_string(LOG_REFUSAL_COMMENT)}
 ) USING DELTA
-COMMENT 'One row per landed batch merged into the members table; batches listed here are never loaded twice.'
+COMMENT 'One row per landed batch merged into the members table (never loaded twice), and one per refusal by a data guard.'
 """
 
 

@@ -10,16 +10,17 @@ import pytest
 from conftest import RUN_DATE, member
 from members_pipeline.guards import DataGuardError
 from members_pipeline.schema import PII_COLUMNS
+from pyspark.sql import functions as F
 
 DAY = [RUN_DATE + dt.timedelta(days=i) for i in range(4)]
 
 
 def _state(loader):
-    """Contents and Delta version of the three tables."""
+    """Contents and Delta version of the members and quarantine tables, and the load log's loaded batches."""
     from delta.tables import DeltaTable
 
-    out = []
-    for name in ("members", "members_quarantine", "members_load_log"):
+    out = [sorted(r.batch_id for r in loader.table("members_load_log").where("status = 'loaded'").collect())]
+    for name in ("members", "members_quarantine"):
         out.append(sorted(tuple(r) for r in loader.table(name).collect()))
         out.append(DeltaTable.forName(loader.spark, f"spark_catalog.{loader.schema}.{name}").history(1).first().version)
     return out
@@ -30,7 +31,9 @@ def _refused(loader, expected: str) -> None:
     with pytest.raises(DataGuardError) as err:
         loader.load()
     assert expected in str(err.value) and "rerun with accept_mass_change=true" in str(err.value), str(err.value)
-    assert _state(loader) == before  # nothing merged, quarantined or logged
+    assert _state(loader) == before  # nothing merged, quarantined or logged as loaded
+    refusal = loader.table("members_load_log").where("status = 'refused'").orderBy(F.desc("loaded_at"), F.desc("refusal")).first()
+    assert refusal.refusal == str(err.value) and (refusal.merged, refusal.quarantined, refusal.inserted) == (0, 0, 0)
 
 
 def test_guards_refuse_unusual_batches_until_accepted_for_one_run(loader):
@@ -194,7 +197,7 @@ def test_tables_created_by_the_previous_ddl_are_upgraded_and_keep_working(loader
     for name, added in (
         ("members", {"deleted_ingest_date", "pii_erased_at"}),
         ("members_quarantine", {"pii_erased_at"}),
-        ("members_load_log", {"pii_erased", "guard_override"}),
+        ("members_load_log", {"pii_erased", "guard_override", "status", "seconds", "refusal"}),
     ):
         assert added <= set(loader.table(name).columns), name
     props = spark.sql(f"DESCRIBE DETAIL {s}.members").first().properties

@@ -143,4 +143,8 @@ def test_demo_reports_zero_changes_on_rerun(spark, mysql, tmp_path):
     assert by[(1, "extract")]["rows"] == by[(2, "extract")]["rows"] == 400
     assert (by[(1, "load")]["inserted"], by[(1, "load")]["quarantined"]) == (398, 2)
     assert (by[(2, "load")]["inserted"], by[(2, "load")]["updated"], by[(2, "load")]["unchanged"]) == (0, 0, 398)
-    assert lines[-1].endswith("zero changes")
+    assert lines[-2].endswith("zero changes")
+    # It ends with the health report over the demo's tables: two loaded batches of one day, 398 members inserted.
+    assert lines[-1] == f"health report: {tmp_path / 'health-report.html'}"
+    report = (tmp_path / "health-report.html").read_text()
+    assert 'aria-label="inserted per day"' in report and "<td>398</td>" in report
