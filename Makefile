@@ -36,7 +36,7 @@ $(WHEEL_BUILD_STAMP): $(WHEEL_BUILD_REQUIREMENTS)
 	$(WHEEL_BUILD_VENV)/bin/python -m pip install -q --disable-pip-version-check --require-hashes --only-binary :all: -r $(WHEEL_BUILD_REQUIREMENTS)
 	@touch $@
 
-$(WHEEL_STAMP): notebooks/pyproject.toml $(WHEEL_BUILD_STAMP) $(wildcard notebooks/members_pipeline/*.py notebooks/members_pipeline/*.json)
+$(WHEEL_STAMP): notebooks/pyproject.toml $(WHEEL_BUILD_STAMP) $(wildcard notebooks/members_pipeline/*.py notebooks/members_pipeline/*.json notebooks/members_pipeline/health/*.sql)
 	rm -rf $(WHEEL_DIR)
 	$(WHEEL_BUILD_VENV)/bin/python -m pip wheel -q --no-deps --no-build-isolation --disable-pip-version-check -w $(WHEEL_DIR) ./notebooks
 	@touch $@
