@@ -41,9 +41,7 @@ function resource(json: TerraformJson, type: string, prefix: string): { id: stri
 }
 const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
 /** The deploy root as the stacks reference it: the owned databricks_directory's path. */
-/** The code folder (a production stack also has the health folder beneath it, stacks/databricks/pipeline-health.ts). */
-const codeRootOf = (json: TerraformJson) => resource(json, "databricks_directory", "pipeline_code_root_");
-const rootOf = (json: TerraformJson) => ref("databricks_directory", codeRootOf(json).id, "path");
+const rootOf = (json: TerraformJson) => ref("databricks_directory", onlyResource(json, "databricks_directory").id, "path");
 /** A stand-in for the managed-storage external location a landing zone provides. */
 const MANAGED = { url: "s3://bucket/managed/", location: { fqn: "databricks_external_location.managed" } };
 const extractJob = (json: TerraformJson) => resource(json, "databricks_job", "pipeline_extract-job_");
@@ -355,7 +353,7 @@ describe("uploaded code", () => {
 
 describe("deployed code lives in a folder the stack owns", () => {
   test("default root: /Deployments/<prefix>-<env>, from the configuration only; platform group CAN_READ in production (CAN_MANAGE in development), job principal CAN_READ, nobody else", () => {
-    const dir = codeRootOf(prod);
+    const dir = onlyResource(prod, "databricks_directory");
     expect(dir.props.path).toBe(`/Deployments/${envOf("live").names.base}`);
     // Nothing depends on who runs the plan (a PR plan identity, a person): no identity data source at all.
     for (const json of Object.values(stacks)) expect(json.data?.databricks_current_user).toBeUndefined();
@@ -383,7 +381,7 @@ describe("deployed code lives in a folder the stack owns", () => {
       "members-sandbox"
     ];
     // Written without the /Workspace prefix, which the provider's read-back may drop (a replacement on every plan).
-    expect(codeRootOf(json).props.path).toBe("/Deployments/members/dev");
+    expect(onlyResource(json, "databricks_directory").props.path).toBe("/Deployments/members/dev");
   });
 
   test("the member-data generator is uploaded to development environments only", () => {

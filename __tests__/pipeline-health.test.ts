@@ -42,15 +42,12 @@ beforeAll(() => {
 });
 
 describe("a production stack", () => {
-  test("carries the dashboard, published with embedded credentials in the health folder under the deploy root", () => {
+  test("carries the dashboard, published with embedded credentials in the deploy root", () => {
     const { props } = onlyResource(prod, "databricks_dashboard");
-    const folders = Object.entries(resourcesOf(prod, "databricks_directory")).filter(([id]) => id.startsWith("health_folder_"));
     expect(props.embed_credentials).toBe(true);
-    expect(props.parent_path).toMatch(/^\$\{databricks_directory\.health_folder_[A-Z0-9]+\.path\}$/);
+    expect(props.parent_path).toMatch(/^\$\{databricks_directory\.pipeline_code_root_[A-Z0-9]+\.path\}$/);
     expect(props.warehouse_id).toMatch(/^\$\{databricks_sql_endpoint\.health_warehouse_[A-Z0-9]+\.id\}$/);
     expect(props.file_path).toMatch(/^assets\/.+\.lvdash\.json$/);
-    expect(folders).toHaveLength(1);
-    expect(folders[0][1].path).toMatch(/^\$\{databricks_directory\.pipeline_code_root_[A-Z0-9]+\.path\}\/health$/);
   });
 
   test("carries one alert per query with an `-- alert:` line: at least a refused load, staleness and the quarantine share", () => {
@@ -92,17 +89,18 @@ describe("a production stack", () => {
     expect(props.tags.custom_tags).toContainEqual({ key: "stack", value: "members-live" });
   });
 
-  test("grants the platform group manage (the folder: read) and the viewer and reader groups read; the alerts' principal uses the warehouse", () => {
+  test("grants the platform group manage and the viewer and reader groups read; the alerts' principal uses the warehouse", () => {
     const permissions = Object.values(resourcesOf(prod, "databricks_permissions"));
     const on = (key: string) => permissions.filter((p) => typeof p[key] === "string" && p[key].includes("health_"));
     const [dashboard] = on("dashboard_id");
     const [warehouse] = on("sql_endpoint_id");
-    const [folder] = on("directory_path");
     const readers = [live.databricks.viewerGroup, ...live.tableReaders].map((g) => ({ group_name: g, permission_level: "CAN_READ" }));
     const manage = { group_name: live.databricks.platformGroup, permission_level: "CAN_MANAGE" };
     expect(dashboard.access_control).toEqual([manage, ...readers]);
-    // The alerts run as the job principal: in production the platform group only reads them (MEM-DEP-019).
-    expect(folder.access_control).toEqual([{ ...manage, permission_level: "CAN_READ" }, ...readers]);
+    // The alerts inherit the code folder's ACL (they run as the job principal): no permissions of their own.
+    expect(permissions.filter((p) => Object.values(p).some((v) => typeof v === "string" && v.includes("alert")))).toEqual([]);
+    for (const alert of Object.values(resourcesOf(prod, "databricks_alert_v2")))
+      expect(alert.parent_path).toBe(onlyResource(prod, "databricks_dashboard").props.parent_path);
     expect(warehouse.access_control).toEqual([
       manage,
       { service_principal_name: live.databricks.runAsServicePrincipal, permission_level: "CAN_USE" },

@@ -243,8 +243,6 @@ export function healthSettings(env: EnvironmentConfig, deployRoot: string): Pipe
     failureEmails: env.notifications.failureEmails,
     runAsServicePrincipal: databricks.runAsServicePrincipal,
     managers: { kind: "group", name: databricks.platformGroup },
-    // Like the code folder: in production only the deployer changes what runs as the job principal.
-    readOnlyForManagers: pipelineSettings(env).codeReadOnlyForPlatform,
     viewers: [...new Set([databricks.viewerGroup, ...env.tableReaders])].map((name) => ({ kind: "group", name }) as const),
     warehouseId: health.warehouseId,
     tags: standardTags(env),

@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { AlertV2 } from "@cdktf/provider-databricks/lib/alert-v2";
 import { Dashboard } from "@cdktf/provider-databricks/lib/dashboard";
-import { Directory } from "@cdktf/provider-databricks/lib/directory";
 import { NotificationDestination } from "@cdktf/provider-databricks/lib/notification-destination";
 import { Permissions } from "@cdktf/provider-databricks/lib/permissions";
 import { SqlEndpoint } from "@cdktf/provider-databricks/lib/sql-endpoint";
-import { AssetType, type ITerraformDependable, TerraformAsset } from "cdktf";
+import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { fixedOutputs } from "../common/outputs";
 import { requireProp } from "../common/validation";
@@ -35,7 +34,11 @@ export const HEALTH_WAREHOUSE = { clusterSize: "2X-Small", maxNumClusters: 1, au
 export interface PipelineHealthProps {
   /** Base of the objects' names (`<prefix>-<env>`). */
   readonly namePrefix: string;
-  /** Workspace folder the stack owns (a reference); the dashboard and alerts go to its `health` subfolder. */
+  /**
+   * Workspace folder the stack owns (a reference): the dashboard and the alerts go there. The alerts inherit its ACL,
+   * which in production lets the platform group only read (MEM-DEP-019): they run as the job principal, so whoever
+   * could edit an alert's query would read the tables as that principal.
+   */
   readonly deployRoot: string;
   /** The tables and settings the queries' placeholders stand for (literal names: the dashboard file is written at synth). */
   readonly values: HealthQueryValues;
@@ -52,15 +55,9 @@ export interface PipelineHealthProps {
    * @default the deployer
    */
   readonly runAsServicePrincipal?: string;
-  /** CAN_MANAGE on the dashboard and the warehouse, and on the health folder unless `readOnlyForManagers`. */
+  /** CAN_MANAGE on the dashboard and the warehouse. */
   readonly managers: Principal;
-  /**
-   * Managers get only CAN_READ on the health folder (production): its alerts run as the job principal, so whoever can
-   * edit an alert's query reads the tables as that principal (the policy pack's MEM-DEP-019, as for the code folder).
-   * @default false
-   */
-  readonly readOnlyForManagers?: boolean;
-  /** CAN_READ on the health folder and the dashboard (the dashboard embeds its publisher's credentials). */
+  /** CAN_READ on the dashboard (it embeds its publisher's credentials: no table access needed). */
   readonly viewers: readonly Principal[];
   /**
    * An existing SQL warehouse (16 hexadecimal digits); none is created, and no permission is set on it.
@@ -79,11 +76,6 @@ export interface PipelineHealthProps {
    * @default PII_COLUMNS of notebooks/members_pipeline/schema.py
    */
   readonly piiColumns?: readonly string[];
-  /**
-   * Created after these (the tables' schema and its grants).
-   * @default none
-   */
-  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -94,7 +86,6 @@ export interface PipelineHealthProps {
  * a configured one. The queries are refused at synth when one touches a PII column.
  */
 export class PipelineHealth extends Construct {
-  readonly folder: Directory;
   readonly dashboard: Dashboard;
   /** Alerts by query name. */
   readonly alerts: Readonly<Record<string, AlertV2>>;
@@ -125,12 +116,6 @@ export class PipelineHealth extends Construct {
     const managers = accessControl(props.managers, "CAN_MANAGE");
     const viewers = props.viewers.map((v) => accessControl(v, "CAN_READ"));
 
-    this.folder = new Directory(this, "folder", { path: `${props.deployRoot}/health`, dependsOn: props.dependsOn });
-    new Permissions(this, "folder-permissions", {
-      directoryPath: this.folder.path,
-      accessControl: [props.readOnlyForManagers ? accessControl(props.managers, "CAN_READ") : managers, ...viewers],
-    });
-
     if (props.warehouseId === undefined) {
       this.warehouse = new SqlEndpoint(this, "warehouse", {
         name: `${base}-health`,
@@ -152,7 +137,7 @@ export class PipelineHealth extends Construct {
     writeFileSync(file, `${JSON.stringify(healthDashboard(this.queries, `${base} pipeline health`), null, 2)}\n`);
     this.dashboard = new Dashboard(this, "dashboard", {
       displayName: `${base} pipeline health`,
-      parentPath: this.folder.path,
+      parentPath: props.deployRoot,
       warehouseId: this.warehouseId,
       filePath: new TerraformAsset(this, "dashboard-file", { path: file, type: AssetType.FILE }).path,
       // Viewers see numbers without SELECT on the tables: the queries run as the publisher (no PII column, checked above).
@@ -175,7 +160,7 @@ export class PipelineHealth extends Construct {
       alerts[query.name] = new AlertV2(this, `alert-${query.name.replace(/_/g, "-")}`, {
         displayName: `${base} health: ${query.title}`,
         customDescription: query.description,
-        parentPath: this.folder.path,
+        parentPath: props.deployRoot,
         warehouseId: this.warehouseId,
         queryText: text,
         evaluation: {
