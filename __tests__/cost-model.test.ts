@@ -1,14 +1,23 @@
-import { allPurposeMonthlyCost, jobRunCost, type PriceTable, quartzRunsPerMonth } from "../tools/cost/model";
+import { HEALTH_WAREHOUSE } from "../stacks/databricks/pipeline-health";
+import { allPurposeMonthlyCost, jobRunCost, type PriceTable, quartzRunsPerMonth, warehouseMonthlyCost } from "../tools/cost/model";
 import prices from "../tools/cost/prices.json";
-import { costRows, costTable } from "../tools/cost/report";
+import { costRows, costTable, warehouseRows, warehouseTable } from "../tools/cost/report";
 import { synthAll } from "./synth-helpers";
 
 /** A fixed table so the arithmetic is checked independently of today's prices. */
 const table: PriceTable = {
   dbuRatePerHour: { aws: { jobs: 0.15, allPurpose: 0.55 }, azure: { jobs: 0.3, allPurpose: 0.55 } },
   nodeTypes: { "m6gd.xlarge": { cloud: "aws", dbuPerHour: 1.0, vmPerHour: 0.2008 } },
+  sqlWarehouse: { dbuRatePerHour: { aws: 0.7, azure: 0.7 }, dbuPerHourBySize: { "2X-Small": 4 } },
   spotDiscount: { aws: 0.6, azure: 0.7 },
-  assumptions: { clusterStartMinutes: 5, runMinutes: { extract_members: 25 }, allPurposeHoursPerMonth: 730, daysPerMonth: 30 },
+  assumptions: {
+    clusterStartMinutes: 5,
+    runMinutes: { extract_members: 25 },
+    allPurposeHoursPerMonth: 730,
+    daysPerMonth: 30,
+    warehouseQueryMinutes: 1,
+    healthDashboardViewsPerMonth: 40,
+  },
 };
 const cluster = { cloud: "aws", nodeType: "m6gd.xlarge", workers: 2, spot: true, firstOnDemand: 1 } as const;
 
@@ -81,5 +90,34 @@ describe("cost model arithmetic", () => {
     );
     expect(rows.every((r) => r.perRun > 0)).toBe(true);
     expect(costTable(rows)).toContain("| members-sandbox | generate_member_data | by hand | 1 x m6gd.large | 0 |");
+  });
+
+  test("the health warehouse: each wake bills the query minutes plus the auto-stop idle time at the serverless SQL rate", () => {
+    // 4 wakes a day for 30 days + 40 views = 160 wakes x (1 + 5) min = 16 h x 4 DBU x $0.70.
+    expect(warehouseMonthlyCost(table, { cloud: "aws", clusterSize: "2X-Small", autoStopMins: 5, maxNumClusters: 1 }, 160)).toEqual({
+      hours: 16,
+      dbu: 64,
+      total: 44.8,
+    });
+    expect(() => warehouseMonthlyCost(table, { cloud: "aws", clusterSize: "4X-Large", autoStopMins: 5, maxNumClusters: 1 }, 1)).toThrow(
+      'warehouse size got "4X-Large", expected one of 2X-Small',
+    );
+  });
+
+  test("reads the synthesized warehouse and alert schedules: running alerts share one wake per fire; development has none", () => {
+    const { stacks } = synthAll();
+    const [row] = warehouseRows("members-live", stacks["members-live"] as never, table);
+    // Alerts every 6 hours: 4 x 30 evaluations, plus the assumed dashboard views.
+    expect(row.wakesPerMonth).toBe(120 + table.assumptions.healthDashboardViewsPerMonth);
+    const shape = {
+      cloud: "aws",
+      clusterSize: HEALTH_WAREHOUSE.clusterSize,
+      autoStopMins: HEALTH_WAREHOUSE.autoStopMins,
+      maxNumClusters: 1,
+    } as const;
+    expect(row.perMonth).toBeCloseTo(warehouseMonthlyCost(table, shape, row.wakesPerMonth).total, 2);
+    expect(warehouseRows("members-sandbox", stacks["members-sandbox"] as never, table)).toEqual([]);
+    expect(warehouseTable([row])).toContain("| members-live | globex-lake-live-health (2X-Small serverless, auto-stop 5 min) | 160 |");
+    expect((prices as PriceTable).sqlWarehouse.dbuPerHourBySize[HEALTH_WAREHOUSE.clusterSize]).toBeGreaterThan(0);
   });
 });

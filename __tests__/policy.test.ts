@@ -160,6 +160,13 @@ describe("each rule fails on a broken resource", () => {
     expectViolation(broken("lab", "azurerm_storage_container", { container_access_type: "blob" }), "MEM-PUB-001");
   });
 
+  test("MEM-SQL-001: a warehouse that is not serverless, never stops, or lacks the standard tags", () => {
+    const classic = broken("live", "databricks_sql_endpoint", { enable_serverless_compute: false });
+    expectViolation(classic, "MEM-SQL-001", /enable_serverless_compute false, expected true/);
+    expectViolation(broken("live", "databricks_sql_endpoint", { auto_stop_mins: 0 }), "MEM-SQL-001", /auto_stop_mins 0, expected 1-30/);
+    expectViolation(broken("live", "databricks_sql_endpoint", { tags: null }), "MEM-SQL-001", /custom_tags lack .*stack/);
+  });
+
   test("MEM-NET-001: private environment whose firewall allows by default", () => {
     const r = broken("lab", "azurerm_storage_account_network_rules", { default_action: "Allow" });
     expect(r.findings.find((f) => f.ruleId === "MEM-NET-001")?.address).toMatch(/^azurerm_storage_account\./);

@@ -14,7 +14,9 @@ import { addPlaceholderGuard } from "./config/placeholder-guard";
 import platform from "./config/platform.json";
 import type { EnvironmentConfig } from "./config/schema";
 import { stateLocation } from "./config/state";
-import { MembersPipeline, type MembersPipelineProps } from "./databricks/pipeline";
+import { loadTableNames } from "./databricks/catalog";
+import { MEMBERS_TABLE, MembersPipeline, type MembersPipelineProps } from "./databricks/pipeline";
+import { PipelineHealth, type PipelineHealthProps } from "./databricks/pipeline-health";
 import { jobPrincipalOf } from "./databricks/principal";
 import type { KeyVaultReference } from "./databricks/secrets";
 import { policyPackFor } from "./policy";
@@ -67,13 +69,16 @@ export class MembersStack extends TerraformStack {
     this.landingUrl = landing.landingUrl;
     this.landingDependables = landing.dependables;
 
-    new MembersPipeline(this, "pipeline", {
+    const pipeline = new MembersPipeline(this, "pipeline", {
       ...pipelineSettings(env),
       landingUrl: this.landingUrl,
       dependsOn: this.landingDependables,
       secretsKeyVault,
       managedStorage: landing.managedStorage,
     });
+
+    // The health dashboard and alerts (on by default in production), beside the pipeline whose tables they read.
+    if (env.healthEnabled) new PipelineHealth(this, "health", healthSettings(env, pipeline.code.deployRoot));
 
     // Policy as code (stacks/policy): checked on every synth after all other aspects; errors fail the synth.
     Aspects.of(this).add(policyPackFor(env));
@@ -221,5 +226,25 @@ export function pipelineSettings(
     includeGenerator: env.mode === "development",
     mysql: env.mysql,
     codeReadOnlyForPlatform: env.mode === "production",
+  };
+}
+
+/** The environment-derived props of the health dashboard and alerts; `deployRoot` is the pipeline's code folder. */
+export function healthSettings(env: EnvironmentConfig, deployRoot: string): PipelineHealthProps {
+  const { health, databricks } = env;
+  return {
+    namePrefix: env.names.base,
+    deployRoot,
+    // Literal names, not references: the dashboard's file is written at synth.
+    values: { ...loadTableNames(env.catalog.name, env.catalog.schema, MEMBERS_TABLE), pii_retention_days: env.load.piiRetentionDays },
+    staleAfterHours: health.staleAfterHours,
+    maxQuarantinedShare: env.load.maxQuarantinedShare,
+    alertSchedule: { cron: health.alertSchedule.cron, timezone: health.alertSchedule.timezone, paused: env.healthAlertsPaused },
+    failureEmails: env.notifications.failureEmails,
+    runAsServicePrincipal: databricks.runAsServicePrincipal,
+    managers: { kind: "group", name: databricks.platformGroup },
+    viewers: [...new Set([databricks.viewerGroup, ...env.tableReaders])].map((name) => ({ kind: "group", name }) as const),
+    warehouseId: health.warehouseId,
+    tags: standardTags(env),
   };
 }

@@ -45,6 +45,9 @@ const CONFIGURES: ReadonlyArray<readonly [RegExp, string]> = [
   // The schema's artifacts volume and the file in it: drawn inside the schema (a column of their own would widen the picture).
   [/^databricks_(volume|file)$/, "databricks_schema"],
   [/^azurerm_storage_(container|management_policy)$/, "azurerm_storage_account"],
+  // The health picture as one box: the alerts on the same queries, their e-mail destination and the SQL warehouse drawn
+  // inside the dashboard (boxes of their own make the production pictures taller than one screen; pipeline-health.ts).
+  [/^databricks_(alert_v2|notification_destination|sql_endpoint)$/, "databricks_dashboard"],
 ];
 
 /** Grants and permissions: drawn inside the node of what they are on when a construct has one of the type. */

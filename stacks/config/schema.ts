@@ -330,6 +330,41 @@ const load = z.strictObject({
     .describe("Days Delta keeps removed files and log history: erased values leave the files at most this long after."),
 });
 
+/** SQL warehouse ids: 16 hexadecimal digits (the id in the warehouse's URL and Connection details). */
+export const SQL_WAREHOUSE_ID = /^[0-9a-f]{16}$/;
+/** Defaults of the health dashboard and alerts: alerts every 6 hours (each wakes the warehouse for its auto-stop). */
+const HEALTH_DEFAULTS = {
+  staleAfterHours: 26,
+  alertSchedule: { cron: "0 0 0/6 * * ?", timezone: "UTC" },
+};
+
+/** The pipeline's health picture (stacks/databricks/pipeline-health.ts): a dashboard, alerts and their SQL warehouse. */
+const health = z.strictObject({
+  enabled: z
+    .boolean()
+    .optional()
+    .describe(
+      "Deploy the health dashboard, its alerts and (without warehouseId) a SQL warehouse. Default: on in production mode, off in development.",
+    ),
+  warehouseId: z
+    .string()
+    .regex(SQL_WAREHOUSE_ID, { error: "expected a SQL warehouse id (16 hexadecimal digits)" })
+    .optional()
+    .describe(
+      "Id of an existing SQL warehouse the dashboard and alerts use; the stack then creates none (and grants nothing on it). Default: a small serverless warehouse of the stack's own.",
+    ),
+  staleAfterHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 14)
+    .default(HEALTH_DEFAULTS.staleAfterHours)
+    .describe("The staleness alert fires when the last loaded batch is older than this many hours (a daily load: a bit over 24)."),
+  alertSchedule: schedule
+    .default(HEALTH_DEFAULTS.alertSchedule)
+    .describe("When the alerts evaluate (one quartz schedule for all, so one warehouse start serves them). Default: every 6 hours, UTC."),
+});
+
 /** Connector/J sslMode values, weakest first (the extract's ssl_mode setting). */
 export const MYSQL_SSL_MODES = ["DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"] as const;
 export type MysqlSslMode = (typeof MYSQL_SSL_MODES)[number];
@@ -449,6 +484,11 @@ export const environmentSchema = z
       .optional()
       .describe(
         "Protect stateful resources (lifecycle.prevent_destroy, no force_destroy, longest KMS deletion window). Default: on in production mode, off in development.",
+      ),
+    health: health
+      .default(HEALTH_DEFAULTS)
+      .describe(
+        "The health dashboard and alerts deployed with the pipeline (docs/operations/health.md); their e-mails go to notifications.failureEmails.",
       ),
     notifications: z
       .strictObject({
@@ -699,6 +739,10 @@ export interface EnvironmentConfig extends ParsedEnvironment {
   readonly tableReaders: string[];
   readonly extractPaused: boolean;
   readonly loadPaused: boolean;
+  /** Deploy the health dashboard and alerts (health.enabled, default: production mode). */
+  readonly healthEnabled: boolean;
+  /** The health alerts deploy paused (health.alertSchedule.paused, default: development mode). */
+  readonly healthAlertsPaused: boolean;
   readonly allowedNodeTypes: string[];
   /**
    * Who the jobs run as and who gets data grants: the run-as service principal's application id when configured,

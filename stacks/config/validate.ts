@@ -51,6 +51,8 @@ export function validateConfig(raw: unknown): EnvironmentConfig[] {
       // Asset Bundles convention: development deploys paused unless the environment says otherwise.
       extractPaused: env.schedules.extract.paused ?? development,
       loadPaused: env.schedules.load.paused ?? development,
+      healthEnabled: env.health.enabled ?? !development,
+      healthAlertsPaused: env.health.alertSchedule.paused ?? development,
       allowedNodeTypes: env.cluster.allowedNodeTypes ?? [env.cluster.nodeType],
       jobPrincipal: env.databricks.runAsServicePrincipal ?? env.databricks.platformGroup,
       coolAfterDays: env.storage.coolAfterDays ?? (env.storage.retentionDays > 30 ? 30 : undefined),

@@ -24,6 +24,23 @@ export const MASKED_SCHEMA_PRIVILEGES = ["USE_SCHEMA", "CREATE_TABLE"] as const;
 export const READER_CATALOG_PRIVILEGES = ["USE_CATALOG"] as const;
 export const READER_SCHEMA_PRIVILEGES = ["USE_SCHEMA", "SELECT"] as const;
 
+/** Suffixes of the load's own tables after the members table's name (members_pipeline/config.py LoadConfig). */
+export const QUARANTINE_TABLE_SUFFIX = "_quarantine";
+export const LOAD_LOG_TABLE_SUFFIX = "_load_log";
+
+/**
+ * The load's three tables, fully qualified and backticked as members_pipeline/config.py's LoadConfig names them
+ * (`members_table`, `quarantine_table`, `load_log_table`); __tests__/pipeline-health.test.ts checks the two agree.
+ */
+export function loadTableNames(catalog: string, schema: string, table: string) {
+  const name = (t: string) => `\`${catalog}\`.\`${schema}\`.\`${t}\``;
+  return {
+    members_table: name(table),
+    quarantine_table: name(`${table}${QUARANTINE_TABLE_SUFFIX}`),
+    load_log_table: name(`${table}${LOAD_LOG_TABLE_SUFFIX}`),
+  };
+}
+
 export interface MembersCatalogProps {
   /** Catalog name. */
   readonly catalogName: string;

@@ -1,6 +1,7 @@
-import { type ITerraformDependable, TerraformOutput } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import contract from "../../notebooks/members_pipeline/contract.json";
+import { fixedOutputs } from "../common/outputs";
 import { requireLiteral, requireProp } from "../common/validation";
 import type { ManagedStorage } from "../unity-catalog/landing-location";
 import { PipelineArtifacts } from "./artifacts";
@@ -360,8 +361,7 @@ export class MembersPipeline extends Construct {
       });
     }
 
-    // Output names are the interface of `cdktf output` and of CI scripts: fixed, not derived from construct paths.
-    const outputs: Record<string, { value: string; description: string }> = {
+    fixedOutputs(this, {
       extract_job_id: { value: this.extractJob.job.id, description: "Extract job id" },
       extract_job_url: { value: this.extractJob.job.url, description: "Extract job in the workspace UI" },
       load_job_id: { value: this.loadJob.job.id, description: "Load job id" },
@@ -374,10 +374,7 @@ export class MembersPipeline extends Construct {
         value: `${this.catalog.catalogName}.${this.catalog.schemaName}.${MEMBERS_TABLE}`,
         description: "Delta table the load job merges into",
       },
-    };
-    for (const [name, { value, description }] of Object.entries(outputs)) {
-      new TerraformOutput(this, name.replace(/_/g, "-"), { value, description }).overrideLogicalId(name);
-    }
+    });
   }
 }
 

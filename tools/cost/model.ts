@@ -16,6 +16,8 @@ export interface NodePrice {
 
 export interface PriceTable {
   readonly dbuRatePerHour: Record<Cloud, { readonly jobs: number; readonly allPurpose: number }>;
+  /** Serverless SQL: the price of one DBU (compute included) and the DBUs an hour of one cluster of each size. */
+  readonly sqlWarehouse: { readonly dbuRatePerHour: Record<Cloud, number>; readonly dbuPerHourBySize: Record<string, number> };
   readonly nodeTypes: Record<string, NodePrice>;
   readonly spotDiscount: Record<Cloud, number>;
   readonly assumptions: {
@@ -23,7 +25,19 @@ export interface PriceTable {
     readonly runMinutes: Record<string, number>;
     readonly allPurposeHoursPerMonth: number;
     readonly daysPerMonth: number;
+    /** Minutes a warehouse runs queries per wake (an alert evaluation or a dashboard view). */
+    readonly warehouseQueryMinutes: number;
+    /** Dashboard views a month that wake the health warehouse. */
+    readonly healthDashboardViewsPerMonth: number;
   };
+}
+
+/** What the model needs of one SQL warehouse. */
+export interface WarehouseShape {
+  readonly cloud: Cloud;
+  readonly clusterSize: string;
+  readonly autoStopMins: number;
+  readonly maxNumClusters: number;
 }
 
 /** What the model needs of one job cluster. */
@@ -107,4 +121,25 @@ export function quartzRunsPerMonth(expression: string, days = 30, firstWeekday =
     if (daysOfMonth.has(day) && daysOfWeek.has(weekday)) runDays += 1;
   }
   return runDays * perDay;
+}
+
+/**
+ * A serverless SQL warehouse's month: each wake (an alert evaluation, a dashboard view) bills the query minutes plus the
+ * idle minutes until auto-stop, on one cluster (the health warehouse never scales out: max one cluster). Serverless
+ * DBUs include the compute: no VM price.
+ */
+export function warehouseMonthlyCost(
+  prices: PriceTable,
+  warehouse: WarehouseShape,
+  wakesPerMonth: number,
+): { hours: number; dbu: number; total: number } {
+  const dbuPerHour = prices.sqlWarehouse.dbuPerHourBySize[warehouse.clusterSize];
+  if (dbuPerHour === undefined) {
+    throw new Error(
+      `cost model: warehouse size got "${warehouse.clusterSize}", expected one of ${Object.keys(prices.sqlWarehouse.dbuPerHourBySize).join(", ")} (add it to tools/cost/prices.json)`,
+    );
+  }
+  const hours = (wakesPerMonth * (prices.assumptions.warehouseQueryMinutes + warehouse.autoStopMins)) / 60;
+  const dbu = hours * dbuPerHour;
+  return { hours: round(hours), dbu: round(dbu), total: round(dbu * prices.sqlWarehouse.dbuRatePerHour[warehouse.cloud]) };
 }

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TerraformJson } from "../../stacks/common/terraform-json";
-import { allPurposeMonthlyCost, type ClusterShape, jobRunCost, type PriceTable, quartzRunsPerMonth } from "./model";
+import { allPurposeMonthlyCost, type ClusterShape, jobRunCost, type PriceTable, quartzRunsPerMonth, warehouseMonthlyCost } from "./model";
 import prices from "./prices.json";
 
 interface JobJson {
@@ -87,6 +87,54 @@ export function costRows(stack: string, json: TerraformJson, table: PriceTable):
   });
 }
 
+export interface WarehouseRow {
+  stack: string;
+  warehouse: string;
+  /** Alert evaluations a month (the running alerts' schedules; paused ones none) plus dashboard views. */
+  wakesPerMonth: number;
+  hours: number;
+  perMonth: number;
+}
+
+/**
+ * Prices every SQL warehouse of one synthesized stack (the health dashboard's and alerts'): one wake per fire of each
+ * distinct running alert schedule (alerts sharing a schedule share the wake) plus the assumed dashboard views. A
+ * configured existing warehouse (no databricks_sql_endpoint) is someone else's bill and not priced here.
+ */
+export function warehouseRows(stack: string, json: TerraformJson, table: PriceTable): WarehouseRow[] {
+  const cloud = json.provider?.azurerm ? "azure" : "aws";
+  const alerts = Object.values(json.resource?.databricks_alert_v2 ?? {}) as { schedule: { quartz_cron_schedule: string; pause_status?: string } }[];
+  const schedules = new Set(alerts.filter((a) => a.schedule.pause_status !== "PAUSED").map((a) => a.schedule.quartz_cron_schedule));
+  const evaluations = [...schedules].reduce((sum, cron) => sum + quartzRunsPerMonth(cron, table.assumptions.daysPerMonth), 0);
+  return Object.values(json.resource?.databricks_sql_endpoint ?? {}).map((w: Record<string, any>) => {
+    const wakes = evaluations + table.assumptions.healthDashboardViewsPerMonth;
+    const cost = warehouseMonthlyCost(
+      table,
+      { cloud, clusterSize: w.cluster_size, autoStopMins: w.auto_stop_mins, maxNumClusters: w.max_num_clusters },
+      wakes,
+    );
+    return {
+      stack,
+      warehouse: `${w.name} (${w.cluster_size} serverless, auto-stop ${w.auto_stop_mins} min)`,
+      wakesPerMonth: wakes,
+      hours: cost.hours,
+      perMonth: Math.round(cost.total * 100) / 100,
+    };
+  });
+}
+
+/** The warehouses' table: wakes, billed hours and the month's cost per stack. */
+export function warehouseTable(rows: WarehouseRow[]): string {
+  const { warehouseQueryMinutes, healthDashboardViewsPerMonth } = prices.assumptions;
+  return [
+    `SQL warehouses (health dashboard and alerts): each wake bills ${warehouseQueryMinutes} min of queries plus the auto-stop idle time; wakes = running alert evaluations + ${healthDashboardViewsPerMonth} dashboard views a month (assumed). A configured existing warehouse is not priced.`,
+    "",
+    "| stack | warehouse | wakes/month | billed hours | per month |",
+    "|---|---|---:|---:|---:|",
+    ...rows.map((r) => `| ${r.stack} | ${r.warehouse} | ${r.wakesPerMonth} | ${r.hours.toFixed(1)} | $${r.perMonth.toFixed(2)} |`),
+  ].join("\n");
+}
+
 export function costTable(rows: CostRow[]): string {
   const money = (v: number) => `$${v.toFixed(2)}`;
   const lines = [
@@ -125,8 +173,9 @@ export function costTable(rows: CostRow[]): string {
 
 if (require.main === module) {
   const dir = join(__dirname, "..", "..", "cdktf.out", "stacks");
-  const rows = readdirSync(dir)
+  const stacks = readdirSync(dir)
     .sort()
-    .flatMap((stack) => costRows(stack, JSON.parse(readFileSync(join(dir, stack, "cdk.tf.json"), "utf8")), prices as PriceTable));
-  console.log(costTable(rows));
+    .map((stack) => [stack, JSON.parse(readFileSync(join(dir, stack, "cdk.tf.json"), "utf8"))] as const);
+  console.log(costTable(stacks.flatMap(([stack, json]) => costRows(stack, json, prices as PriceTable))));
+  console.log(`\n${warehouseTable(stacks.flatMap(([stack, json]) => warehouseRows(stack, json, prices as PriceTable)))}`);
 }

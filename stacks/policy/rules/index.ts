@@ -5,5 +5,13 @@ import { DEPLOY_RULES } from "./deploy";
 import { JOB_RULES } from "./jobs";
 import { SECRET_AND_TAG_RULES } from "./secrets-and-tags";
 import { STORAGE_RULES } from "./storage";
+import { WAREHOUSE_RULES } from "./warehouse";
 
-export const RULES: readonly PolicyRule[] = [...STORAGE_RULES, ...JOB_RULES, ...SECRET_AND_TAG_RULES, ...DEPLOY_RULES, ...DATA_RULES];
+export const RULES: readonly PolicyRule[] = [
+  ...STORAGE_RULES,
+  ...JOB_RULES,
+  ...SECRET_AND_TAG_RULES,
+  ...DEPLOY_RULES,
+  ...DATA_RULES,
+  ...WAREHOUSE_RULES,
+];
