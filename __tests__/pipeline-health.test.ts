@@ -190,7 +190,7 @@ describe("health defaults and options", () => {
 });
 
 describe("health queries", () => {
-  test("no query touches a PII column (members_pipeline/schema.py PII_COLUMNS)", () => {
+  test("no query touches a PII column (contract.json piiColumns)", () => {
     const pii = piiColumns();
     expect(pii).toEqual(expect.arrayContaining(["first_name", "email"]));
     const values = { ...loadTableNames("c", "s", MEMBERS_TABLE), pii_retention_days: 30 };

@@ -2,6 +2,8 @@
 
 from pyspark.sql.types import DateType, StringType, StructField, StructType, TimestampType
 
+from .contract import CONTRACT
+
 # The nine source columns, in MySQL order.
 SOURCE_COLUMNS = (
     "member_id",
@@ -17,7 +19,8 @@ SOURCE_COLUMNS = (
 STRING_COLUMNS = SOURCE_COLUMNS[:-1]
 # Columns compared to decide whether a member changed (everything but the key).
 BUSINESS_COLUMNS = SOURCE_COLUMNS[1:]
-PII_COLUMNS = ("first_name", "last_name", "email", "phone_number", "address")
+# The columns that hold personal data: contract.json, which the stack reads too (masks, health queries).
+PII_COLUMNS = tuple(CONTRACT["piiColumns"])
 
 SOURCE_SCHEMA = StructType([StructField(c, StringType(), True) for c in STRING_COLUMNS] + [StructField("registration_date", DateType(), True)])
 

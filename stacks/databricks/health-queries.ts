@@ -10,14 +10,12 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import contract from "../../notebooks/members_pipeline/contract.json";
 import { invalidProp } from "../common/validation";
 import { DEFAULT_NOTEBOOKS_DIR } from "./workspace-code";
 
 /** Where the health queries live: inside the members_pipeline package, beside the code that writes the tables. */
 export const DEFAULT_HEALTH_QUERIES_DIR = path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline", "health");
-/** The PII columns' one list: members_pipeline/schema.py PII_COLUMNS (the notebooks mask, erase and tag by it). */
-const SCHEMA_PY = path.join(DEFAULT_NOTEBOOKS_DIR, "members_pipeline", "schema.py");
-
 /** The placeholders a health query may use, and what each stands for. */
 export interface HealthQueryValues {
   /** `` `catalog`.`schema`.`members` `` */
@@ -168,13 +166,9 @@ export function renderHealthQuery(query: Pick<HealthQuery, "name" | "template">,
   });
 }
 
-/** The PII columns, as members_pipeline/schema.py declares them (`PII_COLUMNS = ("first_name", ...)`). */
-export function piiColumns(schemaPy: string = SCHEMA_PY): string[] {
-  const match = /^PII_COLUMNS\s*=\s*\(([^)]*)\)/m.exec(readFileSync(schemaPy, "utf8"));
-  const names = match ? [...match[1].matchAll(/"([a-z_][a-z0-9_]*)"/g)].map((m) => m[1]) : [];
-  if (names.length === 0)
-    invalidProp("HealthQueries", "PII_COLUMNS", schemaPy, 'a line PII_COLUMNS = ("first_name", ...) in members_pipeline/schema.py');
-  return names;
+/** The PII columns: notebooks/members_pipeline/contract.json, the list the notebooks mask, erase and tag by. */
+export function piiColumns(): readonly string[] {
+  return contract.piiColumns;
 }
 
 /**

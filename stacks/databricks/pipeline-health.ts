@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { AlertV2 } from "@cdktf/provider-databricks/lib/alert-v2";
@@ -73,7 +74,7 @@ export interface PipelineHealthProps {
   readonly queriesDir?: string;
   /**
    * Column names no query may touch.
-   * @default PII_COLUMNS of notebooks/members_pipeline/schema.py
+   * @default piiColumns of notebooks/members_pipeline/contract.json
    */
   readonly piiColumns?: readonly string[];
 }
@@ -133,8 +134,7 @@ export class PipelineHealth extends Construct {
     this.warehouseId = this.warehouse?.id ?? (props.warehouseId as string);
 
     // The serialized dashboard, written by the build and staged with the stack like the notebooks (a content-hash path).
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "members-health-")), `${base}-health.lvdash.json`);
-    writeFileSync(file, `${JSON.stringify(healthDashboard(this.queries, `${base} pipeline health`), null, 2)}\n`);
+    const file = writeOnce(`${base}-health.lvdash.json`, `${JSON.stringify(healthDashboard(this.queries, `${base} pipeline health`), null, 2)}\n`);
     this.dashboard = new Dashboard(this, "dashboard", {
       displayName: `${base} pipeline health`,
       parentPath: props.deployRoot,
@@ -224,4 +224,20 @@ function validate(p: PipelineHealthProps): void {
   const cronProblem = quartzProblem(p.alertSchedule.cron);
   if (cronProblem !== undefined) requireProp(name, "alertSchedule.cron", p.alertSchedule.cron, () => false, cronProblem);
   if (p.warehouseId !== undefined) requireProp(name, "warehouseId", p.warehouseId, (w) => SQL_WAREHOUSE_ID.test(w), "16 hexadecimal digits");
+}
+
+/**
+ * `content` as `name` in a folder of the system's temporary directory named by its hash: every synth of the same
+ * content reuses one file (none piles up), and a parallel synth never sees it half written (write, then rename).
+ */
+function writeOnce(name: string, content: string): string {
+  const dir = path.join(tmpdir(), `members-health-${createHash("sha256").update(content).digest("hex").slice(0, 16)}`);
+  const file = path.join(dir, name);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, content);
+    renameSync(partial, file);
+  }
+  return file;
 }
