@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from .config import LoadConfig
+from .contract import CONTRACT
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _HEADER = re.compile(r"^--\s*([a-z]+):\s*(.*)$")
@@ -193,8 +194,11 @@ th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } th { bac
 """
 
 
-def render_health_report(results: dict[str, list[dict]], *, title: str = "Members pipeline health", stale_after_hours: float = 26) -> str:
-    """The report as one HTML document: per query its title, description, charts and rows."""
+def render_health_report(
+    results: dict[str, list[dict]], *, title: str = "Members pipeline health", stale_after_hours: float = CONTRACT["healthStaleAfterHours"]
+) -> str:
+    """The report as one HTML document: per query its title, description, charts and rows; the freshness gauge marks
+    ``stale_after_hours`` (by default the deployed staleness alert's default, contract.json)."""
     queries = query_files()
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     sections = []

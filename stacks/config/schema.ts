@@ -332,9 +332,9 @@ const load = z.strictObject({
 
 /** SQL warehouse ids: 16 hexadecimal digits (the id in the warehouse's URL and Connection details). */
 export const SQL_WAREHOUSE_ID = /^[0-9a-f]{16}$/;
-/** Defaults of the health dashboard and alerts: alerts every 6 hours (each wakes the warehouse for its auto-stop). */
+/** Defaults of the health dashboard and alerts (the staleness threshold the local report draws too: contract.json): alerts every 6 hours (each wakes the warehouse for its auto-stop). */
 const HEALTH_DEFAULTS = {
-  staleAfterHours: 26,
+  staleAfterHours: contract.healthStaleAfterHours,
   alertSchedule: { cron: "0 0 0/6 * * ?", timezone: "UTC" },
 };
 
