@@ -6,7 +6,8 @@ lacks), or unchanged. The same pass counts the batch for the reconciliation (row
 distinct valid members, observed on the way), so a daily load reads the batch's files once before its MERGEs. The
 changed members' keys, with the table state the diff saw, are written to a small staging Delta table; the counts of
 the load log and the guards' numbers come from there, never from the table history. The MERGE then takes only those
-members, their values read from the batch by key.
+members, their values read from the batch by key. Row hashes travel as 64-bit fingerprints (transform.hash_fingerprint):
+fixed width, so the pass aggregates by hashing instead of sorting.
 
 Concurrent writers: refuse, never mis-merge
 -------------------------------------------
@@ -49,7 +50,18 @@ from .config import LoadConfig
 from .reconcile import batch_counts, split_batch
 from .retention import erasure_due_condition
 from .schema import SOURCE_COLUMNS
-from .transform import checksum_or_zero, combine_piece_sums, deduplicate, long_pieces, row_checksum_value, row_hash, with_rejection_reason
+from .transform import (
+    FINGERPRINT_FUNCTION,
+    checksum_or_zero,
+    combine_piece_sums,
+    deduplicate,
+    hash_fingerprint,
+    long_pieces,
+    row_checksum_value,
+    row_hash,
+    several_extracts,
+    with_rejection_reason,
+)
 
 INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE = "insert", "update", "revive", "revive_key", "delete"
 KINDS = (INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE)
@@ -68,10 +80,11 @@ def change_kind_sql(full_snapshot: bool) -> str:
     """What a member's row of ``batch FULL OUTER JOIN table`` changes, as SQL (NULL: nothing).
 
     Columns: _s_present (TRUE when the batch holds any row with the key, valid or quarantined; NULL when it holds
-    none), _s_hash (row_hash of the member's deduplicated valid row; NULL when all its rows are quarantined), _t_hash
-    and _t_deleted (the table's row_hash and is_deleted; NULL when the table lacks the member). Plain SQL, so the
-    unit tests evaluate this very text with sqlite. A deleted member with a valid row comes back with its values; one
-    with only quarantined rows comes back by its key. A quarantined member counts as present: it is not flagged."""
+    none), _s_hash (the fingerprint of the row_hash of the member's deduplicated valid row; NULL when all its rows are
+    quarantined), _t_hash and _t_deleted (the fingerprint of the table's row_hash, and is_deleted; NULL when the table
+    lacks the member). Plain SQL, so the unit tests evaluate this very text with sqlite. A deleted member with a valid
+    row comes back with its values; one with only quarantined rows comes back by its key. A quarantined member counts
+    as present: it is not flagged."""
     delete = f"\n  WHEN _s_present IS NULL AND NOT _t_deleted THEN '{DELETE}'" if full_snapshot else ""
     return f"""CASE
   WHEN _t_hash IS NULL THEN CASE WHEN _s_hash IS NOT NULL THEN '{INSERT}' END
@@ -111,7 +124,7 @@ def merge_sql(target: str, source_view: str, kinds: Iterable[str]) -> str:
     set_cols = ", ".join(f"t.{c} = s.{c}" for c in SOURCE_COLUMNS[1:])
     back = "t.is_deleted = false, t.deleted_ingest_date = NULL, t.pii_erased_at = NULL"
     changed = "t.last_changed_ingest_date = s.ingest_date, t.last_changed_run_id = s.run_id, t.updated_at = s.loaded_at"
-    seen = "t.row_hash <=> s._seen_hash AND t.is_deleted <=> s._seen_deleted"
+    seen = f"{FINGERPRINT_FUNCTION}(t.row_hash) <=> s._seen_hash AND t.is_deleted <=> s._seen_deleted"
     clauses = [f"WHEN MATCHED AND NOT ({seen}) THEN UPDATE SET t.row_hash = {_raise('changed')}"]
     if kinds & {UPDATE, REVIVE}:
         clauses.append(
@@ -166,22 +179,25 @@ class ChangeSet:
 
 
 def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
-    """The batch's keys for the diff, one row per member: member_id, _s_hash (row_hash of the row deduplicate keeps,
-    the greatest (extracted_at, row_hash) of its valid rows; NULL when all its rows are quarantined) and _s_present.
-    Keys and hashes only are shuffled, never the rows' values; the join with the table reuses this grouping's shuffle.
+    """The batch's keys for the diff, one row per member: member_id, _s_hash (the fingerprint of the row deduplicate
+    keeps: the greatest fingerprint of its valid rows, as extracted_at is one value per batch, which the reconciliation
+    checks; NULL when all its rows are quarantined) and _s_present. Keys and fingerprints only are shuffled, never the
+    rows' values, and every aggregation buffer is fixed-width (a hash aggregate); the join with the table reuses this
+    grouping's shuffle.
 
     ``counted`` observes the reconciliation's counts (reconcile.batch_counts) on the grouped rows, so the batch is read
     once for both: rows with no member_id form one group of their own, dropped after the observation. One observation
     at one place: Spark Connect returns the metrics of only one of several observations in a plan (Spark 4.0)."""
     checked = with_rejection_reason(df)
     valid = F.col("reject_reason").isNull()
-    pick = F.max(F.when(valid, F.struct(F.col("extracted_at"), row_hash().alias("h"))))
     pieces = long_pieces(row_checksum_value())
     per_member = checked.groupBy("member_id").agg(
         F.count(F.lit(1)).alias("_rows"),
         F.count(F.when(valid, 1)).alias("_valid"),
         *(F.sum(p).alias(f"_sum{i}") for i, p in enumerate(pieces)),
-        pick.getField("h").alias("_s_hash"),
+        F.max(F.when(valid, hash_fingerprint(row_hash()))).alias("_s_hash"),
+        F.min("extracted_at").alias("_first_extracted"),
+        F.max("extracted_at").alias("_last_extracted"),
     )
     rows = F.sum("_rows")
     checksum = checksum_or_zero(combine_piece_sums(tuple(F.sum(f"_sum{i}") for i in range(3))))
@@ -192,6 +208,7 @@ def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
         F.coalesce(F.sum("_valid"), F.lit(0)).alias("valid"),
         F.coalesce(rows - F.sum("_valid"), F.lit(0)).alias("rejected"),
         F.count("_s_hash").alias("distinct_valid"),  # members with a valid row (no valid row has a NULL member_id)
+        several_extracts(F.min("_first_extracted"), F.max("_last_extracted")),
     )
     return observed.where(F.col("member_id").isNotNull()).select("member_id", "_s_hash", F.lit(True).alias("_s_present"))
 
@@ -202,7 +219,9 @@ def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Bat
     reconciliation's counts of the batch on the way."""
     due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
     table = spark.table(cfg.members_table)
-    seen = table.select("member_id", F.col("row_hash").alias("_t_hash"), F.col("is_deleted").alias("_t_deleted"), F.expr(due).alias("_t_due"))
+    seen = table.select(
+        "member_id", hash_fingerprint(F.col("row_hash")).alias("_t_hash"), F.col("is_deleted").alias("_t_deleted"), F.expr(due).alias("_t_due")
+    )
     changes = (
         _snapshot_keys(df, counted)
         .join(seen, "member_id", "full_outer")
@@ -227,8 +246,8 @@ def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Bat
     ).select(
         F.lit(None).cast("string").alias("member_id"),
         F.lit(SUMMARY).alias("_kind"),
-        F.lit(None).cast("string").alias("_hash"),
-        F.lit(None).cast("string").alias("_seen_hash"),
+        F.lit(None).cast("long").alias("_hash"),
+        F.lit(None).cast("long").alias("_seen_hash"),
         F.lit(None).cast("boolean").alias("_seen_deleted"),
         F.lit(None).cast("boolean").alias("_due"),
         "_active",
@@ -308,7 +327,7 @@ def _merge_source(spark: SparkSession, changes: ChangeSet, df: DataFrame, batch:
     # A value row must be the one the diff saw; if the batch's rows were read differently, fail rather than merge NULLs.
     checked_hash = (
         F.when(~needs_values, F.lit(None).cast("string"))
-        .when(F.col("v.row_hash") == F.col("r._hash"), F.col("r._hash"))
+        .when(hash_fingerprint(F.col("v.row_hash")) == F.col("r._hash"), F.col("v.row_hash"))
         .otherwise(F.raise_error(F.concat(F.lit("member "), F.col("r.member_id"), F.lit(": its batch row is not the one the change set hashed"))))
     )
     return (

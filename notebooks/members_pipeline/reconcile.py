@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from .batches import Batch, ReconciliationError
 from .config import LoadConfig
 from .schema import SOURCE_COLUMNS
-from .transform import row_checksum, row_hash, with_rejection_reason
+from .transform import row_checksum, row_hash, several_extracts, with_rejection_reason
 
 
 def batch_counts(df: DataFrame) -> dict:
@@ -28,6 +28,7 @@ def batch_counts(df: DataFrame) -> dict:
             F.count(F.when(valid, 1)).alias("valid"),
             F.count(F.when(~valid, 1)).alias("rejected"),
             F.count_distinct(F.when(valid, F.col("member_id"))).alias("distinct_valid"),
+            several_extracts(F.min("extracted_at"), F.max("extracted_at")),
         )
         .first()
         .asDict()
@@ -41,6 +42,11 @@ def verify_batch(counts: dict, batch: Batch) -> int:
         raise ReconciliationError(
             f"batch {batch.batch_id} at {batch.path}: manifest says {m.rows} rows / checksum {m.checksum}, "
             f"files hold {rows} rows / checksum {checksum}; batch not loaded"
+        )
+    if counts["several_extracts"]:
+        raise ReconciliationError(
+            f"batch {batch.batch_id} at {batch.path}: its rows carry different extracted_at values, expected one (a batch "
+            "is one extract's output; files of another run were added?); batch not loaded: extract the day again"
         )
     return rows
 

@@ -137,6 +137,28 @@ def test_manifest_mismatch_fails_loudly_and_records_nothing(loader):
     assert loader.table().count() == 0
 
 
+def test_batch_with_rows_of_two_extracts_is_refused_before_any_write(loader):
+    """The change set picks a member's row by its hash alone: extracted_at must be one value in a batch. Files of
+    another extract in the batch's folder (the checksum covers the source columns, not extracted_at) are refused."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    loader.land([member("m1"), member("m2")])
+    loader.load()
+    loader.land([member("m1", city="Faro"), member("m2")], DAY2)
+    first = sorted(loader.partition(DAY2).glob("*.parquet"))[0]
+    data = pq.read_table(first)
+    column = data.schema.get_field_index("extracted_at")
+    earlier = pa.compute.subtract(data["extracted_at"], pa.scalar(dt.timedelta(hours=1)))
+    pq.write_table(data.set_column(column, data.schema.field(column), earlier), first, use_deprecated_int96_timestamps=True)  # as Spark writes
+    (first.parent / f".{first.name}.crc").unlink()  # the local file system's checksum of the old file
+
+    with pytest.raises(ReconciliationError, match=r"different extracted_at values, expected one"):
+        loader.load()
+    assert loader.table("members_load_log").count() == 1
+    assert sorted(r.city for r in loader.table().collect()) == ["Porto", "Porto"]
+
+
 def test_ingest_date_widget_limits_the_load(loader):
     loader.land([member("m1")], RUN_DATE)
     loader.land([member("m1")], DAY2)
