@@ -68,7 +68,7 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResul
     df = read_batch(spark, batch, cfg)
     with change_set(spark, cfg, df, batch, batch.manifest.full_snapshot) as changes:
         # Before any write: a batch that does not reconcile leaves members, quarantine and load log untouched (the
-        # change set's staging table is dropped); a refused one too, but for its refusal row in the load log.
+        # change set's staging table, if any, is dropped); a refused one too, but for its refusal row in the load log.
         rec = reconcile_batch(df, changes.batch_counts, batch)
         try:
             override = check_guards(batch, BatchImpact(rec.manifest_rows, rec.quarantined, changes.active, changes.absent), cfg)

@@ -4,15 +4,16 @@ One pass over the batch and the table classifies every member (``change_kind_sql
 (with a valid row, or by the key of a quarantined row), flagged deleted (full snapshots: active members the batch
 lacks), or unchanged. The same pass counts the batch for the reconciliation (rows, checksum, valid, rejected and
 distinct valid members, observed on the way), so a daily load reads the batch's files once before its MERGEs. The
-changed members' keys, with the table state the diff saw, are written to a small staging Delta table; the counts of
-the load log and the guards' numbers come from there, never from the table history. The MERGE then takes only those
+changed members' keys, with the table state the diff saw, are frozen: collected to the driver when the change set is
+small (at most COLLECT_MAX_ROWS rows, bounded before the pass), else written to a staging Delta table; the counts of
+the load log and the guards' numbers come from those rows, never from the table history. The MERGE then takes only those
 members, their values read from the batch by key. Row hashes travel as 64-bit fingerprints (transform.hash_fingerprint):
 fixed width, so the pass aggregates by hashing instead of sorting.
 
 Concurrent writers: refuse, never mis-merge
 -------------------------------------------
 Between the diff and the MERGE another writer (a load of the same batch, a hand-run UPDATE) may change the table.
-The change set is written once to the staging table, so the MERGE uses exactly the rows that were counted, not a
+The change set is frozen once (collected or staged), so the MERGE uses exactly the rows that were counted, not a
 recomputation against a newer table (Delta would compute a lazy source anew, against the table it then sees). Each
 change row carries the table state the diff saw (``_seen_hash``, ``_seen_deleted``), and every change is applied by
 a MERGE that only changes rows still in that state:
@@ -29,9 +30,9 @@ the change set anew. No retry here: the other writer may have loaded a newer bat
 writer that changes only members outside the change set is not detected, which matters only for a load of a newer
 snapshot running alongside this one (the load log orders batches; the job runs one load at a time).
 
-The staging table (``<table>_changes_<id>``, beside the members table) holds keys, hashes and flags, no PII, so it
-needs no masking and nothing in it is ever due for erasure. It is dropped when the batch is done, refused or failed;
-one left by a killed driver is safe to drop.
+The staging table of a large change set (``<table>_changes_<id>``, beside the members table) holds keys, fingerprints
+and flags, no PII, so it needs no masking and nothing in it is ever due for erasure. It is dropped when the batch is
+done, refused or failed; one left by a killed driver is safe to drop.
 """
 
 from __future__ import annotations
@@ -67,7 +68,11 @@ INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE = "insert", "update", "revive", "revi
 KINDS = (INSERT, UPDATE, REVIVE, REVIVE_KEY, DELETE)
 # Kinds whose MERGE row needs the member's values from the batch (the others only flip is_deleted).
 VALUE_KINDS = (INSERT, UPDATE, REVIVE)
-SUMMARY = "summary"  # the staging table's one row of table-wide numbers
+SUMMARY = "summary"  # the change rows' one row of table-wide numbers
+# A change set that cannot exceed this many rows (the batch's rows plus the table's) is collected to the driver instead
+# of staged: keys and fingerprints, under 100 bytes a row. Both freeze the rows counted; the staging table costs a Delta
+# table's creation and drop (about 2 s of a small daily load, the kind the tests run by the hundred).
+COLLECT_MAX_ROWS = 100_000
 # In raise_error messages: the load turns an error carrying it into ConcurrentLoadError.
 CHANGED_MARK = "MEMBERS_CHANGED_SINCE_DIFF"
 
@@ -144,7 +149,7 @@ def merge_sql(target: str, source_view: str, kinds: Iterable[str]) -> str:
 class ChangeSet:
     """What a batch changes in the members table, counted before anything is written."""
 
-    staged: str | None  # staging table of the change rows; None when the table was empty (every valid member is new)
+    rows: DataFrame | None  # the frozen change rows (collected or staged); None when the table was empty (all new)
     counts: dict[str, int]  # per kind (KINDS)
     active: int  # members not flagged deleted before this batch
     erasure_due: int  # members whose PII this batch's erasure step will null
@@ -213,8 +218,8 @@ def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
     return observed.where(F.col("member_id").isNotNull()).select("member_id", "_s_hash", F.lit(True).alias("_s_present"))
 
 
-def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, counted: Observation) -> DataFrame:
-    """The change rows, plus one SUMMARY row of table-wide numbers: written by one query, so the table is read once
+def _change_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, counted: Observation) -> DataFrame:
+    """The change rows, plus one SUMMARY row of table-wide numbers: frozen by one query, so the table is read once
     for both (the summary reads only the narrow is_deleted and erasure columns). ``counted`` observes the
     reconciliation's counts of the batch on the way."""
     due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
@@ -257,10 +262,9 @@ def _staged_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Bat
     return changes.unionByName(summary)
 
 
-def _read_change_set(spark: SparkSession, cfg: LoadConfig, staged: str, counts: dict) -> ChangeSet:
+def _read_change_set(cfg: LoadConfig, frozen: DataFrame, counts: dict) -> ChangeSet:
     rows = (
-        spark.table(staged)
-        .groupBy("_kind")
+        frozen.groupBy("_kind")
         .agg(
             F.count(F.lit(1)).alias("n"),
             F.count(F.when(F.col("_due"), 1)).alias("due"),
@@ -274,32 +278,37 @@ def _read_change_set(spark: SparkSession, cfg: LoadConfig, staged: str, counts: 
     summary = by_kind.pop(SUMMARY)
     unknown = set(by_kind) - set(KINDS)
     if unknown:
-        raise RuntimeError(f"change set {staged}: got kinds {sorted(unknown)}, expected only {list(KINDS)}")
+        raise RuntimeError(f"change set: got kinds {sorted(unknown)}, expected only {list(KINDS)}")
     kind_counts = {k: int(by_kind[k]["n"]) if k in by_kind else 0 for k in KINDS}
     # Due members the batch brings back are not erased; with pii_retention_days 0 the ones it flags are due at once.
     back_due = sum(int(by_kind[k]["due"]) for k in (REVIVE, REVIVE_KEY) if k in by_kind)
     due = int(summary["due_total"]) - back_due + (kind_counts[DELETE] if cfg.pii_retention_days == 0 else 0)
     last = summary["last_erased"]
     last_erased = dt.datetime.fromtimestamp(last, dt.UTC) if last is not None else None
-    return ChangeSet(staged, kind_counts, int(summary["active"]), due, last_erased, counts)
+    return ChangeSet(frozen, kind_counts, int(summary["active"]), due, last_erased, counts)
 
 
 @contextlib.contextmanager
 def change_set(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool) -> Iterator[ChangeSet]:
     """The batch's change set against the members table (``df``: the batch's rows as read) and the batch's counts for
-    the reconciliation, from one pass. Into an empty table every valid member is an insert: nothing is staged, and
-    the counts take a pass of their own. Nothing but the staging table is written here: the caller reconciles the
+    the reconciliation, from one pass. Into an empty table every valid member is an insert: nothing is frozen, and
+    the counts take a pass of their own. Nothing but a staging table is written here: the caller reconciles the
     counts before any other write."""
-    if spark.table(cfg.members_table).isEmpty():
+    table_rows = spark.table(cfg.members_table).count()  # from the Delta log's statistics, no scan
+    if table_rows == 0:
         counts = batch_counts(df)
         yield ChangeSet(None, {**dict.fromkeys(KINDS, 0), INSERT: int(counts["distinct_valid"])}, 0, 0, None, counts)
         return
+    counted = Observation(f"batch_counts_{uuid.uuid4().hex}")
+    rows = _change_rows(spark, cfg, df, batch, full_snapshot, counted)
+    if batch.manifest.rows + table_rows <= COLLECT_MAX_ROWS:
+        yield _read_change_set(cfg, spark.createDataFrame(rows.collect(), rows.schema), counted.get)
+        return
     # Unique per call: two loads at once must not share one.
     staged = f"`{cfg.catalog}`.`{cfg.schema}`.`{cfg.table}_changes_{uuid.uuid4().hex[:16]}`"
-    counted = Observation(f"batch_counts_{uuid.uuid4().hex}")
     try:
-        _staged_rows(spark, cfg, df, batch, full_snapshot, counted).write.format("delta").saveAsTable(staged)
-        yield _read_change_set(spark, cfg, staged, counted.get)
+        rows.write.format("delta").saveAsTable(staged)
+        yield _read_change_set(cfg, spark.table(staged), counted.get)
     finally:
         spark.sql(f"DROP TABLE IF EXISTS {staged}")
 
@@ -318,9 +327,9 @@ def _batch_values(df: DataFrame, batch: Batch, loaded_at: dt.datetime, deduplica
 
 def _merge_source(spark: SparkSession, changes: ChangeSet, df: DataFrame, batch: Batch, loaded_at: dt.datetime, deduplicated: bool) -> DataFrame:
     """The change rows with the values of the members that need them (the rows the diff hashed: checked again)."""
-    if changes.staged is None:
+    if changes.rows is None:
         return _batch_values(df, batch, loaded_at, deduplicated)
-    rows = spark.table(changes.staged).where(F.col("_kind").isin(*KINDS)).select("member_id", "_kind", "_hash", "_seen_hash", "_seen_deleted")
+    rows = changes.rows.where(F.col("_kind").isin(*KINDS)).select("member_id", "_kind", "_hash", "_seen_hash", "_seen_deleted")
     needs_values = F.col("_kind").isin(*VALUE_KINDS)
     values = _batch_values(df, batch, loaded_at, deduplicated, rows.where(needs_values).select("member_id"))
     fixed = {"ingest_date": F.lit(batch.ingest_date), "run_id": F.lit(batch.run_id), "loaded_at": F.lit(loaded_at).cast("timestamp")}

@@ -178,6 +178,7 @@ def test_daily_change_counts_come_from_the_change_set_and_a_rerun_changes_nothin
     calls = []
     with monkeypatch.context() as patch:
         patch.setattr("members_pipeline.merge.merge_sql", _spy_merge_sql(calls))
+        patch.setattr("members_pipeline.merge.COLLECT_MAX_ROWS", 0)  # a large change set's path: a staging table
         _forbid_history(patch)
         day2 = pipeline.load(max_deleted_share=1, max_quarantined_share=1)
 
@@ -300,8 +301,8 @@ WRITERS = {
 }
 
 
-@pytest.mark.parametrize("writer", sorted(WRITERS))
-def test_a_writer_between_the_diff_and_the_merge_makes_the_load_refuse_and_a_rerun_completes(pipeline, mysql, spark, monkeypatch, writer):
+@pytest.mark.parametrize(("writer", "frozen"), [(w, "collected") for w in sorted(WRITERS)] + [("changed", "staged")])
+def test_a_writer_between_the_diff_and_the_merge_makes_the_load_refuse_and_a_rerun_completes(pipeline, mysql, spark, monkeypatch, writer, frozen):
     import members_pipeline.load as load
 
     table = mysql.create_loose_table()
@@ -319,6 +320,8 @@ def test_a_writer_between_the_diff_and_the_merge_makes_the_load_refuse_and_a_rer
         return real_merge(*args, **kwargs)
 
     monkeypatch.setattr(load, "merge_changes", merge_after_another_writer)
+    if frozen == "staged":  # a large change set's path
+        monkeypatch.setattr("members_pipeline.merge.COLLECT_MAX_ROWS", 0)
     with pytest.raises(ConcurrentLoadError, match=r"concurrent writer changed the members table.*this run logged nothing") as err:
         pipeline.load(max_deleted_share=1)
     commits = _commits(pipeline)
