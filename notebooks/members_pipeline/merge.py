@@ -40,7 +40,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, Observation, SparkSession
@@ -51,6 +51,7 @@ from .config import LoadConfig
 from .reconcile import batch_counts, split_batch
 from .retention import erasure_due_condition
 from .schema import SOURCE_COLUMNS
+from .tables import sql_string
 from .transform import (
     FINGERPRINT_FUNCTION,
     checksum_or_zero,
@@ -106,20 +107,32 @@ def _raise(what: str) -> str:
 MATCHED_KINDS = frozenset(KINDS) - {INSERT}
 
 
-def merge_sql(target: str, source_view: str, kinds: Iterable[str]) -> str:
+# The inserts' MERGE names up to this many keys in its condition (about 40 bytes of SQL each).
+INSERT_KEYS_IN_SQL_MAX = 20_000
+
+
+def merge_sql(target: str, source_view: str, kinds: Iterable[str], insert_keys: Sequence[str] = ()) -> str:
     """The MERGE of the change rows of ``kinds``, with a clause only for those: either the inserts or the others.
 
     Inserts: the single ``WHEN NOT MATCHED THEN INSERT`` clause, Delta's insert-only path (no copy of the source, an
-    anti-join with the table's keys). The others: MATCHED clauses only, so Delta joins the table's rows with the small
-    source (broadcast) instead of shuffling every row of the table, as a NOT MATCHED clause next to them would make it
-    do. Their first clause refuses a member whose row is no longer the one the diff saw (module docstring). A member who
-    comes back gets deleted_ingest_date and pii_erased_at cleared (set only on deleted members, so a second deletion
-    erases again); its PII returns with its next valid row: an erased tombstone's row_hash matches nothing."""
+    anti-join with the table's keys). ``insert_keys``, the source's keys, become a condition on the table too: Spark
+    filters the table's keys while scanning them instead of shuffling every one of them into the anti-join (10M
+    members, 10k inserts: 9-13 s against 4 s); the MERGE's meaning is the same, as the source holds no other key.
+
+    The others: MATCHED clauses only, so Delta joins the table's rows with the small source (broadcast) instead of
+    shuffling every row of the table, as a NOT MATCHED clause next to them would make it do. Their first clause
+    refuses a member whose row is no longer the one the diff saw (module docstring). A member who comes back gets
+    deleted_ingest_date and pii_erased_at cleared (set only on deleted members, so a second deletion erases again); its
+    PII returns with its next valid row: an erased tombstone's row_hash matches nothing."""
     kinds = frozenset(kinds)
     if kinds != {INSERT} and not (kinds and kinds <= MATCHED_KINDS):
         raise ValueError(f"change kinds: got {sorted(kinds)}, expected [{INSERT!r}] or a non-empty subset of {sorted(MATCHED_KINDS)}")
+    if insert_keys and kinds != {INSERT}:
+        raise ValueError(f"insert_keys: got {len(insert_keys)} keys for change kinds {sorted(kinds)}, expected them only with [{INSERT!r}]")
     head = f"MERGE INTO {target} AS t\nUSING {source_view} AS s\nON t.member_id = s.member_id\n"
     if kinds == {INSERT}:
+        if insert_keys:
+            head = head.rstrip("\n") + f" AND t.member_id IN ({', '.join(sql_string(k) for k in insert_keys)})\n"
         cols = ", ".join(SOURCE_COLUMNS)
         vals = ", ".join(f"s.{c}" for c in SOURCE_COLUMNS)
         return (
@@ -359,6 +372,13 @@ def _merge_source(spark: SparkSession, changes: ChangeSet, df: DataFrame, batch:
 BROADCAST_MAX_ROWS = 250_000
 
 
+def _insert_keys(changes: ChangeSet) -> list[str]:
+    """The inserted members' keys from the frozen change rows (none into an empty table: no keys to filter there)."""
+    if changes.rows is None:
+        return []
+    return sorted(r.member_id for r in changes.rows.where(F.col("_kind") == INSERT).select("member_id").collect())
+
+
 @dataclass(frozen=True)
 class MergeCounts:
     inserted: int
@@ -376,12 +396,12 @@ def check_merge_result(what: str, got: tuple[int, int], want: tuple[int, int]) -
         )
 
 
-def _run_merge(spark: SparkSession, cfg: LoadConfig, source: DataFrame, kinds: frozenset[str]) -> tuple[int, int]:
+def _run_merge(spark: SparkSession, cfg: LoadConfig, source: DataFrame, kinds: frozenset[str], insert_keys: Sequence[str] = ()) -> tuple[int, int]:
     # Unique per call: two loads in one session must not replace or drop each other's source view.
     view = f"members_merge_source_{uuid.uuid4().hex}"
     source.createOrReplaceTempView(view)
     try:
-        result = spark.sql(merge_sql(cfg.members_table, view, kinds)).first()
+        result = spark.sql(merge_sql(cfg.members_table, view, kinds, insert_keys)).first()
     except Exception as exc:
         if CHANGED_MARK not in str(exc):
             raise
@@ -411,5 +431,6 @@ def merge_changes(
         check_merge_result("updates", got, (0, changes.updated + changes.flagged_deleted))
     if INSERT in changes.kinds:
         rows = source.where(F.col("_kind") == INSERT) if matched else source
-        check_merge_result("inserts", _run_merge(spark, cfg, rows, frozenset({INSERT})), (changes.inserted, 0))
+        keys = _insert_keys(changes) if changes.inserted <= INSERT_KEYS_IN_SQL_MAX else ()
+        check_merge_result("inserts", _run_merge(spark, cfg, rows, frozenset({INSERT}), keys), (changes.inserted, 0))
     return counts

@@ -60,6 +60,11 @@ def test_merge_sql_with_only_inserts_has_the_single_insert_clause():
     sql = merge_sql("t", "v", [INSERT])
     assert [c.split(" THEN")[0] for c in _clauses(sql)] == ["WHEN NOT MATCHED"]
     assert "raise_error" not in sql and "MATCHED AND" not in sql and "s.row_hash, false, s.ingest_date" in sql
+    # the inserted keys, quoted as Spark SQL literals, also filter the table's side of the anti-join
+    keyed = merge_sql("t", "v", [INSERT], ["m1", "it's"])
+    assert "ON t.member_id = s.member_id AND t.member_id IN ('m1', 'it\\'s')\n" in keyed
+    with pytest.raises(ValueError, match=r"insert_keys: got 1 keys for change kinds \['delete'\]"):
+        merge_sql("t", "v", [DELETE], ["m1"])
 
 
 def test_merge_sql_of_the_other_kinds_is_matched_only_and_refuses_a_changed_row_first():
@@ -185,7 +190,8 @@ def test_daily_change_counts_come_from_the_change_set_and_a_rerun_changes_nothin
     # merged = m01..m12 less m03 (deleted) and m04 (quarantined) = 10; unchanged = m05..m10
     assert (day2["merged"], day2["quarantined"], day2["duplicates"]) == (10, 1, 1)
     assert _counts(day2) == (2, 2, 1, 6)
-    assert calls == [frozenset({UPDATE, DELETE}), frozenset({INSERT})]  # the updates, then the inserts on their own
+    # the updates, then the inserts on their own, naming their keys
+    assert calls == [frozenset({UPDATE, DELETE}), frozenset({INSERT}), "m11", "m12"]
     rows = _rows(pipeline)
     assert len(rows) == 12 and {m for m, r in rows.items() if r.is_deleted} == {"m03"}
     assert (rows["m03"].deleted_ingest_date, rows["m01"].city, rows["m01"].last_changed_ingest_date) == (DAY[1], "Lisbon", DAY[1])
@@ -209,9 +215,10 @@ def _spy_merge_sql(calls: list):
 
     real = merge.merge_sql
 
-    def spy(target, source_view, kinds):
+    def spy(target, source_view, kinds, insert_keys=()):
         calls.append(frozenset(kinds))
-        return real(target, source_view, kinds)
+        calls.extend(insert_keys)
+        return real(target, source_view, kinds, insert_keys)
 
     return spy
 
