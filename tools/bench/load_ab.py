@@ -24,9 +24,13 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+from daily_plan import CHANGED, DELETED  # noqa: E402
+
 DAY1, DAY2 = dt.date(2026, 1, 31), dt.date(2026, 2, 1)
-CHANGED, DELETED, ADDED = "crc < 5", "crc = 5", "crc = 6"  # per mille of the members, by CRC32(member_id) % 1000
+ADDED = "CRC32(member_id) % 1000 = 6"  # 0.1 %: copied under a new id on day 2 (pipeline_bench adds generated ones)
 
 
 def land(spark, files, landing: str, rows: int) -> None:
@@ -46,10 +50,9 @@ def land(spark, files, landing: str, rows: int) -> None:
         F.expr("concat('C', id % 50)").alias("country"),
         F.expr("date_add(date'2000-01-01', cast(id % 9000 as int))").alias("registration_date"),
     )
-    crc = day1.withColumn("crc", F.crc32("member_id") % 1000)
-    kept = crc.where(f"NOT ({DELETED})").withColumn("city", F.expr(f"CASE WHEN {CHANGED} THEN concat(city, 'x') ELSE city END"))
-    added = crc.where(ADDED).withColumn("member_id", F.concat(F.lit("n"), F.substring("member_id", 2, 35)))
-    day2 = kept.unionByName(added).drop("crc")
+    kept = day1.where(f"NOT ({DELETED})").withColumn("city", F.expr(f"CASE WHEN {CHANGED} THEN concat(city, 'x') ELSE city END"))
+    added = day1.where(ADDED).withColumn("member_id", F.concat(F.lit("n"), F.substring("member_id", 2, 35)))
+    day2 = kept.unionByName(added)
     for day, df in ((DAY1, day1), (DAY2, day2)):
         at = dt.datetime.combine(day, dt.time(2))
         land_batch(spark, files, clean_members(df, f"run-{day}", at), landing, day, run_id=f"run-{day}", extracted_at=at, source=None)
@@ -94,6 +97,9 @@ def run_checkout(code: Path, local: Path, landing: str, rows: int) -> dict:
     out["first"], out["first_counts"] = load(DAY1)
     out["overwrite_2"] = overwrite(DAY2)
     out["daily"], out["daily_counts"] = load(DAY2)
+    day1 = spark.read.parquet(f"{landing}/members/ingest_date={DAY1.isoformat()}")
+    plan = day1.selectExpr(f"count_if({ADDED}) AS inserted", f"count_if({CHANGED}) AS updated", f"count_if({DELETED}) AS flagged_deleted")
+    out["daily_plan"] = plan.first().asDict()
     spark.stop()
     return out
 
@@ -125,6 +131,8 @@ def main() -> int:
             if proc.returncode != 0:
                 sys.exit(f"load_ab: {name} failed:\n{proc.stderr[-3000:]}")
             r = json.loads(proc.stdout.strip().splitlines()[-1])
+            if r["daily_counts"] != r["daily_plan"]:
+                sys.exit(f"load_ab: {name}'s daily load counted {r['daily_counts']}, the plan is {r['daily_plan']}")
             print(
                 f"| {name} | {run} | {r['overwrite_1']:.1f} s | {r['first']:.1f} s | {r['first'] / r['overwrite_1']:.2f}× "
                 f"| {r['overwrite_2']:.1f} s | {r['daily']:.1f} s | {r['daily'] / r['overwrite_2']:.2f}× | {r['daily_counts']} |",

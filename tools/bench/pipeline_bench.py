@@ -44,6 +44,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "notebooks"))
 
+from daily_plan import CHANGED, DELETED  # noqa: E402
 from members_pipeline.schema import SOURCE_COLUMNS  # noqa: E402
 from timing import Sample, run_once  # noqa: E402
 
@@ -54,8 +55,6 @@ LARGE = 1_000_000
 FEW_RUNS_FROM = 10_000_000
 CHUNK = 1_000_000  # members per generating INSERT
 COLS = ", ".join(f"`{c}`" for c in SOURCE_COLUMNS)
-CHANGED = "CRC32(member_id) % 1000 < 5"  # 0.5 % of the members: city changed on day 2
-DELETED = "CRC32(member_id) % 1000 = 5"  # 0.1 %: gone on day 2
 
 
 def db_env() -> dict:
