@@ -168,6 +168,9 @@ class ChangeSet:
     erasure_due: int  # members whose PII this batch's erasure step will null
     last_erased_at: dt.datetime | None  # latest pii_erased_at in the table, for the VACUUM decision
     batch_counts: dict  # the batch's counts for the reconciliation (reconcile.batch_counts), from the same pass
+    # The inserted members' keys for the inserts' MERGE (merge_sql), when at most INSERT_KEYS_IN_SQL_MAX; else, and into
+    # an empty table, none.
+    insert_keys: tuple[str, ...] = ()
 
     @property
     def inserted(self) -> int:
@@ -275,7 +278,31 @@ def _change_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Bat
     return changes.unionByName(summary)
 
 
-def _read_change_set(cfg: LoadConfig, frozen: DataFrame, counts: dict) -> ChangeSet:
+@dataclass(frozen=True)
+class _Tally:
+    """The change rows' numbers: rows and erasure-due rows per kind, and the SUMMARY row's table-wide numbers."""
+
+    per_kind: dict[str, tuple[int, int]]  # kind -> (rows, rows due for erasure)
+    active: int
+    due_total: int
+    last_erased: int | None  # seconds since the epoch
+
+
+def tally_collected(rows: Iterable) -> _Tally:
+    """The tally of collected change rows, in Python: a small load's change set needs no further Spark query."""
+    per_kind: dict[str, tuple[int, int]] = {}
+    summary = None
+    for r in rows:
+        if r["_kind"] == SUMMARY:
+            summary = r
+            continue
+        n, due = per_kind.get(r["_kind"], (0, 0))
+        per_kind[r["_kind"]] = (n + 1, due + bool(r["_due"]))
+    return _Tally(per_kind, summary["_active"], summary["_due_total"], summary["_last_erased"])
+
+
+def _tally_staged(frozen: DataFrame) -> _Tally:
+    """The same tally as tally_collected, by one aggregation of the staging table."""
     rows = (
         frozen.groupBy("_kind")
         .agg(
@@ -289,16 +316,19 @@ def _read_change_set(cfg: LoadConfig, frozen: DataFrame, counts: dict) -> Change
     )
     by_kind = {r["_kind"]: r for r in rows}
     summary = by_kind.pop(SUMMARY)
-    unknown = set(by_kind) - set(KINDS)
+    return _Tally({k: (r["n"], r["due"]) for k, r in by_kind.items()}, summary["active"], summary["due_total"], summary["last_erased"])
+
+
+def _read_change_set(cfg: LoadConfig, frozen: DataFrame, tally: _Tally, insert_keys: Sequence[str], counts: dict) -> ChangeSet:
+    unknown = set(tally.per_kind) - set(KINDS)
     if unknown:
         raise RuntimeError(f"change set: got kinds {sorted(unknown)}, expected only {list(KINDS)}")
-    kind_counts = {k: int(by_kind[k]["n"]) if k in by_kind else 0 for k in KINDS}
+    kind_counts = {k: int(tally.per_kind.get(k, (0, 0))[0]) for k in KINDS}
     # Due members the batch brings back are not erased; with pii_retention_days 0 the ones it flags are due at once.
-    back_due = sum(int(by_kind[k]["due"]) for k in (REVIVE, REVIVE_KEY) if k in by_kind)
-    due = int(summary["due_total"]) - back_due + (kind_counts[DELETE] if cfg.pii_retention_days == 0 else 0)
-    last = summary["last_erased"]
-    last_erased = dt.datetime.fromtimestamp(last, dt.UTC) if last is not None else None
-    return ChangeSet(frozen, kind_counts, int(summary["active"]), due, last_erased, counts)
+    back_due = sum(int(tally.per_kind.get(k, (0, 0))[1]) for k in (REVIVE, REVIVE_KEY))
+    due = int(tally.due_total) - back_due + (kind_counts[DELETE] if cfg.pii_retention_days == 0 else 0)
+    last_erased = dt.datetime.fromtimestamp(tally.last_erased, dt.UTC) if tally.last_erased is not None else None
+    return ChangeSet(frozen, kind_counts, int(tally.active), due, last_erased, counts, tuple(insert_keys))
 
 
 @contextlib.contextmanager
@@ -315,13 +345,20 @@ def change_set(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch
     counted = Observation(f"batch_counts_{uuid.uuid4().hex}")
     rows = _change_rows(spark, cfg, df, batch, full_snapshot, counted)
     if batch.manifest.rows + table_rows <= COLLECT_MAX_ROWS:
-        yield _read_change_set(cfg, spark.createDataFrame(rows.collect(), rows.schema), counted.get)
+        collected = rows.collect()
+        keys = sorted(r["member_id"] for r in collected if r["_kind"] == INSERT)
+        frozen = spark.createDataFrame(collected, rows.schema)
+        yield _read_change_set(cfg, frozen, tally_collected(collected), keys if len(keys) <= INSERT_KEYS_IN_SQL_MAX else (), counted.get)
         return
     # Unique per call: two loads at once must not share one.
     staged = f"`{cfg.catalog}`.`{cfg.schema}`.`{cfg.table}_changes_{uuid.uuid4().hex[:16]}`"
     try:
         rows.write.format("delta").saveAsTable(staged)
-        yield _read_change_set(cfg, spark.table(staged), counted.get)
+        frozen = spark.table(staged)
+        tally = _tally_staged(frozen)
+        inserted = tally.per_kind.get(INSERT, (0, 0))[0]
+        keys = _insert_keys(frozen) if 0 < inserted <= INSERT_KEYS_IN_SQL_MAX else ()
+        yield _read_change_set(cfg, frozen, tally, keys, counted.get)
     finally:
         spark.sql(f"DROP TABLE IF EXISTS {staged}")
 
@@ -372,11 +409,9 @@ def _merge_source(spark: SparkSession, changes: ChangeSet, df: DataFrame, batch:
 BROADCAST_MAX_ROWS = 250_000
 
 
-def _insert_keys(changes: ChangeSet) -> list[str]:
-    """The inserted members' keys from the frozen change rows (none into an empty table: no keys to filter there)."""
-    if changes.rows is None:
-        return []
-    return sorted(r.member_id for r in changes.rows.where(F.col("_kind") == INSERT).select("member_id").collect())
+def _insert_keys(frozen: DataFrame) -> list[str]:
+    """The inserted members' keys from the staged change rows."""
+    return sorted(r.member_id for r in frozen.where(F.col("_kind") == INSERT).select("member_id").collect())
 
 
 @dataclass(frozen=True)
@@ -431,6 +466,5 @@ def merge_changes(
         check_merge_result("updates", got, (0, changes.updated + changes.flagged_deleted))
     if INSERT in changes.kinds:
         rows = source.where(F.col("_kind") == INSERT) if matched else source
-        keys = _insert_keys(changes) if changes.inserted <= INSERT_KEYS_IN_SQL_MAX else ()
-        check_merge_result("inserts", _run_merge(spark, cfg, rows, frozenset({INSERT}), keys), (changes.inserted, 0))
+        check_merge_result("inserts", _run_merge(spark, cfg, rows, frozenset({INSERT}), changes.insert_keys), (changes.inserted, 0))
     return counts

@@ -95,6 +95,18 @@ def test_merge_result_must_match_the_change_set():
         check_merge_result("inserts", (1, 0), (2, 0))
 
 
+def test_collected_change_rows_are_tallied_per_kind_with_the_summarys_numbers():
+    from members_pipeline.merge import SUMMARY, tally_collected
+
+    def row(kind, due=None, active=None, due_total=None, last=None):
+        return {"_kind": kind, "_due": due, "_active": active, "_due_total": due_total, "_last_erased": last}
+
+    rows = [row(UPDATE, False), row(REVIVE, True), row(REVIVE, False), row(DELETE, None), row(SUMMARY, None, 7, 2, 1_700_000_000)]
+    tally = tally_collected(rows)
+    assert tally.per_kind == {UPDATE: (1, 0), REVIVE: (2, 1), DELETE: (1, 0)}
+    assert (tally.active, tally.due_total, tally.last_erased) == (7, 2, 1_700_000_000)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Real engines
 
@@ -144,70 +156,69 @@ def test_the_change_sets_pass_aggregates_by_hashing_not_sorting(spark):
     assert "HashAggregate" in plan and "SortAggregate" not in plan, plan
 
 
-def _name(pipeline, table: str = "members") -> str:
-    return f"spark_catalog.{pipeline.schema}.{table}"
+def _name(loader, table: str = "members") -> str:
+    return f"spark_catalog.{loader.schema}.{table}"
 
 
-def _commits(pipeline) -> int:
+def _commits(loader) -> int:
     """Commits of the members table (the tests may read the history; the load never does)."""
-    return pipeline.spark.sql(f"DESCRIBE HISTORY {_name(pipeline)}").count()
+    return loader.spark.sql(f"DESCRIBE HISTORY {_name(loader)}").count()
 
 
-def _tables(pipeline) -> set:
-    return {r.tableName for r in pipeline.spark.sql(f"SHOW TABLES IN spark_catalog.{pipeline.schema}").where("NOT isTemporary").collect()}
+def _tables(loader) -> set:
+    return {r.tableName for r in loader.spark.sql(f"SHOW TABLES IN spark_catalog.{loader.schema}").where("NOT isTemporary").collect()}
 
 
-def _rows(pipeline) -> dict:
-    return {r.member_id: r for r in pipeline.table().collect()}
+def _rows(loader) -> dict:
+    return {r.member_id: r for r in loader.table().collect()}
 
 
 def _counts(result) -> tuple:
     return tuple(result[k] for k in ("inserted", "updated", "flagged_deleted", "unchanged"))
 
 
-def test_daily_change_counts_come_from_the_change_set_and_a_rerun_changes_nothing(pipeline, mysql, spark, monkeypatch):
-    table = mysql.create_loose_table()
-    mysql.insert(table, [member(f"m{i:02d}") for i in range(1, 11)])
-    pipeline.extract(table, DAY[0], partition_count=1)
-    assert _counts(pipeline.load()) == (10, 0, 0, 0)
-    (first,) = spark.sql(f"DESCRIBE HISTORY {_name(pipeline)}").where("operation = 'MERGE'").collect()
+def test_daily_change_counts_come_from_the_change_set_and_a_rerun_changes_nothing(loader, spark, monkeypatch):
+    source = {f"m{i:02d}": member(f"m{i:02d}") for i in range(1, 11)}
+    loader.land(list(source.values()), DAY[0], files=1)
+    assert _counts(loader.load()) == (10, 0, 0, 0)
+    (first,) = spark.sql(f"DESCRIBE HISTORY {_name(loader)}").where("operation = 'MERGE'").collect()
     # The first load into an empty table is Delta's insert-only MERGE: one NOT MATCHED clause, nothing else.
     params = first.operationParameters
     assert (params["matchedPredicates"], params["notMatchedBySourcePredicates"]) == ("[]", "[]"), params
 
-    mysql.execute(f"UPDATE `{table}` SET city = 'Lisbon' WHERE member_id IN ('m01', 'm02')")
-    mysql.execute(f"DELETE FROM `{table}` WHERE member_id = 'm03'")
-    mysql.execute(f"UPDATE `{table}` SET email = 'broken' WHERE member_id = 'm04'")  # quarantined, still present
-    mysql.insert(table, [member("m11"), member("m12"), member("m12")])  # new, one of them twice
-    pipeline.extract(table, DAY[1], partition_count=1)
+    source.update(m01=member("m01", city="Lisbon"), m02=member("m02", city="Lisbon"))
+    del source["m03"]
+    source["m04"] = member("m04", email="broken")  # quarantined, still present
+    day2_rows = [*source.values(), member("m11"), member("m12"), member("m12")]  # new, one of them twice
+    loader.land(day2_rows, DAY[1], files=1)
     calls = []
     with monkeypatch.context() as patch:
         patch.setattr("members_pipeline.merge.merge_sql", _spy_merge_sql(calls))
         patch.setattr("members_pipeline.merge.COLLECT_MAX_ROWS", 0)  # a large change set's path: a staging table
         _forbid_history(patch)
-        day2 = pipeline.load(max_deleted_share=1, max_quarantined_share=1)
+        day2 = loader.load(max_deleted_share=1, max_quarantined_share=1)
 
     # merged = m01..m12 less m03 (deleted) and m04 (quarantined) = 10; unchanged = m05..m10
     assert (day2["merged"], day2["quarantined"], day2["duplicates"]) == (10, 1, 1)
     assert _counts(day2) == (2, 2, 1, 6)
     # the updates, then the inserts on their own, naming their keys
     assert calls == [frozenset({UPDATE, DELETE}), frozenset({INSERT}), "m11", "m12"]
-    rows = _rows(pipeline)
+    rows = _rows(loader)
     assert len(rows) == 12 and {m for m, r in rows.items() if r.is_deleted} == {"m03"}
     assert (rows["m03"].deleted_ingest_date, rows["m01"].city, rows["m01"].last_changed_ingest_date) == (DAY[1], "Lisbon", DAY[1])
     assert (rows["m04"].email, rows["m05"].last_changed_ingest_date, rows["m12"].first_ingest_date) == ("a.b@example.com", DAY[0], DAY[1])
-    (log,) = pipeline.table("members_load_log").where(f"ingest_date = DATE'{DAY[1]}'").collect()
+    (log,) = loader.table("members_load_log").where(f"ingest_date = DATE'{DAY[1]}'").collect()
     assert (log.inserted, log.updated, log.flagged_deleted, log.unchanged) == (2, 2, 1, 6)
-    assert _tables(pipeline) == {"members", "members_quarantine", "members_load_log"}  # the staging table is gone
+    assert _tables(loader) == {"members", "members_quarantine", "members_load_log"}  # the staging table is gone
 
-    commits = _commits(pipeline)
-    pipeline.extract(table, DAY[2], partition_count=1)  # the same data again: a new batch without changes
+    commits = _commits(loader)
+    loader.land(day2_rows, DAY[2], files=1)  # the same data again: a new batch without changes
     with monkeypatch.context() as patch:
         _forbid_history(patch)
-        again = pipeline.load(max_quarantined_share=1)
+        again = loader.load(max_quarantined_share=1)
     assert (again["batches_loaded"], *_counts(again)) == (1, 0, 0, 0, 10)
-    assert _commits(pipeline) == commits  # no MERGE, no commit on members
-    assert _rows(pipeline) == rows
+    assert _commits(loader) == commits  # no MERGE, no commit on members
+    assert _rows(loader) == rows
 
 
 def _spy_merge_sql(calls: list):
@@ -241,28 +252,27 @@ def _forbid_history(patch) -> None:
     patch.setattr(DeltaTable, "history", history)
 
 
-def test_quarantined_member_counts_as_present_and_a_deleted_one_comes_back_by_its_key(pipeline, mysql):
-    table = mysql.create_loose_table()
-    mysql.insert(table, [member(f"m{i}", first_name=f"F{i}") for i in range(1, 6)])
-    pipeline.extract(table, DAY[0], partition_count=1)
-    pipeline.load()
+def test_quarantined_member_counts_as_present_and_a_deleted_one_comes_back_by_its_key(loader):
+    source = {f"m{i}": member(f"m{i}", first_name=f"F{i}") for i in range(1, 6)}
+    loader.land(list(source.values()), DAY[0], files=1)
+    loader.load()
 
-    mysql.execute(f"DELETE FROM `{table}` WHERE member_id IN ('m1', 'm2')")
-    mysql.execute(f"UPDATE `{table}` SET email = 'broken' WHERE member_id = 'm3'")
-    pipeline.extract(table, DAY[1], partition_count=1)
-    day2 = pipeline.load(max_deleted_share=1, max_quarantined_share=1)
+    del source["m1"], source["m2"]
+    source["m3"] = member("m3", first_name="F3", email="broken")
+    loader.land(list(source.values()), DAY[1], files=1)
+    day2 = loader.load(max_deleted_share=1, max_quarantined_share=1)
     assert (day2["flagged_deleted"], day2["quarantined"]) == (2, 1)
-    assert {m for m, r in _rows(pipeline).items() if r.is_deleted} == {"m1", "m2"}  # m3 is quarantined, not gone
+    assert {m for m, r in _rows(loader).items() if r.is_deleted} == {"m1", "m2"}  # m3 is quarantined, not gone
 
     # m1 back with a valid, changed row (and a quarantined one: the valid row wins); m2 back but quarantined: back
     # by its key, its last valid values kept.
-    mysql.insert(table, [member("m1", first_name="New1"), member("m1", email="broken"), member("m2", email="still broken")])
-    pipeline.extract(table, DAY[2], partition_count=1)
-    day3 = pipeline.load(max_quarantined_share=1)
+    back = [member("m1", first_name="New1"), member("m1", email="broken"), member("m2", email="still broken")]
+    loader.land([*source.values(), *back], DAY[2], files=1)
+    day3 = loader.load(max_quarantined_share=1)
 
     assert (day3["merged"], day3["quarantined"], day3["duplicates"]) == (3, 3, 0)  # m1, m4, m5 valid; m1, m2, m3 quarantined
     assert _counts(day3) == (0, 2, 0, 2)
-    rows = _rows(pipeline)
+    rows = _rows(loader)
     assert not any(r.is_deleted for r in rows.values())
     assert (rows["m1"].first_name, rows["m1"].deleted_ingest_date, rows["m1"].last_changed_ingest_date) == ("New1", None, DAY[2])
     assert (rows["m2"].first_name, rows["m2"].email, rows["m2"].deleted_ingest_date, rows["m2"].last_changed_ingest_date) == (
@@ -274,69 +284,61 @@ def test_quarantined_member_counts_as_present_and_a_deleted_one_comes_back_by_it
     assert rows["m3"].last_changed_ingest_date == DAY[0]
 
 
-def test_empty_snapshot_is_refused_by_the_guard_and_leaves_nothing_behind(pipeline, mysql):
-    table = mysql.create_loose_table()
-    mysql.insert(table, [member(f"m{i}") for i in range(3)])
-    pipeline.extract(table, DAY[0], partition_count=1)
-    pipeline.load()
-    mysql.execute(f"DELETE FROM `{table}`")
-    assert pipeline.extract(table, DAY[1], partition_count=1)["rows"] == 0
+def test_empty_snapshot_is_refused_by_the_guard_and_leaves_nothing_behind(loader):
+    loader.land([member(f"m{i}") for i in range(3)], DAY[0], files=1)
+    loader.load()
+    assert loader.land([], DAY[1], files=1).rows == 0
     loaded = "status = 'loaded'"
-    before = (_rows(pipeline), _commits(pipeline), pipeline.table("members_load_log").where(loaded).count(), _tables(pipeline))
+    before = (_rows(loader), _commits(loader), loader.table("members_load_log").where(loaded).count(), _tables(loader))
 
     with pytest.raises(DataGuardError, match=r"would flag 3 of 3 active members deleted \(100.0%\)"):
-        pipeline.load()
+        loader.load()
 
-    assert (_rows(pipeline), _commits(pipeline), pipeline.table("members_load_log").where(loaded).count(), _tables(pipeline)) == before
-    assert pipeline.table("members_load_log").where("status = 'refused'").count() == 1  # the refusal is recorded
+    assert (_rows(loader), _commits(loader), loader.table("members_load_log").where(loaded).count(), _tables(loader)) == before
+    assert loader.table("members_load_log").where("status = 'refused'").count() == 1  # the refusal is recorded
 
 
-# A writer between the diff and the MERGE: (what it does to the members table, what the batch of day 2 changes).
+# Day 1's snapshot, and a writer between the diff and the MERGE: (what it does to the members table, day 2's snapshot).
+DAY1 = [member(f"m{i}") for i in range(1, 6)]
 WRITERS = {
     # changes a member the batch changes too: the MERGE's first clause refuses, nothing is committed
     "changed": (
         "UPDATE {t} SET city = 'By hand', row_hash = 'by-hand' WHERE member_id = 'm1'",
-        "UPDATE `{s}` SET city = 'Lisbon' WHERE member_id = 'm1'",
+        [member("m1", city="Lisbon"), *DAY1[1:]],
     ),
     # removes a member the batch flags deleted: fewer updated rows than counted
-    "removed": ("DELETE FROM {t} WHERE member_id = 'm2'", "DELETE FROM `{s}` WHERE member_id = 'm2'"),
+    "removed": ("DELETE FROM {t} WHERE member_id = 'm2'", [DAY1[0], *DAY1[2:]]),
     # inserts a member the batch inserts (an insert-only MERGE): fewer inserted rows than counted
-    "inserted": (
-        "INSERT INTO {t} (member_id, first_name, row_hash, is_deleted) VALUES ('m9', 'By hand', 'by-hand', false)",
-        "INSERT INTO `{s}` VALUES ('m9', 'Ann', 'Lee', 'a.b@example.com', '1', '1 Main St', 'Porto', 'Portugal', '2020-05-17')",
-    ),
+    "inserted": ("INSERT INTO {t} (member_id, first_name, row_hash, is_deleted) VALUES ('m9', 'By hand', 'by-hand', false)", [*DAY1, member("m9")]),
 }
 
 
 @pytest.mark.parametrize(("writer", "frozen"), [(w, "collected") for w in sorted(WRITERS)] + [("changed", "staged")])
-def test_a_writer_between_the_diff_and_the_merge_makes_the_load_refuse_and_a_rerun_completes(pipeline, mysql, spark, monkeypatch, writer, frozen):
+def test_a_writer_between_the_diff_and_the_merge_makes_the_load_refuse_and_a_rerun_completes(loader, spark, monkeypatch, writer, frozen):
     import members_pipeline.load as load
 
-    table = mysql.create_loose_table()
-    mysql.insert(table, [member(f"m{i}") for i in range(1, 6)])
-    pipeline.extract(table, DAY[0], partition_count=1)
-    pipeline.load()
-    write, change = WRITERS[writer]
-    mysql.execute(change.format(s=table))
-    pipeline.extract(table, DAY[1], partition_count=1)
+    loader.land(DAY1, DAY[0], files=1)
+    loader.load()
+    write, day2 = WRITERS[writer]
+    loader.land(day2, DAY[1], files=1)
 
     real_merge = load.merge_changes
 
     def merge_after_another_writer(*args, **kwargs):
-        spark.sql(write.format(t=_name(pipeline)))
+        spark.sql(write.format(t=_name(loader)))
         return real_merge(*args, **kwargs)
 
     monkeypatch.setattr(load, "merge_changes", merge_after_another_writer)
     if frozen == "staged":  # a large change set's path
         monkeypatch.setattr("members_pipeline.merge.COLLECT_MAX_ROWS", 0)
     with pytest.raises(ConcurrentLoadError, match=r"concurrent writer changed the members table.*this run logged nothing") as err:
-        pipeline.load(max_deleted_share=1)
-    commits = _commits(pipeline)
-    after_writer = _rows(pipeline)
+        loader.load(max_deleted_share=1)
+    commits = _commits(loader)
+    after_writer = _rows(loader)
     monkeypatch.undo()
 
-    assert pipeline.table("members_load_log").count() == 1, err.value  # day 2 is not logged
-    assert _tables(pipeline) == {"members", "members_quarantine", "members_load_log"}
+    assert loader.table("members_load_log").count() == 1, err.value  # day 2 is not logged
+    assert _tables(loader) == {"members", "members_quarantine", "members_load_log"}
     if writer == "changed":  # the writer's row stands: the MERGE committed nothing
         assert "committed nothing" in str(err.value) and after_writer["m1"].city == "By hand"
     if writer == "removed":
@@ -346,36 +348,33 @@ def test_a_writer_between_the_diff_and_the_merge_makes_the_load_refuse_and_a_rer
         assert "the MERGE of the inserts inserted 0 and updated 0 rows, the change set expected 1 and 0" in str(err.value)
         assert after_writer["m9"].first_name == "By hand"
 
-    rerun = pipeline.load(max_deleted_share=1)  # computes the change set anew
+    rerun = loader.load(max_deleted_share=1)  # computes the change set anew
     # (inserted, updated, flagged deleted): the member the writer changed or inserted is updated to the batch's row;
     # the one it removed is neither in the table nor in the batch any more: nothing to do, no commit.
     expected = {"changed": (0, 1, 0), "removed": (0, 0, 0), "inserted": (0, 1, 0)}[writer]
     assert (rerun["batches_loaded"], rerun["inserted"], rerun["updated"], rerun["flagged_deleted"]) == (1, *expected)
-    assert _commits(pipeline) == commits + (writer != "removed")
-    rows = _rows(pipeline)
+    assert _commits(loader) == commits + (writer != "removed")
+    rows = _rows(loader)
     if writer == "changed":
         assert rows["m1"].city == "Lisbon"
     if writer == "inserted":
         assert rows["m9"].first_name == "Ann"
 
 
-def test_merge_refuses_values_that_are_not_the_rows_the_change_set_hashed(pipeline, mysql, monkeypatch):
+def test_merge_refuses_values_that_are_not_the_rows_the_change_set_hashed(loader, monkeypatch):
     """If the rows merged were ever chosen differently from the rows the diff hashed, the MERGE must fail, not
     write NULLs or other values."""
     import members_pipeline.merge as merge
     from pyspark.sql import functions as F
 
-    table = mysql.create_loose_table()
-    mysql.insert(table, [member("m1"), member("m2")])
-    pipeline.extract(table, DAY[0], partition_count=1)
-    pipeline.load()
-    mysql.execute(f"UPDATE `{table}` SET city = 'Lisbon' WHERE member_id = 'm1'")
-    mysql.insert(table, [member("m1", city="Faro")])  # a duplicate: the diff keeps the greater row hash
-    pipeline.extract(table, DAY[1], partition_count=1)
+    loader.land([member("m1"), member("m2")], DAY[0], files=1)
+    loader.load()
+    # a duplicate: the diff keeps the greater row hash
+    loader.land([member("m1", city="Lisbon"), member("m2"), member("m1", city="Faro")], DAY[1], files=1)
     real = merge.deduplicate
     monkeypatch.setattr(merge, "deduplicate", lambda df: real(df.withColumn("row_hash", F.reverse("row_hash"))))
-    commits = _commits(pipeline)
+    commits = _commits(loader)
 
     with pytest.raises(Exception, match=r"member m1: its batch row is not the one the change set hashed"):
-        pipeline.load()
-    assert _commits(pipeline) == commits and _rows(pipeline)["m1"].city == "Porto"
+        loader.load()
+    assert _commits(loader) == commits and _rows(loader)["m1"].city == "Porto"
