@@ -74,6 +74,10 @@ SUMMARY = "summary"  # the change rows' one row of table-wide numbers
 # of staged: keys and fingerprints, under 100 bytes a row. Both freeze the rows counted; the staging table costs a Delta
 # table's creation and drop (about 2 s of a small daily load, the kind the tests run by the hundred).
 COLLECT_MAX_ROWS = 100_000
+# The MERGE of updates broadcasts its source up to this many rows (~400 bytes each with the values: 100 MB at most in
+# the driver); a larger change set (a mass change accepted by accept_mass_change) is joined by shuffle instead. A
+# partial batch of at most this many rows has its keys broadcast to filter the table (_change_rows).
+BROADCAST_MAX_ROWS = 250_000
 # In raise_error messages: the load turns an error carrying it into ConcurrentLoadError.
 CHANGED_MARK = "MEMBERS_CHANGED_SINCE_DIFF"
 
@@ -243,9 +247,14 @@ def _change_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Bat
     seen = table.select(
         "member_id", hash_fingerprint(F.col("row_hash")).alias("_t_hash"), F.col("is_deleted").alias("_t_deleted"), F.expr(due).alias("_t_due")
     )
+    if not full_snapshot and batch.manifest.rows <= BROADCAST_MAX_ROWS:
+        # A partial batch (a change feed) changes only its own members: the table's rows are filtered by the batch's keys
+        # (broadcast) while scanned, so the join shuffles the batch's few members, not every member of the table.
+        keys = df.where(F.col("member_id").isNotNull()).select("member_id").distinct()
+        seen = seen.join(F.broadcast(keys), "member_id", "left_semi")
     changes = (
         _snapshot_keys(df, counted)
-        .join(seen, "member_id", "full_outer")
+        .join(seen, "member_id", "full_outer" if full_snapshot else "left")
         .withColumn("_kind", F.expr(change_kind_sql(full_snapshot)))
         .where(F.col("_kind").isNotNull())
         .select(
@@ -402,11 +411,6 @@ def _merge_source(spark: SparkSession, changes: ChangeSet, df: DataFrame, batch:
             "r._seen_deleted",
         )
     )
-
-
-# The MERGE of updates broadcasts its source up to this many rows (~400 bytes each with the values: 100 MB at most in
-# the driver); a larger change set (a mass change accepted by accept_mass_change) is joined by shuffle instead.
-BROADCAST_MAX_ROWS = 250_000
 
 
 def _insert_keys(frozen: DataFrame) -> list[str]:

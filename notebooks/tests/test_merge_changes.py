@@ -298,6 +298,37 @@ def test_empty_snapshot_is_refused_by_the_guard_and_leaves_nothing_behind(loader
     assert loader.table("members_load_log").where("status = 'refused'").count() == 1  # the refusal is recorded
 
 
+def test_a_partial_batch_changes_only_its_members_and_filters_the_table_by_their_keys(loader):
+    """A batch that is not a full snapshot (a change feed: its manifest has no "snapshot") flags nobody deleted; its
+    change set scans the table through a broadcast of the batch's keys instead of shuffling every member."""
+    import json
+
+    from members_pipeline.batches import find_batches, read_batch
+    from members_pipeline.config import parse_load_widgets
+    from members_pipeline.merge import _change_rows
+    from pyspark.sql import Observation
+
+    loader.land([member(f"m{i}") for i in range(1, 6)], DAY[0], files=1)
+    loader.load()
+    manifest = loader.land([member("m1", city="Lisbon"), member("m6")], DAY[1], files=1)
+    path = loader.partition(DAY[1]) / "_manifest.json"
+    data = json.loads(path.read_text())
+    del data["snapshot"]
+    path.write_text(json.dumps(data))
+
+    cfg = parse_load_widgets(loader.load_widgets().get)
+    (batch,), _ = find_batches(loader.spark, loader.files, cfg)
+    assert (batch.run_id, batch.manifest.full_snapshot) == (manifest.run_id, False)
+    plan = _change_rows(loader.spark, cfg, read_batch(loader.spark, batch, cfg), batch, False, Observation("plan"))
+    plan = plan._jdf.queryExecution().executedPlan().toString()
+    assert "BroadcastHashJoin [member_id#" in plan and "LeftSemi" in plan, plan
+
+    day2 = loader.load()
+    assert _counts(day2) == (1, 1, 0, 0)
+    rows = _rows(loader)
+    assert not any(r.is_deleted for r in rows.values()) and (rows["m1"].city, rows["m6"].city) == ("Lisbon", "Porto")
+
+
 # Day 1's snapshot, and a writer between the diff and the MERGE: (what it does to the members table, day 2's snapshot).
 DAY1 = [member(f"m{i}") for i in range(1, 6)]
 WRITERS = {

@@ -10,6 +10,10 @@ plain Parquet -> Delta overwrite of day 1, the first load (day 1 into an empty t
 load (day 2). Prints one markdown row per checkout and run: seconds of each step and the loads' ratios to the
 overwrite of the same day in that process. The counts of every load are printed too; the daily load's must equal the
 plan's. `make bench` stays the measure of record (extract, MariaDB, growth, memory); this is the quick comparison.
+
+--feed lands day 2 as a change feed instead (.local/bench/ab/landing-<N>-feed): only the changed and added members,
+in a batch whose manifest says it is not a full snapshot (so nothing is flagged deleted), next to the overwrite of the
+whole day-2 snapshot: what the daily load would cost if the source sent its changes instead of full snapshots.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ DAY1, DAY2 = dt.date(2026, 1, 31), dt.date(2026, 2, 1)
 ADDED = "CRC32(member_id) % 1000 = 6"  # 0.1 %: copied under a new id on day 2 (pipeline_bench adds generated ones)
 
 
-def land(spark, files, landing: str, rows: int) -> None:
+def land(spark, files, landing: str, rows: int, feed: bool) -> None:
     from members_pipeline.extract import land_batch
     from members_pipeline.transform import clean_members
     from pyspark.sql import functions as F
@@ -52,13 +56,18 @@ def land(spark, files, landing: str, rows: int) -> None:
     )
     kept = day1.where(f"NOT ({DELETED})").withColumn("city", F.expr(f"CASE WHEN {CHANGED} THEN concat(city, 'x') ELSE city END"))
     added = day1.where(ADDED).withColumn("member_id", F.concat(F.lit("n"), F.substring("member_id", 2, 35)))
-    day2 = kept.unionByName(added)
+    day2 = kept.where(CHANGED).unionByName(added) if feed else kept.unionByName(added)
     for day, df in ((DAY1, day1), (DAY2, day2)):
         at = dt.datetime.combine(day, dt.time(2))
         land_batch(spark, files, clean_members(df, f"run-{day}", at), landing, day, run_id=f"run-{day}", extracted_at=at, source=None)
+    if feed:  # a manifest without "snapshot" is a partial batch (landing.Manifest.full_snapshot)
+        manifest = Path(landing, "members", f"ingest_date={DAY2.isoformat()}", "_manifest.json")
+        data = json.loads(manifest.read_text())
+        del data["snapshot"]
+        manifest.write_text(json.dumps(data))
 
 
-def run_checkout(code: Path, local: Path, landing: str, rows: int) -> dict:
+def run_checkout(code: Path, local: Path, landing: str, rows: int, feed: bool) -> dict:
     """In this process: the four steps with the package of ``code``; returns seconds and counts."""
     sys.path.insert(0, str(code))
     from members_pipeline.config import parse_load_widgets
@@ -69,13 +78,13 @@ def run_checkout(code: Path, local: Path, landing: str, rows: int) -> dict:
     spark = build_spark(local, app_name="load-ab")
     files = Files(LocalDbutils({}))
     if not Path(landing, "members").exists():
-        land(spark, files, landing, rows)
+        land(spark, files, landing, rows, feed)
     spark.sql("CREATE SCHEMA IF NOT EXISTS spark_catalog.bench")
     out: dict = {}
 
-    def overwrite(day: dt.date) -> float:
+    def overwrite(day: dt.date, snapshots: str = landing) -> float:
         t0 = time.monotonic()
-        batch = f"{landing}/members/ingest_date={day.isoformat()}"
+        batch = f"{snapshots}/members/ingest_date={day.isoformat()}"
         spark.read.parquet(batch).write.format("delta").mode("overwrite").saveAsTable("spark_catalog.bench.overwrite")
         return time.monotonic() - t0
 
@@ -95,10 +104,12 @@ def run_checkout(code: Path, local: Path, landing: str, rows: int) -> dict:
 
     out["overwrite_1"] = overwrite(DAY1)
     out["first"], out["first_counts"] = load(DAY1)
-    out["overwrite_2"] = overwrite(DAY2)
+    # With --feed, the overwrite of day 2 rewrites the whole snapshot (the full landing of the same rows count).
+    out["overwrite_2"] = overwrite(DAY2, landing.removesuffix("-feed"))
     out["daily"], out["daily_counts"] = load(DAY2)
     day1 = spark.read.parquet(f"{landing}/members/ingest_date={DAY1.isoformat()}")
-    plan = day1.selectExpr(f"count_if({ADDED}) AS inserted", f"count_if({CHANGED}) AS updated", f"count_if({DELETED}) AS flagged_deleted")
+    flagged = "0" if feed else f"count_if({DELETED})"
+    plan = day1.selectExpr(f"count_if({ADDED}) AS inserted", f"count_if({CHANGED}) AS updated", f"{flagged} AS flagged_deleted")
     out["daily_plan"] = plan.first().asDict()
     spark.stop()
     return out
@@ -110,20 +121,25 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="runs per checkout, interleaved")
     parser.add_argument("--code", action="append", default=[], help="name=<a checkout's notebooks/ dir> (repeat)")
     parser.add_argument("--dir", type=Path, default=REPO / ".local" / "bench" / "ab")
+    parser.add_argument("--feed", action="store_true", help="day 2 as a change feed (the docstring)")
     parser.add_argument("--child", nargs=2, metavar=("CODE", "LOCAL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     landing = str((args.dir / f"landing-{args.rows}").resolve())
+    if args.feed and not Path(landing, "members").exists():
+        sys.exit(f"load_ab: --feed overwrites day 2 from the full snapshot in {landing}: run once without --feed first")
+    landing += "-feed" if args.feed else ""
     if args.child:
-        print(json.dumps(run_checkout(Path(args.child[0]).resolve(), Path(args.child[1]), landing, args.rows)))
+        print(json.dumps(run_checkout(Path(args.child[0]).resolve(), Path(args.child[1]), landing, args.rows, args.feed)))
         return 0
     checkouts = dict(c.split("=", 1) for c in args.code) or {"this": str(REPO / "notebooks")}
+    feed = ["--feed"] if args.feed else []
     print(f"| checkout | run | overwrite day 1 | first load | ratio | overwrite day 2 | daily load | ratio | daily counts |\n|{'---|' * 9}")
     for run in range(1, args.runs + 1):
         for name, code in checkouts.items():
             local = args.dir / f"spark-{name}"
             shutil.rmtree(local, ignore_errors=True)
             proc = subprocess.run(
-                [sys.executable, __file__, "--rows", str(args.rows), "--dir", str(args.dir), "--child", code, str(local)],
+                [sys.executable, __file__, "--rows", str(args.rows), "--dir", str(args.dir), *feed, "--child", code, str(local)],
                 capture_output=True,
                 text=True,
                 env=os.environ,
