@@ -8,7 +8,8 @@ changed members' keys, with the table state the diff saw, are frozen: collected 
 small (at most COLLECT_MAX_ROWS rows, bounded before the pass), else written to a staging Delta table; the counts of
 the load log and the guards' numbers come from those rows, never from the table history. The MERGE then takes only those
 members, their values read from the batch by key. Row hashes travel as 64-bit fingerprints (transform.hash_fingerprint):
-fixed width, so the pass aggregates by hashing instead of sorting.
+fixed width, so the pass aggregates by hashing instead of sorting. A partial batch (not a full snapshot: a change feed)
+is read once more for its keys, which filter the table's rows while they are scanned.
 
 Concurrent writers: refuse, never mis-merge
 -------------------------------------------
@@ -239,9 +240,9 @@ def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
 
 
 def _change_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, counted: Observation) -> DataFrame:
-    """The change rows, plus one SUMMARY row of table-wide numbers: frozen by one query, so the table is read once
-    for both (the summary reads only the narrow is_deleted and erasure columns). ``counted`` observes the
-    reconciliation's counts of the batch on the way."""
+    """The change rows, plus one SUMMARY row of table-wide numbers, frozen by one query (Spark scans the table twice
+    in it: its keys and hashes for the join, its narrow is_deleted and erasure columns for the summary). ``counted``
+    observes the reconciliation's counts of the batch on the way."""
     due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
     table = spark.table(cfg.members_table)
     seen = table.select(
