@@ -41,7 +41,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, Observation, SparkSession
@@ -329,7 +329,8 @@ def _tally_staged(frozen: DataFrame) -> _Tally:
     return _Tally({k: (r["n"], r["due"]) for k, r in by_kind.items()}, summary["active"], summary["due_total"], summary["last_erased"])
 
 
-def _read_change_set(cfg: LoadConfig, frozen: DataFrame, tally: _Tally, insert_keys: Sequence[str], counts: dict) -> ChangeSet:
+def _read_change_set(cfg: LoadConfig, frozen: DataFrame, tally: _Tally, inserted_keys: Callable[[], Sequence[str]], counts: dict) -> ChangeSet:
+    """``inserted_keys`` gives the inserted members' keys; called only when the inserts' MERGE can name them."""
     unknown = set(tally.per_kind) - set(KINDS)
     if unknown:
         raise RuntimeError(f"change set: got kinds {sorted(unknown)}, expected only {list(KINDS)}")
@@ -338,7 +339,8 @@ def _read_change_set(cfg: LoadConfig, frozen: DataFrame, tally: _Tally, insert_k
     back_due = sum(int(tally.per_kind.get(k, (0, 0))[1]) for k in (REVIVE, REVIVE_KEY))
     due = int(tally.due_total) - back_due + (kind_counts[DELETE] if cfg.pii_retention_days == 0 else 0)
     last_erased = dt.datetime.fromtimestamp(tally.last_erased, dt.UTC) if tally.last_erased is not None else None
-    return ChangeSet(frozen, kind_counts, int(tally.active), due, last_erased, counts, tuple(insert_keys))
+    keys = tuple(inserted_keys()) if 0 < kind_counts[INSERT] <= INSERT_KEYS_IN_SQL_MAX else ()
+    return ChangeSet(frozen, kind_counts, int(tally.active), due, last_erased, counts, keys)
 
 
 @contextlib.contextmanager
@@ -356,19 +358,16 @@ def change_set(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch
     rows = _change_rows(spark, cfg, df, batch, full_snapshot, counted)
     if batch.manifest.rows + table_rows <= COLLECT_MAX_ROWS:
         collected = rows.collect()
-        keys = sorted(r["member_id"] for r in collected if r["_kind"] == INSERT)
         frozen = spark.createDataFrame(collected, rows.schema)
-        yield _read_change_set(cfg, frozen, tally_collected(collected), keys if len(keys) <= INSERT_KEYS_IN_SQL_MAX else (), counted.get)
+        inserted = [r["member_id"] for r in collected if r["_kind"] == INSERT]
+        yield _read_change_set(cfg, frozen, tally_collected(collected), lambda: sorted(inserted), counted.get)
         return
     # Unique per call: two loads at once must not share one.
     staged = f"`{cfg.catalog}`.`{cfg.schema}`.`{cfg.table}_changes_{uuid.uuid4().hex[:16]}`"
     try:
         rows.write.format("delta").saveAsTable(staged)
         frozen = spark.table(staged)
-        tally = _tally_staged(frozen)
-        inserted = tally.per_kind.get(INSERT, (0, 0))[0]
-        keys = _insert_keys(frozen) if 0 < inserted <= INSERT_KEYS_IN_SQL_MAX else ()
-        yield _read_change_set(cfg, frozen, tally, keys, counted.get)
+        yield _read_change_set(cfg, frozen, _tally_staged(frozen), lambda: _insert_keys(frozen), counted.get)
     finally:
         spark.sql(f"DROP TABLE IF EXISTS {staged}")
 
