@@ -24,7 +24,7 @@ BENCH_PYTEST_RUNS ?= 1
 BENCH_SLOW_RUNS ?= 1
 BENCH_DIR := $(REPO_ROOT)/.local/bench
 BENCH_MARIADB_DIR ?= $(BENCH_DIR)/mariadb
-BENCH_MARIADB_PORT ?= 33307
+BENCH_MARIADB_PORT ?= 13307
 # 10M members with random uuid keys are ~2.5 GB of InnoDB pages: with the tests' 256M pool, generating them thrashes
 # (9M rows in 15 min, measured); with the table in memory it is CPU-bound.
 BENCH_MARIADB_BUFFER_POOL ?= 4G

@@ -26,7 +26,9 @@ PY_PYTEST_SLOW_ARGS ?= -q -m slow
 PY_DEMO_ROWS ?= $(or $(ROWS),1000)
 
 MARIADB_DIR ?= $(PY_ROOT)/.local/mariadb
-MARIADB_PORT ?= 33306
+# Below Linux's ephemeral range (32768-60999): a port in it can be held by any client connection's local end, and
+# the server's bind then fails though nothing listens (a CI run on 33306, 2026-12-06).
+MARIADB_PORT ?= 13306
 MARIADB_DATABASE ?= members
 MARIADB_USER ?= members_app
 # Local, loopback-only test server; not a real credential.
@@ -70,7 +72,7 @@ lint-py: venv ## [develop] Ruff lint and format check of every Python file (ruff
 format-py: venv ## [develop] Ruff: apply the safe lint fixes and format every Python file
 	cd $(PY_ROOT) && $(PY_RUFF) check --fix . && $(PY_RUFF) format .
 
-mariadb-up: ## [develop] Start the local MariaDB on 127.0.0.1:33306 (installs mariadb-server if missing)
+mariadb-up: ## [develop] Start the local MariaDB on 127.0.0.1:13306 (installs mariadb-server if missing)
 ifeq ($(MARIADB_MANAGED),1)
 	@$(PY_MARIADB_ENV) $(MARIADB_SH) up
 else

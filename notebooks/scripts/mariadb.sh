@@ -94,7 +94,14 @@ up() {
     local server=$!
     # Up to 60 s to start, but not a second longer than the server lives.
     for _ in $(seq 1 120); do ping_ok && break; kill -0 "$server" 2>/dev/null || break; sleep 0.5; done
-    ping_ok || { echo "mariadb.sh: server did not start; log follows" >&2; tail -n 40 "$LOG" >&2; exit 1; }
+    if ! ping_ok; then
+      # A socket can hold the port without listening (a client connection's local end), which the check above misses.
+      if grep -q "Address already in use" "$LOG" 2>/dev/null; then
+        echo "mariadb.sh: 127.0.0.1:$MARIADB_PORT is taken (the server could not bind it); choose a free port with" \
+          "MARIADB_PORT, e.g. make demo MARIADB_PORT=$((MARIADB_PORT + 10))" >&2
+      fi
+      echo "mariadb.sh: server did not start; log follows" >&2; tail -n 40 "$LOG" >&2; exit 1
+    fi
   fi
   client <<SQL
 CREATE DATABASE IF NOT EXISTS \`$MARIADB_DATABASE\` CHARACTER SET utf8mb4;
