@@ -9,7 +9,7 @@ becomes a barrel import plus an alias that keeps the name usable as value and ty
     import { s3Bucket as aws_s3Bucket } from "@cdktf/provider-aws";
     import S3Bucket = aws_s3Bucket.S3Bucket;
 
-Usage: make-barrel-baseline.py <repo> <out-dir>. The copy shares the repo's node_modules through a symlink.
+Usage: make-barrel-baseline.py <repo> <out-dir>. The copy shares the repo's node_modules and .local/artifacts through symlinks.
 """
 
 import os
@@ -45,14 +45,19 @@ def rewrite(source: str) -> str:
 def main(repo: str, out: str) -> None:
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    for entry in ("main.ts", "stacks", "notebooks", "cdktf.json", "package.json"):
+    # Everything the app imports: stacks/config reads the cost model's node types from tools/cost/prices.json.
+    for entry in ("main.ts", "stacks", "notebooks", "cdktf.json", "package.json", "tools/cost/prices.json"):
         src = os.path.join(repo, entry)
         dst = os.path.join(out, entry)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
         if os.path.isdir(src):
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "tests", "*.pyc"))
         else:
             shutil.copy2(src, dst)
     os.symlink(os.path.join(repo, "node_modules"), os.path.join(out, "node_modules"))
+    # The JDBC driver `make jdbc-driver` checked: the stack hashes it (stacks/databricks/artifacts.ts).
+    os.makedirs(os.path.join(out, ".local"))
+    os.symlink(os.path.join(repo, ".local", "artifacts"), os.path.join(out, ".local", "artifacts"))
     # The cdktf-init tsconfig: type-checked by ts-node, no isolatedModules (import-equals aliases need it off).
     with open(os.path.join(out, "tsconfig.json"), "w") as f:
         f.write(
