@@ -41,7 +41,7 @@ endif
 
 .PHONY: bench
 
-bench: $(NODE_STAMP) wheel venv ## [maintain] Benchmarks + cost model -> .local/bench/results.md (BENCH_ROWS, BENCH_RUNS; not in make test)
+bench: $(NODE_STAMP) wheel venv jdbc-driver ## [maintain] Benchmarks + cost model -> .local/bench/results.md (BENCH_ROWS, BENCH_RUNS; not in make test)
 	@set -euo pipefail; parts='$(BENCH_DIR)/parts'; out='$(BENCH_DIR)/results.md'; \
 	rm -rf "$$parts"; mkdir -p "$$parts"; \
 	trap '$(MAKE) --no-print-directory mariadb-down $(BENCH_MARIADB_VARS)' EXIT; \
