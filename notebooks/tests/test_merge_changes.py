@@ -144,6 +144,18 @@ def test_the_change_sets_pass_counts_the_batch_as_the_reconciliation_does(spark)
     assert keys["m2"]._s_hash == kept.first().fp
 
 
+def test_the_first_loads_counts_find_a_duplicate_next_to_a_row_without_a_member_id(spark):
+    """batch_counts compares distinct key fingerprints with keyed rows; xxhash64(NULL) is a value, so a row without a
+    member_id would stand in for the duplicate's missing fingerprint and the duplicate would go uncounted."""
+    from members_pipeline.reconcile import batch_counts
+    from members_pipeline.schema import LANDING_SCHEMA
+
+    rows = [member("m1"), member("m1", first_name="Bo"), member(None)]
+    df = spark.createDataFrame([(*r, "run-1", dt.datetime(2026, 1, 31, 2, 0), RUN_DATE) for r in rows], LANDING_SCHEMA)
+    counts = batch_counts(df)
+    assert (counts["rows"], counts["valid"], counts["rejected"], counts["distinct_valid"]) == (3, 2, 1, 1)
+
+
 def test_the_change_sets_pass_aggregates_by_hashing_not_sorting(spark):
     """Fixed-width aggregation buffers (fingerprints, counts, sums) keep the batch's grouping a hash aggregate; a string
     in a buffer (the row hash itself) makes Spark sort the batch's keys twice (10M members: 44 s against 31 s)."""
