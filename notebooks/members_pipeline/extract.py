@@ -166,13 +166,15 @@ def land_batch(
     source: landing.ManifestSource | None,
     rows_per_file: int = DEFAULT_ROWS_PER_FILE,
     on_write_error: Callable[[Exception], Exception] | None = None,
+    full_snapshot: bool = True,
 ) -> landing.Manifest:
     """Land ``rows`` (cleaned landing rows: LANDING_FILE_SCHEMA, this run_id and extracted_at) as the batch of
     ``run_date``: its Parquet files, then its manifest as the very last write. The extract's writer, and the load
     tests' way to land a batch without MySQL.
 
     The date's previous manifest is hidden first (no manifest = not loadable). ``on_write_error`` turns a failure of
-    the write, where ``rows`` are computed (read from the source), into the caller's error."""
+    the write, where ``rows`` are computed (read from the source), into the caller's error. ``full_snapshot=False``
+    lands a partial batch (a change feed: nobody absent from it is flagged deleted); the extract lands full snapshots."""
     root = landing.members_root(landing_path)
     part_path = landing.partition_path(landing_path, run_date)
     manifest_path = landing.manifest_path(landing_path, run_date)
@@ -200,7 +202,7 @@ def land_batch(
         ingest_date=run_date,
         # Unique per attempt: a repaired/retried job run reuses its run id but must still be loaded.
         attempt_id=uuid.uuid4().hex,
-        snapshot=landing.FULL_SNAPSHOT,
+        snapshot=landing.FULL_SNAPSHOT if full_snapshot else None,
         extracted_at=extracted_at,
         source=source,
         files=tuple(f for f in files.list_files(part_path) if f.endswith(".parquet")),

@@ -16,7 +16,7 @@ from .merge import ChangedSinceDiffError, change_set, merge_changes
 from .reconcile import quarantine_rejected, reconcile_batch
 from .results import BatchCounts, BatchResult, Status
 from .retention import erase_expired_pii, vacuum_due, vacuum_tables
-from .tables import GovernanceError, ensure_tables
+from .tables import GovernanceError, ensure_tables, row_hash_type
 
 __all__ = ["DataGuardError", "ReconciliationError", "ConcurrentLoadError", "GovernanceError", "load_members", "ensure_tables"]
 
@@ -61,12 +61,13 @@ def log_refusal(spark: SparkSession, cfg: LoadConfig, batch: Batch, at: dt.datet
     log_batch(spark, cfg, result, at)
 
 
-def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResult:
-    """change set and counts (one pass) -> reconcile -> guards -> quarantine -> merge (the change set only) -> erase -> log."""
+def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig, hash_type: str) -> BatchResult:
+    """change set and counts (one pass) -> reconcile -> guards -> quarantine -> merge (the change set only) -> erase -> log.
+    ``hash_type``: the members table's row_hash type (tables.row_hash_type)."""
     started = time.monotonic()
     loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     df = read_batch(spark, batch, cfg)
-    with change_set(spark, cfg, df, batch, batch.manifest.full_snapshot) as changes:
+    with change_set(spark, cfg, df, batch, batch.manifest.full_snapshot, hash_type) as changes:
         # Before any write: a batch that does not reconcile leaves members, quarantine and load log untouched (the
         # change set's staging table, if any, is dropped); a refused one too, but for its refusal row in the load log.
         rec = reconcile_batch(df, changes.batch_counts, batch)
@@ -84,7 +85,7 @@ def load_batch(spark: SparkSession, batch: Batch, cfg: LoadConfig) -> BatchResul
                 f"batch {batch.batch_id}: {exc}; this run logged nothing; rerun the load: it computes the change set anew"
             ) from None
     # Always: aged quarantine rows without a member row are erased even when no member is due.
-    erased = erase_expired_pii(spark, cfg, batch, loaded_at, members_due=bool(changes.erasure_due))
+    erased = erase_expired_pii(spark, cfg, batch, loaded_at, members_due=bool(changes.erasure_due), row_hash_type=hash_type)
     counts = BatchCounts(
         manifest_rows=rec.manifest_rows,
         merged=rec.merged,
@@ -119,11 +120,12 @@ def load_members(spark: SparkSession, files: Files, cfg: LoadConfig) -> dict:
     started = time.monotonic()
     ensure_tables(spark, cfg)
     to_load, superseded = find_batches(spark, files, cfg)
+    hash_type = row_hash_type(spark, cfg.members_table) if to_load else None
     results: list[BatchResult] = []
     concurrent: list[BatchResult] = []
     for b in to_load:
         try:
-            r = load_batch(spark, b, cfg)
+            r = load_batch(spark, b, cfg, hash_type)
         except DataGuardError as exc:
             if results:  # say what this run did commit before the refusal
                 raise DataGuardError(f"{exc}; earlier batch(es) of this run were loaded: {', '.join(x.batch_id for x in results)}") from None

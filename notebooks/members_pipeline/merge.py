@@ -173,6 +173,7 @@ class ChangeSet:
     erasure_due: int  # members whose PII this batch's erasure step will null
     last_erased_at: dt.datetime | None  # latest pii_erased_at in the table, for the VACUUM decision
     batch_counts: dict  # the batch's counts for the reconciliation (reconcile.batch_counts), from the same pass
+    row_hash_type: str  # the members table's (tables.row_hash_type): the merged rows' row_hash is hashed to it
     # The inserted members' keys for the inserts' MERGE (merge_sql), when at most INSERT_KEYS_IN_SQL_MAX; else, and into
     # an empty table, none.
     insert_keys: tuple[str, ...] = ()
@@ -204,7 +205,7 @@ class ChangeSet:
         return frozenset(k for k, n in self.counts.items() if n)
 
 
-def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
+def _snapshot_keys(df: DataFrame, counted: Observation, row_hash_type: str) -> DataFrame:
     """The batch's keys for the diff, one row per member: member_id, _s_hash (the fingerprint of the row deduplicate
     keeps: the greatest fingerprint of its valid rows, as extracted_at is one value per batch, which the reconciliation
     checks; NULL when all its rows are quarantined) and _s_present. Keys and fingerprints only are shuffled, never the
@@ -221,7 +222,7 @@ def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
         F.count(F.lit(1)).alias("_rows"),
         F.count(F.when(valid, 1)).alias("_valid"),
         *(F.sum(p).alias(f"_sum{i}") for i, p in enumerate(pieces)),
-        F.max(F.when(valid, hash_fingerprint(row_hash()))).alias("_s_hash"),
+        F.max(F.when(valid, hash_fingerprint(row_hash(row_hash_type)))).alias("_s_hash"),
         F.min("extracted_at").alias("_first_extracted"),
         F.max("extracted_at").alias("_last_extracted"),
     )
@@ -239,7 +240,9 @@ def _snapshot_keys(df: DataFrame, counted: Observation) -> DataFrame:
     return observed.where(F.col("member_id").isNotNull()).select("member_id", "_s_hash", F.lit(True).alias("_s_present"))
 
 
-def _change_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, counted: Observation) -> DataFrame:
+def _change_rows(
+    spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, counted: Observation, row_hash_type: str
+) -> DataFrame:
     """The change rows, plus one SUMMARY row of table-wide numbers, frozen by one query (Spark scans the table twice
     in it: its keys and hashes for the join, its narrow is_deleted and erasure columns for the summary). ``counted``
     observes the reconciliation's counts of the batch on the way."""
@@ -254,7 +257,7 @@ def _change_rows(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Bat
         keys = df.where(F.col("member_id").isNotNull()).select("member_id").distinct()
         seen = seen.join(F.broadcast(keys), "member_id", "left_semi")
     changes = (
-        _snapshot_keys(df, counted)
+        _snapshot_keys(df, counted, row_hash_type)
         .join(seen, "member_id", "full_outer" if full_snapshot else "left")
         .withColumn("_kind", F.expr(change_kind_sql(full_snapshot)))
         .where(F.col("_kind").isNotNull())
@@ -329,7 +332,9 @@ def _tally_staged(frozen: DataFrame) -> _Tally:
     return _Tally({k: (r["n"], r["due"]) for k, r in by_kind.items()}, summary["active"], summary["due_total"], summary["last_erased"])
 
 
-def _read_change_set(cfg: LoadConfig, frozen: DataFrame, tally: _Tally, inserted_keys: Callable[[], Sequence[str]], counts: dict) -> ChangeSet:
+def _read_change_set(
+    cfg: LoadConfig, frozen: DataFrame, tally: _Tally, inserted_keys: Callable[[], Sequence[str]], counts: dict, row_hash_type: str
+) -> ChangeSet:
     """``inserted_keys`` gives the inserted members' keys; called only when the inserts' MERGE can name them."""
     unknown = set(tally.per_kind) - set(KINDS)
     if unknown:
@@ -340,44 +345,47 @@ def _read_change_set(cfg: LoadConfig, frozen: DataFrame, tally: _Tally, inserted
     due = int(tally.due_total) - back_due + (kind_counts[DELETE] if cfg.pii_retention_days == 0 else 0)
     last_erased = dt.datetime.fromtimestamp(tally.last_erased, dt.UTC) if tally.last_erased is not None else None
     keys = tuple(inserted_keys()) if 0 < kind_counts[INSERT] <= INSERT_KEYS_IN_SQL_MAX else ()
-    return ChangeSet(frozen, kind_counts, int(tally.active), due, last_erased, counts, keys)
+    return ChangeSet(frozen, kind_counts, int(tally.active), due, last_erased, counts, row_hash_type, keys)
 
 
 @contextlib.contextmanager
-def change_set(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool) -> Iterator[ChangeSet]:
-    """The batch's change set against the members table (``df``: the batch's rows as read) and the batch's counts for
-    the reconciliation, from one pass. Into an empty table every valid member is an insert: nothing is frozen, and
-    the counts take a pass of their own. Nothing but a staging table is written here: the caller reconciles the
-    counts before any other write."""
+def change_set(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch, full_snapshot: bool, row_hash_type: str) -> Iterator[ChangeSet]:
+    """The batch's change set against the members table (``df``: the batch's rows as read; ``row_hash_type``: the
+    table's, tables.row_hash_type) and the batch's counts for the reconciliation, from one pass. Into an empty table
+    every valid member is an insert: nothing is frozen, and the counts take a pass of their own. Nothing but a staging
+    table is written here: the caller reconciles the counts before any other write."""
     table_rows = spark.table(cfg.members_table).count()  # from the Delta log's statistics, no scan
     if table_rows == 0:
         counts = batch_counts(df)
-        yield ChangeSet(None, {**dict.fromkeys(KINDS, 0), INSERT: int(counts["distinct_valid"])}, 0, 0, None, counts)
+        yield ChangeSet(None, {**dict.fromkeys(KINDS, 0), INSERT: int(counts["distinct_valid"])}, 0, 0, None, counts, row_hash_type)
         return
     counted = Observation(f"batch_counts_{uuid.uuid4().hex}")
-    rows = _change_rows(spark, cfg, df, batch, full_snapshot, counted)
+    rows = _change_rows(spark, cfg, df, batch, full_snapshot, counted, row_hash_type)
     if batch.manifest.rows + table_rows <= COLLECT_MAX_ROWS:
         collected = rows.collect()
         frozen = spark.createDataFrame(collected, rows.schema)
         inserted = [r["member_id"] for r in collected if r["_kind"] == INSERT]
-        yield _read_change_set(cfg, frozen, tally_collected(collected), lambda: sorted(inserted), counted.get)
+        yield _read_change_set(cfg, frozen, tally_collected(collected), lambda: sorted(inserted), counted.get, row_hash_type)
         return
     # Unique per call: two loads at once must not share one.
     staged = f"`{cfg.catalog}`.`{cfg.schema}`.`{cfg.table}_changes_{uuid.uuid4().hex[:16]}`"
     try:
         rows.write.format("delta").saveAsTable(staged)
         frozen = spark.table(staged)
-        yield _read_change_set(cfg, frozen, _tally_staged(frozen), lambda: _insert_keys(frozen), counted.get)
+        yield _read_change_set(cfg, frozen, _tally_staged(frozen), lambda: _insert_keys(frozen), counted.get, row_hash_type)
     finally:
         spark.sql(f"DROP TABLE IF EXISTS {staged}")
 
 
-def _batch_values(df: DataFrame, batch: Batch, loaded_at: dt.datetime, deduplicated: bool, keys: DataFrame | None = None) -> DataFrame:
-    """The batch's valid rows of the members in ``keys`` (all when None), one per member: the rows the load merges.
+def _batch_values(
+    df: DataFrame, batch: Batch, loaded_at: dt.datetime, deduplicated: bool, row_hash_type: str, keys: DataFrame | None = None
+) -> DataFrame:
+    """The batch's valid rows of the members in ``keys`` (all when None), one per member, hashed to ``row_hash_type``:
+    the rows the load merges.
     ``deduplicated``: the batch holds no duplicate valid member_id (reconciliation counted none), so no window."""
     if keys is not None:
         df = df.join(keys, "member_id", "left_semi")  # before the validation: only the changed members are checked
-    valid = split_batch(df)[0]
+    valid = split_batch(df, row_hash_type)[0]
     if not deduplicated:
         valid = deduplicate(valid)
     fixed = {"ingest_date": F.lit(batch.ingest_date), "run_id": F.lit(batch.run_id), "loaded_at": F.lit(loaded_at).cast("timestamp")}
@@ -387,14 +395,14 @@ def _batch_values(df: DataFrame, batch: Batch, loaded_at: dt.datetime, deduplica
 def _merge_source(spark: SparkSession, changes: ChangeSet, df: DataFrame, batch: Batch, loaded_at: dt.datetime, deduplicated: bool) -> DataFrame:
     """The change rows with the values of the members that need them (the rows the diff hashed: checked again)."""
     if changes.rows is None:
-        return _batch_values(df, batch, loaded_at, deduplicated)
+        return _batch_values(df, batch, loaded_at, deduplicated, changes.row_hash_type)
     rows = changes.rows.where(F.col("_kind").isin(*KINDS)).select("member_id", "_kind", "_hash", "_seen_hash", "_seen_deleted")
     needs_values = F.col("_kind").isin(*VALUE_KINDS)
-    values = _batch_values(df, batch, loaded_at, deduplicated, rows.where(needs_values).select("member_id"))
+    values = _batch_values(df, batch, loaded_at, deduplicated, changes.row_hash_type, rows.where(needs_values).select("member_id"))
     fixed = {"ingest_date": F.lit(batch.ingest_date), "run_id": F.lit(batch.run_id), "loaded_at": F.lit(loaded_at).cast("timestamp")}
     # A value row must be the one the diff saw; if the batch's rows were read differently, fail rather than merge NULLs.
     checked_hash = (
-        F.when(~needs_values, F.lit(None).cast("string"))
+        F.when(~needs_values, F.lit(None).cast(changes.row_hash_type))
         .when(hash_fingerprint(F.col("v.row_hash")) == F.col("r._hash"), F.col("v.row_hash"))
         .otherwise(F.raise_error(F.concat(F.lit("member "), F.col("r.member_id"), F.lit(": its batch row is not the one the change set hashed"))))
     )

@@ -6,13 +6,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from .batches import Batch, ReconciliationError
 from .config import LoadConfig
 from .schema import SOURCE_COLUMNS
-from .transform import row_checksum, row_hash, several_extracts, with_rejection_reason
+from .transform import ROW_HASH_TYPE, row_checksum, row_hash, several_extracts, with_rejection_reason
 
 
 def batch_counts(df: DataFrame) -> dict:
@@ -34,21 +34,22 @@ def batch_counts(df: DataFrame) -> dict:
         .asDict()
     )
     keyed = counts.pop("keyed")
-    counts["distinct_valid"] = _distinct_valid(checked, int(counts["valid"]), int(keyed))
+    counts["distinct_valid"] = _distinct_valid(checked, valid, int(counts["valid"]), int(keyed))
     return counts
 
 
-def _distinct_valid(checked: DataFrame, valid: int, keyed: int) -> int:
-    """Distinct member_ids of the valid rows. First the keys' 64-bit fingerprints (xxhash64), read from the key column
-    alone: when as many differ as there are keyed rows, every key differs, so every valid row is a distinct member.
-    Only when some repeat (a duplicate, or a fingerprint collision) are the keys themselves counted. 10M members: a
-    distinct count of fingerprints 7-9 s, against 22-30 s for the exact count inside the counts pass (2026-12-06)."""
+def _distinct_valid(checked: DataFrame, is_valid: Column, valid: int, keyed: int) -> int:
+    """Distinct member_ids of the ``valid`` rows (those where ``is_valid``). First the keys' 64-bit fingerprints
+    (xxhash64), read from the key column alone: when as many differ as there are keyed rows, every key differs, so
+    every valid row is a distinct member. Only when some repeat (a duplicate, or a fingerprint collision) are the keys
+    themselves counted. 10M members: a distinct count of fingerprints 7-9 s, against 22-30 s for the exact count
+    inside the counts pass (2026-12-06)."""
     # xxhash64(NULL) is a value (the seed's hash), not NULL: rows without a key must not count as one more key.
     key = F.col("member_id")
     fingerprints = checked.agg(F.count_distinct(F.when(key.isNotNull(), F.xxhash64(key)))).first()[0]
     if fingerprints == keyed:
         return valid
-    return int(checked.where(F.col("reject_reason").isNull()).agg(F.count_distinct("member_id")).first()[0])
+    return int(checked.where(is_valid).agg(F.count_distinct("member_id")).first()[0])
 
 
 def verify_batch(counts: dict, batch: Batch) -> int:
@@ -67,10 +68,10 @@ def verify_batch(counts: dict, batch: Batch) -> int:
     return rows
 
 
-def split_batch(df: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(valid rows with row_hash, rejected rows with reason)."""
+def split_batch(df: DataFrame, row_hash_type: str = ROW_HASH_TYPE) -> tuple[DataFrame, DataFrame]:
+    """(valid rows with row_hash of the members table's ``row_hash_type``, rejected rows with reason)."""
     checked = with_rejection_reason(df)
-    valid = checked.where(F.col("reject_reason").isNull()).drop("reject_reason").withColumn("row_hash", row_hash())
+    valid = checked.where(F.col("reject_reason").isNull()).drop("reject_reason").withColumn("row_hash", row_hash(row_hash_type))
     rejected = checked.where(F.col("reject_reason").isNotNull()).withColumnRenamed("reject_reason", "reason")
     return valid, rejected
 

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 from pyspark.sql import SparkSession
 
 from .schema import PII_COLUMNS
+from .transform import ROW_HASH_TYPE, erased_row_hash_sql
 
 if TYPE_CHECKING:
     from .batches import Batch
     from .config import LoadConfig
 
-# row_hash of an erased tombstone: matches no real row, so a member who comes back is always updated in full.
-ERASED_ROW_HASH = "pii-erased"
 # Statistics only on columns that hold no PII (clustering needs member_id; booleans cannot have statistics).
 MEMBERS_STATS_COLUMNS = "member_id,deleted_ingest_date,pii_erased_at,updated_at"
 QUARANTINE_STATS_COLUMNS = "member_id,run_id,ingest_date"
@@ -55,13 +54,13 @@ def _null_pii(alias: str = "") -> str:
     return ", ".join(f"{alias}{c} = NULL" for c in PII_COLUMNS)
 
 
-def erase_members_sql(members: str, condition: str, erased_at: dt.datetime) -> str:
+def erase_members_sql(members: str, condition: str, erased_at: dt.datetime, row_hash_type: str = ROW_HASH_TYPE) -> str:
     # MERGE, not UPDATE: the one row-level write Databricks allows on a table with masks or row filters (an ABAC policy
     # on the `pii` tags would make this one such a table; docs/architecture/governance.md).
     return (
         f"MERGE INTO {members} AS t USING (SELECT member_id FROM {members} WHERE {condition}) AS s "
         f"ON t.member_id = s.member_id WHEN MATCHED AND {condition} THEN UPDATE SET "
-        f"{_null_pii('t.')}, t.row_hash = '{ERASED_ROW_HASH}', t.pii_erased_at = {_ts(erased_at)}"
+        f"{_null_pii('t.')}, t.row_hash = {erased_row_hash_sql(row_hash_type)}, t.pii_erased_at = {_ts(erased_at)}"
     )
 
 
@@ -107,16 +106,19 @@ class ErasureCounts:
     quarantine_rows: int
 
 
-def erase_expired_pii(spark: SparkSession, cfg: LoadConfig, batch: Batch, erased_at: dt.datetime, members_due: bool = True) -> ErasureCounts:
+def erase_expired_pii(
+    spark: SparkSession, cfg: LoadConfig, batch: Batch, erased_at: dt.datetime, members_due: bool = True, *, row_hash_type: str
+) -> ErasureCounts:
     """Null the PII of members deleted for at least pii_retention_days (``members_due``: the load's pass found some),
     their quarantine rows first (so a run that fails in between redoes both: the members rows are still due), and of
     aged quarantine rows without a member row; then purge deletion vectors so the old values are only in removed
-    files, which VACUUM deletes after the history retention. Every write is a MERGE (docs/architecture/governance.md)."""
+    files, which VACUUM deletes after the history retention. ``row_hash_type``: the members table's (tables.row_hash_type),
+    for the erased rows' row_hash. Every write is a MERGE (docs/architecture/governance.md)."""
     quarantine_rows = members = 0
     if members_due:
         due = erasure_due_condition(batch.ingest_date, cfg.pii_retention_days)
         quarantine_rows += int(spark.sql(erase_quarantine_sql(cfg.quarantine_table, cfg.members_table, due, erased_at)).first()["num_updated_rows"])
-        members = int(spark.sql(erase_members_sql(cfg.members_table, due, erased_at)).first()["num_updated_rows"])
+        members = int(spark.sql(erase_members_sql(cfg.members_table, due, erased_at, row_hash_type)).first()["num_updated_rows"])
     # The quarantine is small: only look for orphans (a join with every member id) when aged rows are there at all.
     if spark.table(cfg.quarantine_table).where(aged_quarantine_condition(batch.ingest_date, cfg.pii_retention_days)).limit(1).count():
         orphans = erase_orphan_quarantine_sql(cfg.quarantine_table, cfg.members_table, batch.ingest_date, cfg.pii_retention_days, erased_at)

@@ -8,6 +8,7 @@ from .config import LoadConfig
 from .retention import MEMBERS_STATS_COLUMNS, QUARANTINE_STATS_COLUMNS, history_properties
 from .runtime import is_databricks
 from .schema import PII_COLUMNS
+from .transform import ROW_HASH_TYPES
 
 COLUMN_COMMENTS = {
     "member_id": "Member key (uuid), primary key of MySQL members",
@@ -20,7 +21,7 @@ COLUMN_COMMENTS = {
     "country": "Country",
     "registration_date": "Date the member registered",
     "is_deleted": "True when the member is absent from the latest full snapshot of MySQL",
-    "row_hash": "SHA-256 of the business columns; MERGE skips rows whose hash is unchanged; 'pii-erased' once erased",
+    "row_hash": "64-bit hash (xxhash64) of the business columns; the load skips members whose hash is unchanged; 0 once erased",
     "first_ingest_date": "Ingest date of the batch that first inserted the member",
     "last_changed_ingest_date": "Ingest date of the batch that last changed the row",
     "last_changed_run_id": "Extract run id of the batch that last changed the row",
@@ -95,7 +96,7 @@ CREATE TABLE IF NOT EXISTS {table} (
   country STRING COMMENT '{c["country"]}',
   registration_date DATE COMMENT '{c["registration_date"]}',
   is_deleted BOOLEAN NOT NULL COMMENT '{c["is_deleted"]}',
-  row_hash STRING NOT NULL COMMENT '{c["row_hash"]}',
+  row_hash BIGINT NOT NULL COMMENT '{c["row_hash"]}',
   first_ingest_date DATE COMMENT '{c["first_ingest_date"]}',
   last_changed_ingest_date DATE COMMENT '{c["last_changed_ingest_date"]}',
   last_changed_run_id STRING COMMENT '{c["last_changed_run_id"]}',
@@ -237,6 +238,14 @@ def replace_view(spark: SparkSession, create_or_replace: str, attempts: int = 3)
         except Exception as exc:
             if attempt == attempts or not any(code in str(exc) for code in _CONCURRENT_VIEW_REPLACE):
                 raise
+
+
+def row_hash_type(spark: SparkSession, members_table: str) -> str:
+    """The type of the members table's row_hash column (transform.ROW_HASH_TYPES), which the load hashes batches to."""
+    types = dict(spark.table(members_table).dtypes)
+    if types.get("row_hash") not in ROW_HASH_TYPES:
+        raise ValueError(f"{members_table}.row_hash: got type {types.get('row_hash')!r}, expected one of {list(ROW_HASH_TYPES)}")
+    return types["row_hash"]
 
 
 def _add_missing_columns(spark: SparkSession, table: str, columns: tuple[tuple[str, str, str], ...]) -> None:

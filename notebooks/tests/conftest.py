@@ -243,15 +243,19 @@ class Pipeline:
         cfg = parse_extract_widgets(self.extract_widgets(table, run_date, **extra).get)
         return extract_members(self.spark, self.files, conn or self.mysql.conn, cfg)
 
-    def land(self, rows: list[tuple], run_date: dt.date = RUN_DATE, run_id: str | None = None, files: int = 2) -> Manifest:
+    def land(
+        self, rows: list[tuple], run_date: dt.date = RUN_DATE, run_id: str | None = None, files: int = 2, full_snapshot: bool = True
+    ) -> Manifest:
         """Land ``rows`` (source rows as MySQL returns them: member(...) tuples, None for NULL) as the batch of
         ``run_date``, as the extract would: clean_members, then land_batch writes the Parquet files (``files`` of
-        them, like JDBC partitions) and publishes the manifest. Only the JDBC read is left out."""
+        them, like JDBC partitions) and publishes the manifest (of a partial batch with ``full_snapshot=False``).
+        Only the JDBC read is left out."""
         run_id = run_id or uuid.uuid4().hex
         extracted_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         raw = self.spark.createDataFrame(rows, SOURCE_SCHEMA).repartition(files)
         cleaned = clean_members(raw, run_id, extracted_at)
-        return land_batch(self.spark, self.files, cleaned, self.landing, run_date, run_id=run_id, extracted_at=extracted_at, source=None)
+        landed = {"run_id": run_id, "extracted_at": extracted_at, "source": None, "full_snapshot": full_snapshot}
+        return land_batch(self.spark, self.files, cleaned, self.landing, run_date, **landed)
 
     def load_widgets(self, **extra) -> dict:
         widgets = {

@@ -4,6 +4,7 @@ About the load: the batches land directly through the extract's own cleaning and
 
 import contextlib
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,8 @@ def test_tables_created_by_the_previous_ddl_are_upgraded_and_keep_working(loader
     assert (result["batches_loaded"], result["pii_erased"]) == (1, 1)
     rows = {r.member_id: r for r in loader.table().collect()}
     assert all(rows["old-gone"][c] is None for c in PII_COLUMNS) and rows["keep-1"].first_name == "Ann"
+    # The old table keeps its SHA-256 hex row hashes: the load hashes to the table's type (transform.row_hash).
+    assert rows["old-gone"].row_hash == "pii-erased" and re.fullmatch(r"[0-9a-f]{64}", rows["keep-1"].row_hash)
     for name, added in (
         ("members", {"deleted_ingest_date", "pii_erased_at"}),
         ("members_quarantine", {"pii_erased_at"}),

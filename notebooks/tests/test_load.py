@@ -178,6 +178,7 @@ def test_local_table_metadata_comments_pii_and_clustering(loader, spark):
     assert comments["email"].startswith("PII:")
     ext = {r.col_name: r.data_type for r in spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()}
     assert "Contains PII" in ext["Comment"]
+    assert ext["row_hash"] == "bigint"  # a new table's row hash is 64 bits (transform.row_hash)
 
 
 def test_malformed_manifest_is_rejected_with_its_path(loader):

@@ -1,7 +1,9 @@
 """DataFrame transformations on local Spark."""
 
 import datetime as dt
+import hashlib
 
+import pytest
 from members_pipeline.schema import LANDING_FILE_SCHEMA, SOURCE_COLUMNS, SOURCE_SCHEMA
 from members_pipeline.transform import clean_members, deduplicate, exact_long_sum, row_checksum, row_hash, with_rejection_reason
 from pyspark.sql import functions as F
@@ -39,6 +41,26 @@ def test_rejection_reasons(spark):
     df = spark.createDataFrame([(r[0], r[1], r[2], ingest) for r in rows], "member_id string, email string, registration_date date, ingest_date date")
     got = {r.member_id: r.reject_reason for r in with_rejection_reason(df).collect()}
     assert got == {r[0]: r[3] for r in rows}
+
+
+def test_row_hash_tells_null_from_empty_and_keeps_each_value_in_its_column(spark):
+    """Both row_hash types: NULL and '' differ, a value moving to a NULL neighbour changes the hash (xxhash64 skips
+    NULLs, hence the flags), equal rows hash alike; the string type is the earlier releases' SHA-256 hex, unchanged."""
+    rows = [
+        ("a", None, "X", *["k"] * 5, dt.date(2020, 1, 1)),
+        ("b", "X", None, *["k"] * 5, dt.date(2020, 1, 1)),
+        ("c", "", "X", *["k"] * 5, dt.date(2020, 1, 1)),
+        ("d", None, "X", *["k"] * 5, dt.date(2020, 1, 1)),
+    ]
+    df = spark.createDataFrame(rows, SOURCE_SCHEMA)
+    got = {r.member_id: (r.h, r.hex) for r in df.select("member_id", row_hash().alias("h"), row_hash("string").alias("hex")).collect()}
+    for i in (0, 1):
+        assert len({got[k][i] for k in "abc"}) == 3 and got["a"][i] == got["d"][i], i
+    assert all(isinstance(h, int) for h, _ in got.values())
+    joined = "\u001f".join(["\u0000", "X", *["k"] * 5, "2020-01-01"])
+    assert got["a"][1] == hashlib.sha256(joined.encode()).hexdigest()
+    with pytest.raises(ValueError, match=r"got type 'int', expected one of \['bigint', 'string'\]"):
+        row_hash("int")
 
 
 def test_deduplicate_is_deterministic(spark):

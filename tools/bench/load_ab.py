@@ -59,12 +59,9 @@ def land(spark, files, landing: str, rows: int, feed: bool) -> None:
     day2 = kept.where(CHANGED).unionByName(added) if feed else kept.unionByName(added)
     for day, df in ((DAY1, day1), (DAY2, day2)):
         at = dt.datetime.combine(day, dt.time(2))
-        land_batch(spark, files, clean_members(df, f"run-{day}", at), landing, day, run_id=f"run-{day}", extracted_at=at, source=None)
-    if feed:  # a manifest without "snapshot" is a partial batch (landing.Manifest.full_snapshot)
-        manifest = Path(landing, "members", f"ingest_date={DAY2.isoformat()}", "_manifest.json")
-        data = json.loads(manifest.read_text())
-        del data["snapshot"]
-        manifest.write_text(json.dumps(data))
+        cleaned = clean_members(df, f"run-{day}", at)
+        full = not (feed and day == DAY2)  # the feed is a partial batch: nobody absent from it is flagged deleted
+        land_batch(spark, files, cleaned, landing, day, run_id=f"run-{day}", extracted_at=at, source=None, full_snapshot=full)
 
 
 def run_checkout(code: Path, local: Path, landing: str, rows: int, feed: bool) -> dict:
