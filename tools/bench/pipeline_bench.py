@@ -378,7 +378,8 @@ class Bench:
         )
         print(
             "| members | table | operation | rows inserted / updated (changed and flagged deleted) / copied | files written / files in table | "
-            "files removed | deletion vectors added / updated | change-data files | files after |\n|---:|---|---|---:|---:|---:|---:|---:|---:|"
+            "files removed | deletion vectors added / updated | change-data files | files after | MB after |\n"
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
         )
         for n, tables in self.delta.items():
             for name, d in tables.items():
@@ -392,7 +393,7 @@ class Bench:
                     f"| {n:,} | {name} | {d['operation']} | {g('numTargetRowsInserted', 'numOutputRows')} / {g('numTargetRowsUpdated')} / "
                     f"{g('numTargetRowsCopied')} | {written} / {d['files_before']} | {removed} | "
                     f"{g('numTargetDeletionVectorsAdded')} / {g('numTargetDeletionVectorsUpdated')} | {g('numTargetChangeFilesAdded')} | "
-                    f"{d['files_after']} |"
+                    f"{d['files_after']} | {d['bytes_after'] / 1e6:,.0f} |"
                 )
         print()
         print(

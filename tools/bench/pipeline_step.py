@@ -12,7 +12,7 @@ Steps (Spark built once with the runner's pinned config, `run_local.build_spark`
   overwrite  `spark.read.parquet(<the batch of --run-date>).write.format("delta").mode("overwrite").saveAsTable(<--target>)`.
   delta-stats  not timed: the commits of each table in --table (comma-separated, in spark_catalog.bench) after the
              version --after gives it (table=version,...; without one: its last commit) from DESCRIBE HISTORY: their
-             operations, operationMetrics summed, and the table's file count before and after them.
+             operations, operationMetrics summed, the table's file count before and after them and its size after.
 The JVM is stopped and reaped before exit: a JVM left to exit on its own is re-parented and its memory would be
 missing from the parent's rusage.
 """
@@ -55,8 +55,8 @@ def stop_and_reap(spark) -> None:
 
 def commit_stats(spark, table: str, after: int | None = None) -> dict:
     """The table's commits after version ``after`` (default: its last commit): operations, operationMetrics summed
-    over them (a load may commit more than once), and the table's file count before and after them (files of the
-    snapshot; a file with a deletion vector counts once)."""
+    over them (a load may commit more than once), the table's file count before and after them (files of the
+    snapshot; a file with a deletion vector counts once) and the size of its files after them (DESCRIBE DETAIL)."""
     history = spark.sql(f"DESCRIBE HISTORY {table}").orderBy("version").collect()
     latest = int(history[-1]["version"])
     first = latest if after is None else after + 1
@@ -77,6 +77,7 @@ def commit_stats(spark, table: str, after: int | None = None) -> dict:
         "metrics": metrics,
         "files_before": files_at(first - 1),
         "files_after": files_at(latest),
+        "bytes_after": int(spark.sql(f"DESCRIBE DETAIL {table}").first()["sizeInBytes"]),
     }
 
 
