@@ -39,13 +39,17 @@ else
 BENCH_DB_ENV :=
 endif
 
+# The recipe calls make through this variable, not $(MAKE) directly: GNU make runs a recipe line that names $(MAKE)
+# even under `make -n`, and this one starts with `rm -rf` of the results folder (a dry run removed a running bench's).
+BENCH_SUBMAKE = $(MAKE)
+
 .PHONY: bench
 
 bench: $(NODE_STAMP) wheel venv jdbc-driver ## [maintain] Benchmarks + cost model -> .local/bench/results.md (BENCH_ROWS, BENCH_RUNS; not in make test)
 	@set -euo pipefail; parts='$(BENCH_DIR)/parts'; out='$(BENCH_DIR)/results.md'; \
 	rm -rf "$$parts"; mkdir -p "$$parts"; \
-	trap '$(MAKE) --no-print-directory mariadb-down $(BENCH_MARIADB_VARS)' EXIT; \
-	$(MAKE) --no-print-directory mariadb-up $(BENCH_MARIADB_VARS); \
+	trap '$(BENCH_SUBMAKE) --no-print-directory mariadb-down $(BENCH_MARIADB_VARS)' EXIT; \
+	$(BENCH_SUBMAKE) --no-print-directory mariadb-up $(BENCH_MARIADB_VARS); \
 	command -v mariadb >/dev/null || command -v mysql >/dev/null || { echo "bench: no mariadb client on PATH" >&2; exit 1; }; \
 	{ echo "# Benchmark results"; echo; \
 	  echo "$$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- || echo ' + uncommitted changes'),"; \
@@ -65,7 +69,7 @@ bench: $(NODE_STAMP) wheel venv jdbc-driver ## [maintain] Benchmarks + cost mode
 	{ echo "## 3-5. Extract, first and daily load, peak memory, growth"; echo; $(BENCH_DB_ENV) $(PY_BIN) tools/bench/pipeline_bench.py \
 	    --rows $(BENCH_ROWS) --runs $(BENCH_RUNS) --large-runs $(BENCH_LARGE_RUNS); } > "$$parts/3-pipeline.md"; \
 	echo "bench: 4/4 cost model (make cost)" >&2; \
-	{ echo "## Cost model (make cost)"; echo; $(MAKE) -s --no-print-directory cost | grep -v '^  synthesized '; echo; } > "$$parts/4-cost.md"; \
+	{ echo "## Cost model (make cost)"; echo; $(BENCH_SUBMAKE) -s --no-print-directory cost | grep -v '^  synthesized '; echo; } > "$$parts/4-cost.md"; \
 	echo "Load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)." > "$$parts/5-footer.md"; \
 	cat "$$parts"/*.md > "$$out"; echo; cat "$$out"; echo; echo "bench: written to $$out" >&2; \
 	[ $$slow_rc = 0 ] || { echo "bench: FAILED: the slow test step (pytest -m slow, one million rows) failed (.local/bench/pytest-slow.log)" >&2; exit 1; }
