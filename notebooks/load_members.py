@@ -10,7 +10,7 @@
 # MAGIC %md
 # MAGIC ## Parameters
 # MAGIC Widgets: landing path, catalog, schema, table, optional ingest date (empty = every pending batch), and the account
-# MAGIC group that may read PII in clear (used by the column masks on Databricks). Locally the catalog is `spark_catalog`.
+# MAGIC group that may read PII in clear (in the readers' masking view). Locally the catalog is `spark_catalog`.
 # MAGIC
 # MAGIC **Data guards** (checked per batch before anything is written): the load refuses a batch that would flag more than
 # MAGIC `max_deleted_share` (default 0.05) of the active members deleted, or quarantine more than `max_quarantined_share`
@@ -49,17 +49,10 @@ print(cfg)
 # MAGIC Creates, if missing, the members table (Delta, liquid clustering on `member_id`, table and column comments, PII
 # MAGIC columns listed as a table property), the quarantine table and the load log; tables created by an older version
 # MAGIC get the newer columns added. History retention and statistics (non-PII columns only) are set as table properties.
-# MAGIC On Databricks a new members table also gets Unity Catalog tags on its PII columns and masks on email, phone and
-# MAGIC address that show PII to the reader group and to the job's own run-as principal (read with `current_user()`
-# MAGIC when the table is created), so the load's own MERGE never reads masked values. The mask function belongs to the
-# MAGIC table (`<table>_mask_pii`); it is only created from a reader group the deployment fixed, and never replaces a
-# MAGIC function another table's masks use.
-
-# COMMAND ----------
-
-from members_pipeline.load import ensure_tables
-
-ensure_tables(spark, cfg)  # noqa: F821
+# MAGIC On Databricks a new members table also gets Unity Catalog tags on its PII columns. The tables carry no column
+# MAGIC mask (the load's own reads and writes stay off fine-grained access control): readers query the view
+# MAGIC `<masked_schema>.<table>`, whose PII columns show `***` to everyone but the reader group. The view is replaced on
+# MAGIC every run, only from a reader group the deployment fixed; masks an earlier release put on the table are dropped.
 
 # COMMAND ----------
 
@@ -70,23 +63,14 @@ ensure_tables(spark, cfg)  # noqa: F821
 
 # COMMAND ----------
 
-from members_pipeline.files import Files
-from members_pipeline.load import find_batches
-
-files = Files(dbutils)  # noqa: F821
-pending, superseded = find_batches(spark, files, cfg)  # noqa: F821
-print("pending:", [b.batch_id for b in pending])
-print("superseded:", [b.batch_id for b in superseded])
-
-# COMMAND ----------
-
 # MAGIC %md
 # MAGIC ## 2–4. Validate, quarantine, deduplicate, merge, reconcile
 # MAGIC Per batch, oldest first: read with the explicit schema and check row count and checksum against the manifest;
 # MAGIC rows with a missing/blank member_id, a malformed e-mail, or a missing, zero or future registration date go to
 # MAGIC the quarantine table with the reason; duplicates of a member_id collapse to one row (deterministic choice);
-# MAGIC `MERGE` inserts new members, updates changed ones (row hash), skips unchanged ones and flags members missing
-# MAGIC from the full snapshot as deleted. `manifest rows = merged + quarantined + duplicates` must hold, otherwise
+# MAGIC one pass compares the batch's keys and row hashes with the table (the change set), then `MERGE` takes only those
+# MAGIC members: it inserts new ones, updates changed ones, skips unchanged ones and flags members missing from the full
+# MAGIC snapshot as deleted. `manifest rows = merged + quarantined + duplicates` must hold, otherwise
 # MAGIC the batch fails loudly and is not logged. Before the first write the data guards are checked (see Parameters).
 # MAGIC After the MERGE, PII of members deleted for `pii_retention_days` is erased (members and quarantine), then
 # MAGIC deletion vectors are purged. The load-log row is written last. After a run that erased something (and on the
@@ -96,9 +80,11 @@ print("superseded:", [b.batch_id for b in superseded])
 
 import json
 
+from members_pipeline.files import Files
 from members_pipeline.load import load_members
 
-summary = load_members(spark, files, cfg)  # noqa: F821
+# One call runs the sections above in order (members_pipeline/load.py): tables, batches, then each batch.
+summary = load_members(spark, Files(dbutils), cfg)  # noqa: F821
 print(json.dumps(summary, indent=2))
 
 # COMMAND ----------
