@@ -51,7 +51,7 @@ from timing import Sample, run_once  # noqa: E402
 RUN_DATE = "2026-01-31"
 DAY2 = "2026-02-01"  # the daily load's snapshot: the next run date, same landing
 LARGE = 1_000_000
-# From here on a Spark step takes minutes: --large-runs (default 1) instead of --runs.
+# From here on a Spark step takes minutes: --large-runs (default 3, make bench's BENCH_LARGE_RUNS) instead of --runs.
 FEW_RUNS_FROM = 10_000_000
 CHUNK = 1_000_000  # members per generating INSERT
 COLS = ", ".join(f"`{c}`" for c in SOURCE_COLUMNS)
@@ -454,7 +454,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, LARGE])
     parser.add_argument("--runs", type=int, default=3, help="runs per Spark step below 1,000,000 members")
-    parser.add_argument("--large-runs", type=int, default=1, help="runs per Spark step at 10,000,000 members or more")
+    parser.add_argument("--large-runs", type=int, default=3, help="runs per Spark step at 10,000,000 members or more")
     parser.add_argument("--raw-runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=REPO / ".local" / "bench" / "work")
     args = parser.parse_args()
