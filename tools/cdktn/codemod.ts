@@ -40,8 +40,9 @@ const COPIED = [
  * Not copied: the bench and checkov tooling, the renderer, the supply-chain test (it reads this repository's build
  * files and the cdktf provider sets' lock files; the variant's providers differ by design) and the docs' link test (it
  * checks README.md and the files the docs link to, most of which the variant does not hold; nothing in it depends on
- * the toolkit), and the tests of the repository's own tooling that read its Makefile, workflows, .nvmrc and
- * package.json (make help, make doctor's machine checks, the toolchain): the variant has its own build files.
+ * the toolkit), and the tests of the repository's own tooling that read or run its Makefile, workflows, .nvmrc and
+ * package.json (make help, make -n bench, make doctor's machine checks, the toolchain): the variant has its own build
+ * files.
  */
 const SKIPPED_PATHS = new Set([
   "tools/bench",
@@ -50,6 +51,7 @@ const SKIPPED_PATHS = new Set([
   "__tests__/supply-chain.test.ts",
   "__tests__/docs-links.test.ts",
   "__tests__/make-help.test.ts",
+  "__tests__/make-dry-run.test.ts",
   "__tests__/doctor.test.ts",
   "__tests__/toolchain.test.ts",
 ]);
