@@ -8,7 +8,7 @@ from .config import LoadConfig
 from .retention import MEMBERS_STATS_COLUMNS, QUARANTINE_STATS_COLUMNS, history_properties
 from .runtime import is_databricks
 from .schema import PII_COLUMNS
-from .transform import ROW_HASH_TYPES
+from .transform import check_row_hash_type
 
 COLUMN_COMMENTS = {
     "member_id": "Member key (uuid), primary key of MySQL members",
@@ -242,10 +242,7 @@ def replace_view(spark: SparkSession, create_or_replace: str, attempts: int = 3)
 
 def row_hash_type(spark: SparkSession, members_table: str) -> str:
     """The type of the members table's row_hash column (transform.ROW_HASH_TYPES), which the load hashes batches to."""
-    types = dict(spark.table(members_table).dtypes)
-    if types.get("row_hash") not in ROW_HASH_TYPES:
-        raise ValueError(f"{members_table}.row_hash: got type {types.get('row_hash')!r}, expected one of {list(ROW_HASH_TYPES)}")
-    return types["row_hash"]
+    return check_row_hash_type(dict(spark.table(members_table).dtypes).get("row_hash"), f"{members_table}.row_hash")
 
 
 def _add_missing_columns(spark: SparkSession, table: str, columns: tuple[tuple[str, str, str], ...]) -> None:

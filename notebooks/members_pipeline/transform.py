@@ -85,9 +85,11 @@ LEGACY_ROW_HASH_TYPE = "string"
 ROW_HASH_TYPES = (ROW_HASH_TYPE, LEGACY_ROW_HASH_TYPE)
 
 
-def _check_row_hash_type(column_type: str) -> None:
+def check_row_hash_type(column_type: str | None, where: str = "members table row_hash column") -> str:
+    """``column_type`` when it is one of ROW_HASH_TYPES, else ValueError naming ``where`` it came from."""
     if column_type not in ROW_HASH_TYPES:
-        raise ValueError(f"members table row_hash column: got type {column_type!r}, expected one of {list(ROW_HASH_TYPES)}")
+        raise ValueError(f"{where}: got type {column_type!r}, expected one of {list(ROW_HASH_TYPES)}")
+    return column_type
 
 
 def row_hash(column_type: str = ROW_HASH_TYPE) -> Column:
@@ -99,7 +101,7 @@ def row_hash(column_type: str = ROW_HASH_TYPE) -> Column:
     disk and its first load writes about 5 s less (2026-12-06). Two different rows hash alike with a chance of 2^-64,
     which the change set's fingerprints accepted already (hash_fingerprint). string: the SHA-256 hex of the values
     joined by U+001F, NULL as U+0000 (tables created before)."""
-    _check_row_hash_type(column_type)
+    check_row_hash_type(column_type)
     if column_type == LEGACY_ROW_HASH_TYPE:
         parts = [F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in BUSINESS_COLUMNS]
         return F.sha2(F.concat_ws("\u001f", *parts), 256)
@@ -109,7 +111,7 @@ def row_hash(column_type: str = ROW_HASH_TYPE) -> Column:
 def erased_row_hash_sql(column_type: str = ROW_HASH_TYPE) -> str:
     """The row_hash an erased tombstone gets, as SQL: a value no row of the batch is expected to hash to, so a member
     who comes back is updated in full (0 for a 64-bit hash: a chance of 2^-64 that a real row hashes to it)."""
-    _check_row_hash_type(column_type)
+    check_row_hash_type(column_type)
     return "'pii-erased'" if column_type == LEGACY_ROW_HASH_TYPE else "0"
 
 
