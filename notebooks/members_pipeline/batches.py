@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from . import landing
 from .config import LoadConfig
 from .files import Files
+from .frames import local_frame
 from .results import BatchResult, Status
 from .schema import LANDING_SCHEMA
 
@@ -97,7 +98,7 @@ def log_batch(spark: SparkSession, cfg: LoadConfig, result: BatchResult, loaded_
     refused) is appended: every run that refuses the batch is recorded, and none of them counts as loaded."""
     log_schema = spark.table(cfg.load_log_table).schema
     values = result.log_values(loaded_at)
-    log = spark.createDataFrame([tuple(values[f.name] for f in log_schema)], schema=log_schema)
+    log = local_frame(spark, [tuple(values[f.name] for f in log_schema)], log_schema)
     view = f"members_load_log_row_{uuid.uuid4().hex}"
     log.createOrReplaceTempView(view)
     try:

@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from . import landing
 from .config import ExtractConfig
 from .files import Files
+from .frames import local_frame
 from .mysql import MySqlConnection, jdbc_properties, jdbc_url
 from .partitioning import member_id_predicates
 from .results import Status
@@ -145,7 +146,7 @@ def write_empty_batch(spark: SparkSession, part_path: str) -> None:
     all, so write one schema-only Parquet file straight into the date's folder (replacing an earlier run's files):
     the batch then reads back, verifies and loads like any other."""
     (
-        spark.createDataFrame([], LANDING_FILE_SCHEMA)
+        local_frame(spark, [], LANDING_FILE_SCHEMA)
         .coalesce(1)
         .write.mode("overwrite")
         .option("compression", "snappy")

@@ -49,6 +49,7 @@ from pyspark.sql import functions as F
 
 from .batches import Batch
 from .config import LoadConfig
+from .frames import local_frame
 from .reconcile import batch_counts, split_batch
 from .retention import erasure_due_condition
 from .schema import SOURCE_COLUMNS
@@ -363,7 +364,7 @@ def change_set(spark: SparkSession, cfg: LoadConfig, df: DataFrame, batch: Batch
     rows = _change_rows(spark, cfg, df, batch, full_snapshot, counted, row_hash_type)
     if batch.manifest.rows + table_rows <= COLLECT_MAX_ROWS:
         collected = rows.collect()
-        frozen = spark.createDataFrame(collected, rows.schema)
+        frozen = local_frame(spark, collected, rows.schema)
         inserted = [r["member_id"] for r in collected if r["_kind"] == INSERT]
         yield _read_change_set(cfg, frozen, tally_collected(collected), lambda: sorted(inserted), counted.get, row_hash_type)
         return

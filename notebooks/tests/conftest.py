@@ -20,11 +20,13 @@ import pytest
 from members_pipeline.config import parse_extract_widgets, parse_load_widgets
 from members_pipeline.extract import extract_members, land_batch
 from members_pipeline.files import Files
+from members_pipeline.frames import local_frame
 from members_pipeline.landing import Manifest
 from members_pipeline.load import load_members
 from members_pipeline.mysql import MySqlConnection
 from members_pipeline.schema import SOURCE_SCHEMA
 from members_pipeline.transform import clean_members
+from pyspark.sql.types import IntegerType, StructField, StructType
 from run_local import SMALL_DATA_CONFS, LocalDbutils, build_spark, local_mysql_tls
 
 NOTEBOOKS = Path(__file__).resolve().parents[1]
@@ -248,11 +250,13 @@ class Pipeline:
     ) -> Manifest:
         """Land ``rows`` (source rows as MySQL returns them: member(...) tuples, None for NULL) as the batch of
         ``run_date``, as the extract would: clean_members, then land_batch writes the Parquet files (``files`` of
-        them, like JDBC partitions) and publishes the manifest (of a partial batch with ``full_snapshot=False``).
-        Only the JDBC read is left out."""
+        them, like JDBC partitions: row i in file i mod ``files``) and publishes the manifest (of a partial batch with
+        ``full_snapshot=False``). Only the JDBC read is left out."""
         run_id = run_id or uuid.uuid4().hex
         extracted_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        raw = self.spark.createDataFrame(rows, SOURCE_SCHEMA).repartition(files)
+        # A range over the file numbers gives each its own partition (a round robin of a few rows may fill one).
+        numbered = StructType([*SOURCE_SCHEMA.fields, StructField("_file", IntegerType())])
+        raw = local_frame(self.spark, [(*r, i % files) for i, r in enumerate(rows)], numbered).repartitionByRange(files, "_file")
         cleaned = clean_members(raw, run_id, extracted_at)
         landed = {"run_id": run_id, "extracted_at": extracted_at, "source": None, "full_snapshot": full_snapshot}
         return land_batch(self.spark, self.files, cleaned, self.landing, run_date, **landed)

@@ -95,3 +95,27 @@ def test_row_checksum_is_the_first_releases_value(spark):
     assert got.new == got.old
     empty = df.limit(0)
     assert empty.agg(row_checksum(empty).cast("string").alias("c")).first().c == "0"
+
+
+def test_local_frame_keeps_every_value_and_runs_no_python_worker(spark):
+    """The load log's row and a collected change set become DataFrames through local_frame: every type they use, and
+    NULL, must come back as given, and the rows must reach the JVM without a Python worker (createDataFrame of a
+    list needs one per partition on classic compute: the contrast below shows the check can tell)."""
+    from members_pipeline.frames import local_frame
+    from pyspark.sql.types import BooleanType, DateType, DoubleType, LongType, StringType, StructField, StructType, TimestampType
+
+    kinds = (StringType(), LongType(), BooleanType(), DateType(), TimestampType(), DoubleType())
+    schema = StructType([StructField(f"c{i}", kind) for i, kind in enumerate(kinds)])
+    rows = [("m1", -(2**63), True, dt.date(2020, 5, 17), T0, 1.5), ("m2", 2**63 - 1, False, dt.date(1970, 1, 1), T0, -0.0), (None,) * 6]
+
+    frame = local_frame(spark, rows, schema)
+
+    want = [(*r[:4], r[4].astimezone().replace(tzinfo=None), r[5]) if r[0] else r for r in rows]  # collect gives local wall time
+    assert [tuple(r) for r in frame.orderBy(F.asc_nulls_last("c0")).collect()] == want
+    assert frame.schema == schema
+
+    def lineage(df) -> str:
+        return df._jdf.queryExecution().toRdd().toDebugString()
+
+    assert "PythonRDD" in lineage(spark.createDataFrame(rows, schema))
+    assert "PythonRDD" not in lineage(frame)
