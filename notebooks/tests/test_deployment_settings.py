@@ -21,6 +21,7 @@ from conftest import NOTEBOOKS, RUN_DATE, TEST_SSL_MODE, TEST_TRUST_STORE, membe
 from members_pipeline import contract
 from members_pipeline.config import WidgetError, parse_extract_widgets, parse_generate_widgets, parse_load_widgets
 from members_pipeline.deployment import deployment_settings, read_deployment_settings, spark_conf_get
+from members_pipeline.frames import local_frame
 from run_local import LocalDbutils, run_notebook
 
 # What the review asked to fix (issue 25 item 4); the contract may fix more (e.g. TLS trust settings).
@@ -203,7 +204,7 @@ def column_masks(spark):
         "CREATE TABLE spark_catalog.information_schema.column_masks (catalog_name STRING, schema_name STRING, table_name STRING, "
         "column_name STRING, mask_catalog STRING, mask_schema STRING, mask_name STRING) USING parquet"
     )
-    yield lambda *rows: spark.createDataFrame(list(rows), spark.table("spark_catalog.information_schema.column_masks").schema).write.insertInto(
+    yield lambda *rows: local_frame(spark, list(rows), spark.table("spark_catalog.information_schema.column_masks").schema).write.insertInto(
         "spark_catalog.information_schema.column_masks"
     )
     spark.sql("DROP SCHEMA spark_catalog.information_schema CASCADE")

@@ -6,6 +6,7 @@ import getpass
 
 import pytest
 from members_pipeline.config import parse_load_widgets
+from members_pipeline.frames import local_frame
 from members_pipeline.schema import PII_COLUMNS
 from members_pipeline.tables import ensure_tables
 
@@ -101,7 +102,7 @@ def test_quarantine_rows_of_a_day_are_replaced_by_its_rerun_in_one_merge(spark, 
     day1, day2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
 
     def rejected(run_id: str, day: dt.date, *member_ids: str):
-        return spark.createDataFrame([(m, *[None] * 8, run_id, None, day, "email: invalid") for m in member_ids], schema)
+        return local_frame(spark, [(m, *[None] * 8, run_id, None, day, "email: invalid") for m in member_ids], schema)
 
     loaded_at = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
     quarantine_rejected(cfg, SimpleNamespace(ingest_date=day1), rejected("run-a", day1, "a1", "a2"), loaded_at)

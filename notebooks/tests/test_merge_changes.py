@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 from conftest import RUN_DATE, member
+from members_pipeline.frames import local_frame
 from members_pipeline.guards import DataGuardError
 from members_pipeline.load import ConcurrentLoadError
 from members_pipeline.merge import (
@@ -132,7 +133,7 @@ def test_the_change_sets_pass_counts_the_batch_as_the_reconciliation_does(spark)
         member(None),  # no member_id: counted, not a key
         member("  ", city="Faro"),  # blank member_id: rejected
     ]
-    df = spark.createDataFrame([(*r, "run-1", at, RUN_DATE) for r in rows], LANDING_SCHEMA)
+    df = local_frame(spark, [(*r, "run-1", at, RUN_DATE) for r in rows], LANDING_SCHEMA)
     counted = Observation("counted")
     keys = {r.member_id: r for r in _snapshot_keys(df, counted, "bigint").collect()}
     want = batch_counts(df)
@@ -151,7 +152,7 @@ def test_the_first_loads_counts_find_a_duplicate_next_to_a_row_without_a_member_
     from members_pipeline.schema import LANDING_SCHEMA
 
     rows = [member("m1"), member("m1", first_name="Bo"), member(None)]
-    df = spark.createDataFrame([(*r, "run-1", dt.datetime(2026, 1, 31, 2, 0), RUN_DATE) for r in rows], LANDING_SCHEMA)
+    df = local_frame(spark, [(*r, "run-1", dt.datetime(2026, 1, 31, 2, 0), RUN_DATE) for r in rows], LANDING_SCHEMA)
     counts = batch_counts(df)
     assert (counts["rows"], counts["valid"], counts["rejected"], counts["distinct_valid"]) == (3, 2, 1, 1)
 
@@ -163,7 +164,7 @@ def test_the_change_sets_pass_aggregates_by_hashing_not_sorting(spark):
     from members_pipeline.schema import LANDING_SCHEMA
     from pyspark.sql import Observation
 
-    df = spark.createDataFrame([(*member("m1"), "run-1", dt.datetime(2026, 1, 31, 2, 0), RUN_DATE)], LANDING_SCHEMA)
+    df = local_frame(spark, [(*member("m1"), "run-1", dt.datetime(2026, 1, 31, 2, 0), RUN_DATE)], LANDING_SCHEMA)
     plan = _snapshot_keys(df, Observation("plan"), "bigint")._jdf.queryExecution().executedPlan().toString()
     assert "HashAggregate" in plan and "SortAggregate" not in plan, plan
 

@@ -4,16 +4,20 @@ import datetime as dt
 import hashlib
 
 import pytest
+from members_pipeline.frames import local_frame
 from members_pipeline.schema import LANDING_FILE_SCHEMA, SOURCE_COLUMNS, SOURCE_SCHEMA
 from members_pipeline.transform import clean_members, deduplicate, exact_long_sum, row_checksum, row_hash, with_rejection_reason
 from pyspark.sql import functions as F
+from pyspark.sql.types import BooleanType, DateType, DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
 T0 = dt.datetime(2026, 1, 15, 3, 0, tzinfo=dt.UTC)
 
 
 def test_clean_members_trims_lowercases_and_types(spark):
-    raw = spark.createDataFrame(
-        [(" id-1 ", "  Ann ", "Lee", "  Ann.Lee@Example.COM ", " 531.754.6833x29494 ", "1 Main", "", "PT", dt.date(2000, 2, 29))], SOURCE_SCHEMA
+    raw = local_frame(
+        spark,
+        [(" id-1 ", "  Ann ", "Lee", "  Ann.Lee@Example.COM ", " 531.754.6833x29494 ", "1 Main", "", "PT", dt.date(2000, 2, 29))],
+        SOURCE_SCHEMA,
     )
     out = clean_members(raw, "run-1", T0)
     assert out.schema == LANDING_FILE_SCHEMA
@@ -52,7 +56,7 @@ def test_row_hash_tells_null_from_empty_and_keeps_each_value_in_its_column(spark
         ("c", "", "X", *["k"] * 5, dt.date(2020, 1, 1)),
         ("d", None, "X", *["k"] * 5, dt.date(2020, 1, 1)),
     ]
-    df = spark.createDataFrame(rows, SOURCE_SCHEMA)
+    df = local_frame(spark, rows, SOURCE_SCHEMA)
     got = {r.member_id: (r.h, r.hex) for r in df.select("member_id", row_hash().alias("h"), row_hash("string").alias("hex")).collect()}
     for i in (0, 1):
         assert len({got[k][i] for k in "abc"}) == 3 and got["a"][i] == got["d"][i], i
@@ -79,7 +83,7 @@ def test_deduplicate_is_deterministic(spark):
 def test_exact_long_sum_equals_the_decimal_sum_at_the_extremes(spark):
     lo, hi = -(2**63), 2**63 - 1
     for values in ([lo] * 3000, [hi] * 3000, [lo, hi, -1, 0, 1, 2**42, -(2**42) - 1, 2**21 - 1], [None, 5], []):
-        df = spark.createDataFrame([(v,) for v in values], "v long")
+        df = local_frame(spark, [(v,) for v in values], StructType([StructField("v", LongType())]))
         decimal_sum = F.sum(F.col("v").cast("decimal(38,0)"))
         got = df.agg(exact_long_sum(F.col("v")).cast("string").alias("new"), decimal_sum.cast("string").alias("old")).first()
         assert got.new == got.old, values[:3]
@@ -89,7 +93,7 @@ def test_exact_long_sum_equals_the_decimal_sum_at_the_extremes(spark):
 def test_row_checksum_is_the_first_releases_value(spark):
     """Batches landed by the releases that summed xxhash64 as decimal(38,0) keep verifying (same manifest_version)."""
     rows = [(f"id-{i}", "Ann", None, f"a{i}@x.io", "1", "2 Main", "Porto", "PT", dt.date(2000, 1, 1 + i % 28)) for i in range(500)]
-    df = spark.createDataFrame(rows, SOURCE_SCHEMA)
+    df = local_frame(spark, rows, SOURCE_SCHEMA)
     first_release = F.coalesce(F.sum(F.xxhash64(*[F.col(c) for c in SOURCE_COLUMNS]).cast("decimal(38,0)")), F.lit(0))
     got = df.agg(row_checksum(df).cast("string").alias("new"), first_release.cast("string").alias("old")).first()
     assert got.new == got.old
@@ -101,9 +105,6 @@ def test_local_frame_keeps_every_value_and_runs_no_python_worker(spark):
     """The load log's row and a collected change set become DataFrames through local_frame: every type they use, and
     NULL, must come back as given, and the rows must reach the JVM without a Python worker (createDataFrame of a
     list needs one per partition on classic compute: the contrast below shows the check can tell)."""
-    from members_pipeline.frames import local_frame
-    from pyspark.sql.types import BooleanType, DateType, DoubleType, LongType, StringType, StructField, StructType, TimestampType
-
     kinds = (StringType(), LongType(), BooleanType(), DateType(), TimestampType(), DoubleType())
     schema = StructType([StructField(f"c{i}", kind) for i, kind in enumerate(kinds)])
     rows = [("m1", -(2**63), True, dt.date(2020, 5, 17), T0, 1.5), ("m2", 2**63 - 1, False, dt.date(1970, 1, 1), T0, -0.0), (None,) * 6]
