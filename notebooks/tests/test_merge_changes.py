@@ -157,6 +157,18 @@ def test_the_first_loads_counts_find_a_duplicate_next_to_a_row_without_a_member_
     assert (counts["rows"], counts["valid"], counts["rejected"], counts["distinct_valid"]) == (3, 2, 1, 1)
 
 
+@pytest.mark.parametrize("on_driver", [True, False], ids=["sorted on the driver", "count_distinct in Spark"])
+def test_distinct_key_fingerprints_are_counted_the_same_on_the_driver_and_in_spark(spark, on_driver):
+    from members_pipeline.reconcile import distinct_key_fingerprints
+    from members_pipeline.schema import LANDING_SCHEMA
+
+    rows = [member("m1"), member("m2"), member("m1", first_name="Bo"), member(None), member(None), member("m3")]
+    df = local_frame(spark, [(*r, "run-1", dt.datetime(2026, 1, 31, 2, 0), RUN_DATE) for r in rows], LANDING_SCHEMA)
+    limit = 10 if on_driver else 3
+    assert distinct_key_fingerprints(df, keyed=4, driver_max_keys=limit) == 3
+    assert distinct_key_fingerprints(df.where("member_id IS NULL"), keyed=0, driver_max_keys=limit) == 0
+
+
 def test_the_change_sets_pass_aggregates_by_hashing_not_sorting(spark):
     """Fixed-width aggregation buffers (fingerprints, counts, sums) keep the batch's grouping a hash aggregate; a string
     in a buffer (the row hash itself) makes Spark sort the batch's keys twice (10M members: 44 s against 31 s)."""
