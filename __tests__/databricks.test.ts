@@ -603,7 +603,7 @@ describe("extract job", () => {
       run_date: "{{job.start_time.iso_date}}",
       run_id: "{{job.run_id}}",
       partition_count: "8",
-      fetch_size: "10000",
+      fetch_size: "0",
     });
     // Exactly the contract's job parameters (the notebook declares its widgets from the same contract.json).
     expect(Object.keys(params).sort()).toEqual(jobParameterNames("extract").sort());

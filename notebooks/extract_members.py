@@ -10,10 +10,11 @@
 # MAGIC %md
 # MAGIC ## 1. Parameters and connection
 # MAGIC Widgets: secret scope, landing path, run date (the job passes `{{job.start_time.iso_date}}`), number of parallel
-# MAGIC JDBC partitions, fetch size, TLS mode and trust store. Connection details come from the secret scope (keys host,
-# MAGIC port, database, user, password; host must be a DNS name or IP literal, database a plain name, so no secret can add
-# MAGIC URL parameters); the JDBC URL carries `sslMode`, `zeroDateTimeBehavior=CONVERT_TO_NULL`, `tinyInt1isBit=false`,
-# MAGIC `connectionTimeZone=UTC` and cursor fetch. Credentials are passed as properties and never printed.
+# MAGIC JDBC partitions, fetch size (0, the default: rows stream from the server), TLS mode and trust store. Connection
+# MAGIC details come from the secret scope (keys host, port, database, user, password; host must be a DNS name or IP
+# MAGIC literal, database a plain name, so no secret can add URL parameters); the JDBC URL carries `sslMode`,
+# MAGIC `zeroDateTimeBehavior=CONVERT_TO_NULL`, `tinyInt1isBit=false`, `connectionTimeZone=UTC` (and `useCursorFetch`
+# MAGIC for a fetch size above 0). Credentials are passed as properties and never printed.
 # MAGIC `sslMode` defaults to `VERIFY_IDENTITY`: the server's certificate must chain to a trusted CA and name the host
 # MAGIC (`REQUIRED` would encrypt without knowing who answers). The CA comes from `trust_store_path` (a password-less
 # MAGIC PKCS12 file in a volume, read by the executors too) or, when empty, from the JVM's default trust store.
@@ -37,7 +38,7 @@ declare_widgets(dbutils, "extract", deployed)  # noqa: F821
 cfg = parse_extract_widgets(dbutils.widgets.get, deployed)  # noqa: F821
 conn = connection_from_secrets(dbutils.secrets.get, cfg.secret_scope)  # noqa: F821
 print(cfg)
-print(conn, jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path))
+print(conn, jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path, fetch_size=cfg.fetch_size))
 
 # COMMAND ----------
 

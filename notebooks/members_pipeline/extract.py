@@ -66,7 +66,9 @@ def _mysql_column_types(spark: SparkSession, conn: MySqlConnection, cfg: Extract
         f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{cfg.source_table}') AS cols"
     )
     try:
-        rows = spark.read.jdbc(jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path), query, properties=jdbc_properties(conn, cfg.fetch_size)).collect()
+        rows = spark.read.jdbc(
+            jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path, fetch_size=cfg.fetch_size), query, properties=jdbc_properties(conn, cfg.fetch_size)
+        ).collect()
         return {r["name"]: str(r["type"]) for r in rows}
     except Exception:
         return {}
@@ -94,7 +96,7 @@ def check_source_schema(spark: SparkSession, df: DataFrame, conn: MySqlConnectio
 def read_source(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) -> DataFrame:
     try:
         df = spark.read.jdbc(
-            url=jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path),
+            url=jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path, fetch_size=cfg.fetch_size),
             table=source_query(cfg.source_table),
             predicates=member_id_predicates(cfg.partition_count),
             properties=jdbc_properties(conn, cfg.fetch_size),

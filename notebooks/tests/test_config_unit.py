@@ -39,7 +39,7 @@ def test_bad_widgets_are_all_reported_with_value_and_expectation():
         "landing_path": "bucket/landing",
         "run_date": "2026-02-30",
         "partition_count": "zero",
-        "fetch_size": "5",
+        "fetch_size": "-1",
         "ssl_mode": "maybe",
         "source_table": "members; drop",
     }
@@ -48,7 +48,7 @@ def test_bad_widgets_are_all_reported_with_value_and_expectation():
     msg = str(err.value)
     assert 'widget "partition_count": got "zero", expected an integer between 1 and 256' in msg
     assert 'widget "run_date": got "2026-02-30", expected a date YYYY-MM-DD' in msg
-    assert 'widget "fetch_size": got "5", expected an integer between 100 and 1000000' in msg
+    assert 'widget "fetch_size": got "-1", expected an integer between 0 and 1000000' in msg
     assert 'widget "ssl_mode": got "maybe", expected one of DISABLED, PREFERRED' in msg
     assert 'widget "landing_path": got "bucket/landing"' in msg
     assert 'widget "source_table": got "members; drop"' in msg
@@ -90,12 +90,18 @@ def test_jdbc_url_has_required_options_and_no_credentials():
         "zeroDateTimeBehavior=CONVERT_TO_NULL",
         "tinyInt1isBit=false",
         "connectionTimeZone=UTC",
-        "useCursorFetch=true",
     ):
         assert option in url
-    assert "s3cr3t" not in url and "reader" not in url
-    props = jdbc_properties(conn, 5000)
-    assert props["fetchsize"] == "5000" and props["driver"] == "com.mysql.cj.jdbc.Driver"
+    assert "s3cr3t" not in url and "reader" not in url and "useCursorFetch" not in url
+
+
+def test_fetch_size_zero_streams_rows_and_n_fetches_through_a_server_side_cursor():
+    conn = MySqlConnection("db.example.internal", 3306, "crm", "reader", "s3cr3t&pw")
+    streamed, cursor = jdbc_properties(conn, 0), jdbc_properties(conn, 5000)
+    assert (streamed["fetchsize"], cursor["fetchsize"]) == (str(-(2**31)), "5000")
+    assert streamed["driver"] == cursor["driver"] == "com.mysql.cj.jdbc.Driver"
+    # Connector/J takes useCursorFetch from the URL only (as a Spark read property it never reaches the driver).
+    assert "useCursorFetch" not in jdbc_url(conn, fetch_size=0) and "useCursorFetch=true" in jdbc_url(conn, fetch_size=5000)
 
 
 def test_connection_repr_redacts_password():

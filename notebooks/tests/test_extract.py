@@ -92,6 +92,23 @@ def test_rerun_same_date_replaces_partition(pipeline, mysql, spark):
     assert spark.read.parquet(str(pipeline.partition(other_day))).count() == 3_000
 
 
+def _rows_written_to_server_temp_tables(mysql) -> int:
+    return int(mysql.execute("SHOW GLOBAL STATUS LIKE 'Handler_tmp_write'")[0][1])
+
+
+def test_rows_stream_from_the_server_unless_a_fetch_size_asks_for_a_cursor(pipeline, mysql):
+    """fetch_size 0 (the default) streams the rows; a server-side cursor (fetch_size N) makes the server copy the
+    whole result into a temporary table first: on the source database, every row written once more."""
+    table = _generate(mysql, 2_000)
+    extracts = {}
+    for fetch_size in ("0", "500"):
+        before = _rows_written_to_server_temp_tables(mysql)
+        extracts[fetch_size] = pipeline.extract(table, fetch_size=fetch_size)
+        extracts[fetch_size]["tmp_rows"] = _rows_written_to_server_temp_tables(mysql) - before
+    assert extracts["0"]["tmp_rows"] < 100 <= 2_000 <= extracts["500"]["tmp_rows"], extracts
+    assert [(e["rows"], e["checksum"]) for e in extracts.values()] == [(2_000, extracts["0"]["checksum"])] * 2
+
+
 def test_every_row_is_read_once_whatever_the_member_id(pipeline, mysql, spark):
     table = mysql.create_loose_table()
     ids = [

@@ -180,8 +180,9 @@ export interface MembersPipelineProps {
    */
   readonly extractPartitionCount?: number;
   /**
-   * JDBC fetch size (rows per round trip) of the extract.
-   * @default `fetch_size` of contract.json
+   * JDBC fetch size of the extract: 0 streams the rows; N fetches N rows a round trip through a server-side cursor,
+   * for which MySQL first copies the whole result into a temporary table.
+   * @default `fetch_size` of contract.json (0)
    */
   readonly extractFetchSize?: number;
 }
