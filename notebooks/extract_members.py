@@ -29,7 +29,8 @@
 from members_pipeline.config import parse_extract_widgets
 from members_pipeline.contract import declare_widgets
 from members_pipeline.deployment import read_deployment_settings
-from members_pipeline.mysql import connection_from_secrets, jdbc_url
+from members_pipeline.extract import source_jdbc
+from members_pipeline.mysql import connection_from_secrets
 
 # Widget names, defaults and labels: members_pipeline/contract.json (the stack reads the same file).
 deployed = read_deployment_settings(spark, "extract")  # noqa: F821
@@ -38,7 +39,7 @@ declare_widgets(dbutils, "extract", deployed)  # noqa: F821
 cfg = parse_extract_widgets(dbutils.widgets.get, deployed)  # noqa: F821
 conn = connection_from_secrets(dbutils.secrets.get, cfg.secret_scope)  # noqa: F821
 print(cfg)
-print(conn, jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path, fetch_size=cfg.fetch_size))
+print(conn, source_jdbc(conn, cfg)[0])
 
 # COMMAND ----------
 

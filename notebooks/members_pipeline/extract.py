@@ -47,6 +47,12 @@ def source_query(table: str) -> str:
     return f"(SELECT {cols} FROM `{table}`) AS members_src"
 
 
+def source_jdbc(conn: MySqlConnection, cfg: ExtractConfig) -> tuple[str, dict[str, str]]:
+    """URL and properties of the extract's JDBC reads. Both carry how rows are fetched (cfg.fetch_size): a cursor needs
+    useCursorFetch in the URL and the fetch size in the properties."""
+    return jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path, fetch_size=cfg.fetch_size), jdbc_properties(conn, cfg.fetch_size)
+
+
 def _cause(exc: BaseException, conn: MySqlConnection) -> str:
     """First meaningful line of a (Java) exception plus its root cause, with the password scrubbed just in case."""
     lines = [ln.strip().lstrip(": ").strip() for ln in str(exc).splitlines() if ln.strip()]
@@ -66,9 +72,8 @@ def _mysql_column_types(spark: SparkSession, conn: MySqlConnection, cfg: Extract
         f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{cfg.source_table}') AS cols"
     )
     try:
-        rows = spark.read.jdbc(
-            jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path, fetch_size=cfg.fetch_size), query, properties=jdbc_properties(conn, cfg.fetch_size)
-        ).collect()
+        url, properties = source_jdbc(conn, cfg)
+        rows = spark.read.jdbc(url, query, properties=properties).collect()
         return {r["name"]: str(r["type"]) for r in rows}
     except Exception:
         return {}
@@ -94,12 +99,10 @@ def check_source_schema(spark: SparkSession, df: DataFrame, conn: MySqlConnectio
 
 
 def read_source(spark: SparkSession, conn: MySqlConnection, cfg: ExtractConfig) -> DataFrame:
+    url, properties = source_jdbc(conn, cfg)
     try:
         df = spark.read.jdbc(
-            url=jdbc_url(conn, cfg.ssl_mode, cfg.trust_store_path, fetch_size=cfg.fetch_size),
-            table=source_query(cfg.source_table),
-            predicates=member_id_predicates(cfg.partition_count),
-            properties=jdbc_properties(conn, cfg.fetch_size),
+            url=url, table=source_query(cfg.source_table), predicates=member_id_predicates(cfg.partition_count), properties=properties
         )
     except Exception as exc:
         raise SourceUnavailableError(
