@@ -41,7 +41,10 @@ install_server() {
 
 client() { "$(find_bin mariadb mysql)" --no-defaults --protocol=socket --socket="$SOCK" -uroot "$@"; }
 ping_ok() { "$(find_bin mariadb-admin mysqladmin)" --no-defaults --protocol=socket --socket="$SOCK" -uroot ping >/dev/null 2>&1; }
-running() { [ -f "$PID" ] && kill -0 "$(cat "$PID")" 2>/dev/null; }
+# Alive = exists and is not a zombie: an exited server its parent has not reaped yet (a subreaper busy elsewhere, a
+# container's PID 1 that never reaps) still answers kill -0, and `down` would wait its whole timeout for it.
+alive() { local stat; stat="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ "$stat" != Z* ]]; }
+running() { [ -f "$PID" ] && alive "$(cat "$PID")"; }
 TLS="$MARIADB_DIR/tls"
 
 # Once per $MARIADB_DIR: CA, server key + certificate signed by it, and the CA as a PKCS12 trust store.
@@ -93,7 +96,7 @@ up() {
       </dev/null >/dev/null 2>&1 &
     local server=$!
     # Up to 60 s to start, but not a second longer than the server lives.
-    for _ in $(seq 1 120); do ping_ok && break; kill -0 "$server" 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 1 120); do ping_ok && break; alive "$server" || break; sleep 0.5; done
     if ! ping_ok; then
       # A socket can hold the port without listening (a client connection's local end), which the check above misses.
       if grep -q "Address already in use" "$LOG" 2>/dev/null; then
@@ -118,7 +121,7 @@ down() {
   if running; then
     local pid; pid="$(cat "$PID")"
     "$(find_bin mariadb-admin mysqladmin)" --no-defaults --protocol=socket --socket="$SOCK" -uroot shutdown >/dev/null 2>&1 || kill "$pid"
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 1 60); do alive "$pid" || break; sleep 0.5; done
     echo "mariadb.sh: stopped" >&2
   fi
 }
