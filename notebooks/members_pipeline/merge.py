@@ -7,8 +7,9 @@ distinct valid members, observed on the way), so a daily load reads the batch's 
 changed members' keys, with the table state the diff saw, are frozen: collected to the driver when the change set is
 small (at most COLLECT_MAX_ROWS rows, bounded before the pass), else written to a staging Delta table; the counts of
 the load log and the guards' numbers come from those rows, never from the table history. The MERGE then takes only those
-members, their values read from the batch by key. Row hashes travel as 64-bit fingerprints (transform.hash_fingerprint):
-fixed width, so the pass aggregates by hashing instead of sorting. A partial batch (not a full snapshot: a change feed)
+members, their values read from the batch by key (once for both MERGEs, up to FREEZE_SOURCE_MAX_ROWS). Row hashes
+travel as 64-bit fingerprints (transform.hash_fingerprint): fixed width, so the pass aggregates by hashing instead of
+sorting. A partial batch (not a full snapshot: a change feed)
 is read once more for its keys, which filter the table's rows while they are scanned.
 
 Concurrent writers: refuse, never mis-merge
@@ -80,6 +81,9 @@ COLLECT_MAX_ROWS = 100_000
 # the driver); a larger change set (a mass change accepted by accept_mass_change) is joined by shuffle instead. A
 # partial batch of at most this many rows has its keys broadcast to filter the table (_change_rows).
 BROADCAST_MAX_ROWS = 250_000
+# Up to this many change rows (~400 bytes each with their values: 40 MB) the two MERGEs' source is read once, to the
+# driver, and both MERGEs take it from there (merge_changes).
+FREEZE_SOURCE_MAX_ROWS = 100_000
 # In raise_error messages: the load turns an error carrying it into ConcurrentLoadError.
 CHANGED_MARK = "MEMBERS_CHANGED_SINCE_DIFF"
 
@@ -469,6 +473,10 @@ def merge_changes(
     counts = MergeCounts(changes.inserted, changes.updated, changes.flagged_deleted)
     source = _merge_source(spark, changes, df, batch, loaded_at, deduplicated)
     matched = changes.kinds - {INSERT}
+    if changes.rows is not None and matched and INSERT in changes.kinds and sum(changes.counts.values()) <= FREEZE_SOURCE_MAX_ROWS:
+        # Both MERGEs would read the batch for their members' values (the updates' one copies it first): read it once
+        # here instead, through Arrow. A row that is not the one the diff hashed now fails before the first MERGE.
+        source = spark.createDataFrame(source.toArrow(), source.schema)
     if matched:
         rows = source.where(F.col("_kind") != INSERT) if INSERT in changes.kinds else source
         if changes.updated + changes.flagged_deleted <= BROADCAST_MAX_ROWS:

@@ -411,6 +411,35 @@ def test_a_writer_between_the_diff_and_the_merge_makes_the_load_refuse_and_a_rer
         assert rows["m9"].first_name == "Ann"
 
 
+def test_both_merges_take_the_values_the_batch_gave_once(loader, monkeypatch):
+    """Changes and new members in one batch: its values are read once for both MERGEs (merge.FREEZE_SOURCE_MAX_ROWS),
+    so the inserts' MERGE reads no landing file; here the batch's folder is gone by then."""
+    import members_pipeline.merge as merge
+
+    loader.land([member("m1"), member("m2")], DAY[0], files=1)
+    loader.load()
+    loader.land([member("m1", city="Lisbon"), member("m2"), member("m3", first_name="Cy")], DAY[1], files=1)
+    folder = loader.partition(DAY[1])
+    hidden = folder.with_name(folder.name + ".hidden")
+    real = merge._run_merge
+
+    def merge_then_hide_the_batch(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if folder.exists():
+            folder.rename(hidden)
+        return result
+
+    monkeypatch.setattr(merge, "_run_merge", merge_then_hide_the_batch)
+    try:
+        day2 = loader.load()
+    finally:
+        if hidden.exists():
+            hidden.rename(folder)
+    assert _counts(day2) == (1, 1, 0, 1)
+    rows = _rows(loader)
+    assert (rows["m1"].city, rows["m3"].first_name, rows["m3"].first_ingest_date) == ("Lisbon", "Cy", DAY[1])
+
+
 def test_merge_refuses_values_that_are_not_the_rows_the_change_set_hashed(loader, monkeypatch):
     """If the rows merged were ever chosen differently from the rows the diff hashed, the MERGE must fail, not
     write NULLs or other values."""
