@@ -8,7 +8,7 @@
 #   make bench BENCH_ROWS="1000000 10000000"           goals at 1M and 10M members (growth 1M -> 10M); the 10M
 #                                                      tables take minutes to generate once, then are kept; Spark
 #                                                      steps run BENCH_RUNS times below 10M, BENCH_LARGE_RUNS at 10M
-#                                                      (3: the goals' verdicts are medians, about 50 min in all)
+#                                                      (3: the goals' verdicts are medians; about 26 min with the data kept)
 #   make bench BENCH_ROWS="1000000 10000000" BENCH_LARGE_RUNS=1   quicker, one run per Spark step at 10M (a verdict
 #                                                      then rests on one run: 10M steps vary by about 10 % here)
 #   make bench BENCH_ROWS=20000 BENCH_RUNS=1 BENCH_SYNTH_RUNS=1 BENCH_SLOW_RUNS=0   quick check of the harness
