@@ -9,8 +9,8 @@ small (at most COLLECT_MAX_ROWS rows, bounded before the pass), else written to 
 the load log and the guards' numbers come from those rows, never from the table history. The MERGE then takes only those
 members, their values read from the batch by key (once for both MERGEs, up to FREEZE_SOURCE_MAX_ROWS). Row hashes
 travel as 64-bit fingerprints (transform.hash_fingerprint): fixed width, so the pass aggregates by hashing instead of
-sorting. A partial batch (not a full snapshot: a change feed)
-is read once more for its keys, which filter the table's rows while they are scanned.
+sorting. A partial batch (not a full snapshot: a change feed) is read once more for its keys, which filter the table's
+rows while they are scanned.
 
 Concurrent writers: refuse, never mis-merge
 -------------------------------------------
